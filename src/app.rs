@@ -1,0 +1,29 @@
+//! The running application: its shared context and the HTTP server.
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+use crate::audit::Auditor;
+use crate::db::Db;
+
+/// What every operation needs besides its own arguments: the database and the audit writer.
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: Db,
+    pub auditor: Auditor,
+}
+
+impl Ctx {
+    /// Must be called inside a tokio runtime: it starts the audit writer.
+    pub fn new(db: Db) -> Ctx {
+        let auditor = Auditor::start(db.clone());
+        Ctx { db, auditor }
+    }
+}
+
+/// Serves the API and the web pages on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, ctx: Ctx) -> std::io::Result<()> {
+    let router = crate::http::router(ctx);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
+}

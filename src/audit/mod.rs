@@ -1,0 +1,212 @@
+//! The audit log: every read and write of a resident's data, and every denial, recorded as who
+//! (staff and institution), what, when and with which outcome.
+//!
+//! The log is append-only and hash-chained per community: each entry's hash is SHA-256 over the
+//! previous entry's hash and its own fields, and `audit_heads` holds the newest seq and hash, so
+//! [`verify`] finds any edited, deleted or reordered entry. All appends go through
+//! [`store::append`], which takes the chain head's row lock first, so several server processes
+//! on one PostgreSQL keep one chain. Writes append inside their own transaction; reads go
+//! through [`Auditor`], which commits many readers' entries in one transaction (group commit)
+//! and answers each reader only once its entry is durable.
+
+pub mod store;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::access::Actor;
+use crate::clock::Millis;
+use crate::db::Db;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Allowed,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One audit entry before it joins the chain.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub community_id: i64,
+    pub at_ms: Millis,
+    pub actor_staff_id: Option<i64>,
+    pub actor_institution_id: Option<i64>,
+    /// What was done, `area.verb`: `resident.read`, `resident.create`, `resident.merge` …
+    pub action: String,
+    /// The kind of thing it was done to: `resident`, `institution`, `staff` …
+    pub resource: String,
+    pub resource_id: Option<i64>,
+    /// The resident whose data this was, if any.
+    pub resident_id: Option<i64>,
+    pub outcome: Outcome,
+    /// Identifiers only, never health data.
+    pub detail: String,
+}
+
+impl Entry {
+    /// An entry for `actor` doing `action` to `resource` `resource_id`.
+    pub fn by(
+        actor: &Actor,
+        now: Millis,
+        action: &str,
+        resource: &str,
+        resource_id: Option<i64>,
+    ) -> Entry {
+        Entry {
+            community_id: actor.community_id,
+            at_ms: now,
+            actor_staff_id: Some(actor.staff_id),
+            actor_institution_id: actor.institution.map(|i| i.id),
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            resource_id,
+            resident_id: None,
+            outcome: Outcome::Allowed,
+            detail: String::new(),
+        }
+    }
+
+    pub fn about_resident(mut self, resident_id: i64) -> Entry {
+        self.resident_id = Some(resident_id);
+        self
+    }
+
+    pub fn denied(mut self) -> Entry {
+        self.outcome = Outcome::Denied;
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Entry {
+        self.detail = detail.into();
+        self
+    }
+}
+
+/// The hash of the chain before its first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// SHA-256 over the previous hash and every field of the entry, separated by a unit separator
+/// so that no two different entries serialise alike.
+pub fn entry_hash(prev_hash: &str, seq: i64, entry: &Entry) -> String {
+    fn opt(value: Option<i64>) -> String {
+        value.map(|v| v.to_string()).unwrap_or_default()
+    }
+    let fields = [
+        prev_hash.to_owned(),
+        seq.to_string(),
+        entry.community_id.to_string(),
+        entry.at_ms.to_string(),
+        opt(entry.actor_staff_id),
+        opt(entry.actor_institution_id),
+        entry.action.clone(),
+        entry.resource.clone(),
+        opt(entry.resource_id),
+        opt(entry.resident_id),
+        entry.outcome.as_str().to_owned(),
+        entry.detail.clone(),
+    ];
+    let mut hasher = Sha256::new();
+    hasher.update(fields.join("\u{1f}").as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the audit log could not be written: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("the audit writer has stopped")]
+    WriterStopped,
+}
+
+type Pending = (Vec<Entry>, oneshot::Sender<Result<(), String>>);
+
+/// Records read entries through the group-commit writer task.
+#[derive(Clone)]
+pub struct Auditor {
+    sender: mpsc::Sender<Pending>,
+}
+
+impl Auditor {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn start(db: Db) -> Auditor {
+        let (sender, receiver) = mpsc::channel(4096);
+        tokio::spawn(write_batches(db, receiver));
+        Auditor { sender }
+    }
+
+    /// Appends entries and waits until they are committed.
+    pub async fn record(&self, entries: Vec<Entry>) -> Result<(), Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let (done, committed) = oneshot::channel();
+        self.sender
+            .send((entries, done))
+            .await
+            .map_err(|_| Error::WriterStopped)?;
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(Error::Db(sqlx::Error::Protocol(message))),
+            Err(_) => Err(Error::WriterStopped),
+        }
+    }
+}
+
+/// The writer task: takes whatever is waiting (up to a bound), commits it in one transaction,
+/// then answers every waiting reader.
+async fn write_batches(db: Db, mut receiver: mpsc::Receiver<Pending>) {
+    const MAX_BATCH: usize = 1024;
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(pending) => batch.push(pending),
+                Err(_) => break,
+            }
+        }
+        let entries: Vec<Entry> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
+        let result = store::append_committed(&db, &entries).await;
+        if let Err(error) = &result {
+            tracing::error!(%error, entries = entries.len(), "audit batch failed");
+        }
+        for (_, done) in batch {
+            let _ = done.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        }
+    }
+}
+
+/// One row of a resident's access history.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AccessRecord {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor_staff_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub actor_institution_id: Option<i64>,
+    pub actor_institution_name: Option<String>,
+    pub action: String,
+    pub outcome: String,
+}
+
+/// The result of checking the chains.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Intact { entries: i64 },
+    Broken { community_id: i64, seq: i64, reason: String },
+}
+
+/// Walks every community's chain and compares it with the chain heads.
+pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
+    store::verify(db).await
+}

@@ -1,0 +1,26 @@
+//! The one place that reads the wall clock. Everything else receives `now` as a parameter, so
+//! deadlines, turnaround clocks and intervals can be tested with any time we like.
+
+use time::OffsetDateTime;
+
+/// Milliseconds since the Unix epoch, the one time representation stored in the database.
+pub type Millis = i64;
+
+pub fn now_ms() -> Millis {
+    let now = OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as Millis
+}
+
+/// Today's date in China Standard Time (UTC+8), where every community lives.
+pub fn today_cst() -> time::Date {
+    (OffsetDateTime::now_utc() + time::Duration::hours(8)).date()
+}
+
+/// Formats a stored time for people: `2026-11-23 14:05` in China Standard Time.
+pub fn format_cst(ms: Millis) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        + time::Duration::hours(8);
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    at.format(&format).unwrap_or_default()
+}

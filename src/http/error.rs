@@ -1,0 +1,153 @@
+//! The one mapping from domain errors to HTTP: a status and a stable `area.reason` code, in the
+//! JSON shape `{"code": "…", "message": "…"}`. Internal failures are logged here, once, and
+//! answered with a message that reveals nothing.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::{access, audit, institution, resident, staff};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after_s: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, `area.reason`.
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), retry_after_s: None }
+    }
+
+    fn internal(error: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(%error, "request failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal.error", "内部错误，请稍后重试")
+    }
+
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "http.not_found", "no such resource")
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "http.bad_request", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { code: self.code.to_owned(), message: self.message };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_s {
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+fn denied() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "access.denied", "you may not access this")
+}
+
+impl From<access::Denied> for ApiError {
+    fn from(_: access::Denied) -> ApiError {
+        denied()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> ApiError {
+        ApiError::internal(&error)
+    }
+}
+
+impl From<audit::Error> for ApiError {
+    fn from(error: audit::Error) -> ApiError {
+        ApiError::internal(&error)
+    }
+}
+
+impl From<resident::Error> for ApiError {
+    fn from(error: resident::Error) -> ApiError {
+        use resident::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::InvalidIdNumber(_) => (StatusCode::UNPROCESSABLE_ENTITY, "resident.invalid_id_number"),
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "resident.invalid"),
+            E::UnknownVillageClinic => (StatusCode::UNPROCESSABLE_ENTITY, "resident.unknown_village_clinic"),
+            E::Duplicate => (StatusCode::CONFLICT, "resident.duplicate"),
+            E::NotFound => (StatusCode::NOT_FOUND, "resident.not_found"),
+            E::AlreadyMerged => (StatusCode::CONFLICT, "resident.already_merged"),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<staff::Error> for ApiError {
+    fn from(error: staff::Error) -> ApiError {
+        use staff::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "auth.invalid_credentials"),
+            E::TooManyAttempts { retry_after_s } => {
+                let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "auth.too_many_attempts", message);
+                response.retry_after_s = Some(retry_after_s);
+                return response;
+            }
+            E::Unauthenticated => (StatusCode::UNAUTHORIZED, "auth.unauthenticated"),
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "staff.invalid"),
+            E::DuplicateUsername => (StatusCode::CONFLICT, "staff.duplicate_username"),
+            E::Denied(_) => return denied(),
+            E::Hashing => return ApiError::internal(&error),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<institution::Error> for ApiError {
+    fn from(error: institution::Error) -> ApiError {
+        use institution::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::NotFound => (StatusCode::NOT_FOUND, "institution.not_found"),
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "institution.invalid"),
+            E::DuplicateCode => (StatusCode::CONFLICT, "institution.duplicate_code"),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "http.invalid_json", rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "http.invalid_query", rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "http.invalid_path", rejection.body_text())
+    }
+}

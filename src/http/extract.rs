@@ -1,0 +1,132 @@
+//! Request extractors: who is calling (bearer token for the API, session cookie for the web
+//! pages), JSON, query and path with rejections in the one error shape, and pagination.
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use crate::access::Actor;
+use crate::app::Ctx;
+use crate::{clock, staff};
+
+/// The name of the web session cookie.
+pub const SESSION_COOKIE: &str = "yijia_session";
+
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+pub fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// The caller of an API endpoint, from `Authorization: Bearer <token>`.
+pub struct ApiActor(pub Actor);
+
+impl FromRequestParts<Ctx> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "auth.unauthenticated", "send Authorization: Bearer <token>")
+        })?;
+        Ok(ApiActor(staff::authenticate(ctx, clock::now_ms(), token).await?))
+    }
+}
+
+/// The user of a web page, from the session cookie; without one, the browser goes to login.
+pub struct WebActor(pub Actor);
+
+impl FromRequestParts<Ctx> for WebActor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/login").into_response();
+        let token = session_cookie(parts).ok_or_else(to_login)?;
+        match staff::authenticate(ctx, clock::now_ms(), token).await {
+            Ok(actor) => Ok(WebActor(actor)),
+            Err(staff::Error::Unauthenticated) => Err(to_login()),
+            Err(error) => Err(ApiError::from(error).into_response()),
+        }
+    }
+}
+
+/// `?limit=&offset=`, with a default and a ceiling.
+#[derive(Clone, Copy, Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    /// 1 to 100, default 20.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+impl PageParams {
+    pub fn limit(self) -> i64 {
+        self.limit.unwrap_or(20).clamp(1, 100)
+    }
+
+    pub fn offset(self) -> i64 {
+        self.offset.unwrap_or(0).max(0)
+    }
+
+    /// Operations are asked for one more row than the page holds, to know whether more follow.
+    pub fn fetch_limit(self) -> i64 {
+        self.limit() + 1
+    }
+
+    pub fn page<T>(self, mut items: Vec<T>) -> Page<T> {
+        let limit = self.limit();
+        let more = items.len() as i64 > limit;
+        items.truncate(limit as usize);
+        Page {
+            items,
+            limit,
+            offset: self.offset(),
+            next_offset: more.then(|| self.offset() + limit),
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub limit: i64,
+    pub offset: i64,
+    /// The offset of the next page, absent on the last page.
+    pub next_offset: Option<i64>,
+}

@@ -1,0 +1,48 @@
+//! The HTTP surface: one router that joins each domain's JSON routes, the web pages, the
+//! OpenAPI document and the health check.
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::app::Ctx;
+use crate::{institution, resident, staff, web};
+
+pub fn router(ctx: Ctx) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi::get_openapi))
+        .merge(staff::http::routes())
+        .merge(institution::http::routes())
+        .merge(resident::http::routes())
+        .merge(web::routes())
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(ctx)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found()
+}
+
+/// Health data must not be cached by browsers or proxies, nor framed by other sites.
+async fn security_headers(mut response: axum::response::Response) -> impl IntoResponse {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"),
+    );
+    response
+}

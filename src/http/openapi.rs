@@ -1,0 +1,47 @@
+//! The OpenAPI 3 document of the JSON API, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::http::extract::Json;
+use crate::{institution, resident, staff};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "yijia API", description = "紧密型县域医共体信息平台 — county medical community platform"),
+    paths(
+        staff::http::create_session,
+        staff::http::delete_session,
+        staff::http::get_me,
+        staff::http::list_staff,
+        staff::http::create_staff,
+        institution::http::list_institutions,
+        institution::http::get_institution,
+        institution::http::create_institution,
+        resident::http::create_resident,
+        resident::http::list_residents,
+        resident::http::get_resident,
+        resident::http::list_resident_accesses,
+        resident::http::list_probable_duplicates,
+        resident::http::merge_residents,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,269 @@
+//! The master patient index: registering residents, finding them, spotting probable duplicates
+//! and merging them. Every operation here that touches a resident passes [`authorize`], the one
+//! gate that checks access and writes the audit entry, allowed or denied.
+
+pub mod id_number;
+pub mod http;
+pub mod model;
+pub mod store;
+
+use time::Date;
+
+use crate::access::{self, Access, Actor, Purpose, ResidentPlace};
+use crate::app::Ctx;
+use crate::audit::{self, Entry};
+use crate::clock::Millis;
+use crate::db;
+use crate::institution::{self, InstitutionKind};
+pub use id_number::{IdNumber, InvalidIdNumber};
+use model::{MergeRequest, NewResident, ProbableDuplicate, Resident, ResidentQuery};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid resident ID number: {0}")]
+    InvalidIdNumber(#[from] InvalidIdNumber),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: &'static str },
+    #[error("no such village clinic in this community")]
+    UnknownVillageClinic,
+    #[error("a resident with this ID number is already registered in this community")]
+    Duplicate,
+    #[error("no such resident")]
+    NotFound,
+    #[error("this record has already been merged into another")]
+    AlreadyMerged,
+    #[error(transparent)]
+    Denied(#[from] access::Denied),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Audit(#[from] audit::Error),
+}
+
+/// The one gate for a resident's data: checks access and records the attempt either way.
+pub async fn authorize(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    resident: &Resident,
+    purpose: Purpose,
+    access: Access,
+    action: &str,
+) -> Result<(), Error> {
+    let place = store::place_of(&ctx.db, resident).await?;
+    let decision = access::check(actor, purpose, access, &place);
+    let entry = Entry::by(actor, now, action, "resident", Some(resident.id)).about_resident(resident.id);
+    let entry = if decision.is_ok() { entry } else { entry.denied() };
+    ctx.auditor.record(vec![entry]).await?;
+    Ok(decision?)
+}
+
+fn check_name(name: &str) -> Result<&str, Error> {
+    let name = name.trim();
+    let length = name.chars().count();
+    if length == 0 || length > 50 || name.chars().any(char::is_control) {
+        return Err(Error::Invalid { field: "name", reason: "must be 1 to 50 characters" });
+    }
+    Ok(name)
+}
+
+fn check_phone(phone: &str) -> Result<&str, Error> {
+    let phone = phone.trim();
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' ');
+    if !allowed || !(7..=15).contains(&digits) {
+        return Err(Error::Invalid { field: "phone", reason: "must be a phone number of 7 to 15 digits" });
+    }
+    Ok(phone)
+}
+
+/// Registers a resident at a village clinic.
+pub async fn register(
+    ctx: &Ctx,
+    now: Millis,
+    today: Date,
+    actor: &Actor,
+    new: &NewResident,
+) -> Result<Resident, Error> {
+    let id_number = IdNumber::parse(&new.id_number, today)?;
+    let name = check_name(&new.name)?;
+    let phone = check_phone(&new.phone)?;
+    let address = new.address.trim();
+    if address.chars().count() > 200 {
+        return Err(Error::Invalid { field: "address", reason: "must be at most 200 characters" });
+    }
+    let village = institution::store::institution_by_id(&ctx.db, actor.community_id, new.village_clinic_id)
+        .await?
+        .filter(|i| i.kind == InstitutionKind::VillageClinic)
+        .ok_or(Error::UnknownVillageClinic)?;
+    let township_id = village.township_id.ok_or(Error::UnknownVillageClinic)?;
+    let place = ResidentPlace {
+        resident_id: 0,
+        community_id: actor.community_id,
+        village_clinic_id: village.id,
+        township_id,
+        assigned_institution_ids: vec![],
+    };
+    let entry = Entry::by(actor, now, "resident.create", "resident", None);
+    if let Err(denied) = access::check(actor, Purpose::Demographics, Access::Write, &place) {
+        audit::store::append_committed(&ctx.db, &[entry.denied().detail(format!("village_clinic={}", village.id))]).await?;
+        return Err(denied.into());
+    }
+    let birth_date = id_number.birth_date().to_string();
+    let row = store::NewRow {
+        community_id: actor.community_id,
+        id_number: id_number.as_str(),
+        name,
+        sex: id_number.sex().as_str(),
+        birth_date: &birth_date,
+        phone,
+        address,
+        village_clinic_id: village.id,
+        township_id,
+        grid_id: new.grid_id,
+        now_ms: now,
+    };
+    let mut tx = ctx.db.begin().await?;
+    let id = match store::insert_resident(&mut tx, &row).await {
+        Ok(id) => id,
+        Err(error) if db::is_unique_violation(&error, "residents_id_number_unique", "residents.id_number") => {
+            return Err(Error::Duplicate);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let entry = Entry { resource_id: Some(id), ..entry }.about_resident(id);
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    store::resident_by_id(&ctx.db, actor.community_id, id).await?.ok_or(Error::NotFound)
+}
+
+/// One resident, if the actor may see them.
+pub async fn get(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+) -> Result<Resident, Error> {
+    let resident = store::resident_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    authorize(ctx, now, actor, &resident, Purpose::Demographics, Access::Read, "resident.read").await?;
+    Ok(resident)
+}
+
+/// Finds residents by exact ID number or name prefix, within the actor's scope. Each resident
+/// returned is recorded as read.
+pub async fn search(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    query: &ResidentQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Resident>, Error> {
+    let id_number = query.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let name = query.name.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if id_number.is_none() && name.is_none() && query.village_clinic_id.is_none() {
+        return Err(Error::Invalid { field: "query", reason: "give id_number, name or village_clinic_id" });
+    }
+    let id_number = id_number.map(str::to_ascii_uppercase);
+    let filter = store::SearchFilter {
+        id_number: id_number.as_deref(),
+        name_prefix: name,
+        village_clinic_id: query.village_clinic_id,
+    };
+    let scope = actor.scope(Purpose::Demographics, Access::Read);
+    let found = store::search_residents(&ctx.db, actor.community_id, scope, &filter, limit, offset).await?;
+    let entries = found
+        .iter()
+        .map(|r| Entry::by(actor, now, "resident.search", "resident", Some(r.id)).about_resident(r.id))
+        .collect();
+    ctx.auditor.record(entries).await?;
+    Ok(found)
+}
+
+/// Pairs that may be one person, among residents the actor may edit.
+pub async fn probable_duplicates(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ProbableDuplicate>, Error> {
+    let scope = actor.scope(Purpose::Demographics, Access::Write);
+    if scope == access::Scope::Nothing {
+        let entry = Entry::by(actor, now, "resident.duplicates", "resident", None).denied();
+        ctx.auditor.record(vec![entry]).await?;
+        return Err(access::Denied.into());
+    }
+    let pairs = store::probable_duplicates(&ctx.db, actor.community_id, scope, limit, offset).await?;
+    let mut duplicates = Vec::with_capacity(pairs.len());
+    let mut entries = Vec::new();
+    for (reason, first, second) in pairs {
+        let (Some(first), Some(second)) = (
+            store::resident_by_id(&ctx.db, actor.community_id, first).await?,
+            store::resident_by_id(&ctx.db, actor.community_id, second).await?,
+        ) else {
+            continue;
+        };
+        for id in [first.id, second.id] {
+            entries.push(Entry::by(actor, now, "resident.duplicates", "resident", Some(id)).about_resident(id));
+        }
+        duplicates.push(ProbableDuplicate { reason, first, second });
+    }
+    ctx.auditor.record(entries).await?;
+    Ok(duplicates)
+}
+
+/// Merges one record into another. Both stay, with every record attached to them; the merged
+/// one points at the survivor and leaves search results.
+pub async fn merge(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    request: &MergeRequest,
+) -> Result<Resident, Error> {
+    if request.survivor_id == request.merged_id {
+        return Err(Error::Invalid { field: "merged_id", reason: "must differ from survivor_id" });
+    }
+    let load = |id| async move {
+        store::resident_by_id(&ctx.db, actor.community_id, id).await?.ok_or(Error::NotFound)
+    };
+    let survivor = load(request.survivor_id).await?;
+    let merged = load(request.merged_id).await?;
+    for resident in [&survivor, &merged] {
+        authorize(ctx, now, actor, resident, Purpose::Demographics, Access::Write, "resident.merge.check").await?;
+    }
+    if survivor.merged_into_id.is_some() || merged.merged_into_id.is_some() {
+        return Err(Error::AlreadyMerged);
+    }
+    let mut tx = ctx.db.begin().await?;
+    store::mark_merged(&mut tx, actor.community_id, merged.id, survivor.id, now).await?;
+    let detail = format!("survivor={} merged={}", survivor.id, merged.id);
+    let entries = [survivor.id, merged.id].map(|id| {
+        Entry::by(actor, now, "resident.merge", "resident", Some(id))
+            .about_resident(id)
+            .detail(detail.clone())
+    });
+    audit::store::append(&mut tx, &entries).await?;
+    tx.commit().await?;
+    load(survivor.id).await
+}
+
+/// Who looked at or changed a resident's data (including records merged into it).
+pub async fn accesses(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<audit::AccessRecord>, Error> {
+    let resident = store::resident_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    authorize(ctx, now, actor, &resident, Purpose::Demographics, Access::Read, "resident.accesses.read").await?;
+    let mut ids = vec![resident.id];
+    ids.extend(store::merged_into(&ctx.db, actor.community_id, resident.id).await?);
+    Ok(audit::store::accesses_of_resident(&ctx.db, actor.community_id, &ids, limit, offset).await?)
+}

@@ -1,0 +1,3 @@
+//! placeholder
+use axum::Router;
+pub fn routes() -> Router<crate::app::Ctx> { Router::new() }
