@@ -1,2 +1,275 @@
-//! placeholder
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The command line: `serve`, `demo`, `admin create-user`, `backup` and `audit verify`.
+//! Errors end here: they are printed once and become the exit code.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::access::Role;
+use crate::app::{self, Ctx};
+use crate::db::{self, Db, Engine};
+use crate::staff::model::{NewStaff, TitleLevel};
+use crate::{audit, clock, demo, staff};
+
+#[derive(Parser)]
+#[command(name = "yijia", version, about = "紧密型县域医共体信息平台 — the county medical community platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives: an embedded SQLite file in the data directory, or PostgreSQL.
+#[derive(Args, Clone)]
+pub struct Storage {
+    /// Directory for the embedded database and stored files.
+    #[arg(long, default_value = "./yijia-data")]
+    data_dir: PathBuf,
+    /// A postgres://… URL to use PostgreSQL instead of the embedded database.
+    #[arg(long, env = "YIJIA_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl Storage {
+    pub fn url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+                Ok(db::sqlite_url(&self.data_dir))
+            }
+        }
+    }
+
+    async fn connect(&self) -> anyhow::Result<Db> {
+        let url = self.url()?;
+        Db::connect(&url).await.context("cannot open the database")
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run migrations and serve the API and web pages.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        #[command(flatten)]
+        storage: Storage,
+        /// Load the small demo community into an empty database and print its accounts.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load demo data.
+    Demo {
+        #[arg(long, value_enum, default_value = "small")]
+        size: demo::Size,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Write a consistent copy of the database to PATH while the server runs.
+    Backup {
+        path: PathBuf,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a staff account. The password is read from YIJIA_PASSWORD.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// village_doctor, doctor, reader, admin, insurance_officer or supervisor; repeatable.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The code of the institution the person works at (e.g. LH, T01, V001).
+        #[arg(long)]
+        institution: Option<String>,
+        /// junior, intermediate, associate_senior or senior.
+        #[arg(long)]
+        title_level: Option<String>,
+        /// The community's code; defaults to the only community.
+        #[arg(long)]
+        community: Option<String>,
+        #[arg(long, env = "YIJIA_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Exit 0 only if every community's audit chain is intact.
+    Verify {
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { addr, storage, demo } => serve(addr, storage, demo).await,
+        Command::Demo { size, seed, storage } => {
+            let ctx = Ctx::new(storage.connect().await?);
+            let started = std::time::Instant::now();
+            match demo::load(&ctx, clock::now_ms(), clock::today_cst(), size, seed, true).await? {
+                Some(summary) => {
+                    println!(
+                        "demo community loaded in {:.1} s: {} institutions, {} residents",
+                        started.elapsed().as_secs_f64(),
+                        summary.institutions,
+                        summary.residents
+                    );
+                    print_accounts(&summary.accounts);
+                }
+                None => println!("the demo community is already loaded; nothing done"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin { command: AdminCommand::CreateUser { username, name, roles, institution, title_level, community, password, storage } } => {
+            let ctx = Ctx::new(storage.connect().await?);
+            let community_id = community_id(&ctx, community.as_deref()).await?;
+            let roles = roles
+                .iter()
+                .map(|r| Role::parse(r).with_context(|| format!("unknown role {r:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let institution_id = match institution {
+                Some(code) => Some(
+                    sqlx::query_scalar::<_, i64>("SELECT id FROM institutions WHERE community_id = $1 AND code = $2")
+                        .bind(community_id)
+                        .bind(&code)
+                        .fetch_optional(&ctx.db.pool)
+                        .await?
+                        .with_context(|| format!("no institution with code {code:?}"))?,
+                ),
+                None => None,
+            };
+            let title_level = match title_level {
+                Some(text) => Some(TitleLevel::parse(&text).with_context(|| format!("unknown title level {text:?}"))?),
+                None => None,
+            };
+            let new = NewStaff { username, password, name, institution_id, department_id: None, title_level, roles, resident_id: None };
+            let id = staff::create_unchecked(&ctx, clock::now_ms(), community_id, &new).await?;
+            println!("created account {} (id {id})", new.username);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { path, storage } => {
+            backup(&storage, &path).await?;
+            println!("backup written to {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify { storage } } => {
+            let db = storage.connect().await?;
+            match audit::verify(&db).await? {
+                audit::Verdict::Intact { entries } => {
+                    println!("audit chain intact: {entries} entries");
+                    Ok(ExitCode::SUCCESS)
+                }
+                audit::Verdict::Broken { community_id, seq, reason } => {
+                    println!("audit chain BROKEN in community {community_id} at entry {seq}: {reason}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+async fn community_id(ctx: &Ctx, code: Option<&str>) -> anyhow::Result<i64> {
+    let ids: Vec<i64> = match code {
+        Some(code) => sqlx::query_scalar("SELECT id FROM communities WHERE code = $1").bind(code.to_owned()).fetch_all(&ctx.db.pool).await?,
+        None => sqlx::query_scalar("SELECT id FROM communities ORDER BY id").fetch_all(&ctx.db.pool).await?,
+    };
+    match ids.as_slice() {
+        [id] => Ok(*id),
+        [] => bail!("no such community; load one first (yijia demo)"),
+        _ => bail!("several communities: name one with --community"),
+    }
+}
+
+async fn serve(addr: SocketAddr, storage: Storage, load_demo: bool) -> anyhow::Result<ExitCode> {
+    let ctx = Ctx::new(storage.connect().await?);
+    if load_demo {
+        match demo::load(&ctx, clock::now_ms(), clock::today_cst(), demo::Size::Small, 1, false).await? {
+            Some(summary) => {
+                println!("loaded the demo community: {} institutions, {} residents", summary.institutions, summary.residents);
+                print_accounts(&summary.accounts);
+            }
+            None => println!("the demo community is already loaded (password of the demo accounts: {})", demo::DEMO_PASSWORD),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    println!("yijia is listening on http://{}", listener.local_addr()?);
+    app::serve(listener, ctx).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_accounts(accounts: &[demo::DemoAccount]) {
+    println!("demo accounts (password {}):", demo::DEMO_PASSWORD);
+    for account in accounts {
+        println!("  {:<18} {:<18} {}", account.username, account.role.as_str(), account.place);
+    }
+}
+
+async fn backup(storage: &Storage, path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!("{} exists already; choose a new path", path.display());
+    }
+    let db = storage.connect().await?;
+    match db.engine {
+        Engine::Sqlite => {
+            // VACUUM INTO writes a consistent snapshot while other connections keep working.
+            let target = path.to_str().context("the backup path must be UTF-8")?.replace('\'', "''");
+            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'"))).execute(&db.pool).await?;
+        }
+        Engine::Postgres => {
+            let url = storage.url()?;
+            let status = std::process::Command::new("pg_dump")
+                .args(["--format=custom", "--file"])
+                .arg(path)
+                .arg(&url)
+                .status()
+                .context("pg_dump is needed to back up PostgreSQL")?;
+            if !status.success() {
+                bail!("pg_dump failed with {status}");
+            }
+        }
+    }
+    Ok(())
+}

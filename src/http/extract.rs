@@ -43,9 +43,8 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
         .map(str::trim)
 }
 
-pub fn session_cookie(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -77,7 +76,7 @@ impl FromRequestParts<Ctx> for WebActor {
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
         let to_login = || Redirect::to("/login").into_response();
-        let token = session_cookie(parts).ok_or_else(to_login)?;
+        let token = session_cookie(&parts.headers).ok_or_else(to_login)?;
         match staff::authenticate(ctx, clock::now_ms(), token).await {
             Ok(actor) => Ok(WebActor(actor)),
             Err(staff::Error::Unauthenticated) => Err(to_login()),

@@ -1,3 +1,298 @@
-//! placeholder
+//! Server-rendered pages in Chinese: login, the institution tree, resident search and the
+//! resident page. They call the same operations as the JSON API (never a store), and sign in
+//! with an HttpOnly, Secure, SameSite session cookie instead of a bearer token.
+
+use std::collections::HashMap;
+
+use askama::Template;
 use axum::Router;
-pub fn routes() -> Router<crate::app::Ctx> { Router::new() }
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::access::Actor;
+use crate::app::Ctx;
+use crate::http::error::ApiError;
+use crate::http::extract::{Path, Query, SESSION_COOKIE, WebActor, session_cookie};
+use crate::resident::model::ResidentQuery;
+use crate::staff::model::Credentials;
+use crate::{clock, institution, resident, staff};
+
+pub fn routes() -> Router<Ctx> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/institutions", get(institutions_page))
+        .route("/residents", get(residents_page))
+        .route("/residents/{id}", get(resident_page))
+}
+
+/// An error shown as a page.
+pub struct WebError(ApiError);
+
+impl<E> From<E> for WebError
+where
+    ApiError: From<E>,
+{
+    fn from(error: E) -> WebError {
+        WebError(ApiError::from(error))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: &'static str,
+    message: String,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let title = match self.0.status {
+            StatusCode::FORBIDDEN => "无权访问",
+            StatusCode::NOT_FOUND => "未找到",
+            status if status.is_client_error() => "请求有误",
+            _ => "系统错误",
+        };
+        let page = ErrorPage { title, message: self.0.message };
+        (self.0.status, render(&page)).into_response()
+    }
+}
+
+fn render(template: &impl Template) -> Html<String> {
+    Html(template.render().unwrap_or_else(|error| {
+        tracing::error!(%error, "template failed");
+        "页面生成失败".to_owned()
+    }))
+}
+
+fn role_label(actor: &Actor) -> String {
+    actor.roles.iter().map(|r| r.label_zh()).collect::<Vec<_>>().join("、")
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    user_name: String,
+    user_role: String,
+}
+
+async fn home(WebActor(actor): WebActor) -> Html<String> {
+    render(&HomePage { user_role: role_label(&actor), user_name: actor.name })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    error: Option<String>,
+}
+
+async fn login_page() -> Html<String> {
+    render(&LoginPage { error: None })
+}
+
+async fn login(State(ctx): State<Ctx>, Form(credentials): Form<Credentials>) -> Response {
+    match staff::login(&ctx, clock::now_ms(), &credentials).await {
+        Ok(token) => {
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
+                token.token,
+                staff::SESSION_MS / 1000
+            );
+            let mut response = Redirect::to("/").into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(error) => {
+            let message = match &error {
+                staff::Error::InvalidCredentials => "用户名或密码错误".to_owned(),
+                staff::Error::TooManyAttempts { retry_after_s } => {
+                    format!("登录失败次数过多，请 {retry_after_s} 秒后再试")
+                }
+                _ => return WebError::from(error).into_response(),
+            };
+            let status = ApiError::from(error).status;
+            (status, render(&LoginPage { error: Some(message) })).into_response()
+        }
+    }
+}
+
+async fn logout(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    if let Some(token) = session_cookie(&headers) {
+        if let Err(error) = staff::logout(&ctx, token).await {
+            return WebError::from(error).into_response();
+        }
+    }
+    let mut response = Redirect::to("/login").into_response();
+    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+struct TreeRow {
+    depth: usize,
+    kind: &'static str,
+    name: String,
+    code: String,
+    address: String,
+}
+
+#[derive(Template)]
+#[template(path = "institutions.html")]
+struct InstitutionsPage {
+    user_name: String,
+    user_role: String,
+    rows: Vec<TreeRow>,
+}
+
+fn flatten(nodes: &[institution::TreeNode], depth: usize, rows: &mut Vec<TreeRow>) {
+    for node in nodes {
+        let i = &node.institution;
+        rows.push(TreeRow { depth, kind: i.kind.label_zh(), name: i.name.clone(), code: i.code.clone(), address: i.address.clone() });
+        flatten(&node.children, depth + 1, rows);
+    }
+}
+
+async fn institutions_page(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Result<Html<String>, WebError> {
+    let all = institution::list(&ctx, &actor).await?;
+    let mut rows = Vec::with_capacity(all.len());
+    flatten(&institution::tree(&all), 0, &mut rows);
+    Ok(render(&InstitutionsPage { user_role: role_label(&actor), user_name: actor.name, rows }))
+}
+
+/// Institution names by id, for showing residents' villages and townships.
+async fn institution_names(ctx: &Ctx, actor: &Actor) -> HashMap<i64, String> {
+    institution::list(ctx, actor)
+        .await
+        .map(|all| all.into_iter().map(|i| (i.id, i.name)).collect())
+        .unwrap_or_default()
+}
+
+struct ResidentRow {
+    id: i64,
+    name: String,
+    sex: &'static str,
+    birth_date: String,
+    id_number: String,
+    village: String,
+}
+
+#[derive(Template)]
+#[template(path = "residents.html")]
+struct ResidentsPage {
+    user_name: String,
+    user_role: String,
+    q: String,
+    searched: bool,
+    error: Option<String>,
+    rows: Vec<ResidentRow>,
+}
+
+#[derive(Deserialize)]
+struct SearchForm {
+    q: Option<String>,
+}
+
+async fn residents_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Query(form): Query<SearchForm>,
+) -> Result<Html<String>, WebError> {
+    let q = form.q.unwrap_or_default().trim().to_owned();
+    let mut page = ResidentsPage { user_role: role_label(&actor), user_name: actor.name.clone(), q: q.clone(), searched: false, error: None, rows: vec![] };
+    if q.is_empty() {
+        return Ok(render(&page));
+    }
+    // Eighteen characters that start with a digit are an ID number; anything else a name.
+    let looks_like_id = q.len() == 18 && q.starts_with(|c: char| c.is_ascii_digit());
+    let query = if looks_like_id {
+        ResidentQuery { id_number: Some(q), ..Default::default() }
+    } else {
+        ResidentQuery { name: Some(q), ..Default::default() }
+    };
+    let found = resident::search(&ctx, clock::now_ms(), &actor, &query, 50, 0).await?;
+    let names = institution_names(&ctx, &actor).await;
+    page.searched = true;
+    page.rows = found
+        .into_iter()
+        .map(|r| ResidentRow {
+            id: r.id,
+            sex: r.sex.label_zh(),
+            village: names.get(&r.village_clinic_id).cloned().unwrap_or_default(),
+            name: r.name,
+            birth_date: r.birth_date,
+            id_number: r.id_number,
+        })
+        .collect();
+    Ok(render(&page))
+}
+
+struct AccessRow {
+    at: String,
+    who: String,
+    institution: String,
+    action: String,
+    outcome: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "resident.html")]
+struct ResidentPage {
+    user_name: String,
+    user_role: String,
+    name: String,
+    id_number: String,
+    sex: &'static str,
+    birth_date: String,
+    age: i32,
+    phone: String,
+    address: String,
+    village: String,
+    township: String,
+    merged_into: Option<i64>,
+    accesses: Vec<AccessRow>,
+}
+
+async fn resident_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    let now = clock::now_ms();
+    let r = resident::get(&ctx, now, &actor, id).await?;
+    let accesses = resident::accesses(&ctx, now, &actor, id, 50, 0).await?;
+    let names = institution_names(&ctx, &actor).await;
+    let accesses = accesses
+        .into_iter()
+        .map(|a| AccessRow {
+            at: clock::format_cst(a.at_ms),
+            who: a.actor_name.unwrap_or_else(|| "系统".into()),
+            institution: a.actor_institution_name.unwrap_or_default(),
+            action: a.action,
+            outcome: if a.outcome == "denied" { "已拒绝" } else { "允许" },
+        })
+        .collect();
+    let page = ResidentPage {
+        user_role: role_label(&actor),
+        user_name: actor.name.clone(),
+        age: r.age_on(clock::today_cst()),
+        sex: r.sex.label_zh(),
+        village: names.get(&r.village_clinic_id).cloned().unwrap_or_default(),
+        township: names.get(&r.township_id).cloned().unwrap_or_default(),
+        merged_into: r.merged_into_id,
+        name: r.name,
+        id_number: r.id_number,
+        birth_date: r.birth_date,
+        phone: r.phone,
+        address: r.address,
+        accesses,
+    };
+    Ok(render(&page))
+}
