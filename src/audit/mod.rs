@@ -93,6 +93,20 @@ impl Entry {
     }
 }
 
+/// How an action reads in the user interface.
+pub fn action_label_zh(action: &str) -> &str {
+    match action {
+        "resident.create" => "建档",
+        "resident.read" => "查看档案",
+        "resident.search" => "查询",
+        "resident.duplicates" => "疑似重复审核",
+        "resident.merge.check" => "合并前核对",
+        "resident.merge" => "合并档案",
+        "resident.accesses.read" => "查看访问记录",
+        other => other,
+    }
+}
+
 /// The hash of the chain before its first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -289,6 +289,8 @@ async fn insert_staff(conn: &mut AnyConnection, community_id: i64, tree: &Tree, 
 
 struct Person {
     id_number: String,
+    /// The village group (村民小组) the resident lives in.
+    group: u64,
     name: String,
     sex: &'static str,
     birth_date: String,
@@ -332,6 +334,7 @@ async fn insert_residents(
         *counter += 1;
         people.push(Person {
             id_number: id_number::compose(REGION_CODE, born, sequence),
+            group: 1 + rng.below(9),
             name: person_name(rng, male),
             sex: if male { "male" } else { "female" },
             birth_date: born.to_string(),
@@ -349,13 +352,13 @@ async fn insert_residents(
         let sequence = *counter * 2 + u32::from(male);
         *counter += 1;
         let copy = if pair % 2 == 0 {
-            Person { id_number: id_number::compose(REGION_CODE, born, sequence), name: people[original].name.clone(), sex: people[original].sex, birth_date: people[original].birth_date.clone(), phone: phone(rng), village: people[original].village }
+            Person { id_number: id_number::compose(REGION_CODE, born, sequence), group: people[original].group, name: people[original].name.clone(), sex: people[original].sex, birth_date: people[original].birth_date.clone(), phone: phone(rng), village: people[original].village }
         } else {
             let born = birth_date(rng, today);
             let counter = sequences.entry(born).or_insert(0);
             let sequence = *counter * 2 + u32::from(!male);
             *counter += 1;
-            Person { id_number: id_number::compose(REGION_CODE, born, sequence), name: person_name(rng, !male), sex: if male { "female" } else { "male" }, birth_date: born.to_string(), phone: people[original].phone.clone(), village: people[original].village }
+            Person { id_number: id_number::compose(REGION_CODE, born, sequence), group: people[original].group, name: person_name(rng, !male), sex: if male { "female" } else { "male" }, birth_date: born.to_string(), phone: people[original].phone.clone(), village: people[original].village }
         };
         people.push(copy);
     }
@@ -384,7 +387,7 @@ async fn insert_residents(
                 .bind(person.sex)
                 .bind(person.birth_date.clone())
                 .bind(person.phone.clone())
-                .bind(format!("{}组", village.name.trim_end_matches("卫生室")))
+                .bind(format!("{}{}组", village.name.trim_end_matches("卫生室"), person.group))
                 .bind(village.id)
                 .bind(village.township_id)
                 .bind(village.grid_id)

@@ -275,7 +275,7 @@ async fn resident_page(
             at: clock::format_cst(a.at_ms),
             who: a.actor_name.unwrap_or_else(|| "系统".into()),
             institution: a.actor_institution_name.unwrap_or_default(),
-            action: a.action,
+            action: crate::audit::action_label_zh(&a.action).to_owned(),
             outcome: if a.outcome == "denied" { "已拒绝" } else { "允许" },
         })
         .collect();

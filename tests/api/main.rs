@@ -1,0 +1,8 @@
+//! The one integration-test binary: every test drives the real server over HTTP.
+
+mod access;
+mod audit;
+mod auth;
+mod helpers;
+mod institutions;
+mod residents;
