@@ -25,5 +25,9 @@ impl Ctx {
 /// Serves the API and the web pages on `listener` until the process ends.
 pub async fn serve(listener: TcpListener, ctx: Ctx) -> std::io::Result<()> {
     let router = crate::http::router(ctx);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }

@@ -15,7 +15,11 @@ use crate::staff::model::{NewStaff, TitleLevel};
 use crate::{audit, clock, demo, staff};
 
 #[derive(Parser)]
-#[command(name = "yijia", version, about = "紧密型县域医共体信息平台 — the county medical community platform")]
+#[command(
+    name = "yijia",
+    version,
+    about = "紧密型县域医共体信息平台 — the county medical community platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,7 +133,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -145,8 +150,16 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { addr, storage, demo } => serve(addr, storage, demo).await,
-        Command::Demo { size, seed, storage } => {
+        Command::Serve {
+            addr,
+            storage,
+            demo,
+        } => serve(addr, storage, demo).await,
+        Command::Demo {
+            size,
+            seed,
+            storage,
+        } => {
             let ctx = Ctx::new(storage.connect().await?);
             let started = std::time::Instant::now();
             match demo::load(&ctx, clock::now_ms(), clock::today_cst(), size, seed, true).await? {
@@ -163,7 +176,19 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Admin { command: AdminCommand::CreateUser { username, name, roles, institution, title_level, community, password, storage } } => {
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    username,
+                    name,
+                    roles,
+                    institution,
+                    title_level,
+                    community,
+                    password,
+                    storage,
+                },
+        } => {
             let ctx = Ctx::new(storage.connect().await?);
             let community_id = community_id(&ctx, community.as_deref()).await?;
             let roles = roles
@@ -172,20 +197,34 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let institution_id = match institution {
                 Some(code) => Some(
-                    sqlx::query_scalar::<_, i64>("SELECT id FROM institutions WHERE community_id = $1 AND code = $2")
-                        .bind(community_id)
-                        .bind(&code)
-                        .fetch_optional(&ctx.db.pool)
-                        .await?
-                        .with_context(|| format!("no institution with code {code:?}"))?,
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT id FROM institutions WHERE community_id = $1 AND code = $2",
+                    )
+                    .bind(community_id)
+                    .bind(&code)
+                    .fetch_optional(&ctx.db.pool)
+                    .await?
+                    .with_context(|| format!("no institution with code {code:?}"))?,
                 ),
                 None => None,
             };
             let title_level = match title_level {
-                Some(text) => Some(TitleLevel::parse(&text).with_context(|| format!("unknown title level {text:?}"))?),
+                Some(text) => Some(
+                    TitleLevel::parse(&text)
+                        .with_context(|| format!("unknown title level {text:?}"))?,
+                ),
                 None => None,
             };
-            let new = NewStaff { username, password, name, institution_id, department_id: None, title_level, roles, resident_id: None };
+            let new = NewStaff {
+                username,
+                password,
+                name,
+                institution_id,
+                department_id: None,
+                title_level,
+                roles,
+                resident_id: None,
+            };
             let id = staff::create_unchecked(&ctx, clock::now_ms(), community_id, &new).await?;
             println!("created account {} (id {id})", new.username);
             Ok(ExitCode::SUCCESS)
@@ -195,15 +234,23 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("backup written to {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify { storage } } => {
+        Command::Audit {
+            command: AuditCommand::Verify { storage },
+        } => {
             let db = storage.connect().await?;
             match audit::verify(&db).await? {
                 audit::Verdict::Intact { entries } => {
                     println!("audit chain intact: {entries} entries");
                     Ok(ExitCode::SUCCESS)
                 }
-                audit::Verdict::Broken { community_id, seq, reason } => {
-                    println!("audit chain BROKEN in community {community_id} at entry {seq}: {reason}");
+                audit::Verdict::Broken {
+                    community_id,
+                    seq,
+                    reason,
+                } => {
+                    println!(
+                        "audit chain BROKEN in community {community_id} at entry {seq}: {reason}"
+                    );
                     Ok(ExitCode::from(2))
                 }
             }
@@ -213,8 +260,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 async fn community_id(ctx: &Ctx, code: Option<&str>) -> anyhow::Result<i64> {
     let ids: Vec<i64> = match code {
-        Some(code) => sqlx::query_scalar("SELECT id FROM communities WHERE code = $1").bind(code.to_owned()).fetch_all(&ctx.db.pool).await?,
-        None => sqlx::query_scalar("SELECT id FROM communities ORDER BY id").fetch_all(&ctx.db.pool).await?,
+        Some(code) => {
+            sqlx::query_scalar("SELECT id FROM communities WHERE code = $1")
+                .bind(code.to_owned())
+                .fetch_all(&ctx.db.pool)
+                .await?
+        }
+        None => {
+            sqlx::query_scalar("SELECT id FROM communities ORDER BY id")
+                .fetch_all(&ctx.db.pool)
+                .await?
+        }
     };
     match ids.as_slice() {
         [id] => Ok(*id),
@@ -226,15 +282,32 @@ async fn community_id(ctx: &Ctx, code: Option<&str>) -> anyhow::Result<i64> {
 async fn serve(addr: SocketAddr, storage: Storage, load_demo: bool) -> anyhow::Result<ExitCode> {
     let ctx = Ctx::new(storage.connect().await?);
     if load_demo {
-        match demo::load(&ctx, clock::now_ms(), clock::today_cst(), demo::Size::Small, 1, false).await? {
+        match demo::load(
+            &ctx,
+            clock::now_ms(),
+            clock::today_cst(),
+            demo::Size::Small,
+            1,
+            false,
+        )
+        .await?
+        {
             Some(summary) => {
-                println!("loaded the demo community: {} institutions, {} residents", summary.institutions, summary.residents);
+                println!(
+                    "loaded the demo community: {} institutions, {} residents",
+                    summary.institutions, summary.residents
+                );
                 print_accounts(&summary.accounts);
             }
-            None => println!("the demo community is already loaded (password of the demo accounts: {})", demo::DEMO_PASSWORD),
+            None => println!(
+                "the demo community is already loaded (password of the demo accounts: {})",
+                demo::DEMO_PASSWORD
+            ),
         }
     }
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     println!("yijia is listening on http://{}", listener.local_addr()?);
     app::serve(listener, ctx).await?;
     Ok(ExitCode::SUCCESS)
@@ -243,7 +316,12 @@ async fn serve(addr: SocketAddr, storage: Storage, load_demo: bool) -> anyhow::R
 fn print_accounts(accounts: &[demo::DemoAccount]) {
     println!("demo accounts (password {}):", demo::DEMO_PASSWORD);
     for account in accounts {
-        println!("  {:<18} {:<18} {}", account.username, account.role.as_str(), account.place);
+        println!(
+            "  {:<18} {:<18} {}",
+            account.username,
+            account.role.as_str(),
+            account.place
+        );
     }
 }
 
@@ -255,8 +333,13 @@ async fn backup(storage: &Storage, path: &std::path::Path) -> anyhow::Result<()>
     match db.engine {
         Engine::Sqlite => {
             // VACUUM INTO writes a consistent snapshot while other connections keep working.
-            let target = path.to_str().context("the backup path must be UTF-8")?.replace('\'', "''");
-            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'"))).execute(&db.pool).await?;
+            let target = path
+                .to_str()
+                .context("the backup path must be UTF-8")?
+                .replace('\'', "''");
+            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'")))
+                .execute(&db.pool)
+                .await?;
         }
         Engine::Postgres => {
             let url = storage.url()?;

@@ -127,9 +127,16 @@ pub struct Actor {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     Nothing,
-    OnlySelf { resident_id: i64 },
-    Village { village_clinic_id: i64 },
-    Township { township_id: i64, institution_id: i64 },
+    OnlySelf {
+        resident_id: i64,
+    },
+    Village {
+        village_clinic_id: i64,
+    },
+    Township {
+        township_id: i64,
+        institution_id: i64,
+    },
     Community,
 }
 
@@ -294,10 +301,17 @@ mod tests {
 
     #[test]
     fn a_village_doctor_reaches_only_their_village_unless_assigned() {
-        let village = ActorInstitution { id: 20, kind: InstitutionKind::VillageClinic, township_id: Some(10) };
+        let village = ActorInstitution {
+            id: 20,
+            kind: InstitutionKind::VillageClinic,
+            township_id: Some(10),
+        };
         let doctor = actor(&[Role::VillageDoctor], Some(village));
         assert!(check(&doctor, Purpose::Clinical, Access::Read, &place(20, 10)).is_ok());
-        assert_eq!(check(&doctor, Purpose::Clinical, Access::Read, &place(21, 10)), Err(Denied));
+        assert_eq!(
+            check(&doctor, Purpose::Clinical, Access::Read, &place(21, 10)),
+            Err(Denied)
+        );
         let mut referred = place(21, 10);
         referred.assigned_institution_ids.push(20);
         assert!(check(&doctor, Purpose::Clinical, Access::Read, &referred).is_ok());
@@ -308,13 +322,24 @@ mod tests {
         let officer = actor(&[Role::InsuranceOfficer], None);
         assert!(check(&officer, Purpose::Financial, Access::Read, &place(1, 2)).is_ok());
         assert!(check(&officer, Purpose::Demographics, Access::Read, &place(1, 2)).is_ok());
-        assert_eq!(check(&officer, Purpose::Clinical, Access::Read, &place(1, 2)), Err(Denied));
+        assert_eq!(
+            check(&officer, Purpose::Clinical, Access::Read, &place(1, 2)),
+            Err(Denied)
+        );
     }
 
     #[test]
     fn a_supervisor_sees_no_individual_resident() {
         let supervisor = actor(&[Role::Supervisor], None);
-        assert_eq!(check(&supervisor, Purpose::Demographics, Access::Read, &place(1, 2)), Err(Denied));
+        assert_eq!(
+            check(
+                &supervisor,
+                Purpose::Demographics,
+                Access::Read,
+                &place(1, 2)
+            ),
+            Err(Denied)
+        );
         assert!(may_see_aggregates(&supervisor));
     }
 }

@@ -216,8 +216,14 @@ pub struct AccessRecord {
 /// The result of checking the chains.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    Intact { entries: i64 },
-    Broken { community_id: i64, seq: i64, reason: String },
+    Intact {
+        entries: i64,
+    },
+    Broken {
+        community_id: i64,
+        seq: i64,
+        reason: String,
+    },
 }
 
 /// Walks every community's chain and compares it with the chain heads.

@@ -26,7 +26,10 @@ pub async fn start_chain(conn: &mut AnyConnection, community_id: i64) -> Result<
 pub async fn append(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), sqlx::Error> {
     let mut by_community: BTreeMap<i64, Vec<&Entry>> = BTreeMap::new();
     for entry in entries {
-        by_community.entry(entry.community_id).or_default().push(entry);
+        by_community
+            .entry(entry.community_id)
+            .or_default()
+            .push(entry);
     }
     for (community_id, entries) in by_community {
         let count = entries.len() as i64;
@@ -135,9 +138,10 @@ pub async fn accesses_of_resident(
 /// Walks each community's chain in pages and checks links, hashes and the head.
 pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
     const PAGE: i64 = 5000;
-    let heads = sqlx::query("SELECT community_id, seq, hash FROM audit_heads ORDER BY community_id")
-        .fetch_all(&db.pool)
-        .await?;
+    let heads =
+        sqlx::query("SELECT community_id, seq, hash FROM audit_heads ORDER BY community_id")
+            .fetch_all(&db.pool)
+            .await?;
     let mut total = 0;
     for head in heads {
         let community_id: i64 = head.try_get("community_id")?;
@@ -191,7 +195,9 @@ pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
                     detail: row.try_get("detail")?,
                 };
                 let stored_hash: String = row.try_get("hash")?;
-                if outcome != entry.outcome.as_str() || entry_hash(&prev_hash, seq, &entry) != stored_hash {
+                if outcome != entry.outcome.as_str()
+                    || entry_hash(&prev_hash, seq, &entry) != stored_hash
+                {
                     return Ok(broken(seq, "entry altered"));
                 }
                 prev_hash = stored_hash;

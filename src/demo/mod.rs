@@ -15,7 +15,10 @@ use crate::audit;
 use crate::clock::Millis;
 use crate::institution::{InstitutionKind, NewInstitution, store as institutions};
 use crate::resident::id_number;
-use crate::staff::{self, model::{NewStaff, TitleLevel}};
+use crate::staff::{
+    self,
+    model::{NewStaff, TitleLevel},
+};
 use rng::Rng;
 
 /// The code of the demo community; its presence means the demo is loaded.
@@ -44,8 +47,24 @@ struct Shape {
 impl Size {
     fn shape(self) -> Shape {
         match self {
-            Size::Small => Shape { campuses: 0, centres: 1, townships: 3, villages: 10, residents: 2_000, care_teams: 3, duplicate_pairs: 4 },
-            Size::County => Shape { campuses: 3, centres: 9, townships: 23, villages: 252, residents: 376_000, care_teams: 128, duplicate_pairs: 150 },
+            Size::Small => Shape {
+                campuses: 0,
+                centres: 1,
+                townships: 3,
+                villages: 10,
+                residents: 2_000,
+                care_teams: 3,
+                duplicate_pairs: 4,
+            },
+            Size::County => Shape {
+                campuses: 3,
+                centres: 9,
+                townships: 23,
+                villages: 252,
+                residents: 376_000,
+                care_teams: 128,
+                duplicate_pairs: 150,
+            },
         }
     }
 }
@@ -73,14 +92,28 @@ pub async fn existing(ctx: &Ctx) -> Result<Option<i64>, sqlx::Error> {
 }
 
 /// Loads the demo community unless it is there already (then `Ok(None)`).
-pub async fn load(ctx: &Ctx, now: Millis, today: Date, size: Size, seed: u64, progress: bool) -> anyhow::Result<Option<Summary>> {
+pub async fn load(
+    ctx: &Ctx,
+    now: Millis,
+    today: Date,
+    size: Size,
+    seed: u64,
+    progress: bool,
+) -> anyhow::Result<Option<Summary>> {
     if existing(ctx).await?.is_some() {
         return Ok(None);
     }
     let shape = size.shape();
     let mut rng = Rng::new(seed);
-    let bar = if progress { ProgressBar::new(shape.residents as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")?.progress_chars("=> "));
+    let bar = if progress {
+        ProgressBar::new(shape.residents as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")?
+            .progress_chars("=> "),
+    );
     bar.set_message("机构");
 
     let mut tx = ctx.db.begin().await?;
@@ -94,7 +127,8 @@ pub async fn load(ctx: &Ctx, now: Millis, today: Date, size: Size, seed: u64, pr
     tx.commit().await?;
 
     bar.set_message("居民");
-    let residents = insert_residents(ctx, community_id, &tree, &shape, &mut rng, now, today, &bar).await?;
+    let residents =
+        insert_residents(ctx, community_id, &tree, &shape, &mut rng, now, today, &bar).await?;
     bar.finish_with_message("完成");
 
     let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
@@ -111,10 +145,19 @@ pub async fn load(ctx: &Ctx, now: Millis, today: Date, size: Size, seed: u64, pr
         detail: format!("size={size:?} seed={seed}"),
     };
     audit::store::append_committed(&ctx.db, &[entry]).await?;
-    Ok(Some(Summary { community_id, institutions: tree.count, residents, accounts }))
+    Ok(Some(Summary {
+        community_id,
+        institutions: tree.count,
+        residents,
+        accounts,
+    }))
 }
 
-async fn insert_community(conn: &mut AnyConnection, name: &str, now: Millis) -> Result<i64, sqlx::Error> {
+async fn insert_community(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: Millis,
+) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO communities (community_id, code, name, region_code, created_at_ms) \
          VALUES (0, $1, $2, $3, $4) RETURNING id",
@@ -125,7 +168,10 @@ async fn insert_community(conn: &mut AnyConnection, name: &str, now: Millis) -> 
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE communities SET community_id = id WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE communities SET community_id = id WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     audit::store::start_chain(conn, id).await?;
     Ok(id)
 }
@@ -145,7 +191,13 @@ struct Tree {
     count: usize,
 }
 
-fn institution(kind: InstitutionKind, parent: Option<i64>, code: String, name: String, rng: &mut Rng) -> NewInstitution {
+fn institution(
+    kind: InstitutionKind,
+    parent: Option<i64>,
+    code: String,
+    name: String,
+    rng: &mut Rng,
+) -> NewInstitution {
     // Around Sangzhi: 29.4°N, 110.2°E.
     let latitude = 29.1 + rng.unit() * 0.7;
     let longitude = 109.8 + rng.unit() * 0.8;
@@ -162,22 +214,49 @@ fn institution(kind: InstitutionKind, parent: Option<i64>, code: String, name: S
     }
 }
 
-async fn build_tree(conn: &mut AnyConnection, community_id: i64, shape: &Shape, rng: &mut Rng) -> Result<Tree, sqlx::Error> {
+async fn build_tree(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    shape: &Shape,
+    rng: &mut Rng,
+) -> Result<Tree, sqlx::Error> {
     let mut count = 0;
-    let lead = institution(InstitutionKind::LeadHospital, None, "LH".into(), "县总医院".into(), rng);
+    let lead = institution(
+        InstitutionKind::LeadHospital,
+        None,
+        "LH".into(),
+        "县总医院".into(),
+        rng,
+    );
     let lead_hospital = institutions::insert_institution(conn, community_id, None, &lead).await?;
     count += 1;
     for (code, name) in names::LEAD_DEPARTMENTS {
         institutions::insert_department(conn, community_id, lead_hospital, code, name).await?;
     }
-    for (index, name) in ["人民医院院区", "民族中医院院区", "妇幼保健院院区"].iter().take(shape.campuses).enumerate() {
-        let campus = institution(InstitutionKind::Campus, Some(lead_hospital), format!("LH-{}", index + 1), (*name).into(), rng);
+    for (index, name) in ["人民医院院区", "民族中医院院区", "妇幼保健院院区"]
+        .iter()
+        .take(shape.campuses)
+        .enumerate()
+    {
+        let campus = institution(
+            InstitutionKind::Campus,
+            Some(lead_hospital),
+            format!("LH-{}", index + 1),
+            (*name).into(),
+            rng,
+        );
         institutions::insert_institution(conn, community_id, None, &campus).await?;
         count += 1;
     }
     let mut ecg_centre = 0;
     for (code, name) in names::CENTRES.iter().take(shape.centres) {
-        let centre = institution(InstitutionKind::Centre, Some(lead_hospital), (*code).into(), (*name).into(), rng);
+        let centre = institution(
+            InstitutionKind::Centre,
+            Some(lead_hospital),
+            (*code).into(),
+            (*name).into(),
+            rng,
+        );
         let id = institutions::insert_institution(conn, community_id, None, &centre).await?;
         if *code == "C-ECG" {
             ecg_centre = id;
@@ -187,7 +266,13 @@ async fn build_tree(conn: &mut AnyConnection, community_id: i64, shape: &Shape, 
     let mut townships = Vec::new();
     for (index, town) in names::TOWNSHIPS.iter().take(shape.townships).enumerate() {
         let name = format!("{town}镇卫生院");
-        let new = institution(InstitutionKind::TownshipCentre, Some(lead_hospital), format!("T{:02}", index + 1), name.clone(), rng);
+        let new = institution(
+            InstitutionKind::TownshipCentre,
+            Some(lead_hospital),
+            format!("T{:02}", index + 1),
+            name.clone(),
+            rng,
+        );
         let id = institutions::insert_institution(conn, community_id, None, &new).await?;
         institutions::set_own_township(conn, community_id, id).await?;
         for (code, department) in names::TOWNSHIP_DEPARTMENTS {
@@ -217,17 +302,30 @@ async fn build_tree(conn: &mut AnyConnection, community_id: i64, shape: &Shape, 
         let slot = index % townships.len();
         let (township_id, township_name) = &townships[slot];
         let village_name = loop {
-            let candidate = format!("{}{}村", rng.pick(&names::VILLAGE_FIRST), rng.pick(&names::VILLAGE_SECOND));
+            let candidate = format!(
+                "{}{}村",
+                rng.pick(&names::VILLAGE_FIRST),
+                rng.pick(&names::VILLAGE_SECOND)
+            );
             if used_names.insert(candidate.clone()) || used_names.len() > 280 {
                 break candidate;
             }
         };
         let town = township_name.trim_end_matches("镇卫生院");
         let name = format!("{town}镇{village_name}卫生室");
-        let new = institution(InstitutionKind::VillageClinic, Some(*township_id), format!("V{:03}", index + 1), name.clone(), rng);
-        let id = institutions::insert_institution(conn, community_id, Some(*township_id), &new).await?;
+        let new = institution(
+            InstitutionKind::VillageClinic,
+            Some(*township_id),
+            format!("V{:03}", index + 1),
+            name.clone(),
+            rng,
+        );
+        let id =
+            institutions::insert_institution(conn, community_id, Some(*township_id), &new).await?;
         let teams = &teams_of_township[slot];
-        let team = teams.get(index / townships.len() % teams.len().max(1)).copied();
+        let team = teams
+            .get(index / townships.len() % teams.len().max(1))
+            .copied();
         let grid_id: i64 = sqlx::query_scalar(
             "INSERT INTO grids (community_id, village_clinic_id, care_team_id, code, name) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -239,14 +337,29 @@ async fn build_tree(conn: &mut AnyConnection, community_id: i64, shape: &Shape, 
         .bind(format!("{town}镇{village_name}网格"))
         .fetch_one(&mut *conn)
         .await?;
-        villages.push(Village { id, township_id: *township_id, grid_id, name });
+        villages.push(Village {
+            id,
+            township_id: *township_id,
+            grid_id,
+            name,
+        });
         count += 1;
     }
-    Ok(Tree { lead_hospital, ecg_centre, townships, villages, count })
+    Ok(Tree {
+        lead_hospital,
+        ecg_centre,
+        townships,
+        villages,
+        count,
+    })
 }
 
 fn person_name(rng: &mut Rng, male: bool) -> String {
-    let given = if male { &names::GIVEN_MALE[..] } else { &names::GIVEN_FEMALE[..] };
+    let given = if male {
+        &names::GIVEN_MALE[..]
+    } else {
+        &names::GIVEN_FEMALE[..]
+    };
     let surname = rng.pick(&names::SURNAMES);
     if rng.chance(0.3) {
         format!("{surname}{}", rng.pick(given))
@@ -256,8 +369,17 @@ fn person_name(rng: &mut Rng, male: bool) -> String {
 }
 
 /// Registry staff without a usable password: they appear in lists but cannot log in.
-async fn insert_staff(conn: &mut AnyConnection, community_id: i64, tree: &Tree, rng: &mut Rng, now: Millis) -> Result<(), sqlx::Error> {
-    let mut places: Vec<(i64, Role, usize)> = vec![(tree.lead_hospital, Role::Doctor, 12), (tree.ecg_centre, Role::Reader, 4)];
+async fn insert_staff(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    tree: &Tree,
+    rng: &mut Rng,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
+    let mut places: Vec<(i64, Role, usize)> = vec![
+        (tree.lead_hospital, Role::Doctor, 12),
+        (tree.ecg_centre, Role::Reader, 4),
+    ];
     places.extend(tree.townships.iter().map(|(id, _)| (*id, Role::Doctor, 4)));
     places.extend(tree.villages.iter().map(|v| (v.id, Role::VillageDoctor, 1)));
     let mut number = 0;
@@ -305,11 +427,16 @@ fn birth_date(rng: &mut Rng, today: Date) -> Date {
 }
 
 fn phone(rng: &mut Rng) -> String {
-    let prefix = rng.pick(&["138", "139", "150", "151", "158", "177", "180", "187", "199"]);
+    let prefix = rng.pick(&[
+        "138", "139", "150", "151", "158", "177", "180", "187", "199",
+    ]);
     format!("{prefix}{:08}", rng.below(100_000_000))
 }
 
-#[expect(clippy::too_many_arguments, reason = "one loader step with its whole context")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one loader step with its whole context"
+)]
 async fn insert_residents(
     ctx: &Ctx,
     community_id: i64,
@@ -323,11 +450,19 @@ async fn insert_residents(
     let mut sequences = std::collections::HashMap::<Date, u32>::new();
     let mut people: Vec<Person> = Vec::with_capacity(shape.residents);
     // Village sizes vary by ±30 % around the mean.
-    let weights: Vec<f64> = (0..tree.villages.len()).map(|_| 0.7 + rng.unit() * 0.6).collect();
+    let weights: Vec<f64> = (0..tree.villages.len())
+        .map(|_| 0.7 + rng.unit() * 0.6)
+        .collect();
     for _ in 0..shape.residents - shape.duplicate_pairs {
         let born = birth_date(rng, today);
         let age = (today - born).whole_days() / 365;
-        let male_share = if age < 60 { 0.52 } else if age < 80 { 0.47 } else { 0.40 };
+        let male_share = if age < 60 {
+            0.52
+        } else if age < 80 {
+            0.47
+        } else {
+            0.40
+        };
         let male = rng.chance(male_share);
         let counter = sequences.entry(born).or_insert(0);
         let sequence = *counter * 2 + u32::from(male);
@@ -346,19 +481,38 @@ async fn insert_residents(
     // date, same township), half family members sharing one phone.
     for pair in 0..shape.duplicate_pairs {
         let original = rng.below(people.len() as u64) as usize;
-        let born = Date::parse(&people[original].birth_date, time::macros::format_description!("[year]-[month]-[day]"))?;
+        let born = Date::parse(
+            &people[original].birth_date,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )?;
         let male = people[original].sex == "male";
         let counter = sequences.entry(born).or_insert(0);
         let sequence = *counter * 2 + u32::from(male);
         *counter += 1;
         let copy = if pair % 2 == 0 {
-            Person { id_number: id_number::compose(REGION_CODE, born, sequence), group: people[original].group, name: people[original].name.clone(), sex: people[original].sex, birth_date: people[original].birth_date.clone(), phone: phone(rng), village: people[original].village }
+            Person {
+                id_number: id_number::compose(REGION_CODE, born, sequence),
+                group: people[original].group,
+                name: people[original].name.clone(),
+                sex: people[original].sex,
+                birth_date: people[original].birth_date.clone(),
+                phone: phone(rng),
+                village: people[original].village,
+            }
         } else {
             let born = birth_date(rng, today);
             let counter = sequences.entry(born).or_insert(0);
             let sequence = *counter * 2 + u32::from(!male);
             *counter += 1;
-            Person { id_number: id_number::compose(REGION_CODE, born, sequence), group: people[original].group, name: person_name(rng, !male), sex: if male { "female" } else { "male" }, birth_date: born.to_string(), phone: people[original].phone.clone(), village: people[original].village }
+            Person {
+                id_number: id_number::compose(REGION_CODE, born, sequence),
+                group: people[original].group,
+                name: person_name(rng, !male),
+                sex: if male { "female" } else { "male" },
+                birth_date: born.to_string(),
+                phone: people[original].phone.clone(),
+                village: people[original].village,
+            }
         };
         people.push(copy);
     }
@@ -368,7 +522,9 @@ async fn insert_residents(
     for chunk in people.chunks(CHUNK) {
         let values: Vec<String> = (0..chunk.len())
             .map(|row| {
-                let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect();
+                let params: Vec<String> = (1..=COLUMNS)
+                    .map(|c| format!("${}", row * COLUMNS + c))
+                    .collect();
                 format!("({})", params.join(","))
             })
             .collect();
@@ -387,7 +543,11 @@ async fn insert_residents(
                 .bind(person.sex)
                 .bind(person.birth_date.clone())
                 .bind(person.phone.clone())
-                .bind(format!("{}{}组", village.name.trim_end_matches("卫生室"), person.group))
+                .bind(format!(
+                    "{}{}组",
+                    village.name.trim_end_matches("卫生室"),
+                    person.group
+                ))
                 .bind(village.id)
                 .bind(village.township_id)
                 .bind(village.grid_id)
@@ -401,31 +561,93 @@ async fn insert_residents(
     Ok(people.len())
 }
 
-async fn create_demo_accounts(ctx: &Ctx, now: Millis, community_id: i64, tree: &Tree) -> anyhow::Result<Vec<DemoAccount>> {
+async fn create_demo_accounts(
+    ctx: &Ctx,
+    now: Millis,
+    community_id: i64,
+    tree: &Tree,
+) -> anyhow::Result<Vec<DemoAccount>> {
     let (township_id, township_name) = tree.townships[0].clone();
-    let village = tree.villages.iter().find(|v| v.township_id == township_id).expect("every township has villages");
-    let accounts: [(&'static str, &str, Role, Option<i64>, Option<TitleLevel>, String); 6] = [
-        ("admin", "系统管理员", Role::Admin, Some(tree.lead_hospital), None, "县总医院".into()),
-        ("county-reader", "县心电诊断医师", Role::Reader, Some(tree.ecg_centre), Some(TitleLevel::AssociateSenior), "超声心电诊断中心".into()),
-        ("township-doctor", "乡镇医生", Role::Doctor, Some(township_id), Some(TitleLevel::Intermediate), township_name),
-        ("village-doctor", "村医", Role::VillageDoctor, Some(village.id), Some(TitleLevel::Junior), village.name.clone()),
-        ("insurance-officer", "医保经办员", Role::InsuranceOfficer, None, None, "县医保局".into()),
-        ("supervisor", "卫健局监管员", Role::Supervisor, None, None, "县卫健局".into()),
+    let village = tree
+        .villages
+        .iter()
+        .find(|v| v.township_id == township_id)
+        .expect("every township has villages");
+    let account =
+        |username: &'static str, name: &str, role, institution_id, title_level, place: &str| {
+            let new = NewStaff {
+                username: username.into(),
+                password: DEMO_PASSWORD.into(),
+                name: name.into(),
+                institution_id,
+                department_id: None,
+                title_level,
+                roles: vec![role],
+                resident_id: None,
+            };
+            (
+                new,
+                DemoAccount {
+                    username,
+                    role,
+                    place: place.to_owned(),
+                },
+            )
+        };
+    let accounts = [
+        account(
+            "admin",
+            "系统管理员",
+            Role::Admin,
+            Some(tree.lead_hospital),
+            None,
+            "县总医院",
+        ),
+        account(
+            "county-reader",
+            "县心电诊断医师",
+            Role::Reader,
+            Some(tree.ecg_centre),
+            Some(TitleLevel::AssociateSenior),
+            "超声心电诊断中心",
+        ),
+        account(
+            "township-doctor",
+            "乡镇医生",
+            Role::Doctor,
+            Some(township_id),
+            Some(TitleLevel::Intermediate),
+            &township_name,
+        ),
+        account(
+            "village-doctor",
+            "村医",
+            Role::VillageDoctor,
+            Some(village.id),
+            Some(TitleLevel::Junior),
+            &village.name,
+        ),
+        account(
+            "insurance-officer",
+            "医保经办员",
+            Role::InsuranceOfficer,
+            None,
+            None,
+            "县医保局",
+        ),
+        account(
+            "supervisor",
+            "卫健局监管员",
+            Role::Supervisor,
+            None,
+            None,
+            "县卫健局",
+        ),
     ];
     let mut created = Vec::new();
-    for (username, name, role, institution_id, title_level, place) in accounts {
-        let new = NewStaff {
-            username: username.into(),
-            password: DEMO_PASSWORD.into(),
-            name: name.into(),
-            institution_id,
-            department_id: None,
-            title_level,
-            roles: vec![role],
-            resident_id: None,
-        };
+    for (new, listed) in accounts {
         staff::create_unchecked(ctx, now, community_id, &new).await?;
-        created.push(DemoAccount { username, role, place });
+        created.push(listed);
     }
     Ok(created)
 }

@@ -25,12 +25,21 @@ pub struct ErrorBody {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), retry_after_s: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after_s: None,
+        }
     }
 
     fn internal(error: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(%error, "request failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal.error", "内部错误，请稍后重试")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal.error",
+            "内部错误，请稍后重试",
+        )
     }
 
     pub fn not_found() -> ApiError {
@@ -44,19 +53,26 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { code: self.code.to_owned(), message: self.message };
+        let body = ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(seconds) = self.retry_after_s {
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let Some(seconds) = self.retry_after_s
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }
 }
 
 fn denied() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "access.denied", "you may not access this")
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "access.denied",
+        "you may not access this",
+    )
 }
 
 impl From<access::Denied> for ApiError {
@@ -82,9 +98,15 @@ impl From<resident::Error> for ApiError {
         use resident::Error as E;
         let message = error.to_string();
         let (status, code) = match error {
-            E::InvalidIdNumber(_) => (StatusCode::UNPROCESSABLE_ENTITY, "resident.invalid_id_number"),
+            E::InvalidIdNumber(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "resident.invalid_id_number",
+            ),
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "resident.invalid"),
-            E::UnknownVillageClinic => (StatusCode::UNPROCESSABLE_ENTITY, "resident.unknown_village_clinic"),
+            E::UnknownVillageClinic => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "resident.unknown_village_clinic",
+            ),
             E::Duplicate => (StatusCode::CONFLICT, "resident.duplicate"),
             E::NotFound => (StatusCode::NOT_FOUND, "resident.not_found"),
             E::AlreadyMerged => (StatusCode::CONFLICT, "resident.already_merged"),
@@ -103,7 +125,11 @@ impl From<staff::Error> for ApiError {
         let (status, code) = match error {
             E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "auth.invalid_credentials"),
             E::TooManyAttempts { retry_after_s } => {
-                let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "auth.too_many_attempts", message);
+                let mut response = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "auth.too_many_attempts",
+                    message,
+                );
                 response.retry_after_s = Some(retry_after_s);
                 return response;
             }
@@ -136,18 +162,30 @@ impl From<institution::Error> for ApiError {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "http.invalid_json", rejection.body_text())
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "http.invalid_json",
+            rejection.body_text(),
+        )
     }
 }
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "http.invalid_query", rejection.body_text())
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "http.invalid_query",
+            rejection.body_text(),
+        )
     }
 }
 
 impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::PathRejection) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "http.invalid_path", rejection.body_text())
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "http.invalid_path",
+            rejection.body_text(),
+        )
     }
 }

@@ -62,9 +62,15 @@ impl FromRequestParts<Ctx> for ApiActor {
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "auth.unauthenticated", "send Authorization: Bearer <token>")
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.unauthenticated",
+                "send Authorization: Bearer <token>",
+            )
         })?;
-        Ok(ApiActor(staff::authenticate(ctx, clock::now_ms(), token).await?))
+        Ok(ApiActor(
+            staff::authenticate(ctx, clock::now_ms(), token).await?,
+        ))
     }
 }
 

@@ -13,7 +13,10 @@ use crate::http::extract::{ApiActor, Json, Path};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
-        .route("/api/v1/institutions", get(list_institutions).post(create_institution))
+        .route(
+            "/api/v1/institutions",
+            get(list_institutions).post(create_institution),
+        )
         .route("/api/v1/institutions/{id}", get(get_institution))
 }
 
@@ -43,7 +46,10 @@ pub async fn get_institution(
     Path(id): Path<i64>,
 ) -> Result<Json<InstitutionDetail>, ApiError> {
     let (institution, departments) = super::get(&ctx, &actor, id).await?;
-    Ok(Json(InstitutionDetail { institution, departments }))
+    Ok(Json(InstitutionDetail {
+        institution,
+        departments,
+    }))
 }
 
 /// Add an institution to the tree (administrators).

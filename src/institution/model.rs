@@ -54,9 +54,10 @@ impl InstitutionKind {
             InstitutionKind::TownshipCentre | InstitutionKind::CommunityCentre => {
                 &[InstitutionKind::LeadHospital]
             }
-            InstitutionKind::VillageClinic => {
-                &[InstitutionKind::TownshipCentre, InstitutionKind::CommunityCentre]
-            }
+            InstitutionKind::VillageClinic => &[
+                InstitutionKind::TownshipCentre,
+                InstitutionKind::CommunityCentre,
+            ],
         }
     }
 }
@@ -96,10 +97,9 @@ pub struct Institution {
 #[serde(transparent)]
 pub struct Flag(pub bool);
 
-impl TryFrom<i64> for Flag {
-    type Error = std::convert::Infallible;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Ok(Flag(value != 0))
+impl From<i64> for Flag {
+    fn from(value: i64) -> Self {
+        Flag(value != 0)
     }
 }
 

@@ -13,11 +13,20 @@ use crate::http::extract::{ApiActor, Json, Page, PageParams, Path, Query};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
-        .route("/api/v1/residents", post(create_resident).get(list_residents))
-        .route("/api/v1/residents/duplicates", get(list_probable_duplicates))
+        .route(
+            "/api/v1/residents",
+            post(create_resident).get(list_residents),
+        )
+        .route(
+            "/api/v1/residents/duplicates",
+            get(list_probable_duplicates),
+        )
         .route("/api/v1/residents/merge", post(merge_residents))
         .route("/api/v1/residents/{id}", get(get_resident))
-        .route("/api/v1/residents/{id}/accesses", get(list_resident_accesses))
+        .route(
+            "/api/v1/residents/{id}/accesses",
+            get(list_resident_accesses),
+        )
 }
 
 /// Register a resident at a village clinic.
@@ -44,7 +53,15 @@ pub async fn list_residents(
     Query(query): Query<ResidentQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<Resident>>, ApiError> {
-    let found = super::search(&ctx, clock::now_ms(), &actor, &query, page.fetch_limit(), page.offset()).await?;
+    let found = super::search(
+        &ctx,
+        clock::now_ms(),
+        &actor,
+        &query,
+        page.fetch_limit(),
+        page.offset(),
+    )
+    .await?;
     Ok(Json(page.page(found)))
 }
 
@@ -68,7 +85,15 @@ pub async fn list_resident_accesses(
     Path(id): Path<i64>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<AccessRecord>>, ApiError> {
-    let records = super::accesses(&ctx, clock::now_ms(), &actor, id, page.fetch_limit(), page.offset()).await?;
+    let records = super::accesses(
+        &ctx,
+        clock::now_ms(),
+        &actor,
+        id,
+        page.fetch_limit(),
+        page.offset(),
+    )
+    .await?;
     Ok(Json(page.page(records)))
 }
 
@@ -81,7 +106,14 @@ pub async fn list_probable_duplicates(
     ApiActor(actor): ApiActor,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<ProbableDuplicate>>, ApiError> {
-    let pairs = super::probable_duplicates(&ctx, clock::now_ms(), &actor, page.fetch_limit(), page.offset()).await?;
+    let pairs = super::probable_duplicates(
+        &ctx,
+        clock::now_ms(),
+        &actor,
+        page.fetch_limit(),
+        page.offset(),
+    )
+    .await?;
     Ok(Json(page.page(pairs)))
 }
 
@@ -93,5 +125,7 @@ pub async fn merge_residents(
     ApiActor(actor): ApiActor,
     Json(request): Json<MergeRequest>,
 ) -> Result<Json<Resident>, ApiError> {
-    Ok(Json(super::merge(&ctx, clock::now_ms(), &actor, &request).await?))
+    Ok(Json(
+        super::merge(&ctx, clock::now_ms(), &actor, &request).await?,
+    ))
 }

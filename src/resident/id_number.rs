@@ -64,8 +64,8 @@ const CHECK_CHARS: [u8; 11] = *b"10X98765432";
 
 /// Province-level codes of GB/T 2260 (the first two digits of every region code).
 const PROVINCES: [u32; 34] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
 ];
 
 /// The check character for the first 17 digits.
@@ -105,8 +105,16 @@ impl IdNumber {
         if check_char(&bytes[..17]) != char::from(bytes[17]) {
             return Err(InvalidIdNumber::CheckDigit);
         }
-        let sex = if number(16..17) % 2 == 1 { Sex::Male } else { Sex::Female };
-        Ok(IdNumber { text, birth_date, sex })
+        let sex = if number(16..17) % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
+        Ok(IdNumber {
+            text,
+            birth_date,
+            sex,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -166,11 +174,26 @@ mod tests {
 
     #[test]
     fn bad_numbers_are_refused_with_the_reason() {
-        assert_eq!(IdNumber::parse("110105194912310021", TODAY), Err(InvalidIdNumber::CheckDigit));
-        assert_eq!(IdNumber::parse("1101051949123100", TODAY), Err(InvalidIdNumber::Shape));
-        assert_eq!(IdNumber::parse(&compose(110105, date!(2026 - 12 - 01), 1), TODAY), Err(InvalidIdNumber::BirthDate));
-        assert_eq!(IdNumber::parse("110105194902300020", TODAY).unwrap_err(), InvalidIdNumber::BirthDate);
-        assert_eq!(IdNumber::parse(&compose(990105, date!(1980 - 01 - 01), 1), TODAY), Err(InvalidIdNumber::Region));
+        assert_eq!(
+            IdNumber::parse("110105194912310021", TODAY),
+            Err(InvalidIdNumber::CheckDigit)
+        );
+        assert_eq!(
+            IdNumber::parse("1101051949123100", TODAY),
+            Err(InvalidIdNumber::Shape)
+        );
+        assert_eq!(
+            IdNumber::parse(&compose(110105, date!(2026 - 12 - 01), 1), TODAY),
+            Err(InvalidIdNumber::BirthDate)
+        );
+        assert_eq!(
+            IdNumber::parse("110105194902300020", TODAY).unwrap_err(),
+            InvalidIdNumber::BirthDate
+        );
+        assert_eq!(
+            IdNumber::parse(&compose(990105, date!(1980 - 01 - 01), 1), TODAY),
+            Err(InvalidIdNumber::Region)
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! and merging them. Every operation here that touches a resident passes [`authorize`], the one
 //! gate that checks access and writes the audit entry, allowed or denied.
 
-pub mod id_number;
 pub mod http;
+pub mod id_number;
 pub mod model;
 pub mod store;
 
@@ -23,7 +23,10 @@ pub enum Error {
     #[error("invalid resident ID number: {0}")]
     InvalidIdNumber(#[from] InvalidIdNumber),
     #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: &'static str },
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
     #[error("no such village clinic in this community")]
     UnknownVillageClinic,
     #[error("a resident with this ID number is already registered in this community")]
@@ -52,8 +55,13 @@ pub async fn authorize(
 ) -> Result<(), Error> {
     let place = store::place_of(&ctx.db, resident).await?;
     let decision = access::check(actor, purpose, access, &place);
-    let entry = Entry::by(actor, now, action, "resident", Some(resident.id)).about_resident(resident.id);
-    let entry = if decision.is_ok() { entry } else { entry.denied() };
+    let entry =
+        Entry::by(actor, now, action, "resident", Some(resident.id)).about_resident(resident.id);
+    let entry = if decision.is_ok() {
+        entry
+    } else {
+        entry.denied()
+    };
     ctx.auditor.record(vec![entry]).await?;
     Ok(decision?)
 }
@@ -62,7 +70,10 @@ fn check_name(name: &str) -> Result<&str, Error> {
     let name = name.trim();
     let length = name.chars().count();
     if length == 0 || length > 50 || name.chars().any(char::is_control) {
-        return Err(Error::Invalid { field: "name", reason: "must be 1 to 50 characters" });
+        return Err(Error::Invalid {
+            field: "name",
+            reason: "must be 1 to 50 characters",
+        });
     }
     Ok(name)
 }
@@ -70,9 +81,14 @@ fn check_name(name: &str) -> Result<&str, Error> {
 fn check_phone(phone: &str) -> Result<&str, Error> {
     let phone = phone.trim();
     let digits = phone.chars().filter(char::is_ascii_digit).count();
-    let allowed = phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' ');
+    let allowed = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' ');
     if !allowed || !(7..=15).contains(&digits) {
-        return Err(Error::Invalid { field: "phone", reason: "must be a phone number of 7 to 15 digits" });
+        return Err(Error::Invalid {
+            field: "phone",
+            reason: "must be a phone number of 7 to 15 digits",
+        });
     }
     Ok(phone)
 }
@@ -90,12 +106,16 @@ pub async fn register(
     let phone = check_phone(&new.phone)?;
     let address = new.address.trim();
     if address.chars().count() > 200 {
-        return Err(Error::Invalid { field: "address", reason: "must be at most 200 characters" });
+        return Err(Error::Invalid {
+            field: "address",
+            reason: "must be at most 200 characters",
+        });
     }
-    let village = institution::store::institution_by_id(&ctx.db, actor.community_id, new.village_clinic_id)
-        .await?
-        .filter(|i| i.kind == InstitutionKind::VillageClinic)
-        .ok_or(Error::UnknownVillageClinic)?;
+    let village =
+        institution::store::institution_by_id(&ctx.db, actor.community_id, new.village_clinic_id)
+            .await?
+            .filter(|i| i.kind == InstitutionKind::VillageClinic)
+            .ok_or(Error::UnknownVillageClinic)?;
     let township_id = village.township_id.ok_or(Error::UnknownVillageClinic)?;
     let place = ResidentPlace {
         resident_id: 0,
@@ -106,7 +126,13 @@ pub async fn register(
     };
     let entry = Entry::by(actor, now, "resident.create", "resident", None);
     if let Err(denied) = access::check(actor, Purpose::Demographics, Access::Write, &place) {
-        audit::store::append_committed(&ctx.db, &[entry.denied().detail(format!("village_clinic={}", village.id))]).await?;
+        audit::store::append_committed(
+            &ctx.db,
+            &[entry
+                .denied()
+                .detail(format!("village_clinic={}", village.id))],
+        )
+        .await?;
         return Err(denied.into());
     }
     let birth_date = id_number.birth_date().to_string();
@@ -126,28 +152,44 @@ pub async fn register(
     let mut tx = ctx.db.begin().await?;
     let id = match store::insert_resident(&mut tx, &row).await {
         Ok(id) => id,
-        Err(error) if db::is_unique_violation(&error, "residents_id_number_unique", "residents.id_number") => {
+        Err(error)
+            if db::is_unique_violation(
+                &error,
+                "residents_id_number_unique",
+                "residents.id_number",
+            ) =>
+        {
             return Err(Error::Duplicate);
         }
         Err(error) => return Err(error.into()),
     };
-    let entry = Entry { resource_id: Some(id), ..entry }.about_resident(id);
+    let entry = Entry {
+        resource_id: Some(id),
+        ..entry
+    }
+    .about_resident(id);
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
-    store::resident_by_id(&ctx.db, actor.community_id, id).await?.ok_or(Error::NotFound)
+    store::resident_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// One resident, if the actor may see them.
-pub async fn get(
-    ctx: &Ctx,
-    now: Millis,
-    actor: &Actor,
-    id: i64,
-) -> Result<Resident, Error> {
+pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Resident, Error> {
     let resident = store::resident_by_id(&ctx.db, actor.community_id, id)
         .await?
         .ok_or(Error::NotFound)?;
-    authorize(ctx, now, actor, &resident, Purpose::Demographics, Access::Read, "resident.read").await?;
+    authorize(
+        ctx,
+        now,
+        actor,
+        &resident,
+        Purpose::Demographics,
+        Access::Read,
+        "resident.read",
+    )
+    .await?;
     Ok(resident)
 }
 
@@ -161,10 +203,21 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Resident>, Error> {
-    let id_number = query.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let name = query.name.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let id_number = query
+        .id_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let name = query
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     if id_number.is_none() && name.is_none() && query.village_clinic_id.is_none() {
-        return Err(Error::Invalid { field: "query", reason: "give id_number, name or village_clinic_id" });
+        return Err(Error::Invalid {
+            field: "query",
+            reason: "give id_number, name or village_clinic_id",
+        });
     }
     let id_number = id_number.map(str::to_ascii_uppercase);
     let filter = store::SearchFilter {
@@ -173,10 +226,13 @@ pub async fn search(
         village_clinic_id: query.village_clinic_id,
     };
     let scope = actor.scope(Purpose::Demographics, Access::Read);
-    let found = store::search_residents(&ctx.db, actor.community_id, scope, &filter, limit, offset).await?;
+    let found =
+        store::search_residents(&ctx.db, actor.community_id, scope, &filter, limit, offset).await?;
     let entries = found
         .iter()
-        .map(|r| Entry::by(actor, now, "resident.search", "resident", Some(r.id)).about_resident(r.id))
+        .map(|r| {
+            Entry::by(actor, now, "resident.search", "resident", Some(r.id)).about_resident(r.id)
+        })
         .collect();
     ctx.auditor.record(entries).await?;
     Ok(found)
@@ -196,7 +252,8 @@ pub async fn probable_duplicates(
         ctx.auditor.record(vec![entry]).await?;
         return Err(access::Denied.into());
     }
-    let pairs = store::probable_duplicates(&ctx.db, actor.community_id, scope, limit, offset).await?;
+    let pairs =
+        store::probable_duplicates(&ctx.db, actor.community_id, scope, limit, offset).await?;
     let mut duplicates = Vec::with_capacity(pairs.len());
     let mut entries = Vec::new();
     for (reason, first, second) in pairs {
@@ -207,9 +264,16 @@ pub async fn probable_duplicates(
             continue;
         };
         for id in [first.id, second.id] {
-            entries.push(Entry::by(actor, now, "resident.duplicates", "resident", Some(id)).about_resident(id));
+            entries.push(
+                Entry::by(actor, now, "resident.duplicates", "resident", Some(id))
+                    .about_resident(id),
+            );
         }
-        duplicates.push(ProbableDuplicate { reason, first, second });
+        duplicates.push(ProbableDuplicate {
+            reason,
+            first,
+            second,
+        });
     }
     ctx.auditor.record(entries).await?;
     Ok(duplicates)
@@ -224,15 +288,29 @@ pub async fn merge(
     request: &MergeRequest,
 ) -> Result<Resident, Error> {
     if request.survivor_id == request.merged_id {
-        return Err(Error::Invalid { field: "merged_id", reason: "must differ from survivor_id" });
+        return Err(Error::Invalid {
+            field: "merged_id",
+            reason: "must differ from survivor_id",
+        });
     }
     let load = |id| async move {
-        store::resident_by_id(&ctx.db, actor.community_id, id).await?.ok_or(Error::NotFound)
+        store::resident_by_id(&ctx.db, actor.community_id, id)
+            .await?
+            .ok_or(Error::NotFound)
     };
     let survivor = load(request.survivor_id).await?;
     let merged = load(request.merged_id).await?;
     for resident in [&survivor, &merged] {
-        authorize(ctx, now, actor, resident, Purpose::Demographics, Access::Write, "resident.merge.check").await?;
+        authorize(
+            ctx,
+            now,
+            actor,
+            resident,
+            Purpose::Demographics,
+            Access::Write,
+            "resident.merge.check",
+        )
+        .await?;
     }
     if survivor.merged_into_id.is_some() || merged.merged_into_id.is_some() {
         return Err(Error::AlreadyMerged);
@@ -262,8 +340,20 @@ pub async fn accesses(
     let resident = store::resident_by_id(&ctx.db, actor.community_id, id)
         .await?
         .ok_or(Error::NotFound)?;
-    authorize(ctx, now, actor, &resident, Purpose::Demographics, Access::Read, "resident.accesses.read").await?;
+    authorize(
+        ctx,
+        now,
+        actor,
+        &resident,
+        Purpose::Demographics,
+        Access::Read,
+        "resident.accesses.read",
+    )
+    .await?;
     let mut ids = vec![resident.id];
     ids.extend(store::merged_into(&ctx.db, actor.community_id, resident.id).await?);
-    Ok(audit::store::accesses_of_resident(&ctx.db, actor.community_id, &ids, limit, offset).await?)
+    Ok(
+        audit::store::accesses_of_resident(&ctx.db, actor.community_id, &ids, limit, offset)
+            .await?,
+    )
 }

@@ -24,7 +24,10 @@ pub struct NewRow<'a> {
     pub now_ms: i64,
 }
 
-pub async fn insert_resident(conn: &mut AnyConnection, row: &NewRow<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert_resident(
+    conn: &mut AnyConnection,
+    row: &NewRow<'_>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO residents (community_id, id_number, name, sex, birth_date, phone, address, \
          village_clinic_id, township_id, grid_id, created_at_ms, updated_at_ms) \
@@ -103,7 +106,10 @@ fn scope_condition(scope: Scope, next: usize) -> (String, Vec<i64>) {
             format!("(r.village_clinic_id = ${next} OR {})", assigned(next)),
             vec![village_clinic_id],
         ),
-        Scope::Township { township_id, institution_id } => (
+        Scope::Township {
+            township_id,
+            institution_id,
+        } => (
             format!("(r.township_id = ${next} OR {})", assigned(next + 1)),
             vec![township_id, institution_id],
         ),
@@ -265,7 +271,11 @@ pub async fn mark_merged(
 }
 
 /// The ids of records merged into a resident.
-pub async fn merged_into(db: &Db, community_id: i64, survivor_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn merged_into(
+    db: &Db,
+    community_id: i64,
+    survivor_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM residents WHERE community_id = $1 AND merged_into_id = $2 ORDER BY id",
     )

@@ -29,7 +29,9 @@ pub async fn create_session(
     ctx: axum::extract::State<Ctx>,
     Json(credentials): Json<Credentials>,
 ) -> Result<Json<LoginToken>, ApiError> {
-    Ok(Json(super::login(&ctx, clock::now_ms(), &credentials).await?))
+    Ok(Json(
+        super::login(&ctx, clock::now_ms(), &credentials).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
@@ -41,7 +43,9 @@ pub async fn delete_session(
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "auth.unauthenticated", "no token"))?;
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "auth.unauthenticated", "no token")
+        })?;
     super::logout(&ctx, token.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -85,7 +89,14 @@ pub async fn list_staff(
     Query(query): Query<StaffQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<Staff>>, ApiError> {
-    let staff = super::list(&ctx, &actor, query.institution_id, page.fetch_limit(), page.offset()).await?;
+    let staff = super::list(
+        &ctx,
+        &actor,
+        query.institution_id,
+        page.fetch_limit(),
+        page.offset(),
+    )
+    .await?;
     Ok(Json(page.page(staff)))
 }
 

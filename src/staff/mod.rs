@@ -5,8 +5,8 @@ pub mod http;
 pub mod model;
 pub mod store;
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use sha2::{Digest, Sha256};
 
 use crate::access::{Actor, Role};
@@ -30,7 +30,10 @@ pub enum Error {
     #[error("not logged in, or the session has expired")]
     Unauthenticated,
     #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: &'static str },
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
     #[error("this username is taken")]
     DuplicateUsername,
     #[error(transparent)]
@@ -58,7 +61,11 @@ pub async fn hash_password(password: String) -> Result<String, Error> {
 async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -100,7 +107,9 @@ pub async fn login(ctx: &Ctx, now: Millis, credentials: &Credentials) -> Result<
     let (failures, last_failure_ms) = store::login_failures(&ctx.db, username).await?;
     let wait_until = last_failure_ms + backoff_s(failures) * 1000;
     if failures >= FREE_FAILURES && now < wait_until {
-        return Err(Error::TooManyAttempts { retry_after_s: (wait_until - now + 999) / 1000 });
+        return Err(Error::TooManyAttempts {
+            retry_after_s: (wait_until - now + 999) / 1000,
+        });
     }
     let account = store::password_hash_of(&ctx.db, username).await?;
     // An unknown username costs the same hashing work as a wrong password.
@@ -116,8 +125,19 @@ pub async fn login(ctx: &Ctx, now: Millis, credentials: &Credentials) -> Result<
     store::clear_login_failures(&ctx.db, username).await?;
     let token = new_token();
     let expires_at_ms = now + SESSION_MS;
-    store::insert_session(&ctx.db, &token_hash(&token), community_id, staff_id, now, expires_at_ms).await?;
-    Ok(LoginToken { token, expires_at_ms })
+    store::insert_session(
+        &ctx.db,
+        &token_hash(&token),
+        community_id,
+        staff_id,
+        now,
+        expires_at_ms,
+    )
+    .await?;
+    Ok(LoginToken {
+        token,
+        expires_at_ms,
+    })
 }
 
 /// The actor behind a session token.
@@ -132,44 +152,80 @@ pub async fn logout(ctx: &Ctx, token: &str) -> Result<(), Error> {
 }
 
 fn require_admin(actor: &Actor) -> Result<(), Error> {
-    if actor.has_role(Role::Admin) { Ok(()) } else { Err(crate::access::Denied.into()) }
+    if actor.has_role(Role::Admin) {
+        Ok(())
+    } else {
+        Err(crate::access::Denied.into())
+    }
 }
 
 /// Checks a new account's fields; shared by the API and `yijia admin create-user`.
 pub fn check_new_staff(new: &NewStaff) -> Result<(), Error> {
     let username_ok = (3..=40).contains(&new.username.len())
-        && new.username.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        && new
+            .username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
     if !username_ok {
-        return Err(Error::Invalid { field: "username", reason: "3 to 40 letters, digits, '-', '_' or '.'" });
+        return Err(Error::Invalid {
+            field: "username",
+            reason: "3 to 40 letters, digits, '-', '_' or '.'",
+        });
     }
     if new.password.chars().count() < 10 {
-        return Err(Error::Invalid { field: "password", reason: "must be at least 10 characters" });
+        return Err(Error::Invalid {
+            field: "password",
+            reason: "must be at least 10 characters",
+        });
     }
     if new.name.trim().is_empty() || new.name.chars().count() > 50 {
-        return Err(Error::Invalid { field: "name", reason: "must be 1 to 50 characters" });
+        return Err(Error::Invalid {
+            field: "name",
+            reason: "must be 1 to 50 characters",
+        });
     }
     if new.roles.is_empty() {
-        return Err(Error::Invalid { field: "roles", reason: "give at least one role" });
+        return Err(Error::Invalid {
+            field: "roles",
+            reason: "give at least one role",
+        });
     }
     let clinical = new.roles.iter().any(|r| {
-        matches!(r, Role::VillageDoctor | Role::Doctor | Role::Reader | Role::Admin)
+        matches!(
+            r,
+            Role::VillageDoctor | Role::Doctor | Role::Reader | Role::Admin
+        )
     });
     if clinical && new.institution_id.is_none() {
-        return Err(Error::Invalid { field: "institution_id", reason: "this role works at an institution" });
+        return Err(Error::Invalid {
+            field: "institution_id",
+            reason: "this role works at an institution",
+        });
     }
     if new.roles.contains(&Role::Resident) != new.resident_id.is_some() {
-        return Err(Error::Invalid { field: "resident_id", reason: "a resident account needs resident_id, and only it" });
+        return Err(Error::Invalid {
+            field: "resident_id",
+            reason: "a resident account needs resident_id, and only it",
+        });
     }
     Ok(())
 }
 
 /// Creates an account in a community; no permission check (the CLI and demo loader use it).
-pub async fn create_unchecked(ctx: &Ctx, now: Millis, community_id: i64, new: &NewStaff) -> Result<i64, Error> {
+pub async fn create_unchecked(
+    ctx: &Ctx,
+    now: Millis,
+    community_id: i64,
+    new: &NewStaff,
+) -> Result<i64, Error> {
     check_new_staff(new)?;
     if let Some(institution_id) = new.institution_id {
         institution::store::institution_by_id(&ctx.db, community_id, institution_id)
             .await?
-            .ok_or(Error::Invalid { field: "institution_id", reason: "no such institution" })?;
+            .ok_or(Error::Invalid {
+                field: "institution_id",
+                reason: "no such institution",
+            })?;
     }
     let password_hash = hash_password(new.password.clone()).await?;
     let mut tx = ctx.db.begin().await?;
@@ -188,7 +244,9 @@ pub async fn create_unchecked(ctx: &Ctx, now: Millis, community_id: i64, new: &N
     };
     let id = match store::insert_staff(&mut tx, &row).await {
         Ok(id) => id,
-        Err(error) if crate::db::is_unique_violation(&error, "staff_username_key", "staff.username") => {
+        Err(error)
+            if crate::db::is_unique_violation(&error, "staff_username_key", "staff.username") =>
+        {
             return Err(Error::DuplicateUsername);
         }
         Err(error) => return Err(error.into()),
@@ -201,8 +259,14 @@ pub async fn create_unchecked(ctx: &Ctx, now: Millis, community_id: i64, new: &N
 pub async fn create(ctx: &Ctx, now: Millis, actor: &Actor, new: &NewStaff) -> Result<Staff, Error> {
     require_admin(actor)?;
     let id = create_unchecked(ctx, now, actor.community_id, new).await?;
-    audit::store::append_committed(&ctx.db, &[Entry::by(actor, now, "staff.create", "staff", Some(id))]).await?;
-    store::staff_by_id(&ctx.db, actor.community_id, id).await?.ok_or(Error::Unauthenticated)
+    audit::store::append_committed(
+        &ctx.db,
+        &[Entry::by(actor, now, "staff.create", "staff", Some(id))],
+    )
+    .await?;
+    store::staff_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::Unauthenticated)
 }
 
 /// The staff registry of the actor's community, optionally of one institution.
@@ -216,5 +280,8 @@ pub async fn list(
     if actor.has_role(Role::Resident) && actor.roles.len() == 1 {
         return Err(crate::access::Denied.into());
     }
-    Ok(store::staff_of_community(&ctx.db, actor.community_id, institution_id, limit, offset).await?)
+    Ok(
+        store::staff_of_community(&ctx.db, actor.community_id, institution_id, limit, offset)
+            .await?,
+    )
 }

@@ -12,7 +12,11 @@ fn parse_roles(text: &str) -> Vec<Role> {
 }
 
 pub fn format_roles(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub struct NewRow<'a> {
@@ -71,7 +75,11 @@ fn staff_from_row(row: &sqlx::any::AnyRow) -> Result<Staff, sqlx::Error> {
 const COLUMNS: &str = "id, community_id, institution_id, department_id, care_team_id, username, \
                        name, title_level, roles, active";
 
-pub async fn staff_by_id(db: &Db, community_id: i64, id: i64) -> Result<Option<Staff>, sqlx::Error> {
+pub async fn staff_by_id(
+    db: &Db,
+    community_id: i64,
+    id: i64,
+) -> Result<Option<Staff>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM staff WHERE community_id = $1 AND id = $2"
     )))
@@ -103,15 +111,24 @@ pub async fn staff_of_community(
 }
 
 /// The stored password hash and id of an active account, by username.
-pub async fn password_hash_of(db: &Db, username: &str) -> Result<Option<(i64, i64, String)>, sqlx::Error> {
+pub async fn password_hash_of(
+    db: &Db,
+    username: &str,
+) -> Result<Option<(i64, i64, String)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT id, community_id, password_hash FROM staff WHERE username = $1 AND active = 1",
     )
     .bind(username)
     .fetch_optional(&db.pool)
     .await?;
-    row.map(|r| Ok((r.try_get("id")?, r.try_get("community_id")?, r.try_get("password_hash")?)))
-        .transpose()
+    row.map(|r| {
+        Ok((
+            r.try_get("id")?,
+            r.try_get("community_id")?,
+            r.try_get("password_hash")?,
+        ))
+    })
+    .transpose()
 }
 
 pub async fn insert_session(
@@ -145,7 +162,11 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error
 }
 
 /// The actor behind a live session.
-pub async fn actor_by_session(db: &Db, token_hash: &str, now_ms: i64) -> Result<Option<Actor>, sqlx::Error> {
+pub async fn actor_by_session(
+    db: &Db,
+    token_hash: &str,
+    now_ms: i64,
+) -> Result<Option<Actor>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT st.id, st.community_id, st.username, st.name, st.roles, st.resident_id, \
          st.institution_id, i.kind, i.township_id \
@@ -182,10 +203,11 @@ pub async fn actor_by_session(db: &Db, token_hash: &str, now_ms: i64) -> Result<
 
 /// (failures, last failure time) for a username.
 pub async fn login_failures(db: &Db, username: &str) -> Result<(i64, i64), sqlx::Error> {
-    let row = sqlx::query("SELECT failures, last_failure_ms FROM login_failures WHERE username = $1")
-        .bind(username)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT failures, last_failure_ms FROM login_failures WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&db.pool)
+            .await?;
     match row {
         Some(row) => Ok((row.try_get("failures")?, row.try_get("last_failure_ms")?)),
         None => Ok((0, 0)),

@@ -57,7 +57,10 @@ impl IntoResponse for WebError {
             status if status.is_client_error() => "请求有误",
             _ => "系统错误",
         };
-        let page = ErrorPage { title, message: self.0.message };
+        let page = ErrorPage {
+            title,
+            message: self.0.message,
+        };
         (self.0.status, render(&page)).into_response()
     }
 }
@@ -70,7 +73,12 @@ fn render(template: &impl Template) -> Html<String> {
 }
 
 fn role_label(actor: &Actor) -> String {
-    actor.roles.iter().map(|r| r.label_zh()).collect::<Vec<_>>().join("、")
+    actor
+        .roles
+        .iter()
+        .map(|r| r.label_zh())
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 #[derive(Template)]
@@ -81,7 +89,10 @@ struct HomePage {
 }
 
 async fn home(WebActor(actor): WebActor) -> Html<String> {
-    render(&HomePage { user_role: role_label(&actor), user_name: actor.name })
+    render(&HomePage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+    })
 }
 
 #[derive(Template)]
@@ -117,16 +128,22 @@ async fn login(State(ctx): State<Ctx>, Form(credentials): Form<Credentials>) -> 
                 _ => return WebError::from(error).into_response(),
             };
             let status = ApiError::from(error).status;
-            (status, render(&LoginPage { error: Some(message) })).into_response()
+            (
+                status,
+                render(&LoginPage {
+                    error: Some(message),
+                }),
+            )
+                .into_response()
         }
     }
 }
 
 async fn logout(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_cookie(&headers) {
-        if let Err(error) = staff::logout(&ctx, token).await {
-            return WebError::from(error).into_response();
-        }
+    if let Some(token) = session_cookie(&headers)
+        && let Err(error) = staff::logout(&ctx, token).await
+    {
+        return WebError::from(error).into_response();
     }
     let mut response = Redirect::to("/login").into_response();
     let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0");
@@ -155,16 +172,29 @@ struct InstitutionsPage {
 fn flatten(nodes: &[institution::TreeNode], depth: usize, rows: &mut Vec<TreeRow>) {
     for node in nodes {
         let i = &node.institution;
-        rows.push(TreeRow { depth, kind: i.kind.label_zh(), name: i.name.clone(), code: i.code.clone(), address: i.address.clone() });
+        rows.push(TreeRow {
+            depth,
+            kind: i.kind.label_zh(),
+            name: i.name.clone(),
+            code: i.code.clone(),
+            address: i.address.clone(),
+        });
         flatten(&node.children, depth + 1, rows);
     }
 }
 
-async fn institutions_page(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Result<Html<String>, WebError> {
+async fn institutions_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
     let all = institution::list(&ctx, &actor).await?;
     let mut rows = Vec::with_capacity(all.len());
     flatten(&institution::tree(&all), 0, &mut rows);
-    Ok(render(&InstitutionsPage { user_role: role_label(&actor), user_name: actor.name, rows }))
+    Ok(render(&InstitutionsPage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        rows,
+    }))
 }
 
 /// Institution names by id, for showing residents' villages and townships.
@@ -206,16 +236,29 @@ async fn residents_page(
     Query(form): Query<SearchForm>,
 ) -> Result<Html<String>, WebError> {
     let q = form.q.unwrap_or_default().trim().to_owned();
-    let mut page = ResidentsPage { user_role: role_label(&actor), user_name: actor.name.clone(), q: q.clone(), searched: false, error: None, rows: vec![] };
+    let mut page = ResidentsPage {
+        user_role: role_label(&actor),
+        user_name: actor.name.clone(),
+        q: q.clone(),
+        searched: false,
+        error: None,
+        rows: vec![],
+    };
     if q.is_empty() {
         return Ok(render(&page));
     }
     // Eighteen characters that start with a digit are an ID number; anything else a name.
     let looks_like_id = q.len() == 18 && q.starts_with(|c: char| c.is_ascii_digit());
     let query = if looks_like_id {
-        ResidentQuery { id_number: Some(q), ..Default::default() }
+        ResidentQuery {
+            id_number: Some(q),
+            ..Default::default()
+        }
     } else {
-        ResidentQuery { name: Some(q), ..Default::default() }
+        ResidentQuery {
+            name: Some(q),
+            ..Default::default()
+        }
     };
     let found = resident::search(&ctx, clock::now_ms(), &actor, &query, 50, 0).await?;
     let names = institution_names(&ctx, &actor).await;
@@ -276,7 +319,11 @@ async fn resident_page(
             who: a.actor_name.unwrap_or_else(|| "系统".into()),
             institution: a.actor_institution_name.unwrap_or_default(),
             action: crate::audit::action_label_zh(&a.action).to_owned(),
-            outcome: if a.outcome == "denied" { "已拒绝" } else { "允许" },
+            outcome: if a.outcome == "denied" {
+                "已拒绝"
+            } else {
+                "允许"
+            },
         })
         .collect();
     let page = ResidentPage {

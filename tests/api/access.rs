@@ -37,9 +37,18 @@ async fn each_role_sees_exactly_the_residents_in_its_scope() {
     ];
     for (username, expected) in matrix {
         let token = app.login(username).await;
-        for (resident, status) in [r.own_village, r.same_township, r.other_township].into_iter().zip(expected) {
-            let response = app.get(&token, &format!("/api/v1/residents/{resident}")).await;
-            assert_eq!(response.status(), status, "{username} reading resident {resident}");
+        for (resident, status) in [r.own_village, r.same_township, r.other_township]
+            .into_iter()
+            .zip(expected)
+        {
+            let response = app
+                .get(&token, &format!("/api/v1/residents/{resident}"))
+                .await;
+            assert_eq!(
+                response.status(),
+                status,
+                "{username} reading resident {resident}"
+            );
             if status == S::FORBIDDEN {
                 let body: Value = response.json().await.unwrap();
                 assert_eq!(body["code"], "access.denied");
@@ -52,12 +61,23 @@ async fn each_role_sees_exactly_the_residents_in_its_scope() {
 async fn search_results_never_leave_the_scope() {
     let app = TestApp::spawn().await;
     let r = residents(&app).await;
-    let id_number: String = sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1").bind(r.other_township).fetch_one(&app.db.pool).await.unwrap();
+    let id_number: String = sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
+        .bind(r.other_township)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     let village_doctor = app.login("village-doctor").await;
-    let found = app.get_ok(&village_doctor, &format!("/api/v1/residents?id_number={id_number}")).await;
+    let found = app
+        .get_ok(
+            &village_doctor,
+            &format!("/api/v1/residents?id_number={id_number}"),
+        )
+        .await;
     assert!(found["items"].as_array().unwrap().is_empty());
     let reader = app.login("county-reader").await;
-    let found = app.get_ok(&reader, &format!("/api/v1/residents?id_number={id_number}")).await;
+    let found = app
+        .get_ok(&reader, &format!("/api/v1/residents?id_number={id_number}"))
+        .await;
     assert_eq!(found["items"][0]["id"], r.other_township);
     let supervisor = app.login("supervisor").await;
     let found = app.get_ok(&supervisor, "/api/v1/residents?name=王").await;
@@ -70,14 +90,46 @@ async fn a_resident_sees_only_themself() {
     let r = residents(&app).await;
     let admin = app.login("admin").await;
     let account = json!({"username": "resident-a", "password": "resident-password", "name": "居民甲", "roles": ["resident"], "resident_id": r.own_village});
-    assert_eq!(app.post_json(Some(&admin), "/api/v1/staff", &account).await.status(), StatusCode::CREATED);
-    let response = app.post_json(None, "/api/v1/auth/login", &json!({"username": "resident-a", "password": "resident-password"})).await;
-    let token = response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
-    assert_eq!(app.get(&token, &format!("/api/v1/residents/{}", r.own_village)).await.status(), StatusCode::OK);
-    assert_eq!(app.get(&token, &format!("/api/v1/residents/{}", r.same_township)).await.status(), StatusCode::FORBIDDEN);
-    let accesses = app.get(&token, &format!("/api/v1/residents/{}/accesses", r.own_village)).await;
+    assert_eq!(
+        app.post_json(Some(&admin), "/api/v1/staff", &account)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let response = app
+        .post_json(
+            None,
+            "/api/v1/auth/login",
+            &json!({"username": "resident-a", "password": "resident-password"}),
+        )
+        .await;
+    let token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.get(&token, &format!("/api/v1/residents/{}", r.own_village))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&token, &format!("/api/v1/residents/{}", r.same_township))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let accesses = app
+        .get(
+            &token,
+            &format!("/api/v1/residents/{}/accesses", r.own_village),
+        )
+        .await;
     assert_eq!(accesses.status(), StatusCode::OK);
-    assert_eq!(app.get(&token, "/api/v1/institutions").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&token, "/api/v1/institutions").await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -85,15 +137,41 @@ async fn denials_are_audited_and_shown_in_the_residents_access_list() {
     let app = TestApp::spawn().await;
     let r = residents(&app).await;
     let village_doctor = app.login("village-doctor").await;
-    assert_eq!(app.get(&village_doctor, &format!("/api/v1/residents/{}", r.other_township)).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(
+            &village_doctor,
+            &format!("/api/v1/residents/{}", r.other_township)
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
     let reader = app.login("county-reader").await;
-    app.get_ok(&reader, &format!("/api/v1/residents/{}", r.other_township)).await;
+    app.get_ok(&reader, &format!("/api/v1/residents/{}", r.other_township))
+        .await;
     let admin = app.login("admin").await;
-    let accesses = app.get_ok(&admin, &format!("/api/v1/residents/{}/accesses", r.other_township)).await;
+    let accesses = app
+        .get_ok(
+            &admin,
+            &format!("/api/v1/residents/{}/accesses", r.other_township),
+        )
+        .await;
     let items = accesses["items"].as_array().unwrap();
-    let denied = items.iter().find(|a| a["outcome"] == "denied").expect("the denial is recorded");
+    let denied = items
+        .iter()
+        .find(|a| a["outcome"] == "denied")
+        .expect("the denial is recorded");
     assert_eq!(denied["actor_name"], "村医");
     assert_eq!(denied["action"], "resident.read");
-    assert!(denied["actor_institution_name"].as_str().unwrap().contains("卫生室"));
-    assert!(items.iter().any(|a| a["outcome"] == "allowed" && a["actor_name"] == "县心电诊断医师"));
+    assert!(
+        denied["actor_institution_name"]
+            .as_str()
+            .unwrap()
+            .contains("卫生室")
+    );
+    assert!(
+        items
+            .iter()
+            .any(|a| a["outcome"] == "allowed" && a["actor_name"] == "县心电诊断医师")
+    );
 }

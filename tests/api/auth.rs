@@ -6,9 +6,22 @@ use crate::helpers::{TestApp, assert_error};
 #[tokio::test]
 async fn health_check_and_openapi_document_are_served() {
     let app = TestApp::spawn().await;
-    let health = app.client.get(format!("{}/healthz", app.address)).send().await.unwrap();
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    let doc: Value = app.client.get(format!("{}/api/v1/openapi.json", app.address)).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["paths"]["/api/v1/residents"]["post"].is_object());
     assert!(doc["paths"]["/api/v1/residents/{id}/accesses"]["get"].is_object());
@@ -26,9 +39,25 @@ async fn a_demo_account_logs_in_and_sees_itself() {
 #[tokio::test]
 async fn a_wrong_password_is_refused_and_calls_without_a_token_are_unauthenticated() {
     let app = TestApp::spawn().await;
-    let response = app.post_json(None, "/api/v1/auth/login", &json!({"username": "admin", "password": "wrong-password"})).await;
-    assert_error(response, StatusCode::UNAUTHORIZED, "auth.invalid_credentials").await;
-    let response = app.client.get(format!("{}/api/v1/residents?name=王", app.address)).send().await.unwrap();
+    let response = app
+        .post_json(
+            None,
+            "/api/v1/auth/login",
+            &json!({"username": "admin", "password": "wrong-password"}),
+        )
+        .await;
+    assert_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "auth.invalid_credentials",
+    )
+    .await;
+    let response = app
+        .client
+        .get(format!("{}/api/v1/residents?name=王", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_error(response, StatusCode::UNAUTHORIZED, "auth.unauthenticated").await;
     let response = app.get("not-a-token", "/api/v1/me").await;
     assert_error(response, StatusCode::UNAUTHORIZED, "auth.unauthenticated").await;
@@ -38,21 +67,49 @@ async fn a_wrong_password_is_refused_and_calls_without_a_token_are_unauthenticat
 async fn repeated_failed_logins_are_slowed_down_even_with_the_right_password() {
     let app = TestApp::spawn().await;
     for _ in 0..5 {
-        let response = app.post_json(None, "/api/v1/auth/login", &json!({"username": "admin", "password": "guess-guess"})).await;
+        let response = app
+            .post_json(
+                None,
+                "/api/v1/auth/login",
+                &json!({"username": "admin", "password": "guess-guess"}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
-    let response = app.post_json(None, "/api/v1/auth/login", &json!({"username": "admin", "password": "yijia-demo"})).await;
+    let response = app
+        .post_json(
+            None,
+            "/api/v1/auth/login",
+            &json!({"username": "admin", "password": "yijia-demo"}),
+        )
+        .await;
     assert!(response.headers().get("retry-after").is_some());
-    assert_error(response, StatusCode::TOO_MANY_REQUESTS, "auth.too_many_attempts").await;
+    assert_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "auth.too_many_attempts",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn logging_out_ends_the_session() {
     let app = TestApp::spawn().await;
     let token = app.login("admin").await;
-    let response = app.client.post(format!("{}/api/v1/auth/logout", app.address)).bearer_auth(&token).send().await.unwrap();
+    let response = app
+        .client
+        .post(format!("{}/api/v1/auth/logout", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_error(app.get(&token, "/api/v1/me").await, StatusCode::UNAUTHORIZED, "auth.unauthenticated").await;
+    assert_error(
+        app.get(&token, "/api/v1/me").await,
+        StatusCode::UNAUTHORIZED,
+        "auth.unauthenticated",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -74,7 +131,12 @@ async fn malformed_json_gets_the_one_error_shape() {
 #[tokio::test]
 async fn the_web_login_sets_a_secure_http_only_cookie_and_pages_need_it() {
     let app = TestApp::spawn().await;
-    let response = app.client.get(format!("{}/residents", app.address)).send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/residents", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/login");
     let response = app
@@ -85,10 +147,21 @@ async fn the_web_login_sets_a_secure_http_only_cookie_and_pages_need_it() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"));
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax")
+    );
     let session = cookie.split(';').next().unwrap().to_owned();
-    let page = app.client.get(format!("{}/institutions", app.address)).header("cookie", &session).send().await.unwrap();
+    let page = app
+        .client
+        .get(format!("{}/institutions", app.address))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("县总医院") && html.contains("村卫生室"));

@@ -29,8 +29,16 @@ impl Drop for TestApp {
 }
 
 fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("yijia_test_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst), nanos)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "yijia_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst),
+        nanos
+    )
 }
 
 /// A fresh, empty database: its URL, and the SQLite directory to remove afterwards.
@@ -39,7 +47,9 @@ async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
     match std::env::var("YIJIA_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             sqlx::any::install_default_drivers();
-            let admin = sqlx::AnyPool::connect(&base).await.expect("the test PostgreSQL server is reachable");
+            let admin = sqlx::AnyPool::connect(&base)
+                .await
+                .expect("the test PostgreSQL server is reachable");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&admin)
                 .await
@@ -59,32 +69,67 @@ async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let (database_url, sqlite_dir) = fresh_database().await;
-        let db = Db::connect(&database_url).await.expect("the test database opens");
+        let db = Db::connect(&database_url)
+            .await
+            .expect("the test database opens");
         let ctx = Ctx::new(db.clone());
         let now = yijia::clock::now_ms();
-        demo::load(&ctx, now, yijia::clock::today_cst(), demo::Size::Small, 1, false)
-            .await
-            .expect("the demo community loads")
-            .expect("the database was empty");
+        demo::load(
+            &ctx,
+            now,
+            yijia::clock::today_cst(),
+            demo::Size::Small,
+            1,
+            false,
+        )
+        .await
+        .expect("the demo community loads")
+        .expect("the database was empty");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(app::serve(listener, ctx));
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApp { address, database_url, client, db, sqlite_dir }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            address,
+            database_url,
+            client,
+            db,
+            sqlite_dir,
+        }
     }
 
     pub async fn login(&self, username: &str) -> String {
-        let response = self.post_json(None, "/api/v1/auth/login", &serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD})).await;
+        let response = self
+            .post_json(
+                None,
+                "/api/v1/auth/login",
+                &serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{username} logs in");
-        response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
-        self.client.get(format!("{}{path}", self.address)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_json(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
-        let request = self.client.post(format!("{}{path}", self.address)).json(body);
+        let request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body);
         let request = match token {
             Some(token) => request.bearer_auth(token),
             None => request,
@@ -101,35 +146,60 @@ impl TestApp {
 
     /// The id of an institution by its code.
     pub async fn institution_id(&self, code: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM institutions WHERE code = $1").bind(code).fetch_one(&self.db.pool).await.unwrap()
+        sqlx::query_scalar("SELECT id FROM institutions WHERE code = $1")
+            .bind(code)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 
     /// The institution a demo account works at.
     pub async fn institution_of(&self, username: &str) -> i64 {
-        sqlx::query_scalar("SELECT institution_id FROM staff WHERE username = $1").bind(username).fetch_one(&self.db.pool).await.unwrap()
+        sqlx::query_scalar("SELECT institution_id FROM staff WHERE username = $1")
+            .bind(username)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 
     /// Some resident registered at a village clinic.
     pub async fn resident_in_village(&self, village_clinic_id: i64) -> i64 {
-        sqlx::query_scalar("SELECT MIN(id) FROM residents WHERE village_clinic_id = $1").bind(village_clinic_id).fetch_one(&self.db.pool).await.unwrap()
-    }
-
-    /// Some resident of a township, outside the given village.
-    pub async fn resident_in_township_outside(&self, township_id: i64, village_clinic_id: i64) -> i64 {
-        sqlx::query_scalar("SELECT MIN(id) FROM residents WHERE township_id = $1 AND village_clinic_id <> $2")
-            .bind(township_id)
+        sqlx::query_scalar("SELECT MIN(id) FROM residents WHERE village_clinic_id = $1")
             .bind(village_clinic_id)
             .fetch_one(&self.db.pool)
             .await
             .unwrap()
     }
 
+    /// Some resident of a township, outside the given village.
+    pub async fn resident_in_township_outside(
+        &self,
+        township_id: i64,
+        village_clinic_id: i64,
+    ) -> i64 {
+        sqlx::query_scalar(
+            "SELECT MIN(id) FROM residents WHERE township_id = $1 AND village_clinic_id <> $2",
+        )
+        .bind(township_id)
+        .bind(village_clinic_id)
+        .fetch_one(&self.db.pool)
+        .await
+        .unwrap()
+    }
+
     pub async fn resident_outside_township(&self, township_id: i64) -> i64 {
-        sqlx::query_scalar("SELECT MIN(id) FROM residents WHERE township_id <> $1").bind(township_id).fetch_one(&self.db.pool).await.unwrap()
+        sqlx::query_scalar("SELECT MIN(id) FROM residents WHERE township_id <> $1")
+            .bind(township_id)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&self.db.pool).await.unwrap()
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 
     /// Runs the `yijia` binary against this app's database.
