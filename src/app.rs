@@ -1,24 +1,32 @@
 //! The running application: its shared context and the HTTP server.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
 use crate::audit::Auditor;
 use crate::db::Db;
+use crate::staff::SessionCache;
 
-/// What every operation needs besides its own arguments: the database and the audit writer.
+/// What every operation needs besides its own arguments: the database, the audit writer and
+/// the cache of live sessions.
 #[derive(Clone)]
 pub struct Ctx {
     pub db: Db,
     pub auditor: Auditor,
+    pub sessions: Arc<SessionCache>,
 }
 
 impl Ctx {
     /// Must be called inside a tokio runtime: it starts the audit writer.
     pub fn new(db: Db) -> Ctx {
         let auditor = Auditor::start(db.clone());
-        Ctx { db, auditor }
+        Ctx {
+            db,
+            auditor,
+            sessions: Arc::default(),
+        }
     }
 }
 

@@ -49,7 +49,8 @@ pub async fn append(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), s
             rows.push((seq, *entry, prev_hash, hash.clone()));
             prev_hash = hash;
         }
-        for chunk in rows.chunks(400) {
+        // Small statements: SQLite binds named parameters in time quadratic in their number.
+        for chunk in rows.chunks(40) {
             insert_rows(conn, chunk).await?;
         }
         sqlx::query("UPDATE audit_heads SET hash = $1 WHERE community_id = $2")
@@ -124,20 +125,18 @@ pub async fn accesses_of_resident(
          LEFT JOIN staff s ON s.id = a.actor_staff_id \
          LEFT JOIN institutions i ON i.id = a.actor_institution_id \
          WHERE a.community_id = $1 AND a.resident_id IN ({}) \
-         ORDER BY a.seq DESC LIMIT $2 OFFSET $3",
-        list.join(", ")
+         ORDER BY a.seq DESC {}",
+        list.join(", "),
+        crate::db::limit_clause(limit, offset)
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(community_id)
-        .bind(limit)
-        .bind(offset)
         .fetch_all(&db.pool)
         .await
 }
 
 /// Walks each community's chain in pages and checks links, hashes and the head.
 pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
-    const PAGE: i64 = 5000;
     let heads =
         sqlx::query("SELECT community_id, seq, hash FROM audit_heads ORDER BY community_id")
             .fetch_all(&db.pool)
@@ -158,11 +157,10 @@ pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
             let rows = sqlx::query(
                 "SELECT seq, at_ms, actor_staff_id, actor_institution_id, action, resource, \
                  resource_id, resident_id, outcome, detail, prev_hash, hash \
-                 FROM audit_log WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+                 FROM audit_log WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT 5000",
             )
             .bind(community_id)
             .bind(expected_seq)
-            .bind(PAGE)
             .fetch_all(&db.pool)
             .await?;
             if rows.is_empty() {

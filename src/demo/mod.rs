@@ -516,7 +516,9 @@ async fn insert_residents(
         };
         people.push(copy);
     }
-    const CHUNK: usize = 1000;
+    // Small statements: SQLite finds each named parameter by a linear scan, so a statement's
+    // binding cost grows with the square of its parameter count.
+    const CHUNK: usize = 50;
     const COLUMNS: usize = 12;
     let mut tx = ctx.db.begin().await?;
     for chunk in people.chunks(CHUNK) {

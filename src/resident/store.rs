@@ -162,13 +162,10 @@ pub async fn search_residents(
         next += 1;
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM residents r WHERE {} ORDER BY r.name, r.id LIMIT ${} OFFSET ${}",
+        "SELECT {COLUMNS} FROM residents r WHERE {} ORDER BY r.name, r.id {}",
         conditions.join(" AND "),
-        next,
-        next + 1
+        crate::db::limit_clause(limit, offset)
     );
-    numbers.push((next, limit));
-    numbers.push((next + 1, offset));
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
     // Bind in parameter order.
     let mut params: Vec<(usize, Param)> = texts
@@ -201,7 +198,6 @@ pub async fn probable_duplicates(
     offset: i64,
 ) -> Result<Vec<(DuplicateReason, i64, i64)>, sqlx::Error> {
     let (scope_sql, scope_values) = scope_condition(scope, 2);
-    let next = 2 + scope_values.len();
     let sql = format!(
         "SELECT reason, first_id, second_id FROM ( \
            SELECT 'same_name_and_birth_date' AS reason, r.id AS first_id, b.id AS second_id \
@@ -214,14 +210,14 @@ pub async fn probable_duplicates(
            FROM residents r JOIN residents b ON b.community_id = r.community_id \
              AND b.phone = r.phone AND b.id > r.id AND b.merged_into_id IS NULL \
            WHERE r.community_id = $1 AND r.merged_into_id IS NULL AND r.phone <> '' AND {scope_sql} \
-         ) pairs ORDER BY first_id, second_id, reason LIMIT ${next} OFFSET ${}",
-        next + 1
+         ) pairs ORDER BY first_id, second_id, reason {}",
+        crate::db::limit_clause(limit, offset)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(community_id);
     for value in scope_values {
         query = query.bind(value);
     }
-    let rows = query.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    let rows = query.fetch_all(&db.pool).await?;
     rows.iter()
         .map(|row| {
             let reason: String = row.try_get("reason")?;

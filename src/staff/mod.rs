@@ -140,15 +140,70 @@ pub async fn login(ctx: &Ctx, now: Millis, credentials: &Credentials) -> Result<
     })
 }
 
+/// Recently seen sessions, so that a busy client does not cost a database query per request.
+/// An entry lives at most [`SessionCache::TTL_MS`]; logging out removes it at once, and other
+/// server processes sharing the database notice a logout within that time.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Actor, Millis)>>,
+}
+
+impl SessionCache {
+    const TTL_MS: Millis = 30_000;
+    const MAX_ENTRIES: usize = 20_000;
+
+    fn get(&self, token_hash: &str, now: Millis) -> Option<Actor> {
+        let entries = self
+            .entries
+            .lock()
+            .expect("the session cache lock is never poisoned");
+        entries
+            .get(token_hash)
+            .filter(|(_, valid_until)| now < *valid_until)
+            .map(|(actor, _)| actor.clone())
+    }
+
+    fn put(&self, token_hash: String, actor: Actor, valid_until: Millis) {
+        let mut entries = self
+            .entries
+            .lock()
+            .expect("the session cache lock is never poisoned");
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(token_hash, (actor, valid_until));
+    }
+
+    fn remove(&self, token_hash: &str) {
+        let mut entries = self
+            .entries
+            .lock()
+            .expect("the session cache lock is never poisoned");
+        entries.remove(token_hash);
+    }
+}
+
 /// The actor behind a session token.
 pub async fn authenticate(ctx: &Ctx, now: Millis, token: &str) -> Result<Actor, Error> {
-    store::actor_by_session(&ctx.db, &token_hash(token), now)
+    let hash = token_hash(token);
+    if let Some(actor) = ctx.sessions.get(&hash, now) {
+        return Ok(actor);
+    }
+    let (actor, expires_at_ms) = store::actor_by_session(&ctx.db, &hash, now)
         .await?
-        .ok_or(Error::Unauthenticated)
+        .ok_or(Error::Unauthenticated)?;
+    ctx.sessions.put(
+        hash,
+        actor.clone(),
+        expires_at_ms.min(now + SessionCache::TTL_MS),
+    );
+    Ok(actor)
 }
 
 pub async fn logout(ctx: &Ctx, token: &str) -> Result<(), Error> {
-    Ok(store::delete_session(&ctx.db, &token_hash(token)).await?)
+    let hash = token_hash(token);
+    ctx.sessions.remove(&hash);
+    Ok(store::delete_session(&ctx.db, &hash).await?)
 }
 
 fn require_admin(actor: &Actor) -> Result<(), Error> {

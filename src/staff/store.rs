@@ -99,12 +99,11 @@ pub async fn staff_of_community(
 ) -> Result<Vec<Staff>, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM staff WHERE community_id = $1 AND resident_id IS NULL \
-         AND ($2 = 0 OR institution_id = $2) ORDER BY id LIMIT $3 OFFSET $4"
+         AND ($2 = 0 OR institution_id = $2) ORDER BY id {}",
+        crate::db::limit_clause(limit, offset)
     )))
     .bind(community_id)
     .bind(institution_id.unwrap_or(0))
-    .bind(limit)
-    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     rows.iter().map(staff_from_row).collect()
@@ -161,15 +160,15 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error
     Ok(())
 }
 
-/// The actor behind a live session.
+/// The actor behind a live session, and when the session expires.
 pub async fn actor_by_session(
     db: &Db,
     token_hash: &str,
     now_ms: i64,
-) -> Result<Option<Actor>, sqlx::Error> {
+) -> Result<Option<(Actor, i64)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT st.id, st.community_id, st.username, st.name, st.roles, st.resident_id, \
-         st.institution_id, i.kind, i.township_id \
+         st.institution_id, i.kind, i.township_id, se.expires_at_ms \
          FROM sessions se JOIN staff st ON st.id = se.staff_id \
          LEFT JOIN institutions i ON i.id = st.institution_id \
          WHERE se.token_hash = $1 AND se.expires_at_ms > $2 AND st.active = 1",
@@ -190,7 +189,7 @@ pub async fn actor_by_session(
         }),
         _ => None,
     };
-    Ok(Some(Actor {
+    let actor = Actor {
         staff_id: row.try_get("id")?,
         community_id: row.try_get("community_id")?,
         username: row.try_get("username")?,
@@ -198,7 +197,8 @@ pub async fn actor_by_session(
         roles: parse_roles(&roles),
         institution,
         resident_id: row.try_get("resident_id")?,
-    }))
+    };
+    Ok(Some((actor, row.try_get("expires_at_ms")?)))
 }
 
 /// (failures, last failure time) for a username.
