@@ -91,6 +91,32 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// ECG tools that work on files, without a server.
+    Ecg {
+        #[command(subcommand)]
+        command: EcgCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EcgCommand {
+    /// Analyse an ECG file (.hea, .dcm, .xml or .json) and print the findings.
+    Analyze {
+        file: PathBuf,
+        /// Print the whole analysis as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The patient's sex (male or female), for the V2–V3 STEMI limits.
+        #[arg(long)]
+        sex: Option<String>,
+        #[arg(long)]
+        age: Option<u32>,
+    },
+    /// Score QRS detection against reference annotations (.atr beside each .hea), as EC57.
+    Score {
+        #[arg(required = true)]
+        records: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -234,6 +260,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("backup written to {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Ecg { command } => crate::ecg::cli::run(command_to_ecg(command)),
         Command::Audit {
             command: AuditCommand::Verify { storage },
         } => {
@@ -355,4 +382,11 @@ async fn backup(storage: &Storage, path: &std::path::Path) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+fn command_to_ecg(command: EcgCommand) -> crate::ecg::cli::Command {
+    match command {
+        EcgCommand::Analyze { file, json, sex, age } => crate::ecg::cli::Command::Analyze { file, json, sex, age },
+        EcgCommand::Score { records } => crate::ecg::cli::Command::Score { records },
+    }
 }

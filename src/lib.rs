@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod db;
+pub mod ecg;
 pub mod demo;
 pub mod http;
 pub mod institution;

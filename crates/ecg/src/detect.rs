@@ -1,0 +1,143 @@
+//! QRS detection: a Pan–Tompkins style detector (band-pass 5–15 Hz, derivative, squaring,
+//! 150 ms moving-window integration) with adaptive signal and noise levels, T-wave
+//! discrimination and search-back for missed beats. Works at any sampling rate; the returned
+//! beats are sample indices on the record's own time axis.
+
+use crate::filter::{band_pass, moving_average};
+use crate::waveform::Waveform;
+
+/// Detects beats on the lead best suited (lead II where present, else the first lead).
+pub fn detect_beats(waveform: &Waveform) -> Vec<usize> {
+    let lead = waveform
+        .lead("II")
+        .or_else(|| waveform.leads.first())
+        .expect("a checked waveform has leads");
+    detect_lead(&lead.samples_uv, waveform.sampling_hz)
+}
+
+struct Features {
+    band: Vec<f32>,
+    slope: Vec<f32>,
+    energy: Vec<f32>,
+}
+
+fn features(samples: &[i32], fs: f64) -> Features {
+    let signal: Vec<f32> = samples.iter().map(|v| *v as f32).collect();
+    let band = band_pass(&signal, fs, 5.0, 15.0);
+    let scale = (fs / 2.0) as f32 / 1000.0;
+    let n = band.len();
+    let mut slope = vec![0.0f32; n];
+    for i in 1..n.saturating_sub(1) {
+        slope[i] = (band[i + 1] - band[i - 1]) * scale;
+    }
+    let squared: Vec<f32> = slope.iter().map(|d| d * d).collect();
+    let energy = moving_average(&squared, (0.15 * fs).round() as usize);
+    Features { band, slope, energy }
+}
+
+/// Local maxima of the integrated energy, at least `gap` samples apart (the larger one wins).
+fn candidate_peaks(energy: &[f32], gap: usize) -> Vec<usize> {
+    let mut peaks: Vec<usize> = Vec::new();
+    for i in 1..energy.len().saturating_sub(1) {
+        if energy[i] > energy[i - 1] && energy[i] >= energy[i + 1] {
+            match peaks.last() {
+                Some(&last) if i - last < gap => {
+                    if energy[i] > energy[last] {
+                        *peaks.last_mut().expect("just matched") = i;
+                    }
+                }
+                _ => peaks.push(i),
+            }
+        }
+    }
+    peaks
+}
+
+fn max_abs_in(values: &[f32], centre: usize, half: usize) -> (usize, f32) {
+    let start = centre.saturating_sub(half);
+    let end = (centre + half + 1).min(values.len());
+    (start..end)
+        .map(|i| (i, values[i].abs()))
+        .fold((centre, 0.0), |best, item| if item.1 > best.1 { item } else { best })
+}
+
+/// Detects beats in one lead.
+pub fn detect_lead(samples: &[i32], fs: f64) -> Vec<usize> {
+    let f = features(samples, fs);
+    let refractory = (0.2 * fs) as usize;
+    let t_wave_window = (0.36 * fs) as usize;
+    let half_qrs = (0.075 * fs) as usize;
+    let peaks = candidate_peaks(&f.energy, refractory);
+    if peaks.is_empty() {
+        return Vec::new();
+    }
+
+    // Learning: the first two seconds set the levels.
+    let learn_end = ((2.0 * fs) as usize).min(f.energy.len());
+    let learn = &f.energy[..learn_end];
+    let mut signal_level = 0.25 * learn.iter().copied().fold(0.0, f32::max);
+    let mut noise_level = 0.5 * learn.iter().sum::<f32>() / learn.len().max(1) as f32;
+
+    let mut beats: Vec<usize> = Vec::new(); // energy-peak positions of accepted beats
+    let mut beat_slopes: Vec<f32> = Vec::new();
+    let mut rr: Vec<usize> = Vec::new();
+    let mut pending_noise: Vec<usize> = Vec::new(); // candidates since the last beat, rejected
+
+    let rr_mean = |rr: &[usize]| -> f64 {
+        let recent = &rr[rr.len().saturating_sub(8)..];
+        if recent.is_empty() { fs } else { recent.iter().sum::<usize>() as f64 / recent.len() as f64 }
+    };
+
+    for &peak in &peaks {
+        let threshold = noise_level + 0.25 * (signal_level - noise_level);
+        // Search back for a missed beat when the gap grew too long.
+        if let Some(&last) = beats.last() {
+            let limit = (1.66 * rr_mean(&rr)) as usize;
+            if peak - last > limit {
+                let lower = 0.5 * threshold;
+                let missed = pending_noise
+                    .iter()
+                    .copied()
+                    .filter(|&p| p - last >= refractory && peak - p >= refractory && f.energy[p] > lower)
+                    .max_by(|a, b| f.energy[*a].total_cmp(&f.energy[*b]));
+                if let Some(missed) = missed {
+                    signal_level = 0.25 * f.energy[missed] + 0.75 * signal_level;
+                    rr.push(missed - last);
+                    beat_slopes.push(max_abs_in(&f.slope, missed, half_qrs).1);
+                    beats.push(missed);
+                    pending_noise.clear();
+                }
+            }
+        }
+        let threshold = noise_level + 0.25 * (signal_level - noise_level);
+        let value = f.energy[peak];
+        let mut is_beat = value > threshold;
+        if is_beat && let (Some(&last), Some(&last_slope)) = (beats.last(), beat_slopes.last()) {
+            if peak - last < refractory {
+                is_beat = false;
+            } else if peak - last < t_wave_window {
+                // A T wave rises more slowly than the QRS before it.
+                let slope = max_abs_in(&f.slope, peak, half_qrs).1;
+                if slope < 0.5 * last_slope {
+                    is_beat = false;
+                }
+            }
+        }
+        if is_beat {
+            signal_level = 0.125 * value + 0.875 * signal_level;
+            if let Some(&last) = beats.last() {
+                rr.push(peak - last);
+            }
+            beat_slopes.push(max_abs_in(&f.slope, peak, half_qrs).1);
+            beats.push(peak);
+            pending_noise.clear();
+        } else {
+            noise_level = 0.125 * value + 0.875 * noise_level;
+            pending_noise.push(peak);
+        }
+    }
+    // The fiducial point: the largest band-passed deflection near each energy peak.
+    let mut fiducials: Vec<usize> = beats.iter().map(|&p| max_abs_in(&f.band, p, half_qrs).0).collect();
+    fiducials.dedup();
+    fiducials
+}

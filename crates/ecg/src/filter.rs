@@ -1,0 +1,82 @@
+//! Small digital filters: second-order Butterworth sections applied forward and backward (zero
+//! phase, since whole recordings are analysed at once), and moving sums.
+
+#[derive(Clone, Copy)]
+struct Biquad {
+    b: [f32; 3],
+    a: [f32; 2],
+}
+
+impl Biquad {
+    /// RBJ cookbook low-pass or high-pass with Q = 1/√2 (Butterworth).
+    fn new(cutoff_hz: f64, sampling_hz: f64, high_pass: bool) -> Biquad {
+        let w0 = 2.0 * std::f64::consts::PI * cutoff_hz / sampling_hz;
+        let alpha = w0.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
+        let cos = w0.cos();
+        let a0 = 1.0 + alpha;
+        let (b0, b1) = if high_pass { ((1.0 + cos) / 2.0, -(1.0 + cos)) } else { ((1.0 - cos) / 2.0, 1.0 - cos) };
+        Biquad {
+            b: [(b0 / a0) as f32, (b1 / a0) as f32, (b0 / a0) as f32],
+            a: [(-2.0 * cos / a0) as f32, ((1.0 - alpha) / a0) as f32],
+        }
+    }
+
+    /// Filters in place, in the given direction; starts from the first sample's steady state.
+    fn run(&self, x: &mut [f32], backward: bool) {
+        let n = x.len();
+        if n == 0 {
+            return;
+        }
+        let first = if backward { x[n - 1] } else { x[0] };
+        let gain_dc = (self.b[0] + self.b[1] + self.b[2]) / (1.0 + self.a[0] + self.a[1]);
+        let (mut x1, mut x2) = (first, first);
+        let (mut y1, mut y2) = (first * gain_dc, first * gain_dc);
+        let mut step = |v: &mut f32| {
+            let x0 = *v;
+            let y0 = self.b[0] * x0 + self.b[1] * x1 + self.b[2] * x2 - self.a[0] * y1 - self.a[1] * y2;
+            x2 = x1;
+            x1 = x0;
+            y2 = y1;
+            y1 = y0;
+            *v = y0;
+        };
+        if backward {
+            x.iter_mut().rev().for_each(&mut step);
+        } else {
+            x.iter_mut().for_each(&mut step);
+        }
+    }
+}
+
+/// Zero-phase band-pass between `low_hz` and `high_hz`.
+pub fn band_pass(signal: &[f32], sampling_hz: f64, low_hz: f64, high_hz: f64) -> Vec<f32> {
+    let mut y = signal.to_vec();
+    let high = Biquad::new(low_hz, sampling_hz, true);
+    let low = Biquad::new(high_hz.min(sampling_hz * 0.45), sampling_hz, false);
+    for backward in [false, true] {
+        high.run(&mut y, backward);
+        low.run(&mut y, backward);
+    }
+    y
+}
+
+/// Centred moving average over `width` samples.
+pub fn moving_average(signal: &[f32], width: usize) -> Vec<f32> {
+    let n = signal.len();
+    let width = width.max(1);
+    let half = width / 2;
+    let mut prefix = Vec::with_capacity(n + 1);
+    let mut sum = 0.0f64;
+    prefix.push(0.0);
+    for v in signal {
+        sum += f64::from(*v);
+        prefix.push(sum);
+    }
+    (0..n)
+        .map(|i| {
+            let start = i.saturating_sub(half);
+            let end = (i + width - half).min(n);
+            ((prefix[end] - prefix[start]) / (end - start) as f64) as f32
+        })
+        .collect()
+}

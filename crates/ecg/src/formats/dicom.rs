@@ -1,0 +1,103 @@
+//! DICOM waveforms: 12-lead ECG (1.2.840.10008.5.1.4.1.1.9.1.1) and general ECG
+//! (1.2.840.10008.5.1.4.1.1.9.1.2). The first multiplex group of the Waveform Sequence (the
+//! rhythm) is read; sample values become µV through each channel's sensitivity, correction
+//! factor, baseline and units.
+
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::file::ReadPreamble;
+use dicom_object::{InMemDicomObject, OpenFileOptions};
+
+use super::{Unreadable, unreadable};
+use crate::waveform::{Lead, Waveform, standard_lead_name};
+
+const ECG_SOP_CLASSES: [&str; 2] = ["1.2.840.10008.5.1.4.1.1.9.1.1", "1.2.840.10008.5.1.4.1.1.9.1.2"];
+
+fn float(object: &InMemDicomObject, tag: Tag, default: f64) -> Result<f64, Unreadable> {
+    match object.element_opt(tag).map_err(|e| unreadable(format!("DICOM: {e}")))? {
+        Some(element) => element.to_float64().map_err(|_| unreadable(format!("DICOM: bad number in {tag}"))),
+        None => Ok(default),
+    }
+}
+
+fn integer(object: &InMemDicomObject, tag: Tag) -> Result<u32, Unreadable> {
+    object
+        .element(tag)
+        .map_err(|_| unreadable(format!("DICOM: {tag} is missing")))?
+        .to_int::<u32>()
+        .map_err(|_| unreadable(format!("DICOM: bad integer in {tag}")))
+}
+
+fn text(object: &InMemDicomObject, tag: Tag) -> Option<String> {
+    object.element_opt(tag).ok().flatten().and_then(|e| e.to_str().ok()).map(|s| s.trim_end_matches(['\0', ' ']).to_owned())
+}
+
+fn first_item(object: &InMemDicomObject, tag: Tag) -> Option<&InMemDicomObject> {
+    object.element_opt(tag).ok().flatten().and_then(|e| e.items()).and_then(|items| items.first())
+}
+
+fn units_to_microvolts(channel: &InMemDicomObject) -> f64 {
+    let unit = first_item(channel, tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE).and_then(|u| text(u, tags::CODE_VALUE));
+    match unit.as_deref() {
+        Some("mV") => 1000.0,
+        Some("V") => 1_000_000.0,
+        _ => 1.0,
+    }
+}
+
+pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
+    let object = OpenFileOptions::new()
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(bytes)
+        .map_err(|e| unreadable(format!("DICOM: cannot parse the file: {e}")))?;
+    let sop_class = object.meta().media_storage_sop_class_uid().trim_end_matches('\0').to_owned();
+    if !ECG_SOP_CLASSES.contains(&sop_class.as_str()) {
+        return Err(unreadable(format!("DICOM: SOP class {sop_class} is not a 12-lead or general ECG")));
+    }
+    let group = first_item(&object, tags::WAVEFORM_SEQUENCE).ok_or_else(|| unreadable("DICOM: no Waveform Sequence"))?;
+    let channels = integer(group, tags::NUMBER_OF_WAVEFORM_CHANNELS)? as usize;
+    let samples = integer(group, tags::NUMBER_OF_WAVEFORM_SAMPLES)? as usize;
+    let sampling_hz = float(group, tags::SAMPLING_FREQUENCY, 0.0)?;
+    let bits = integer(group, tags::WAVEFORM_BITS_ALLOCATED)?;
+    let interpretation = text(group, tags::WAVEFORM_SAMPLE_INTERPRETATION).unwrap_or_default();
+    if bits != 16 || interpretation != "SS" {
+        return Err(unreadable(format!("DICOM: only 16-bit signed samples are supported, not {bits}-bit {interpretation}")));
+    }
+    let definitions = group
+        .element(tags::CHANNEL_DEFINITION_SEQUENCE)
+        .ok()
+        .and_then(|e| e.items())
+        .ok_or_else(|| unreadable("DICOM: no Channel Definition Sequence"))?;
+    if channels == 0 || definitions.len() != channels {
+        return Err(unreadable("DICOM: channel count and channel definitions disagree"));
+    }
+    let data = group
+        .element(tags::WAVEFORM_DATA)
+        .map_err(|_| unreadable("DICOM: no Waveform Data"))?
+        .to_bytes()
+        .map_err(|_| unreadable("DICOM: unreadable Waveform Data"))?;
+    if data.len() < channels * samples * 2 {
+        return Err(unreadable("DICOM: Waveform Data is shorter than its channels × samples"));
+    }
+    let mut leads = Vec::with_capacity(channels);
+    for (index, channel) in definitions.iter().enumerate() {
+        let source = first_item(channel, tags::CHANNEL_SOURCE_SEQUENCE);
+        let name = source
+            .and_then(|s| text(s, tags::CODE_MEANING).or_else(|| text(s, tags::CODE_VALUE)))
+            .map(|n| standard_lead_name(&n))
+            .unwrap_or_else(|| format!("channel {}", index + 1));
+        let scale = float(channel, tags::CHANNEL_SENSITIVITY, 1.0)?
+            * float(channel, tags::CHANNEL_SENSITIVITY_CORRECTION_FACTOR, 1.0)?
+            * units_to_microvolts(channel);
+        let baseline = float(channel, tags::CHANNEL_BASELINE, 0.0)?;
+        let samples_uv = (0..samples)
+            .map(|s| {
+                let at = (s * channels + index) * 2;
+                let raw = f64::from(i16::from_le_bytes([data[at], data[at + 1]]));
+                ((raw + baseline) * scale).round() as i32
+            })
+            .collect();
+        leads.push(Lead { name, samples_uv });
+    }
+    Ok(Waveform { sampling_hz, leads })
+}

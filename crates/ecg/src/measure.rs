@@ -1,0 +1,170 @@
+//! Measurements from detected beats: heart rate, rhythm, a median beat per lead, QRS onset and
+//! J point, PR/QRS/QT where measurable, and ST deviation against the PR baseline.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::waveform::Waveform;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rhythm {
+    SinusRhythm,
+    SinusBradycardia,
+    SinusTachycardia,
+    /// Irregularly irregular RR intervals, suggesting atrial fibrillation.
+    IrregularRhythm,
+    Undetermined,
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some(values[values.len() / 2])
+}
+
+pub fn rr_intervals_s(beats: &[usize], fs: f64) -> Vec<f64> {
+    beats.windows(2).map(|w| (w[1] - w[0]) as f64 / fs).collect()
+}
+
+pub fn heart_rate_bpm(beats: &[usize], fs: f64) -> Option<f64> {
+    let mut rr = rr_intervals_s(beats, fs);
+    median(&mut rr).map(|m| (60.0 / m * 10.0).round() / 10.0)
+}
+
+pub fn rhythm(beats: &[usize], fs: f64) -> Rhythm {
+    let rr = rr_intervals_s(beats, fs);
+    if rr.len() < 3 {
+        return Rhythm::Undetermined;
+    }
+    let mut sorted = rr.clone();
+    let median_rr = median(&mut sorted).unwrap_or(1.0);
+    let mut successive: Vec<f64> = rr.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    let irregularity = median(&mut successive).unwrap_or(0.0) / median_rr;
+    let rate = 60.0 / median_rr;
+    if irregularity > 0.08 {
+        Rhythm::IrregularRhythm
+    } else if rate < 60.0 {
+        Rhythm::SinusBradycardia
+    } else if rate > 100.0 {
+        Rhythm::SinusTachycardia
+    } else {
+        Rhythm::SinusRhythm
+    }
+}
+
+/// Median beats, the points found on them, and the measurements.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BeatMeasurements {
+    pub pr_ms: Option<f64>,
+    pub qrs_ms: Option<f64>,
+    pub qt_ms: Option<f64>,
+    /// ST deviation at J+60 ms against the PR baseline, in mm at 10 mm/mV.
+    pub st_deviation_mm: BTreeMap<String, f64>,
+    /// Deviation at the J point itself, in mm; the STEMI criteria use it.
+    pub j_point_mm: BTreeMap<String, f64>,
+}
+
+/// Median beat of one lead: `before` samples before each R and `after` after it.
+fn median_beat(samples: &[i32], beats: &[usize], before: usize, after: usize) -> Option<Vec<f64>> {
+    let usable: Vec<usize> = beats.iter().copied().filter(|&b| b >= before && b + after < samples.len()).take(40).collect();
+    if usable.len() < 2 {
+        return None;
+    }
+    let mut beat = Vec::with_capacity(before + after);
+    let mut column = Vec::with_capacity(usable.len());
+    for offset in 0..before + after {
+        column.clear();
+        column.extend(usable.iter().map(|&b| f64::from(samples[b - before + offset])));
+        beat.push(median(&mut column).expect("not empty"));
+    }
+    Some(beat)
+}
+
+pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
+    let fs = waveform.sampling_hz;
+    let ms = |n: f64| (n * fs / 1000.0).round() as usize;
+    let (before, after) = (ms(350.0), ms(600.0));
+    let medians: Vec<(String, Vec<f64>)> = waveform
+        .leads
+        .iter()
+        .filter_map(|l| median_beat(&l.samples_uv, beats, before, after).map(|m| (l.name.clone(), m)))
+        .collect();
+    if medians.is_empty() {
+        return BeatMeasurements::default();
+    }
+    let length = before + after;
+    // Spatial slope: the summed absolute derivative over all leads.
+    let slope: Vec<f64> = (0..length)
+        .map(|i| {
+            if i == 0 || i + 1 >= length {
+                return 0.0;
+            }
+            medians.iter().map(|(_, m)| (m[i + 1] - m[i - 1]).abs()).sum::<f64>()
+        })
+        .collect();
+    let qrs_window = before.saturating_sub(ms(80.0))..(before + ms(80.0)).min(length);
+    let peak_slope = slope[qrs_window.clone()].iter().copied().fold(0.0, f64::max);
+    let quiet = 0.12 * peak_slope;
+    let hold = ms(8.0).max(1);
+    let onset = (ms(40.0)..=before)
+        .rev()
+        .find(|&i| i >= hold && slope[i - hold..=i].iter().all(|&s| s < quiet))
+        .unwrap_or(before.saturating_sub(ms(40.0)));
+    let j_point = (before..length.saturating_sub(hold))
+        .find(|&i| slope[i..i + hold].iter().all(|&s| s < quiet))
+        .unwrap_or(before + ms(40.0));
+    let qrs_ms = (j_point - onset) as f64 * 1000.0 / fs;
+
+    let baseline_window = onset.saturating_sub(ms(30.0))..onset.saturating_sub(ms(5.0)).max(onset.saturating_sub(ms(30.0)) + 1);
+    let st_at = (j_point + ms(60.0)).min(length - 1);
+    let mut st_deviation_mm = BTreeMap::new();
+    let mut j_point_mm = BTreeMap::new();
+    for (name, beat) in &medians {
+        let baseline = beat[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
+        let round = |uv: f64| (uv / 100.0 * 100.0).round() / 100.0;
+        st_deviation_mm.insert(name.clone(), round(beat[st_at] - baseline));
+        j_point_mm.insert(name.clone(), round(beat[j_point] - baseline));
+    }
+
+    // PR and QT on lead II (or the first lead).
+    let (_, reference) = medians.iter().find(|(n, _)| n == "II").unwrap_or(&medians[0]);
+    let baseline = reference[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
+    let deviation = |i: usize| (reference[i] - baseline).abs();
+    let p_search = onset.saturating_sub(ms(250.0))..onset.saturating_sub(ms(60.0));
+    let pr_ms = p_search.clone().max_by(|a, b| deviation(*a).total_cmp(&deviation(*b))).filter(|&p| deviation(p) > 40.0).map(|p_peak| {
+        let p_onset = (p_search.start..p_peak).rev().find(|&i| deviation(i) < 0.2 * deviation(p_peak)).unwrap_or(p_search.start);
+        (onset - p_onset) as f64 * 1000.0 / fs
+    });
+    let t_search = (j_point + ms(80.0)).min(length - 1)..(j_point + ms(450.0)).min(length - 1);
+    let qt_ms = t_search.clone().max_by(|a, b| deviation(*a).total_cmp(&deviation(*b))).filter(|&t| deviation(t) > 50.0).and_then(|t_peak| {
+        (t_peak..length).find(|&i| deviation(i) < 0.15 * deviation(t_peak)).map(|t_end| (t_end - onset) as f64 * 1000.0 / fs)
+    });
+    BeatMeasurements { pr_ms, qrs_ms: Some(qrs_ms), qt_ms, st_deviation_mm, j_point_mm }
+}
+
+/// Whether each beat looks wide (QRS over 120 ms), judged from the duration of steep slope
+/// around it on the detection lead.
+pub fn wide_beats(samples: &[i32], beats: &[usize], fs: f64) -> Vec<bool> {
+    let half = (0.12 * fs) as usize;
+    beats
+        .iter()
+        .map(|&b| {
+            let start = b.saturating_sub(half);
+            let end = (b + half).min(samples.len().saturating_sub(1));
+            if end <= start + 2 {
+                return false;
+            }
+            let slopes: Vec<f64> = (start + 1..end).map(|i| f64::from((samples[i + 1] - samples[i - 1]).abs())).collect();
+            let peak = slopes.iter().copied().fold(0.0, f64::max);
+            let steep: Vec<usize> = slopes.iter().enumerate().filter(|(_, s)| **s > 0.15 * peak).map(|(i, _)| i).collect();
+            match (steep.first(), steep.last()) {
+                (Some(first), Some(last)) => (last - first) as f64 / fs > 0.12,
+                _ => false,
+            }
+        })
+        .collect()
+}

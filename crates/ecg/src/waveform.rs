@@ -1,0 +1,104 @@
+//! The canonical waveform every format is read into: per-lead samples in microvolts at one
+//! sampling rate, with lead names.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    /// Standard name where known (`I`, `II`, `III`, `aVR`, `aVL`, `aVF`, `V1`–`V6`), else as given.
+    pub name: String,
+    pub samples_uv: Vec<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Waveform {
+    pub sampling_hz: f64,
+    pub leads: Vec<Lead>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Invalid {
+    #[error("no leads")]
+    NoLeads,
+    #[error("sampling rate {0} Hz is outside 100–10000 Hz")]
+    SamplingRate(String),
+    #[error("leads have different lengths")]
+    UnequalLengths,
+    #[error("the recording is shorter than 2 s")]
+    TooShort,
+    #[error("the recording is longer than 24 h")]
+    TooLong,
+}
+
+impl Waveform {
+    /// Checks what every consumer relies on.
+    pub fn check(&self) -> Result<(), Invalid> {
+        if self.leads.is_empty() {
+            return Err(Invalid::NoLeads);
+        }
+        if !(100.0..=10_000.0).contains(&self.sampling_hz) || !self.sampling_hz.is_finite() {
+            return Err(Invalid::SamplingRate(self.sampling_hz.to_string()));
+        }
+        let length = self.leads[0].samples_uv.len();
+        if self.leads.iter().any(|l| l.samples_uv.len() != length) {
+            return Err(Invalid::UnequalLengths);
+        }
+        if (length as f64) < 2.0 * self.sampling_hz {
+            return Err(Invalid::TooShort);
+        }
+        if length as f64 > 24.0 * 3600.0 * self.sampling_hz {
+            return Err(Invalid::TooLong);
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.leads.first().map_or(0, |l| l.samples_uv.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn duration_s(&self) -> f64 {
+        self.len() as f64 / self.sampling_hz
+    }
+
+    pub fn lead(&self, name: &str) -> Option<&Lead> {
+        self.leads.iter().find(|l| l.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The standard name of a lead from the many ways files spell it.
+pub fn standard_lead_name(raw: &str) -> String {
+    let trimmed = raw.trim();
+    let key = trimmed
+        .trim_start_matches("MDC_ECG_LEAD_")
+        .trim_start_matches("Lead ")
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let name = match key.as_str() {
+        "I" => "I",
+        "II" | "MLII" => "II",
+        "III" => "III",
+        "AVR" => "aVR",
+        "AVL" => "aVL",
+        "AVF" => "aVF",
+        "V1" => "V1",
+        "V2" => "V2",
+        "V3" => "V3",
+        "V4" => "V4",
+        "V5" => "V5",
+        "V6" => "V6",
+        _ => return trimmed.to_owned(),
+    };
+    name.to_owned()
+}
+
+/// The standard order of the 12 leads, for sorting.
+pub fn lead_order(name: &str) -> usize {
+    const ORDER: [&str; 12] = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"];
+    ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len())
+}
