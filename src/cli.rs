@@ -386,7 +386,17 @@ async fn backup(storage: &Storage, path: &std::path::Path) -> anyhow::Result<()>
 
 fn command_to_ecg(command: EcgCommand) -> crate::ecg::cli::Command {
     match command {
-        EcgCommand::Analyze { file, json, sex, age } => crate::ecg::cli::Command::Analyze { file, json, sex, age },
+        EcgCommand::Analyze {
+            file,
+            json,
+            sex,
+            age,
+        } => crate::ecg::cli::Command::Analyze {
+            file,
+            json,
+            sex,
+            age,
+        },
         EcgCommand::Score { records } => crate::ecg::cli::Command::Score { records },
     }
 }

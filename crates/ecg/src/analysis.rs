@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::detect;
 use crate::measure::{self, Rhythm};
 use crate::stemi::{self, Screening};
 use crate::waveform::Waveform;
-use crate::detect;
 
 pub use crate::stemi::{Patient, Sex};
 
@@ -40,24 +40,44 @@ pub fn analyze(waveform: &Waveform, patient: Option<Patient>) -> Analysis {
     let heart_rate_bpm = measure::heart_rate_bpm(&beats, fs);
     let rhythm = measure::rhythm(&beats, fs);
     let measured = measure::measure(waveform, &beats);
-    let stemi = stemi::screen(&measured.j_point_mm, patient);
+    // Elevation must hold from the J point to J+60 ms: a J point placed on the tail of a deep S
+    // wave would otherwise read as millimetres of elevation.
+    let sustained_mm: BTreeMap<String, f64> = measured
+        .j_point_mm
+        .iter()
+        .map(|(lead, j)| {
+            (
+                lead.clone(),
+                j.min(measured.st_deviation_mm.get(lead).copied().unwrap_or(*j)),
+            )
+        })
+        .collect();
+    let stemi = stemi::screen(&sustained_mm, patient);
 
     let mut critical_reasons = Vec::new();
     if stemi.suspected {
         critical_reasons.push("suspected STEMI".to_owned());
     }
     match heart_rate_bpm {
-        Some(rate) if rate < 40.0 => critical_reasons.push(format!("heart rate {rate:.0}/min < 40")),
-        Some(rate) if rate > 150.0 => critical_reasons.push(format!("heart rate {rate:.0}/min > 150")),
+        Some(rate) if rate < 40.0 => {
+            critical_reasons.push(format!("heart rate {rate:.0}/min < 40"))
+        }
+        Some(rate) if rate > 150.0 => {
+            critical_reasons.push(format!("heart rate {rate:.0}/min > 150"))
+        }
         _ => {}
     }
-    let detection_lead = waveform.lead("II").or_else(|| waveform.leads.first()).expect("checked");
+    let detection_lead = waveform
+        .lead("II")
+        .or_else(|| waveform.leads.first())
+        .expect("checked");
     let wide = measure::wide_beats(&detection_lead.samples_uv, &beats, fs);
     let run = beats.windows(3).zip(wide.windows(3)).any(|(b, w)| {
         w.iter().all(|x| *x) && (b[2] - b[0]) as f64 / fs < 2.0 * 0.6 // three wide beats faster than 100/min
     });
     if run {
-        critical_reasons.push("run of wide fast beats (possible ventricular tachycardia)".to_owned());
+        critical_reasons
+            .push("run of wide fast beats (possible ventricular tachycardia)".to_owned());
     }
     Analysis {
         sampling_hz: fs,

@@ -23,7 +23,10 @@ pub fn parse_mit(bytes: &[u8]) -> Result<Vec<Annotation>, Malformed> {
     const CHN: u8 = 62;
     const AUX: u8 = 63;
     let word = |at: usize| -> Result<u16, Malformed> {
-        bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]])).ok_or(Malformed)
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .ok_or(Malformed)
     };
     let mut annotations = Vec::new();
     let mut time: u64 = 0;
@@ -40,7 +43,9 @@ pub fn parse_mit(bytes: &[u8]) -> Result<Vec<Annotation>, Malformed> {
                 let low = u64::from(word(at + 2)?);
                 at += 4;
                 let interval = ((high << 16) | low) as u32 as i32;
-                time = time.checked_add_signed(i64::from(interval)).ok_or(Malformed)?;
+                time = time
+                    .checked_add_signed(i64::from(interval))
+                    .ok_or(Malformed)?;
             }
             NUM | SUB | CHN => {}
             AUX => at += (value as usize).div_ceil(2) * 2,

@@ -14,7 +14,11 @@ impl Biquad {
         let alpha = w0.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
         let cos = w0.cos();
         let a0 = 1.0 + alpha;
-        let (b0, b1) = if high_pass { ((1.0 + cos) / 2.0, -(1.0 + cos)) } else { ((1.0 - cos) / 2.0, 1.0 - cos) };
+        let (b0, b1) = if high_pass {
+            ((1.0 + cos) / 2.0, -(1.0 + cos))
+        } else {
+            ((1.0 - cos) / 2.0, 1.0 - cos)
+        };
         Biquad {
             b: [(b0 / a0) as f32, (b1 / a0) as f32, (b0 / a0) as f32],
             a: [(-2.0 * cos / a0) as f32, ((1.0 - alpha) / a0) as f32],
@@ -33,7 +37,8 @@ impl Biquad {
         let (mut y1, mut y2) = (first * gain_dc, first * gain_dc);
         let mut step = |v: &mut f32| {
             let x0 = *v;
-            let y0 = self.b[0] * x0 + self.b[1] * x1 + self.b[2] * x2 - self.a[0] * y1 - self.a[1] * y2;
+            let y0 =
+                self.b[0] * x0 + self.b[1] * x1 + self.b[2] * x2 - self.a[0] * y1 - self.a[1] * y2;
             x2 = x1;
             x1 = x0;
             y2 = y1;
@@ -48,35 +53,35 @@ impl Biquad {
     }
 }
 
-/// Zero-phase band-pass between `low_hz` and `high_hz`.
-pub fn band_pass(signal: &[f32], sampling_hz: f64, low_hz: f64, high_hz: f64) -> Vec<f32> {
-    let mut y = signal.to_vec();
+/// Zero-phase band-pass between `low_hz` and `high_hz`, in place.
+pub fn band_pass(signal: &mut [f32], sampling_hz: f64, low_hz: f64, high_hz: f64) {
     let high = Biquad::new(low_hz, sampling_hz, true);
     let low = Biquad::new(high_hz.min(sampling_hz * 0.45), sampling_hz, false);
     for backward in [false, true] {
-        high.run(&mut y, backward);
-        low.run(&mut y, backward);
+        high.run(signal, backward);
+        low.run(signal, backward);
     }
-    y
 }
 
-/// Centred moving average over `width` samples.
+/// Centred moving average over `width` samples (shorter windows at the ends).
 pub fn moving_average(signal: &[f32], width: usize) -> Vec<f32> {
     let n = signal.len();
     let width = width.max(1);
     let half = width / 2;
-    let mut prefix = Vec::with_capacity(n + 1);
-    let mut sum = 0.0f64;
-    prefix.push(0.0);
-    for v in signal {
-        sum += f64::from(*v);
-        prefix.push(sum);
+    let ahead = width - half;
+    let mut out = Vec::with_capacity(n);
+    // A running sum in f64, so that long recordings do not drift.
+    let mut sum: f64 = signal[..ahead.min(n)].iter().map(|v| f64::from(*v)).sum();
+    for i in 0..n {
+        let start = i.saturating_sub(half);
+        let end = (i + ahead).min(n);
+        out.push((sum / (end - start) as f64) as f32);
+        if i + ahead < n {
+            sum += f64::from(signal[i + ahead]);
+        }
+        if i >= half {
+            sum -= f64::from(signal[i - half]);
+        }
     }
-    (0..n)
-        .map(|i| {
-            let start = i.saturating_sub(half);
-            let end = (i + width - half).min(n);
-            ((prefix[end] - prefix[start]) / (end - start) as f64) as f32
-        })
-        .collect()
+    out
 }

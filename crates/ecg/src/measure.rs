@@ -27,7 +27,10 @@ fn median(values: &mut [f64]) -> Option<f64> {
 }
 
 pub fn rr_intervals_s(beats: &[usize], fs: f64) -> Vec<f64> {
-    beats.windows(2).map(|w| (w[1] - w[0]) as f64 / fs).collect()
+    beats
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64 / fs)
+        .collect()
 }
 
 pub fn heart_rate_bpm(beats: &[usize], fs: f64) -> Option<f64> {
@@ -70,7 +73,12 @@ pub struct BeatMeasurements {
 
 /// Median beat of one lead: `before` samples before each R and `after` after it.
 fn median_beat(samples: &[i32], beats: &[usize], before: usize, after: usize) -> Option<Vec<f64>> {
-    let usable: Vec<usize> = beats.iter().copied().filter(|&b| b >= before && b + after < samples.len()).take(40).collect();
+    let usable: Vec<usize> = beats
+        .iter()
+        .copied()
+        .filter(|&b| b >= before && b + after < samples.len())
+        .take(40)
+        .collect();
     if usable.len() < 2 {
         return None;
     }
@@ -78,7 +86,11 @@ fn median_beat(samples: &[i32], beats: &[usize], before: usize, after: usize) ->
     let mut column = Vec::with_capacity(usable.len());
     for offset in 0..before + after {
         column.clear();
-        column.extend(usable.iter().map(|&b| f64::from(samples[b - before + offset])));
+        column.extend(
+            usable
+                .iter()
+                .map(|&b| f64::from(samples[b - before + offset])),
+        );
         beat.push(median(&mut column).expect("not empty"));
     }
     Some(beat)
@@ -91,7 +103,9 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
     let medians: Vec<(String, Vec<f64>)> = waveform
         .leads
         .iter()
-        .filter_map(|l| median_beat(&l.samples_uv, beats, before, after).map(|m| (l.name.clone(), m)))
+        .filter_map(|l| {
+            median_beat(&l.samples_uv, beats, before, after).map(|m| (l.name.clone(), m))
+        })
         .collect();
     if medians.is_empty() {
         return BeatMeasurements::default();
@@ -103,12 +117,18 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
             if i == 0 || i + 1 >= length {
                 return 0.0;
             }
-            medians.iter().map(|(_, m)| (m[i + 1] - m[i - 1]).abs()).sum::<f64>()
+            medians
+                .iter()
+                .map(|(_, m)| (m[i + 1] - m[i - 1]).abs())
+                .sum::<f64>()
         })
         .collect();
     let qrs_window = before.saturating_sub(ms(80.0))..(before + ms(80.0)).min(length);
-    let peak_slope = slope[qrs_window.clone()].iter().copied().fold(0.0, f64::max);
-    let quiet = 0.12 * peak_slope;
+    let peak_slope = slope[qrs_window.clone()]
+        .iter()
+        .copied()
+        .fold(0.0, f64::max);
+    let quiet = 0.05 * peak_slope;
     let hold = ms(8.0).max(1);
     let onset = (ms(40.0)..=before)
         .rev()
@@ -119,31 +139,58 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
         .unwrap_or(before + ms(40.0));
     let qrs_ms = (j_point - onset) as f64 * 1000.0 / fs;
 
-    let baseline_window = onset.saturating_sub(ms(30.0))..onset.saturating_sub(ms(5.0)).max(onset.saturating_sub(ms(30.0)) + 1);
+    let baseline_window = onset.saturating_sub(ms(30.0))
+        ..onset
+            .saturating_sub(ms(5.0))
+            .max(onset.saturating_sub(ms(30.0)) + 1);
     let st_at = (j_point + ms(60.0)).min(length - 1);
     let mut st_deviation_mm = BTreeMap::new();
     let mut j_point_mm = BTreeMap::new();
     for (name, beat) in &medians {
-        let baseline = beat[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
+        let baseline =
+            beat[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
         let round = |uv: f64| (uv / 100.0 * 100.0).round() / 100.0;
         st_deviation_mm.insert(name.clone(), round(beat[st_at] - baseline));
         j_point_mm.insert(name.clone(), round(beat[j_point] - baseline));
     }
 
     // PR and QT on lead II (or the first lead).
-    let (_, reference) = medians.iter().find(|(n, _)| n == "II").unwrap_or(&medians[0]);
-    let baseline = reference[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
+    let (_, reference) = medians
+        .iter()
+        .find(|(n, _)| n == "II")
+        .unwrap_or(&medians[0]);
+    let baseline =
+        reference[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
     let deviation = |i: usize| (reference[i] - baseline).abs();
     let p_search = onset.saturating_sub(ms(250.0))..onset.saturating_sub(ms(60.0));
-    let pr_ms = p_search.clone().max_by(|a, b| deviation(*a).total_cmp(&deviation(*b))).filter(|&p| deviation(p) > 40.0).map(|p_peak| {
-        let p_onset = (p_search.start..p_peak).rev().find(|&i| deviation(i) < 0.2 * deviation(p_peak)).unwrap_or(p_search.start);
-        (onset - p_onset) as f64 * 1000.0 / fs
-    });
+    let pr_ms = p_search
+        .clone()
+        .max_by(|a, b| deviation(*a).total_cmp(&deviation(*b)))
+        .filter(|&p| deviation(p) > 40.0)
+        .map(|p_peak| {
+            let p_onset = (p_search.start..p_peak)
+                .rev()
+                .find(|&i| deviation(i) < 0.2 * deviation(p_peak))
+                .unwrap_or(p_search.start);
+            (onset - p_onset) as f64 * 1000.0 / fs
+        });
     let t_search = (j_point + ms(80.0)).min(length - 1)..(j_point + ms(450.0)).min(length - 1);
-    let qt_ms = t_search.clone().max_by(|a, b| deviation(*a).total_cmp(&deviation(*b))).filter(|&t| deviation(t) > 50.0).and_then(|t_peak| {
-        (t_peak..length).find(|&i| deviation(i) < 0.15 * deviation(t_peak)).map(|t_end| (t_end - onset) as f64 * 1000.0 / fs)
-    });
-    BeatMeasurements { pr_ms, qrs_ms: Some(qrs_ms), qt_ms, st_deviation_mm, j_point_mm }
+    let qt_ms = t_search
+        .clone()
+        .max_by(|a, b| deviation(*a).total_cmp(&deviation(*b)))
+        .filter(|&t| deviation(t) > 50.0)
+        .and_then(|t_peak| {
+            (t_peak..length)
+                .find(|&i| deviation(i) < 0.15 * deviation(t_peak))
+                .map(|t_end| (t_end - onset) as f64 * 1000.0 / fs)
+        });
+    BeatMeasurements {
+        pr_ms,
+        qrs_ms: Some(qrs_ms),
+        qt_ms,
+        st_deviation_mm,
+        j_point_mm,
+    }
 }
 
 /// Whether each beat looks wide (QRS over 120 ms), judged from the duration of steep slope
@@ -158,9 +205,16 @@ pub fn wide_beats(samples: &[i32], beats: &[usize], fs: f64) -> Vec<bool> {
             if end <= start + 2 {
                 return false;
             }
-            let slopes: Vec<f64> = (start + 1..end).map(|i| f64::from((samples[i + 1] - samples[i - 1]).abs())).collect();
+            let slopes: Vec<f64> = (start + 1..end)
+                .map(|i| f64::from((samples[i + 1] - samples[i - 1]).abs()))
+                .collect();
             let peak = slopes.iter().copied().fold(0.0, f64::max);
-            let steep: Vec<usize> = slopes.iter().enumerate().filter(|(_, s)| **s > 0.15 * peak).map(|(i, _)| i).collect();
+            let steep: Vec<usize> = slopes
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s > 0.15 * peak)
+                .map(|(i, _)| i)
+                .collect();
             match (steep.first(), steep.last()) {
                 (Some(first), Some(last)) => (last - first) as f64 / fs > 0.12,
                 _ => false,

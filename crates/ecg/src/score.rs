@@ -12,15 +12,20 @@ pub struct Counts {
     pub false_positives: u64,
 }
 
-impl Counts {
-    pub fn add(self, other: Counts) -> Counts {
+/// Counts over several records add up before rates are taken ("gross" figures).
+impl std::ops::Add for Counts {
+    type Output = Counts;
+
+    fn add(self, other: Counts) -> Counts {
         Counts {
             true_positives: self.true_positives + other.true_positives,
             false_negatives: self.false_negatives + other.false_negatives,
             false_positives: self.false_positives + other.false_positives,
         }
     }
+}
 
+impl Counts {
     /// Sensitivity, TP / (TP + FN).
     pub fn sensitivity(self) -> f64 {
         self.true_positives as f64 / (self.true_positives + self.false_negatives).max(1) as f64
@@ -33,7 +38,12 @@ impl Counts {
 }
 
 /// Compares detections with reference beats from `start_s` on (EC57: 300 s).
-pub fn score(reference: &[Annotation], detections: &[usize], sampling_hz: f64, start_s: f64) -> Counts {
+pub fn score(
+    reference: &[Annotation],
+    detections: &[usize],
+    sampling_hz: f64,
+    start_s: f64,
+) -> Counts {
     let window = (0.15 * sampling_hz).round() as i64;
     let start = (start_s * sampling_hz).round() as i64;
     let refs: Vec<i64> = reference
@@ -42,7 +52,11 @@ pub fn score(reference: &[Annotation], detections: &[usize], sampling_hz: f64, s
         .map(|a| a.sample as i64)
         .filter(|&s| s >= start)
         .collect();
-    let mut dets: Vec<i64> = detections.iter().map(|&d| d as i64).filter(|&d| d >= start - window).collect();
+    let mut dets: Vec<i64> = detections
+        .iter()
+        .map(|&d| d as i64)
+        .filter(|&d| d >= start - window)
+        .collect();
     dets.sort_unstable();
     // Detections just before the start count only if they match a scored beat.
     let mut counts = Counts::default();
@@ -61,7 +75,9 @@ pub fn score(reference: &[Annotation], detections: &[usize], sampling_hz: f64, s
             // A later detection closer to this beat (and not closer to the next) takes it.
             let better_next = dets.get(j + 1).is_some_and(|&next| {
                 (next - r).abs() < (d - r).abs()
-                    && refs.get(i + 1).is_none_or(|&r2| (next - r).abs() <= (next - r2).abs())
+                    && refs
+                        .get(i + 1)
+                        .is_none_or(|&r2| (next - r).abs() <= (next - r2).abs())
             });
             if better_next {
                 if d >= start {

@@ -49,14 +49,26 @@ pub fn limit_mm(lead: &str, patient: Option<Patient>) -> f64 {
         return 1.0;
     }
     match patient {
-        Some(Patient { sex: Sex::Male, age_years }) if age_years >= 40 => 2.0,
+        Some(Patient {
+            sex: Sex::Male,
+            age_years,
+        }) if age_years >= 40 => 2.0,
         Some(Patient { sex: Sex::Male, .. }) => 2.5,
-        Some(Patient { sex: Sex::Female, .. }) | None => 1.5,
+        Some(Patient {
+            sex: Sex::Female, ..
+        })
+        | None => 1.5,
     }
 }
 
-pub fn screen(j_point_mm: &BTreeMap<String, f64>, patient: Option<Patient>) -> Screening {
-    let elevated = |lead: &str| j_point_mm.get(lead).is_some_and(|mm| *mm >= limit_mm(lead, patient));
+/// Screens per-lead ST elevation at the J point (in mm; the analysis passes the smaller of the
+/// J-point and J+60 ms values, so the elevation is sustained).
+pub fn screen(elevation_mm: &BTreeMap<String, f64>, patient: Option<Patient>) -> Screening {
+    let elevated = |lead: &str| {
+        elevation_mm
+            .get(lead)
+            .is_some_and(|mm| *mm >= limit_mm(lead, patient))
+    };
     let mut leads: Vec<&str> = Vec::new();
     for (a, b) in CONTIGUOUS {
         if elevated(a) && elevated(b) {
@@ -73,10 +85,19 @@ pub fn screen(j_point_mm: &BTreeMap<String, f64>, patient: Option<Patient>) -> S
     leads.sort_by_key(|l| crate::waveform::lead_order(l));
     let listed: Vec<String> = leads
         .iter()
-        .map(|l| format!("{l} {:.1} mm (≥ {:.1} mm)", j_point_mm[*l], limit_mm(l, patient)))
+        .map(|l| {
+            format!(
+                "{l} {:.1} mm (≥ {:.1} mm)",
+                elevation_mm[*l],
+                limit_mm(l, patient)
+            )
+        })
         .collect();
     Screening {
         suspected: true,
-        reasons: vec![format!("ST elevation at the J point in contiguous leads: {}", listed.join(", "))],
+        reasons: vec![format!(
+            "ST elevation at the J point in contiguous leads: {}",
+            listed.join(", ")
+        )],
     }
 }

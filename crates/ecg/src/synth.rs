@@ -18,7 +18,13 @@ const WAVES: [(&str, [f64; 5]); 8] = [
 ];
 
 /// Centre (s, relative to R) and width (s) of P, Q, R, S, T.
-const TIMING: [(f64, f64); 5] = [(-0.16, 0.025), (-0.025, 0.008), (0.0, 0.011), (0.025, 0.009), (0.30, 0.05)];
+const TIMING: [(f64, f64); 5] = [
+    (-0.16, 0.025),
+    (-0.024, 0.007),
+    (0.0, 0.010),
+    (0.022, 0.007),
+    (0.30, 0.05),
+];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Spec {
@@ -31,7 +37,12 @@ pub struct Spec {
 
 impl Default for Spec {
     fn default() -> Spec {
-        Spec { heart_rate_bpm: 72.0, duration_s: 10.0, sampling_hz: 500.0, st_mm: Vec::new() }
+        Spec {
+            heart_rate_bpm: 72.0,
+            duration_s: 10.0,
+            sampling_hz: 500.0,
+            st_mm: Vec::new(),
+        }
     }
 }
 
@@ -54,11 +65,20 @@ impl Case {
         let st_mm = match self {
             Case::Normal => vec![],
             Case::InferiorStemi => vec![("I", -0.5), ("II", 2.5)],
-            Case::AnteriorStemi => vec![("V1", 2.0), ("V2", 3.5), ("V3", 3.5), ("V4", 2.5), ("I", 0.5)],
+            Case::AnteriorStemi => vec![
+                ("V1", 2.0),
+                ("V2", 3.5),
+                ("V3", 3.5),
+                ("V4", 2.5),
+                ("I", 0.5),
+            ],
             Case::V2V3(mm) => vec![("V2", mm), ("V3", mm)],
             Case::NonContiguous => vec![("V1", 1.5), ("V4", 1.5)],
         };
-        Spec { st_mm, ..Spec::default() }
+        Spec {
+            st_mm,
+            ..Spec::default()
+        }
     }
 }
 
@@ -73,9 +93,14 @@ fn sigmoid(x: f64) -> f64 {
 
 /// One lead's value at time `t` (s) after the nearest R peak, with `st_uv` of ST shift.
 fn beat_value(amplitudes: &[f64; 5], st_uv: f64, t: f64) -> f64 {
-    let waves: f64 = amplitudes.iter().zip(TIMING).map(|(a, (c, w))| a * gaussian(t, c, w)).sum();
-    // The shift starts at the J point (~45 ms) and merges into the T wave.
-    let st = st_uv * sigmoid((t - 0.042) / 0.003) * (1.0 - sigmoid((t - 0.36) / 0.03));
+    let waves: f64 = amplitudes
+        .iter()
+        .zip(TIMING)
+        .map(|(a, (c, w))| a * gaussian(t, c, w))
+        .sum();
+    // The injury current shifts the segment from within the QRS (so the J point is fully
+    // elevated) until it merges into the T wave.
+    let st = st_uv * sigmoid((t - 0.005) / 0.005) * (1.0 - sigmoid((t - 0.36) / 0.03));
     waves + st
 }
 
@@ -84,7 +109,12 @@ pub fn generate(spec: &Spec) -> Waveform {
     let n = (spec.duration_s * fs) as usize;
     let rr = 60.0 / spec.heart_rate_bpm;
     let first_r = 0.4;
-    let shift = |lead: &str| spec.st_mm.iter().find(|(l, _)| *l == lead).map_or(0.0, |(_, mm)| mm * 100.0);
+    let shift = |lead: &str| {
+        spec.st_mm
+            .iter()
+            .find(|(l, _)| *l == lead)
+            .map_or(0.0, |(_, mm)| mm * 100.0)
+    };
     let mut base: Vec<(&str, Vec<f64>)> = WAVES
         .iter()
         .map(|(name, amplitudes)| {
@@ -95,7 +125,8 @@ pub fn generate(spec: &Spec) -> Waveform {
                     let beat = ((t - first_r) / rr).round();
                     let since_r = t - first_r - beat * rr;
                     // A slow baseline wander, identical in all leads, as real recordings have.
-                    beat_value(amplitudes, st, since_r) + 20.0 * (2.0 * std::f64::consts::PI * 0.2 * t).sin()
+                    beat_value(amplitudes, st, since_r)
+                        + 20.0 * (2.0 * std::f64::consts::PI * 0.2 * t).sin()
                 })
                 .collect();
             (*name, samples)
@@ -103,7 +134,13 @@ pub fn generate(spec: &Spec) -> Waveform {
         .collect();
     let lead_i = base.remove(0).1;
     let lead_ii = base.remove(0).1;
-    let derived = |f: &dyn Fn(f64, f64) -> f64| -> Vec<f64> { lead_i.iter().zip(&lead_ii).map(|(a, b)| f(*a, *b)).collect() };
+    let derived = |f: &dyn Fn(f64, f64) -> f64| -> Vec<f64> {
+        lead_i
+            .iter()
+            .zip(&lead_ii)
+            .map(|(a, b)| f(*a, *b))
+            .collect()
+    };
     let mut leads = vec![
         ("I", lead_i.clone()),
         ("II", lead_ii.clone()),
@@ -117,7 +154,10 @@ pub fn generate(spec: &Spec) -> Waveform {
         sampling_hz: fs,
         leads: leads
             .into_iter()
-            .map(|(name, samples)| Lead { name: name.to_owned(), samples_uv: samples.iter().map(|v| v.round() as i32).collect() })
+            .map(|(name, samples)| Lead {
+                name: name.to_owned(),
+                samples_uv: samples.iter().map(|v| v.round() as i32).collect(),
+            })
             .collect(),
     }
 }

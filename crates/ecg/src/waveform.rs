@@ -65,7 +65,9 @@ impl Waveform {
     }
 
     pub fn lead(&self, name: &str) -> Option<&Lead> {
-        self.leads.iter().find(|l| l.name.eq_ignore_ascii_case(name))
+        self.leads
+            .iter()
+            .find(|l| l.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -99,6 +101,8 @@ pub fn standard_lead_name(raw: &str) -> String {
 
 /// The standard order of the 12 leads, for sorting.
 pub fn lead_order(name: &str) -> usize {
-    const ORDER: [&str; 12] = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"];
+    const ORDER: [&str; 12] = [
+        "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
+    ];
     ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len())
 }

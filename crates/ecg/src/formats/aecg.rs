@@ -35,10 +35,16 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
     let mut increment_s: Option<f64> = None;
     let mut leads: Vec<Lead> = Vec::new();
     let attribute = |e: &quick_xml::events::BytesStart, name: &str| -> Option<String> {
-        e.attributes().flatten().find(|a| a.key.as_ref() == name).and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok()).map(|v| v.into_owned())
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == name)
+            .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok())
+            .map(|v| v.into_owned())
     };
     loop {
-        let event = reader.read_event_into(&mut buffer).map_err(|e| unreadable(format!("HL7 aECG: not well-formed XML: {e}")))?;
+        let event = reader
+            .read_event_into(&mut buffer)
+            .map_err(|e| unreadable(format!("HL7 aECG: not well-formed XML: {e}")))?;
         match event {
             Event::Start(e) | Event::Empty(e) => {
                 let name = e.local_name();
@@ -52,16 +58,28 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
                     }
                     "increment" => {
                         if let Some(seq) = current.as_mut() {
-                            let value: f64 = attribute(&e, "value").and_then(|v| v.parse().ok()).ok_or_else(|| unreadable("HL7 aECG: bad increment"))?;
+                            let value: f64 = attribute(&e, "value")
+                                .and_then(|v| v.parse().ok())
+                                .ok_or_else(|| unreadable("HL7 aECG: bad increment"))?;
                             let unit = attribute(&e, "unit").unwrap_or_else(|| "s".into());
-                            seq.increment_s = Some(if unit == "ms" { value / 1000.0 } else { value });
+                            seq.increment_s =
+                                Some(if unit == "ms" { value / 1000.0 } else { value });
                         }
                     }
                     "origin" | "scale" => {
                         if let Some(seq) = current.as_mut() {
-                            let value: f64 = attribute(&e, "value").and_then(|v| v.parse().ok()).ok_or_else(|| unreadable("HL7 aECG: bad origin or scale"))?;
-                            let uv = microvolts(value, &attribute(&e, "unit").unwrap_or_else(|| "uV".into()))?;
-                            if name.as_ref() == "origin" { seq.origin_uv = uv } else { seq.scale_uv = uv }
+                            let value: f64 = attribute(&e, "value")
+                                .and_then(|v| v.parse().ok())
+                                .ok_or_else(|| unreadable("HL7 aECG: bad origin or scale"))?;
+                            let uv = microvolts(
+                                value,
+                                &attribute(&e, "unit").unwrap_or_else(|| "uV".into()),
+                            )?;
+                            if name.as_ref() == "origin" {
+                                seq.origin_uv = uv
+                            } else {
+                                seq.scale_uv = uv
+                            }
                         }
                     }
                     "digits" => in_digits = current.is_some(),
@@ -84,13 +102,23 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
                         if let (Some(code), Some(digits)) = (seq.code, seq.digits)
                             && code.starts_with("MDC_ECG_LEAD_")
                         {
-                            let scale = if seq.scale_uv == 0.0 { 1.0 } else { seq.scale_uv };
+                            let scale = if seq.scale_uv == 0.0 {
+                                1.0
+                            } else {
+                                seq.scale_uv
+                            };
                             let samples_uv = digits
                                 .split_whitespace()
-                                .map(|d| d.parse::<f64>().map(|v| (seq.origin_uv + v * scale).round() as i32))
+                                .map(|d| {
+                                    d.parse::<f64>()
+                                        .map(|v| (seq.origin_uv + v * scale).round() as i32)
+                                })
                                 .collect::<Result<Vec<_>, _>>()
                                 .map_err(|_| unreadable("HL7 aECG: digits must be numbers"))?;
-                            leads.push(Lead { name: standard_lead_name(&code), samples_uv });
+                            leads.push(Lead {
+                                name: standard_lead_name(&code),
+                                samples_uv,
+                            });
                         }
                     }
                 }
@@ -101,7 +129,12 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         }
         buffer.clear();
     }
-    let increment = increment_s.filter(|s| *s > 0.0).ok_or_else(|| unreadable("HL7 aECG: no sampling interval"))?;
+    let increment = increment_s
+        .filter(|s| *s > 0.0)
+        .ok_or_else(|| unreadable("HL7 aECG: no sampling interval"))?;
     leads.sort_by_key(|l| lead_order(&l.name));
-    Ok(Waveform { sampling_hz: (1.0 / increment * 1000.0).round() / 1000.0, leads })
+    Ok(Waveform {
+        sampling_hz: (1.0 / increment * 1000.0).round() / 1000.0,
+        leads,
+    })
 }

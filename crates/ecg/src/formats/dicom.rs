@@ -11,11 +11,19 @@ use dicom_object::{InMemDicomObject, OpenFileOptions};
 use super::{Unreadable, unreadable};
 use crate::waveform::{Lead, Waveform, standard_lead_name};
 
-const ECG_SOP_CLASSES: [&str; 2] = ["1.2.840.10008.5.1.4.1.1.9.1.1", "1.2.840.10008.5.1.4.1.1.9.1.2"];
+const ECG_SOP_CLASSES: [&str; 2] = [
+    "1.2.840.10008.5.1.4.1.1.9.1.1",
+    "1.2.840.10008.5.1.4.1.1.9.1.2",
+];
 
 fn float(object: &InMemDicomObject, tag: Tag, default: f64) -> Result<f64, Unreadable> {
-    match object.element_opt(tag).map_err(|e| unreadable(format!("DICOM: {e}")))? {
-        Some(element) => element.to_float64().map_err(|_| unreadable(format!("DICOM: bad number in {tag}"))),
+    match object
+        .element_opt(tag)
+        .map_err(|e| unreadable(format!("DICOM: {e}")))?
+    {
+        Some(element) => element
+            .to_float64()
+            .map_err(|_| unreadable(format!("DICOM: bad number in {tag}"))),
         None => Ok(default),
     }
 }
@@ -29,15 +37,26 @@ fn integer(object: &InMemDicomObject, tag: Tag) -> Result<u32, Unreadable> {
 }
 
 fn text(object: &InMemDicomObject, tag: Tag) -> Option<String> {
-    object.element_opt(tag).ok().flatten().and_then(|e| e.to_str().ok()).map(|s| s.trim_end_matches(['\0', ' ']).to_owned())
+    object
+        .element_opt(tag)
+        .ok()
+        .flatten()
+        .and_then(|e| e.to_str().ok())
+        .map(|s| s.trim_end_matches(['\0', ' ']).to_owned())
 }
 
 fn first_item(object: &InMemDicomObject, tag: Tag) -> Option<&InMemDicomObject> {
-    object.element_opt(tag).ok().flatten().and_then(|e| e.items()).and_then(|items| items.first())
+    object
+        .element_opt(tag)
+        .ok()
+        .flatten()
+        .and_then(|e| e.items())
+        .and_then(|items| items.first())
 }
 
 fn units_to_microvolts(channel: &InMemDicomObject) -> f64 {
-    let unit = first_item(channel, tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE).and_then(|u| text(u, tags::CODE_VALUE));
+    let unit = first_item(channel, tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE)
+        .and_then(|u| text(u, tags::CODE_VALUE));
     match unit.as_deref() {
         Some("mV") => 1000.0,
         Some("V") => 1_000_000.0,
@@ -50,18 +69,27 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         .read_preamble(ReadPreamble::Auto)
         .from_reader(bytes)
         .map_err(|e| unreadable(format!("DICOM: cannot parse the file: {e}")))?;
-    let sop_class = object.meta().media_storage_sop_class_uid().trim_end_matches('\0').to_owned();
+    let sop_class = object
+        .meta()
+        .media_storage_sop_class_uid()
+        .trim_end_matches('\0')
+        .to_owned();
     if !ECG_SOP_CLASSES.contains(&sop_class.as_str()) {
-        return Err(unreadable(format!("DICOM: SOP class {sop_class} is not a 12-lead or general ECG")));
+        return Err(unreadable(format!(
+            "DICOM: SOP class {sop_class} is not a 12-lead or general ECG"
+        )));
     }
-    let group = first_item(&object, tags::WAVEFORM_SEQUENCE).ok_or_else(|| unreadable("DICOM: no Waveform Sequence"))?;
+    let group = first_item(&object, tags::WAVEFORM_SEQUENCE)
+        .ok_or_else(|| unreadable("DICOM: no Waveform Sequence"))?;
     let channels = integer(group, tags::NUMBER_OF_WAVEFORM_CHANNELS)? as usize;
     let samples = integer(group, tags::NUMBER_OF_WAVEFORM_SAMPLES)? as usize;
     let sampling_hz = float(group, tags::SAMPLING_FREQUENCY, 0.0)?;
     let bits = integer(group, tags::WAVEFORM_BITS_ALLOCATED)?;
     let interpretation = text(group, tags::WAVEFORM_SAMPLE_INTERPRETATION).unwrap_or_default();
     if bits != 16 || interpretation != "SS" {
-        return Err(unreadable(format!("DICOM: only 16-bit signed samples are supported, not {bits}-bit {interpretation}")));
+        return Err(unreadable(format!(
+            "DICOM: only 16-bit signed samples are supported, not {bits}-bit {interpretation}"
+        )));
     }
     let definitions = group
         .element(tags::CHANNEL_DEFINITION_SEQUENCE)
@@ -69,7 +97,9 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         .and_then(|e| e.items())
         .ok_or_else(|| unreadable("DICOM: no Channel Definition Sequence"))?;
     if channels == 0 || definitions.len() != channels {
-        return Err(unreadable("DICOM: channel count and channel definitions disagree"));
+        return Err(unreadable(
+            "DICOM: channel count and channel definitions disagree",
+        ));
     }
     let data = group
         .element(tags::WAVEFORM_DATA)
@@ -77,7 +107,9 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         .to_bytes()
         .map_err(|_| unreadable("DICOM: unreadable Waveform Data"))?;
     if data.len() < channels * samples * 2 {
-        return Err(unreadable("DICOM: Waveform Data is shorter than its channels × samples"));
+        return Err(unreadable(
+            "DICOM: Waveform Data is shorter than its channels × samples",
+        ));
     }
     let mut leads = Vec::with_capacity(channels);
     for (index, channel) in definitions.iter().enumerate() {

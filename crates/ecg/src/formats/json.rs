@@ -15,16 +15,25 @@ struct Form {
 }
 
 pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
-    let form: Form = serde_json::from_slice(bytes).map_err(|e| unreadable(format!("JSON ECG: {e}")))?;
+    let form: Form =
+        serde_json::from_slice(bytes).map_err(|e| unreadable(format!("JSON ECG: {e}")))?;
     let mut leads = Vec::with_capacity(form.leads.len());
     for (name, values) in form.leads {
         if values.iter().any(|v| !v.is_finite() || v.abs() > 100_000.0) {
-            return Err(unreadable(format!("JSON ECG: lead {name} has values outside ±100 mV")));
+            return Err(unreadable(format!(
+                "JSON ECG: lead {name} has values outside ±100 mV"
+            )));
         }
-        leads.push(Lead { name: standard_lead_name(&name), samples_uv: values.iter().map(|v| v.round() as i32).collect() });
+        leads.push(Lead {
+            name: standard_lead_name(&name),
+            samples_uv: values.iter().map(|v| v.round() as i32).collect(),
+        });
     }
     leads.sort_by_key(|l| lead_order(&l.name));
-    Ok(Waveform { sampling_hz: form.sampling_hz, leads })
+    Ok(Waveform {
+        sampling_hz: form.sampling_hz,
+        leads,
+    })
 }
 
 /// Writes a waveform in the JSON form.
@@ -32,7 +41,12 @@ pub fn write(waveform: &Waveform) -> String {
     let leads: serde_json::Map<String, serde_json::Value> = waveform
         .leads
         .iter()
-        .map(|l| (l.name.clone(), serde_json::Value::from(l.samples_uv.clone())))
+        .map(|l| {
+            (
+                l.name.clone(),
+                serde_json::Value::from(l.samples_uv.clone()),
+            )
+        })
         .collect();
     serde_json::json!({"sampling_hz": waveform.sampling_hz, "leads": leads}).to_string()
 }

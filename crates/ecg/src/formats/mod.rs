@@ -45,7 +45,10 @@ impl Format {
         if bytes.len() > 132 && &bytes[128..132] == b"DICM" {
             return Some(Format::Dicom);
         }
-        let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).map(|i| bytes[i])?;
+        let start = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|i| bytes[i])?;
         match start {
             b'{' => Some(Format::Json),
             b'<' => Some(Format::Aecg),
@@ -56,7 +59,8 @@ impl Format {
 
 /// Reads one self-contained file (DICOM, aECG or JSON) and checks the result.
 pub fn read_single(bytes: &[u8]) -> Result<(Format, Waveform), Unreadable> {
-    let format = Format::sniff(bytes).ok_or_else(|| unreadable("not a DICOM, HL7 aECG or JSON ECG file"))?;
+    let format =
+        Format::sniff(bytes).ok_or_else(|| unreadable("not a DICOM, HL7 aECG or JSON ECG file"))?;
     let waveform = match format {
         Format::Dicom => dicom::read(bytes)?,
         Format::Aecg => aecg::read(bytes)?,
@@ -73,6 +77,7 @@ pub fn read_path(path: &std::path::Path) -> Result<(Format, Waveform), Unreadabl
     if path.extension().is_some_and(|e| e == "hea") {
         return Ok((Format::Wfdb, wfdb::read_path(path)?));
     }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| unreadable(format!("cannot read {}: {e}", path.display())))?;
     read_single(&bytes)
 }

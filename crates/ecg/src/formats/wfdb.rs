@@ -37,30 +37,54 @@ impl Header {
 }
 
 pub fn parse_header(text: &str) -> Result<Header, Unreadable> {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
-    let record_line = lines.next().ok_or_else(|| unreadable("empty WFDB header"))?;
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let record_line = lines
+        .next()
+        .ok_or_else(|| unreadable("empty WFDB header"))?;
     let fields: Vec<&str> = record_line.split_whitespace().collect();
     if fields.len() < 2 || fields[0].contains('/') {
-        return Err(unreadable("WFDB header: bad record line (multi-segment records are not supported)"));
+        return Err(unreadable(
+            "WFDB header: bad record line (multi-segment records are not supported)",
+        ));
     }
-    let count: usize = fields[1].parse().map_err(|_| unreadable("WFDB header: bad signal count"))?;
+    let count: usize = fields[1]
+        .parse()
+        .map_err(|_| unreadable("WFDB header: bad signal count"))?;
     let sampling_hz = match fields.get(2) {
         Some(text) => {
             let number = text.split(['/', '(']).next().unwrap_or_default();
-            number.parse::<f64>().map_err(|_| unreadable("WFDB header: bad sampling frequency"))?
+            number
+                .parse::<f64>()
+                .map_err(|_| unreadable("WFDB header: bad sampling frequency"))?
         }
         None => 250.0,
     };
-    let samples = fields.get(3).map(|t| t.parse::<usize>()).transpose().map_err(|_| unreadable("WFDB header: bad sample count"))?;
+    let samples = fields
+        .get(3)
+        .map(|t| t.parse::<usize>())
+        .transpose()
+        .map_err(|_| unreadable("WFDB header: bad sample count"))?;
     if count == 0 || count > 64 {
-        return Err(unreadable("WFDB header: the record must have 1 to 64 signals"));
+        return Err(unreadable(
+            "WFDB header: the record must have 1 to 64 signals",
+        ));
     }
     let mut signals = Vec::with_capacity(count);
     for _ in 0..count {
-        let line = lines.next().ok_or_else(|| unreadable("WFDB header: fewer signal lines than signals"))?;
+        let line = lines
+            .next()
+            .ok_or_else(|| unreadable("WFDB header: fewer signal lines than signals"))?;
         signals.push(parse_signal_line(line)?);
     }
-    Ok(Header { record: fields[0].to_owned(), sampling_hz, samples, signals })
+    Ok(Header {
+        record: fields[0].to_owned(),
+        sampling_hz,
+        samples,
+        signals,
+    })
 }
 
 fn parse_signal_line(line: &str) -> Result<Signal, Unreadable> {
@@ -70,11 +94,17 @@ fn parse_signal_line(line: &str) -> Result<Signal, Unreadable> {
     }
     let format_field = fields[1];
     if format_field.contains(['x', ':', '+']) {
-        return Err(unreadable("WFDB header: skew, offset and byte offset are not supported"));
+        return Err(unreadable(
+            "WFDB header: skew, offset and byte offset are not supported",
+        ));
     }
-    let format: u32 = format_field.parse().map_err(|_| unreadable("WFDB header: bad format"))?;
+    let format: u32 = format_field
+        .parse()
+        .map_err(|_| unreadable("WFDB header: bad format"))?;
     if format != 212 && format != 16 {
-        return Err(unreadable(format!("WFDB format {format} is not supported (212 and 16 are)")));
+        return Err(unreadable(format!(
+            "WFDB format {format} is not supported (212 and 16 are)"
+        )));
     }
     let adc_zero: i32 = fields.get(4).and_then(|t| t.parse().ok()).unwrap_or(0);
     let (gain, baseline) = match fields.get(2) {
@@ -84,8 +114,13 @@ fn parse_signal_line(line: &str) -> Result<Signal, Unreadable> {
                 Some((gain, rest)) => (gain, rest.trim_end_matches(')').parse().ok()),
                 None => (without_units, None),
             };
-            let gain: f64 = gain_text.parse().map_err(|_| unreadable("WFDB header: bad gain"))?;
-            (if gain == 0.0 { 200.0 } else { gain }, baseline.unwrap_or(adc_zero))
+            let gain: f64 = gain_text
+                .parse()
+                .map_err(|_| unreadable("WFDB header: bad gain"))?;
+            (
+                if gain == 0.0 { 200.0 } else { gain },
+                baseline.unwrap_or(adc_zero),
+            )
         }
         None => (200.0, adc_zero),
     };
@@ -95,7 +130,10 @@ fn parse_signal_line(line: &str) -> Result<Signal, Unreadable> {
         gain,
         baseline,
         checksum: fields.get(6).and_then(|t| t.parse().ok()),
-        description: fields.get(8..).map(|rest| rest.join(" ")).unwrap_or_default(),
+        description: fields
+            .get(8..)
+            .map(|rest| rest.join(" "))
+            .unwrap_or_default(),
     })
 }
 
@@ -111,8 +149,16 @@ fn decode(format: u32, bytes: &[u8], channels: usize) -> Vec<Vec<i32>> {
             for chunk in bytes.chunks_exact(3) {
                 let first = i32::from(chunk[0]) | (i32::from(chunk[1] & 0x0f) << 8);
                 let second = i32::from(chunk[2]) | (i32::from(chunk[1] & 0xf0) << 4);
-                push(if first & 0x800 != 0 { first - 0x1000 } else { first });
-                push(if second & 0x800 != 0 { second - 0x1000 } else { second });
+                push(if first & 0x800 != 0 {
+                    first - 0x1000
+                } else {
+                    first
+                });
+                push(if second & 0x800 != 0 {
+                    second - 0x1000
+                } else {
+                    second
+                });
             }
         }
         _ => {
@@ -128,7 +174,10 @@ fn decode(format: u32, bytes: &[u8], channels: usize) -> Vec<Vec<i32>> {
 }
 
 /// Reads a record from its header and a function that returns a named signal file.
-pub fn read(header_text: &str, file: &dyn Fn(&str) -> Option<Vec<u8>>) -> Result<Waveform, Unreadable> {
+pub fn read(
+    header_text: &str,
+    file: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Result<Waveform, Unreadable> {
     let header = parse_header(header_text)?;
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (index, signal) in header.signals.iter().enumerate() {
@@ -140,7 +189,8 @@ pub fn read(header_text: &str, file: &dyn Fn(&str) -> Option<Vec<u8>>) -> Result
         if members.iter().any(|&m| header.signals[m].format != format) {
             return Err(unreadable("WFDB: signals in one file must share a format"));
         }
-        let bytes = file(name).ok_or_else(|| unreadable(format!("WFDB: the signal file {name} is missing")))?;
+        let bytes = file(name)
+            .ok_or_else(|| unreadable(format!("WFDB: the signal file {name} is missing")))?;
         for (member, decoded) in members.iter().zip(decode(format, &bytes, members.len())) {
             samples[*member] = decoded;
         }
@@ -150,7 +200,9 @@ pub fn read(header_text: &str, file: &dyn Fn(&str) -> Option<Vec<u8>>) -> Result
         && expected > 0
         && frames < expected
     {
-        return Err(unreadable(format!("WFDB: the signal file is truncated ({frames} of {expected} samples)")));
+        return Err(unreadable(format!(
+            "WFDB: the signal file is truncated ({frames} of {expected} samples)"
+        )));
     }
     let mut leads = Vec::with_capacity(samples.len());
     for (signal, values) in header.signals.iter().zip(samples) {
@@ -158,7 +210,10 @@ pub fn read(header_text: &str, file: &dyn Fn(&str) -> Option<Vec<u8>>) -> Result
         if let Some(checksum) = signal.checksum {
             let sum = values.iter().fold(0i32, |acc, v| acc.wrapping_add(*v)) as i16;
             if i32::from(sum) != checksum {
-                return Err(unreadable(format!("WFDB: checksum mismatch in signal {}", signal.description)));
+                return Err(unreadable(format!(
+                    "WFDB: checksum mismatch in signal {}",
+                    signal.description
+                )));
             }
         }
         let name = standard_lead_name(&signal.description);
@@ -168,14 +223,21 @@ pub fn read(header_text: &str, file: &dyn Fn(&str) -> Option<Vec<u8>>) -> Result
             .collect();
         leads.push(Lead { name, samples_uv });
     }
-    let waveform = Waveform { sampling_hz: header.sampling_hz, leads };
+    let waveform = Waveform {
+        sampling_hz: header.sampling_hz,
+        leads,
+    };
     waveform.check()?;
     Ok(waveform)
 }
 
 /// Reads a record from a `.hea` path on disk, with its signal files beside it.
 pub fn read_path(header_path: &std::path::Path) -> Result<Waveform, Unreadable> {
-    let text = std::fs::read_to_string(header_path).map_err(|e| unreadable(format!("cannot read {}: {e}", header_path.display())))?;
-    let dir = header_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let text = std::fs::read_to_string(header_path)
+        .map_err(|e| unreadable(format!("cannot read {}: {e}", header_path.display())))?;
+    let dir = header_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
     read(&text, &|name| std::fs::read(dir.join(name)).ok())
 }
