@@ -103,6 +103,14 @@ pub fn action_label_zh(action: &str) -> &str {
         "resident.merge.check" => "合并前核对",
         "resident.merge" => "合并档案",
         "resident.accesses.read" => "查看访问记录",
+        "ecg.upload" | "ecg.create" => "上传心电图",
+        "ecg.upload.retry" => "重传心电图",
+        "ecg.read" | "ecg.waveform.read" => "查看心电图",
+        "ecg.worklist" => "心电工作列表",
+        "ecg.claim" => "领取心电图",
+        "ecg.report.sign" | "ecg.report.signed" => "签发心电报告",
+        "ecg.inbox" => "心电报告收件箱",
+        "ecg.acknowledge" | "ecg.acknowledged" => "确认心电报告",
         other => other,
     }
 }

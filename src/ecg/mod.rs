@@ -1,4 +1,474 @@
-//! The ECG network (心电一张网): ECGs uploaded from any clinic, analysed at once, read at the
-//! ECG centre. The signal analysis itself lives in the `yijia-ecg` crate.
+//! The ECG network (心电一张网): an ECG uploaded at any clinic is analysed at once, queued on
+//! the community's reading worklist (STAT first), claimed by one reader, reported and signed,
+//! and sent back to the site, which acknowledges a critical report. The signal analysis itself
+//! lives in the `yijia-ecg` crate; this module stores, routes and guards.
 
 pub mod cli;
+pub mod http;
+pub mod model;
+pub mod store;
+
+use yijia_ecg::analysis::{Patient, Sex};
+use yijia_ecg::formats::{self, Format, Unreadable};
+use yijia_ecg::{Analysis, Waveform};
+
+use crate::access::{Access, Actor, Purpose, Role};
+use crate::app::Ctx;
+use crate::audit::{self, Entry};
+use crate::clock::Millis;
+use crate::resident::{self, model::Resident};
+use model::{Ecg, EcgDetail, NewReport, Priority, ResidentRef, State, Upload, WorklistItem};
+
+/// The largest upload accepted, all files together.
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the ECG file cannot be read: {0}")]
+    Unreadable(String),
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("no such ECG")]
+    NotFound,
+    #[error("another reader has claimed this ECG")]
+    AlreadyClaimed,
+    #[error("claim the ECG before reporting it")]
+    NotClaimed,
+    #[error("the ECG has no signed report yet")]
+    NotReported,
+    #[error(transparent)]
+    Resident(#[from] resident::Error),
+    #[error(transparent)]
+    Denied(#[from] crate::access::Denied),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Audit(#[from] audit::Error),
+}
+
+fn unreadable(error: Unreadable) -> Error {
+    Error::Unreadable(error.to_string())
+}
+
+/// Reads the uploaded files: one DICOM, aECG or JSON file, or a WFDB header with its data.
+fn read_files(files: &[(String, Vec<u8>)]) -> Result<(Format, Waveform), Error> {
+    let total: usize = files.iter().map(|(_, bytes)| bytes.len()).sum();
+    if total > MAX_UPLOAD_BYTES {
+        return Err(Error::Unreadable(format!(
+            "the upload is larger than {} MiB",
+            MAX_UPLOAD_BYTES >> 20
+        )));
+    }
+    match files {
+        [] => Err(Error::Unreadable("no file was sent".into())),
+        [(_, bytes)] => formats::read_single(bytes).map_err(unreadable),
+        _ => {
+            let (_, header) = files
+                .iter()
+                .find(|(name, _)| name.ends_with(".hea"))
+                .ok_or_else(|| {
+                    Error::Unreadable("several files need to be a WFDB .hea with its .dat".into())
+                })?;
+            let header = std::str::from_utf8(header)
+                .map_err(|_| Error::Unreadable("the WFDB header is not text".into()))?;
+            let lookup = |wanted: &str| {
+                files
+                    .iter()
+                    .find(|(name, _)| name == wanted || name.ends_with(&format!("/{wanted}")))
+                    .map(|(_, b)| b.clone())
+            };
+            let waveform = formats::wfdb::read(header, &lookup).map_err(unreadable)?;
+            Ok((Format::Wfdb, waveform))
+        }
+    }
+}
+
+fn patient_of(resident: &Resident, today: time::Date) -> Patient {
+    let sex = match resident.sex {
+        resident::model::Sex::Male => Sex::Male,
+        resident::model::Sex::Female => Sex::Female,
+    };
+    Patient {
+        sex,
+        age_years: resident.age_on(today).max(0) as u32,
+    }
+}
+
+fn encode_samples(waveform: &Waveform) -> Vec<u8> {
+    waveform
+        .leads
+        .iter()
+        .flat_map(|l| l.samples_uv.iter().flat_map(|v| v.to_le_bytes()))
+        .collect()
+}
+
+async fn find_resident(
+    ctx: &Ctx,
+    actor: &Actor,
+    reference: &ResidentRef,
+) -> Result<Resident, Error> {
+    let found = match reference {
+        ResidentRef::Id(id) => {
+            resident::store::resident_by_id(&ctx.db, actor.community_id, *id).await?
+        }
+        ResidentRef::IdNumber(text) => {
+            resident::store::resident_by_id_number(
+                &ctx.db,
+                actor.community_id,
+                &text.trim().to_ascii_uppercase(),
+            )
+            .await?
+        }
+    };
+    Ok(found.ok_or(resident::Error::NotFound)?)
+}
+
+async fn load(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Ecg, Error> {
+    store::ecg_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Checks the actor may see (or change) the ECG's resident's clinical data, and records it.
+async fn authorize(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    ecg: &Ecg,
+    access: Access,
+    action: &str,
+) -> Result<(), Error> {
+    let resident = resident::store::resident_by_id(&ctx.db, actor.community_id, ecg.resident_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    resident::authorize(
+        ctx,
+        now,
+        actor,
+        &resident,
+        Purpose::Clinical,
+        access,
+        action,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stores and analyses an upload. A retry with the same idempotency key returns the ECG of the
+/// first attempt (`false`: nothing new was created).
+pub async fn upload(
+    ctx: &Ctx,
+    now: Millis,
+    today: time::Date,
+    actor: &Actor,
+    upload: Upload,
+) -> Result<(Ecg, bool), Error> {
+    let site = actor.institution.ok_or(crate::access::Denied)?;
+    if let Some(key) = &upload.idempotency_key {
+        if key.is_empty() || key.len() > 200 {
+            return Err(Error::Invalid {
+                field: "Idempotency-Key",
+                reason: "1 to 200 characters",
+            });
+        }
+        if let Some(existing) =
+            store::ecg_by_idempotency_key(&ctx.db, actor.community_id, actor.staff_id, key).await?
+        {
+            authorize(ctx, now, actor, &existing, Access::Read, "ecg.upload.retry").await?;
+            return Ok((existing, false));
+        }
+    }
+    if upload.clinical_note.chars().count() > 2000 {
+        return Err(Error::Invalid {
+            field: "clinical_note",
+            reason: "at most 2000 characters",
+        });
+    }
+    let resident = find_resident(ctx, actor, &upload.resident).await?;
+    resident::authorize(
+        ctx,
+        now,
+        actor,
+        &resident,
+        Purpose::Clinical,
+        Access::Write,
+        "ecg.upload",
+    )
+    .await?;
+    let (format, waveform) = read_files(&upload.files)?;
+    let patient = patient_of(&resident, today);
+    let (analysis, waveform): (Analysis, Waveform) = tokio::task::spawn_blocking(move || {
+        (yijia_ecg::analyze(&waveform, Some(patient)), waveform)
+    })
+    .await
+    .map_err(|_| Error::Unreadable("the analysis failed".into()))?;
+    let priority = if analysis.critical {
+        Priority::Stat
+    } else {
+        Priority::Routine
+    };
+    let original_name = upload
+        .files
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect::<Vec<_>>()
+        .join("+");
+    let original = pack_files(&upload.files);
+    let analysis_json = serde_json::to_string(&analysis)
+        .map_err(|_| Error::Unreadable("the analysis failed".into()))?;
+    let row = store::NewRow {
+        community_id: actor.community_id,
+        resident_id: resident.id,
+        site_institution_id: site.id,
+        uploaded_by_staff_id: actor.staff_id,
+        idempotency_key: upload.idempotency_key.as_deref(),
+        recorded_at_ms: upload.recorded_at_ms,
+        received_at_ms: now,
+        clinical_note: upload.clinical_note.trim(),
+        format: format.as_str(),
+        original_name: &original_name,
+        original,
+        sampling_hz: waveform.sampling_hz,
+        lead_names: waveform
+            .leads
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        waveform_uv: encode_samples(&waveform),
+        analysis: analysis_json,
+        priority: priority.as_str(),
+        auto_critical: analysis.critical,
+    };
+    let mut tx = ctx.db.begin().await?;
+    let id = match store::insert_ecg(&mut tx, row).await {
+        Ok(id) => id,
+        Err(error)
+            if crate::db::is_unique_violation(
+                &error,
+                "ecgs_idempotency_unique",
+                "ecgs.idempotency_key",
+            ) =>
+        {
+            // A concurrent retry won the race; answer with its ECG.
+            drop(tx);
+            let key = upload.idempotency_key.as_deref().unwrap_or_default();
+            let existing =
+                store::ecg_by_idempotency_key(&ctx.db, actor.community_id, actor.staff_id, key)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+            return Ok((existing, false));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let entry = Entry::by(actor, now, "ecg.create", "ecg", Some(id))
+        .about_resident(resident.id)
+        .detail(format!("priority={}", priority.as_str()));
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    Ok((load(ctx, actor, id).await?, true))
+}
+
+/// The uploaded files as one blob: for each file, its name length (u16), name, byte length
+/// (u64) and bytes, all little-endian. A single file is stored as it came.
+fn pack_files(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    if let [(_, bytes)] = files {
+        return bytes.clone();
+    }
+    let mut packed = Vec::new();
+    for (name, bytes) in files {
+        packed.extend((name.len() as u16).to_le_bytes());
+        packed.extend(name.as_bytes());
+        packed.extend((bytes.len() as u64).to_le_bytes());
+        packed.extend(bytes);
+    }
+    packed
+}
+
+/// An ECG with its analysis and reports.
+pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<EcgDetail, Error> {
+    let ecg = load(ctx, actor, id).await?;
+    authorize(ctx, now, actor, &ecg, Access::Read, "ecg.read").await?;
+    let analysis =
+        serde_json::from_str(&store::analysis_of(&ctx.db, actor.community_id, id).await?)
+            .unwrap_or_default();
+    let reports = store::reports_of(&ctx.db, actor.community_id, id).await?;
+    let due_at_ms = ecg.due_at_ms();
+    let overdue = ecg.state != State::Reported && now > due_at_ms;
+    Ok(EcgDetail {
+        ecg,
+        due_at_ms,
+        overdue,
+        analysis,
+        reports,
+    })
+}
+
+/// The canonical waveform of an ECG.
+pub async fn waveform(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Waveform, Error> {
+    let ecg = load(ctx, actor, id).await?;
+    authorize(ctx, now, actor, &ecg, Access::Read, "ecg.waveform.read").await?;
+    let (sampling_hz, names, bytes) = store::waveform_of(&ctx.db, actor.community_id, id).await?;
+    let names: Vec<&str> = names.split(',').collect();
+    let per_lead = bytes.len() / 4 / names.len().max(1);
+    let leads = names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| yijia_ecg::Lead {
+            name: (*name).to_owned(),
+            samples_uv: bytes[index * per_lead * 4..(index + 1) * per_lead * 4]
+                .chunks_exact(4)
+                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        })
+        .collect();
+    Ok(Waveform { sampling_hz, leads })
+}
+
+fn require_reader(actor: &Actor) -> Result<(), Error> {
+    if actor.has_role(Role::Reader)
+        && actor.scope(Purpose::Clinical, Access::Write) == crate::access::Scope::Community
+    {
+        Ok(())
+    } else {
+        Err(crate::access::Denied.into())
+    }
+}
+
+/// The reading worklist of the community's ECG centre: STAT first, then by waiting time.
+pub async fn worklist(ctx: &Ctx, now: Millis, actor: &Actor) -> Result<Vec<WorklistItem>, Error> {
+    require_reader(actor)?;
+    let rows = store::worklist(&ctx.db, actor.community_id).await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut items = Vec::with_capacity(rows.len());
+    for (ecg, resident_name, site_name) in rows {
+        entries.push(
+            Entry::by(actor, now, "ecg.worklist", "ecg", Some(ecg.id))
+                .about_resident(ecg.resident_id),
+        );
+        let analysis: serde_json::Value =
+            serde_json::from_str(&store::analysis_of(&ctx.db, actor.community_id, ecg.id).await?)
+                .unwrap_or_default();
+        let automatic_findings = analysis["critical_reasons"]
+            .as_array()
+            .map(|reasons| {
+                reasons
+                    .iter()
+                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let due_at_ms = ecg.due_at_ms();
+        items.push(WorklistItem {
+            overdue: now > due_at_ms,
+            waiting_ms: now - ecg.received_at_ms,
+            due_at_ms,
+            resident_name,
+            site_name,
+            automatic_findings,
+            ecg,
+        });
+    }
+    ctx.auditor.record(entries).await?;
+    Ok(items)
+}
+
+/// A reader takes an ECG; no two readers hold one.
+pub async fn claim(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Ecg, Error> {
+    require_reader(actor)?;
+    let ecg = load(ctx, actor, id).await?;
+    authorize(ctx, now, actor, &ecg, Access::Write, "ecg.claim").await?;
+    if ecg.state == State::Claimed && ecg.claimed_by_staff_id == Some(actor.staff_id) {
+        return Ok(ecg);
+    }
+    let mut tx = ctx.db.begin().await?;
+    if !store::claim(&mut tx, actor.community_id, id, actor.staff_id, now).await? {
+        return Err(Error::AlreadyClaimed);
+    }
+    tx.commit().await?;
+    load(ctx, actor, id).await
+}
+
+/// The reader who holds the ECG signs a report; a signed ECG can only be amended, by a new
+/// signed version.
+pub async fn sign_report(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+    report: &NewReport,
+) -> Result<EcgDetail, Error> {
+    require_reader(actor)?;
+    if report.conclusion.trim().is_empty() || report.conclusion.chars().count() > 2000 {
+        return Err(Error::Invalid {
+            field: "conclusion",
+            reason: "1 to 2000 characters",
+        });
+    }
+    if report.findings.chars().count() > 10_000 {
+        return Err(Error::Invalid {
+            field: "findings",
+            reason: "at most 10000 characters",
+        });
+    }
+    let ecg = load(ctx, actor, id).await?;
+    authorize(ctx, now, actor, &ecg, Access::Write, "ecg.report.sign").await?;
+    let holds = ecg.state == State::Claimed && ecg.claimed_by_staff_id == Some(actor.staff_id);
+    if !holds && ecg.state != State::Reported {
+        return Err(Error::NotClaimed);
+    }
+    let mut tx = ctx.db.begin().await?;
+    let version =
+        store::insert_report(&mut tx, actor.community_id, id, report, actor.staff_id, now).await?;
+    let entry = Entry::by(actor, now, "ecg.report.signed", "ecg", Some(id))
+        .about_resident(ecg.resident_id)
+        .detail(format!("version={version} critical={}", report.critical));
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    get(ctx, now, actor, id).await
+}
+
+/// ECGs uploaded at the actor's institution, newest first, with their reports' state.
+pub async fn inbox(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Ecg>, Error> {
+    let site = actor.institution.ok_or(crate::access::Denied)?;
+    if actor.scope(Purpose::Clinical, Access::Read) == crate::access::Scope::Nothing {
+        return Err(crate::access::Denied.into());
+    }
+    let ecgs = store::site_inbox(&ctx.db, actor.community_id, site.id, limit, offset).await?;
+    let entries = ecgs
+        .iter()
+        .map(|e| {
+            Entry::by(actor, now, "ecg.inbox", "ecg", Some(e.id)).about_resident(e.resident_id)
+        })
+        .collect();
+    ctx.auditor.record(entries).await?;
+    Ok(ecgs)
+}
+
+/// The site confirms it has seen the signed report (closing the critical-value loop).
+pub async fn acknowledge(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Ecg, Error> {
+    let ecg = load(ctx, actor, id).await?;
+    if actor.institution.map(|i| i.id) != Some(ecg.site_institution_id) {
+        return Err(crate::access::Denied.into());
+    }
+    authorize(ctx, now, actor, &ecg, Access::Write, "ecg.acknowledge").await?;
+    if ecg.state != State::Reported {
+        return Err(Error::NotReported);
+    }
+    let mut tx = ctx.db.begin().await?;
+    store::acknowledge(&mut tx, actor.community_id, id, actor.staff_id, now).await?;
+    let entry =
+        Entry::by(actor, now, "ecg.acknowledged", "ecg", Some(id)).about_resident(ecg.resident_id);
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    load(ctx, actor, id).await
+}

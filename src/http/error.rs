@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::{access, audit, institution, resident, staff};
+use crate::{access, audit, ecg, institution, resident, staff};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -155,6 +155,26 @@ impl From<institution::Error> for ApiError {
             E::DuplicateCode => (StatusCode::CONFLICT, "institution.duplicate_code"),
             E::Denied(_) => return denied(),
             E::Db(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<ecg::Error> for ApiError {
+    fn from(error: ecg::Error) -> ApiError {
+        use ecg::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Unreadable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "ecg.unreadable"),
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "ecg.invalid"),
+            E::NotFound => (StatusCode::NOT_FOUND, "ecg.not_found"),
+            E::AlreadyClaimed => (StatusCode::CONFLICT, "ecg.already_claimed"),
+            E::NotClaimed => (StatusCode::CONFLICT, "ecg.not_claimed"),
+            E::NotReported => (StatusCode::CONFLICT, "ecg.not_reported"),
+            E::Resident(error) => return error.into(),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
         };
         ApiError::new(status, code, message)
     }

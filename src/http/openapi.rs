@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::extract::Json;
-use crate::{institution, resident, staff};
+use crate::{ecg, institution, resident, staff};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,14 @@ use crate::{institution, resident, staff};
         resident::http::list_resident_accesses,
         resident::http::list_probable_duplicates,
         resident::http::merge_residents,
+        ecg::http::create_ecg,
+        ecg::http::get_ecg,
+        ecg::http::get_ecg_waveform,
+        ecg::http::list_worklist,
+        ecg::http::claim_ecg,
+        ecg::http::create_ecg_report,
+        ecg::http::acknowledge_ecg,
+        ecg::http::list_inbox,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

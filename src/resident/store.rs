@@ -321,3 +321,17 @@ pub async fn assign(
     }
     Ok(())
 }
+
+pub async fn resident_by_id_number(
+    db: &Db,
+    community_id: i64,
+    id_number: &str,
+) -> Result<Option<Resident>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM residents r WHERE r.community_id = $1 AND r.id_number = $2"
+    )))
+    .bind(community_id)
+    .bind(id_number)
+    .fetch_optional(&db.pool)
+    .await
+}

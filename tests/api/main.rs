@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod auth;
+mod ecg;
 mod helpers;
 mod institutions;
 mod residents;

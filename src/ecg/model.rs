@@ -1,0 +1,159 @@
+//! The ECG network's types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Millis;
+
+/// Turnaround targets of the reading centre.
+pub const STAT_TARGET_MS: Millis = 10 * 60 * 1000;
+pub const ROUTINE_TARGET_MS: Millis = 30 * 60 * 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// A critical automatic finding: read first, within 10 minutes.
+    Stat,
+    Routine,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Stat => "stat",
+            Priority::Routine => "routine",
+        }
+    }
+
+    pub fn target_ms(self) -> Millis {
+        match self {
+            Priority::Stat => STAT_TARGET_MS,
+            Priority::Routine => ROUTINE_TARGET_MS,
+        }
+    }
+}
+
+impl TryFrom<String> for Priority {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        match text.as_str() {
+            "stat" => Ok(Priority::Stat),
+            "routine" => Ok(Priority::Routine),
+            _ => Err(text),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Waiting,
+    Claimed,
+    Reported,
+}
+
+impl TryFrom<String> for State {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        match text.as_str() {
+            "waiting" => Ok(State::Waiting),
+            "claimed" => Ok(State::Claimed),
+            "reported" => Ok(State::Reported),
+            _ => Err(text),
+        }
+    }
+}
+
+/// An ECG as stored, without its file and samples.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Ecg {
+    pub id: i64,
+    pub community_id: i64,
+    pub resident_id: i64,
+    pub site_institution_id: i64,
+    pub uploaded_by_staff_id: i64,
+    pub recorded_at_ms: i64,
+    pub received_at_ms: i64,
+    pub clinical_note: String,
+    pub format: String,
+    pub original_name: String,
+    #[sqlx(try_from = "String")]
+    pub priority: Priority,
+    #[sqlx(try_from = "i64")]
+    pub auto_critical: crate::institution::model::Flag,
+    #[sqlx(try_from = "String")]
+    pub state: State,
+    pub claimed_by_staff_id: Option<i64>,
+    pub claimed_at_ms: Option<i64>,
+    pub reported_at_ms: Option<i64>,
+    pub acknowledged_by_staff_id: Option<i64>,
+    pub acknowledged_at_ms: Option<i64>,
+}
+
+impl Ecg {
+    /// When the report is due under the turnaround clock.
+    pub fn due_at_ms(&self) -> Millis {
+        self.received_at_ms + self.priority.target_ms()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Report {
+    pub id: i64,
+    pub ecg_id: i64,
+    pub version: i64,
+    pub findings: String,
+    pub conclusion: String,
+    #[sqlx(try_from = "i64")]
+    pub critical: crate::institution::model::Flag,
+    pub reader_staff_id: i64,
+    pub signed_at_ms: i64,
+}
+
+/// An ECG with its automatic analysis and its signed reports, newest last.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EcgDetail {
+    #[serde(flatten)]
+    pub ecg: Ecg,
+    pub due_at_ms: i64,
+    pub overdue: bool,
+    /// The automatic analysis (yijia-ecg's `Analysis`).
+    #[schema(value_type = Object)]
+    pub analysis: serde_json::Value,
+    pub reports: Vec<Report>,
+}
+
+/// One line of the reading centre's worklist.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct WorklistItem {
+    #[serde(flatten)]
+    pub ecg: Ecg,
+    pub resident_name: String,
+    pub site_name: String,
+    pub due_at_ms: i64,
+    pub overdue: bool,
+    pub waiting_ms: i64,
+    pub automatic_findings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewReport {
+    pub findings: String,
+    pub conclusion: String,
+    pub critical: bool,
+}
+
+/// Who the ECG belongs to: a resident id, or an ID number looked up in the community.
+#[derive(Clone, Debug)]
+pub enum ResidentRef {
+    Id(i64),
+    IdNumber(String),
+}
+
+/// An upload as the HTTP layer hands it over.
+pub struct Upload {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub resident: ResidentRef,
+    pub recorded_at_ms: Millis,
+    pub clinical_note: String,
+    pub idempotency_key: Option<String>,
+}

@@ -1,0 +1,257 @@
+//! SQL for ECGs and their reports.
+
+use sqlx::{AnyConnection, Row};
+
+use super::model::{Ecg, Report};
+use crate::db::Db;
+
+const COLUMNS: &str = "e.id, e.community_id, e.resident_id, e.site_institution_id, \
+    e.uploaded_by_staff_id, e.recorded_at_ms, e.received_at_ms, e.clinical_note, e.format, \
+    e.original_name, e.priority, e.auto_critical, e.state, e.claimed_by_staff_id, e.claimed_at_ms, \
+    e.reported_at_ms, e.acknowledged_by_staff_id, e.acknowledged_at_ms";
+
+pub struct NewRow<'a> {
+    pub community_id: i64,
+    pub resident_id: i64,
+    pub site_institution_id: i64,
+    pub uploaded_by_staff_id: i64,
+    pub idempotency_key: Option<&'a str>,
+    pub recorded_at_ms: i64,
+    pub received_at_ms: i64,
+    pub clinical_note: &'a str,
+    pub format: &'a str,
+    pub original_name: &'a str,
+    pub original: Vec<u8>,
+    pub sampling_hz: f64,
+    pub lead_names: String,
+    pub waveform_uv: Vec<u8>,
+    pub analysis: String,
+    pub priority: &'a str,
+    pub auto_critical: bool,
+}
+
+pub async fn insert_ecg(conn: &mut AnyConnection, row: NewRow<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO ecgs (community_id, resident_id, site_institution_id, uploaded_by_staff_id, \
+         idempotency_key, recorded_at_ms, received_at_ms, clinical_note, format, original_name, \
+         original, sampling_hz, lead_names, waveform_uv, analysis, priority, auto_critical, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'waiting') \
+         RETURNING id",
+    )
+    .bind(row.community_id)
+    .bind(row.resident_id)
+    .bind(row.site_institution_id)
+    .bind(row.uploaded_by_staff_id)
+    .bind(row.idempotency_key)
+    .bind(row.recorded_at_ms)
+    .bind(row.received_at_ms)
+    .bind(row.clinical_note)
+    .bind(row.format)
+    .bind(row.original_name)
+    .bind(row.original)
+    .bind(row.sampling_hz)
+    .bind(row.lead_names)
+    .bind(row.waveform_uv)
+    .bind(row.analysis)
+    .bind(row.priority)
+    .bind(i64::from(row.auto_critical))
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn ecg_by_id(db: &Db, community_id: i64, id: i64) -> Result<Option<Ecg>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM ecgs e WHERE e.community_id = $1 AND e.id = $2"
+    )))
+    .bind(community_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn ecg_by_idempotency_key(
+    db: &Db,
+    community_id: i64,
+    staff_id: i64,
+    key: &str,
+) -> Result<Option<Ecg>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM ecgs e WHERE e.community_id = $1 AND e.uploaded_by_staff_id = $2 \
+         AND e.idempotency_key = $3"
+    )))
+    .bind(community_id)
+    .bind(staff_id)
+    .bind(key)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn analysis_of(db: &Db, community_id: i64, id: i64) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT analysis FROM ecgs WHERE community_id = $1 AND id = $2")
+        .bind(community_id)
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await
+}
+
+/// (sampling rate, lead names, samples as i32 little-endian, lead after lead).
+pub async fn waveform_of(
+    db: &Db,
+    community_id: i64,
+    id: i64,
+) -> Result<(f64, String, Vec<u8>), sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT sampling_hz, lead_names, waveform_uv FROM ecgs WHERE community_id = $1 AND id = $2",
+    )
+    .bind(community_id)
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((
+        row.try_get("sampling_hz")?,
+        row.try_get("lead_names")?,
+        row.try_get("waveform_uv")?,
+    ))
+}
+
+pub async fn reports_of(
+    db: &Db,
+    community_id: i64,
+    ecg_id: i64,
+) -> Result<Vec<Report>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, ecg_id, version, findings, conclusion, critical, reader_staff_id, signed_at_ms \
+         FROM ecg_reports WHERE community_id = $1 AND ecg_id = $2 ORDER BY version",
+    )
+    .bind(community_id)
+    .bind(ecg_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Unreported ECGs of the community: STAT first, then the longest waiting.
+pub async fn worklist(
+    db: &Db,
+    community_id: i64,
+) -> Result<Vec<(Ecg, String, String)>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, r.name AS resident_name, i.name AS site_name FROM ecgs e \
+         JOIN residents r ON r.id = e.resident_id JOIN institutions i ON i.id = e.site_institution_id \
+         WHERE e.community_id = $1 AND e.state <> 'reported' \
+         ORDER BY CASE e.priority WHEN 'stat' THEN 0 ELSE 1 END, e.received_at_ms, e.id LIMIT 200"
+    )))
+    .bind(community_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let ecg = <Ecg as sqlx::FromRow<_>>::from_row(row)?;
+            Ok((
+                ecg,
+                row.try_get("resident_name")?,
+                row.try_get("site_name")?,
+            ))
+        })
+        .collect()
+}
+
+/// ECGs uploaded at a site, newest first.
+pub async fn site_inbox(
+    db: &Db,
+    community_id: i64,
+    site_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Ecg>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM ecgs e WHERE e.community_id = $1 AND e.site_institution_id = $2 \
+         ORDER BY e.received_at_ms DESC, e.id DESC {}",
+        crate::db::limit_clause(limit, offset)
+    )))
+    .bind(community_id)
+    .bind(site_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Claims an ECG for a reader unless another reader holds it; true when the reader holds it now.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    id: i64,
+    staff_id: i64,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE ecgs SET state = 'claimed', claimed_by_staff_id = $1, claimed_at_ms = $2 \
+         WHERE community_id = $3 AND id = $4 AND state = 'waiting'",
+    )
+    .bind(staff_id)
+    .bind(now_ms)
+    .bind(community_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn insert_report(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    ecg_id: i64,
+    report: &super::model::NewReport,
+    reader_staff_id: i64,
+    now_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    let version: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM ecg_reports WHERE community_id = $1 AND ecg_id = $2",
+    )
+    .bind(community_id)
+    .bind(ecg_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO ecg_reports (community_id, ecg_id, version, findings, conclusion, critical, \
+         reader_staff_id, signed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(community_id)
+    .bind(ecg_id)
+    .bind(version)
+    .bind(report.findings.trim())
+    .bind(report.conclusion.trim())
+    .bind(i64::from(report.critical))
+    .bind(reader_staff_id)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE ecgs SET state = 'reported', reported_at_ms = COALESCE(reported_at_ms, $1), \
+         acknowledged_at_ms = NULL, acknowledged_by_staff_id = NULL WHERE community_id = $2 AND id = $3",
+    )
+    .bind(now_ms)
+    .bind(community_id)
+    .bind(ecg_id)
+    .execute(conn)
+    .await?;
+    Ok(version)
+}
+
+pub async fn acknowledge(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    id: i64,
+    staff_id: i64,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE ecgs SET acknowledged_by_staff_id = $1, acknowledged_at_ms = $2 \
+         WHERE community_id = $3 AND id = $4",
+    )
+    .bind(staff_id)
+    .bind(now_ms)
+    .bind(community_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! The ECG network over HTTP: uploads in every shared format, refusal of damaged files,
+//! idempotent retries, and the golden path from a village clinic to a signed, acknowledged report.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+use yijia_ecg::synth::{self, Case};
+
+use crate::helpers::{TestApp, assert_error};
+
+fn shared(path: &str) -> Vec<u8> {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/ecg")
+        .join(path);
+    std::fs::read(&full).unwrap_or_else(|_| panic!("shared test data missing: {}", full.display()))
+}
+
+/// Files of one upload: (file name, bytes).
+type Files = Vec<(&'static str, Vec<u8>)>;
+
+fn form(resident_id: i64, files: Files) -> Form {
+    let mut form = Form::new()
+        .text("resident_id", resident_id.to_string())
+        .text("recorded_at", "2026-11-23T08:00:00+08:00")
+        .text("clinical_note", "胸痛 30 分钟");
+    for (name, bytes) in files {
+        form = form.part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    }
+    form
+}
+
+async fn upload(app: &TestApp, token: &str, form: Form, key: Option<&str>) -> reqwest::Response {
+    let request = app
+        .client
+        .post(format!("{}/api/v1/ecgs", app.address))
+        .bearer_auth(token)
+        .multipart(form);
+    let request = match key {
+        Some(key) => request.header("Idempotency-Key", key),
+        None => request,
+    };
+    request.send().await.unwrap()
+}
+
+fn inferior_stemi_json() -> Vec<u8> {
+    yijia_ecg::formats::json::write(&synth::generate(&Case::InferiorStemi.spec())).into_bytes()
+}
+
+#[tokio::test]
+async fn every_shared_format_uploads_and_is_analysed() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let cases: Vec<(&str, Files, usize)> = vec![
+        (
+            "dicom",
+            vec![("ecg.dcm", shared("dicom/pydicom_waveform_ecg.dcm"))],
+            12,
+        ),
+        (
+            "hl7_aecg",
+            vec![("ecg.xml", shared("hl7-aecg/ecg_hl7.xml"))],
+            12,
+        ),
+        (
+            "wfdb",
+            vec![
+                ("100s.hea", shared("mitdb/100s.hea")),
+                ("100s.dat", shared("mitdb/100s.dat")),
+            ],
+            2,
+        ),
+        ("json", vec![("ecg.json", inferior_stemi_json())], 12),
+    ];
+    for (format, files, leads) in cases {
+        let response = upload(&app, &token, form(resident, files), None).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{format}");
+        let ecg: Value = response.json().await.unwrap();
+        assert_eq!(ecg["format"], format);
+        assert_eq!(
+            ecg["analysis"]["leads"].as_array().unwrap().len(),
+            leads,
+            "{format}"
+        );
+        assert!(
+            ecg["analysis"]["beats"].as_array().unwrap().len() > 5,
+            "{format}"
+        );
+        let waveform = app
+            .get_ok(&token, &format!("/api/v1/ecgs/{}/waveform", ecg["id"]))
+            .await;
+        assert_eq!(waveform["leads"].as_object().unwrap().len(), leads);
+    }
+}
+
+#[tokio::test]
+async fn damaged_or_absurd_files_are_refused_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let dat = shared("mitdb/100s.dat");
+    let mut flipped = dat.clone();
+    flipped[999] ^= 0x5a;
+    let cases: Vec<Files> = vec![
+        vec![
+            ("100s.hea", shared("mitdb/100s.hea")),
+            ("100s.dat", dat[..dat.len() / 3].to_vec()),
+        ],
+        vec![
+            ("100s.hea", shared("mitdb/100s.hea")),
+            ("100s.dat", flipped),
+        ],
+        vec![(
+            "ecg.json",
+            br#"{"sampling_hz": 5, "leads": {"I": [1, 2, 3]}}"#.to_vec(),
+        )],
+        vec![("ecg.json", br#"{"sampling_hz": 500, "leads": {}}"#.to_vec())],
+        vec![(
+            "ecg.dcm",
+            shared("dicom/pydicom_waveform_ecg.dcm")[..4000].to_vec(),
+        )],
+        vec![("notes.txt", b"just some text".to_vec())],
+        vec![],
+    ];
+    for files in cases {
+        let response = upload(
+            &app,
+            &token,
+            form(resident, files),
+            Some("same-key-for-failures"),
+        )
+        .await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "ecg.unreadable").await;
+    }
+    assert_eq!(app.count("ecgs").await, 0);
+}
+
+#[tokio::test]
+async fn a_retried_upload_with_the_same_key_gives_one_ecg() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let first = upload(
+        &app,
+        &token,
+        form(resident, vec![("ecg.json", inferior_stemi_json())]),
+        Some("clinic-7-ecg-0001"),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = upload(
+        &app,
+        &token,
+        form(resident, vec![("ecg.json", inferior_stemi_json())]),
+        Some("clinic-7-ecg-0001"),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(app.count("ecgs").await, 1);
+}
+
+#[tokio::test]
+async fn uploads_and_reads_stay_inside_the_access_scope() {
+    let app = TestApp::spawn().await;
+    let village = app.institution_of("village-doctor").await;
+    let township = app.institution_of("township-doctor").await;
+    let outsider = app.resident_outside_township(township).await;
+    let token = app.login("village-doctor").await;
+    let response = upload(
+        &app,
+        &token,
+        form(outsider, vec![("ecg.json", inferior_stemi_json())]),
+        None,
+    )
+    .await;
+    assert_error(response, StatusCode::FORBIDDEN, "access.denied").await;
+    let own = app.resident_in_village(village).await;
+    let ecg: Value = upload(
+        &app,
+        &token,
+        form(own, vec![("ecg.json", inferior_stemi_json())]),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    for (username, status) in [
+        ("township-doctor", StatusCode::OK),
+        ("supervisor", StatusCode::FORBIDDEN),
+        ("insurance-officer", StatusCode::FORBIDDEN),
+    ] {
+        let token = app.login(username).await;
+        assert_eq!(
+            app.get(&token, &format!("/api/v1/ecgs/{}", ecg["id"]))
+                .await
+                .status(),
+            status,
+            "{username}"
+        );
+    }
+    let doctor = app.login("township-doctor").await;
+    assert_error(
+        app.get(&doctor, "/api/v1/ecg/worklist").await,
+        StatusCode::FORBIDDEN,
+        "access.denied",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn golden_path_from_village_upload_to_acknowledged_signed_report() {
+    let app = TestApp::spawn().await;
+    let village_doctor = app.login("village-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    // A routine ECG first, then the STEMI: the STEMI must still come first on the worklist.
+    let normal =
+        yijia_ecg::formats::json::write(&synth::generate(&Case::Normal.spec())).into_bytes();
+    let routine: Value = upload(
+        &app,
+        &village_doctor,
+        form(resident, vec![("normal.json", normal)]),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(routine["priority"], "routine");
+    let response = upload(
+        &app,
+        &village_doctor,
+        form(resident, vec![("stemi.json", inferior_stemi_json())]),
+        Some("stemi-1"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let stemi: Value = response.json().await.unwrap();
+    assert_eq!(stemi["priority"], "stat");
+    assert_eq!(stemi["auto_critical"], true);
+    assert_eq!(stemi["analysis"]["stemi"]["suspected"], true);
+    let id = stemi["id"].as_i64().unwrap();
+
+    let reader = app.login("county-reader").await;
+    let worklist = app.get_ok(&reader, "/api/v1/ecg/worklist").await;
+    let items = worklist.as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["id"], id, "the STAT ECG is first");
+    assert_eq!(
+        items[0]["due_at_ms"].as_i64().unwrap() - items[0]["received_at_ms"].as_i64().unwrap(),
+        10 * 60 * 1000
+    );
+    assert!(
+        items[0]["automatic_findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("STEMI"))
+    );
+
+    // Reporting needs a claim, and no two readers hold one ECG.
+    let report = serde_json::json!({"findings": "窦性心律，II、III、aVF 导联 ST 段抬高", "conclusion": "急性下壁心肌梗死", "critical": true});
+    let response = app
+        .post_json(
+            Some(&reader),
+            &format!("/api/v1/ecgs/{id}/reports"),
+            &report,
+        )
+        .await;
+    assert_error(response, StatusCode::CONFLICT, "ecg.not_claimed").await;
+    let claimed = app
+        .post_json(
+            Some(&reader),
+            &format!("/api/v1/ecgs/{id}/claim"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(claimed.status(), StatusCode::OK);
+    let admin = app.login("admin").await;
+    let centre = app.institution_of("county-reader").await;
+    let second = serde_json::json!({"username": "second-reader", "password": "second-reader-pw", "name": "第二诊断医师", "institution_id": centre, "roles": ["reader"]});
+    assert_eq!(
+        app.post_json(Some(&admin), "/api/v1/staff", &second)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let other = app
+        .post_json(
+            None,
+            "/api/v1/auth/login",
+            &serde_json::json!({"username": "second-reader", "password": "second-reader-pw"}),
+        )
+        .await;
+    let other = other.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_error(
+        app.post_json(
+            Some(&other),
+            &format!("/api/v1/ecgs/{id}/claim"),
+            &Value::Null,
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "ecg.already_claimed",
+    )
+    .await;
+
+    let signed = app
+        .post_json(
+            Some(&reader),
+            &format!("/api/v1/ecgs/{id}/reports"),
+            &report,
+        )
+        .await;
+    assert_eq!(signed.status(), StatusCode::CREATED);
+    let signed: Value = signed.json().await.unwrap();
+    assert_eq!(signed["state"], "reported");
+    assert_eq!(signed["reports"][0]["conclusion"], "急性下壁心肌梗死");
+    assert_eq!(signed["reports"][0]["version"], 1);
+    let worklist = app.get_ok(&reader, "/api/v1/ecg/worklist").await;
+    assert!(
+        worklist
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|item| item["id"] != id)
+    );
+
+    // The village sees the signed report and acknowledges it; every step keeps its time.
+    let inbox = app.get_ok(&village_doctor, "/api/v1/ecg/inbox").await;
+    let mine = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(mine["state"], "reported");
+    let acknowledged = app
+        .post_json(
+            Some(&village_doctor),
+            &format!("/api/v1/ecgs/{id}/acknowledge"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(acknowledged.status(), StatusCode::OK);
+    let done = app
+        .get_ok(&village_doctor, &format!("/api/v1/ecgs/{id}"))
+        .await;
+    let time = |field: &str| {
+        done[field]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{field} is stored"))
+    };
+    assert!(time("recorded_at_ms") <= time("received_at_ms"));
+    assert!(time("received_at_ms") <= time("claimed_at_ms"));
+    assert!(time("claimed_at_ms") <= time("reported_at_ms"));
+    assert!(time("reported_at_ms") <= time("acknowledged_at_ms"));
+
+    // A signed report is amended by a new signed version, never edited.
+    let amended = serde_json::json!({"findings": "补充：V4R 未见抬高", "conclusion": "急性下壁心肌梗死", "critical": true});
+    let amended: Value = app
+        .post_json(
+            Some(&reader),
+            &format!("/api/v1/ecgs/{id}/reports"),
+            &amended,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(amended["reports"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        amended["reports"][0]["findings"],
+        "窦性心律，II、III、aVF 导联 ST 段抬高"
+    );
+}
