@@ -7,15 +7,17 @@ use tokio::net::TcpListener;
 
 use crate::audit::Auditor;
 use crate::db::Db;
+use crate::live::Hub;
 use crate::staff::SessionCache;
 
 /// What every operation needs besides its own arguments: the database, the audit writer and
-/// the cache of live sessions.
+/// the cache of live sessions and the hub of live updates.
 #[derive(Clone)]
 pub struct Ctx {
     pub db: Db,
     pub auditor: Auditor,
     pub sessions: Arc<SessionCache>,
+    pub live: Hub,
 }
 
 impl Ctx {
@@ -26,6 +28,7 @@ impl Ctx {
             db,
             auditor,
             sessions: Arc::default(),
+            live: Hub::default(),
         }
     }
 }

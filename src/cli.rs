@@ -117,6 +117,11 @@ enum EcgCommand {
         #[arg(required = true)]
         records: Vec<PathBuf>,
     },
+    /// Print a deterministic synthetic 12-lead ECG in the JSON form.
+    Synth {
+        #[arg(value_enum)]
+        case: crate::ecg::cli::SynthCase,
+    },
 }
 
 #[derive(Subcommand)]
@@ -398,5 +403,6 @@ fn command_to_ecg(command: EcgCommand) -> crate::ecg::cli::Command {
             age,
         },
         EcgCommand::Score { records } => crate::ecg::cli::Command::Score { records },
+        EcgCommand::Synth { case } => crate::ecg::cli::Command::Synth { case },
     }
 }

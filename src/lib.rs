@@ -13,6 +13,7 @@ pub mod demo;
 pub mod ecg;
 pub mod http;
 pub mod institution;
+pub mod live;
 pub mod resident;
 pub mod staff;
 pub mod web;

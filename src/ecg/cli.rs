@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use yijia_ecg::analysis::{Patient, Sex};
 use yijia_ecg::formats;
 use yijia_ecg::score::{Counts, score};
+use yijia_ecg::synth::Case;
 
 pub enum Command {
     Analyze {
@@ -19,6 +20,17 @@ pub enum Command {
     Score {
         records: Vec<PathBuf>,
     },
+    Synth {
+        case: SynthCase,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum SynthCase {
+    Normal,
+    InferiorStemi,
+    AnteriorStemi,
+    NonContiguous,
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -30,6 +42,16 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             age,
         } => analyze(&file, json, sex.as_deref(), age),
         Command::Score { records } => score_records(&records),
+        Command::Synth { case } => {
+            let case = match case {
+                SynthCase::Normal => Case::Normal,
+                SynthCase::InferiorStemi => Case::InferiorStemi,
+                SynthCase::AnteriorStemi => Case::AnteriorStemi,
+                SynthCase::NonContiguous => Case::NonContiguous,
+            };
+            println!("{}", formats::json::write(&yijia_ecg::synth::generate(&case.spec())));
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

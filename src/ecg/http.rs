@@ -24,6 +24,14 @@ pub fn routes() -> Router<Ctx> {
         .route("/api/v1/ecgs/{id}/acknowledge", post(acknowledge_ecg))
         .route("/api/v1/ecg/worklist", get(list_worklist))
         .route("/api/v1/ecg/inbox", get(list_inbox))
+        .route("/api/v1/events", get(stream_events))
+}
+
+/// Live updates as server-sent events (`ecg.uploaded`, `ecg.claimed`, `ecg.reported`,
+/// `ecg.acknowledged`), each with only the kind and the ECG id.
+#[utoipa::path(get, path = "/api/v1/events", tag = "live", responses((status = 200, description = "text/event-stream")))]
+pub async fn stream_events(ctx: axum::extract::State<Ctx>, ApiActor(actor): ApiActor) -> impl axum::response::IntoResponse {
+    ctx.live.stream(actor)
 }
 
 fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {

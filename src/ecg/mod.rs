@@ -7,6 +7,8 @@ pub mod cli;
 pub mod http;
 pub mod model;
 pub mod store;
+pub mod svg;
+pub mod views;
 
 use yijia_ecg::analysis::{Patient, Sex};
 use yijia_ecg::formats::{self, Format, Unreadable};
@@ -16,6 +18,7 @@ use crate::access::{Access, Actor, Purpose, Role};
 use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::live::{Audience, Event};
 use crate::resident::{self, model::Resident};
 use model::{Ecg, EcgDetail, NewReport, Priority, ResidentRef, State, Upload, WorklistItem};
 
@@ -269,6 +272,7 @@ pub async fn upload(
         .detail(format!("priority={}", priority.as_str()));
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
+    publish(ctx, actor, "ecg.uploaded", id, Audience::Readers);
     Ok((load(ctx, actor, id).await?, true))
 }
 
@@ -389,6 +393,7 @@ pub async fn claim(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Ecg
         return Err(Error::AlreadyClaimed);
     }
     tx.commit().await?;
+    publish(ctx, actor, "ecg.claimed", id, Audience::Readers);
     load(ctx, actor, id).await
 }
 
@@ -428,6 +433,8 @@ pub async fn sign_report(
         .detail(format!("version={version} critical={}", report.critical));
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
+    publish(ctx, actor, "ecg.reported", id, Audience::Readers);
+    publish(ctx, actor, "ecg.reported", id, Audience::Institution(ecg.site_institution_id));
     get(ctx, now, actor, id).await
 }
 
@@ -470,5 +477,10 @@ pub async fn acknowledge(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Resu
         Entry::by(actor, now, "ecg.acknowledged", "ecg", Some(id)).about_resident(ecg.resident_id);
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
+    publish(ctx, actor, "ecg.acknowledged", id, Audience::Readers);
     load(ctx, actor, id).await
+}
+
+fn publish(ctx: &Ctx, actor: &Actor, kind: &'static str, id: i64, audience: Audience) {
+    ctx.live.publish(Event { community_id: actor.community_id, audience, kind, id });
 }

@@ -21,6 +21,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(institution::http::routes())
         .merge(resident::http::routes())
         .merge(ecg::http::routes())
+        .merge(ecg::views::routes())
         .merge(web::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

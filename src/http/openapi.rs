@@ -32,6 +32,7 @@ use crate::{ecg, institution, resident, staff};
         ecg::http::create_ecg_report,
         ecg::http::acknowledge_ecg,
         ecg::http::list_inbox,
+        ecg::http::stream_events,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -28,6 +28,17 @@ pub fn routes() -> Router<Ctx> {
         .route("/institutions", get(institutions_page))
         .route("/residents", get(residents_page))
         .route("/residents/{id}", get(resident_page))
+        .route("/events", get(events))
+        .route("/static/live.js", get(live_js))
+}
+
+/// Live updates for the pages (the cookie stands in for the bearer token EventSource cannot send).
+async fn events(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> impl IntoResponse {
+    ctx.live.stream(actor)
+}
+
+async fn live_js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/live.js"))
 }
 
 /// An error shown as a page.
@@ -65,14 +76,14 @@ impl IntoResponse for WebError {
     }
 }
 
-fn render(template: &impl Template) -> Html<String> {
+pub(crate) fn render(template: &impl Template) -> Html<String> {
     Html(template.render().unwrap_or_else(|error| {
         tracing::error!(%error, "template failed");
         "页面生成失败".to_owned()
     }))
 }
 
-fn role_label(actor: &Actor) -> String {
+pub(crate) fn role_label(actor: &Actor) -> String {
     actor
         .roles
         .iter()
@@ -198,7 +209,7 @@ async fn institutions_page(
 }
 
 /// Institution names by id, for showing residents' villages and townships.
-async fn institution_names(ctx: &Ctx, actor: &Actor) -> HashMap<i64, String> {
+pub(crate) async fn institution_names(ctx: &Ctx, actor: &Actor) -> HashMap<i64, String> {
     institution::list(ctx, actor)
         .await
         .map(|all| all.into_iter().map(|i| (i.id, i.name)).collect())

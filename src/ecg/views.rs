@@ -1,0 +1,243 @@
+//! The ECG pages: the readers' live worklist, the reading page (waveform, automatic findings,
+//! claim, sign, amend) that also prints as the report, and the site's live inbox.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::model::{NewReport, State as EcgState};
+use crate::access::Role;
+use crate::app::Ctx;
+use crate::clock;
+use crate::http::extract::{Path, WebActor};
+use crate::web::{WebError, institution_names, render, role_label};
+
+pub fn routes() -> Router<Ctx> {
+    Router::new()
+        .route("/ecg/worklist", get(worklist_page))
+        .route("/ecg/inbox", get(inbox_page))
+        .route("/ecg/{id}", get(ecg_page))
+        .route("/ecg/{id}/claim", post(claim))
+        .route("/ecg/{id}/report", post(sign))
+        .route("/ecg/{id}/acknowledge", post(acknowledge))
+}
+
+fn state_label(state: EcgState) -> &'static str {
+    match state {
+        EcgState::Waiting => "待阅",
+        EcgState::Claimed => "阅读中",
+        EcgState::Reported => "已签发",
+    }
+}
+
+fn rhythm_label(rhythm: &str) -> &'static str {
+    match rhythm {
+        "sinus_rhythm" => "窦性心律",
+        "sinus_bradycardia" => "窦性心动过缓",
+        "sinus_tachycardia" => "窦性心动过速",
+        "irregular_rhythm" => "心律不齐（提示心房颤动）",
+        _ => "无法判断",
+    }
+}
+
+struct WorklistRow {
+    id: i64,
+    stat: bool,
+    resident: String,
+    site: String,
+    received: String,
+    waiting_min: i64,
+    overdue: bool,
+    findings: String,
+    state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "ecg_worklist.html")]
+struct WorklistPage {
+    user_name: String,
+    user_role: String,
+    rows: Vec<WorklistRow>,
+}
+
+async fn worklist_page(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Result<Html<String>, WebError> {
+    let items = super::worklist(&ctx, clock::now_ms(), &actor).await?;
+    let rows = items
+        .into_iter()
+        .map(|item| WorklistRow {
+            id: item.ecg.id,
+            stat: item.ecg.priority == super::model::Priority::Stat,
+            resident: item.resident_name,
+            site: item.site_name,
+            received: clock::format_cst(item.ecg.received_at_ms),
+            waiting_min: item.waiting_ms / 60_000,
+            overdue: item.overdue,
+            findings: item.automatic_findings.join("；"),
+            state: state_label(item.ecg.state),
+        })
+        .collect();
+    Ok(render(&WorklistPage { user_role: role_label(&actor), user_name: actor.name, rows }))
+}
+
+struct InboxRow {
+    id: i64,
+    stat: bool,
+    received: String,
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "ecg_inbox.html")]
+struct InboxPage {
+    user_name: String,
+    user_role: String,
+    rows: Vec<InboxRow>,
+}
+
+async fn inbox_page(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Result<Html<String>, WebError> {
+    let ecgs = super::inbox(&ctx, clock::now_ms(), &actor, 100, 0).await?;
+    let rows = ecgs
+        .into_iter()
+        .map(|e| InboxRow {
+            id: e.id,
+            stat: e.priority == super::model::Priority::Stat,
+            received: clock::format_cst(e.received_at_ms),
+            state: match (e.state, e.acknowledged_at_ms) {
+                (EcgState::Reported, Some(_)) => "已签发，已确认".into(),
+                (EcgState::Reported, None) => "已签发，待确认".into(),
+                (state, _) => state_label(state).into(),
+            },
+        })
+        .collect();
+    Ok(render(&InboxPage { user_role: role_label(&actor), user_name: actor.name, rows }))
+}
+
+struct ReportRow {
+    version: i64,
+    signed: String,
+    reader: String,
+    critical: bool,
+    findings: String,
+    conclusion: String,
+}
+
+#[derive(Template)]
+#[template(path = "ecg.html")]
+struct EcgPage {
+    user_name: String,
+    user_role: String,
+    id: i64,
+    stat: bool,
+    resident_name: String,
+    sex: &'static str,
+    age: i32,
+    id_number: String,
+    site: String,
+    recorded: String,
+    received: String,
+    state: &'static str,
+    overdue: bool,
+    note: String,
+    heart_rate: String,
+    rhythm: &'static str,
+    intervals: String,
+    stemi: String,
+    critical: String,
+    svg: String,
+    reports: Vec<ReportRow>,
+    can_claim: bool,
+    can_sign: bool,
+    can_acknowledge: bool,
+    acknowledged: Option<String>,
+}
+
+async fn ecg_page(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>) -> Result<Html<String>, WebError> {
+    let now = clock::now_ms();
+    let detail = super::get(&ctx, now, &actor, id).await?;
+    let resident = crate::resident::get(&ctx, now, &actor, detail.ecg.resident_id).await?;
+    let waveform = super::waveform(&ctx, now, &actor, id).await?;
+    let names = institution_names(&ctx, &actor).await;
+    let analysis = &detail.analysis;
+    let beats: Vec<usize> = analysis["beats"].as_array().map(|b| b.iter().filter_map(|v| v.as_u64()).map(|v| v as usize).collect()).unwrap_or_default();
+    let st_mm = analysis["st_deviation_mm"].as_object().map(|m| m.iter().filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v))).collect()).unwrap_or_default();
+    let ms = |key: &str| analysis[key].as_f64().map_or("—".to_owned(), |v| format!("{v:.0} ms"));
+    let ecg = &detail.ecg;
+    let is_reader = actor.has_role(Role::Reader);
+    let holds = ecg.state == EcgState::Claimed && ecg.claimed_by_staff_id == Some(actor.staff_id);
+    let at_site = actor.institution.map(|i| i.id) == Some(ecg.site_institution_id);
+    let page = EcgPage {
+        user_role: role_label(&actor),
+        user_name: actor.name.clone(),
+        id,
+        stat: ecg.priority == super::model::Priority::Stat,
+        resident_name: resident.name.clone(),
+        sex: resident.sex.label_zh(),
+        age: resident.age_on(clock::today_cst()),
+        id_number: resident.id_number.clone(),
+        site: names.get(&ecg.site_institution_id).cloned().unwrap_or_default(),
+        recorded: clock::format_cst(ecg.recorded_at_ms),
+        received: clock::format_cst(ecg.received_at_ms),
+        state: state_label(ecg.state),
+        overdue: detail.overdue,
+        note: ecg.clinical_note.clone(),
+        heart_rate: analysis["heart_rate_bpm"].as_f64().map_or("—".into(), |r| format!("{r:.0} 次/分")),
+        rhythm: rhythm_label(analysis["rhythm"].as_str().unwrap_or_default()),
+        intervals: format!("{} / {} / {}", ms("pr_ms"), ms("qrs_ms"), ms("qt_ms")),
+        stemi: if analysis["stemi"]["suspected"] == true {
+            format!("疑似 STEMI：{}", analysis["stemi"]["reasons"].as_array().map(|r| r.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("；")).unwrap_or_default())
+        } else {
+            "未见 STEMI 证据".into()
+        },
+        critical: analysis["critical_reasons"].as_array().filter(|r| !r.is_empty()).map_or("无".into(), |r| r.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("；")),
+        svg: super::svg::render(&waveform, &beats, &st_mm),
+        reports: detail
+            .reports
+            .iter()
+            .map(|r| ReportRow {
+                version: r.version,
+                signed: clock::format_cst(r.signed_at_ms),
+                reader: format!("医师 #{}", r.reader_staff_id),
+                critical: r.critical.0,
+                findings: r.findings.clone(),
+                conclusion: r.conclusion.clone(),
+            })
+            .collect(),
+        can_claim: is_reader && ecg.state == EcgState::Waiting,
+        can_sign: is_reader && (holds || ecg.state == EcgState::Reported),
+        can_acknowledge: at_site && ecg.state == EcgState::Reported && ecg.acknowledged_at_ms.is_none(),
+        acknowledged: ecg.acknowledged_at_ms.map(clock::format_cst),
+    };
+    Ok(render(&page))
+}
+
+async fn claim(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>) -> Response {
+    match super::claim(&ctx, clock::now_ms(), &actor, id).await {
+        Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    findings: String,
+    conclusion: String,
+    critical: Option<String>,
+}
+
+async fn sign(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>, Form(form): Form<ReportForm>) -> Response {
+    let report = NewReport { findings: form.findings, conclusion: form.conclusion, critical: form.critical.is_some() };
+    match super::sign_report(&ctx, clock::now_ms(), &actor, id, &report).await {
+        Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
+
+async fn acknowledge(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>) -> Response {
+    match super::acknowledge(&ctx, clock::now_ms(), &actor, id).await {
+        Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
