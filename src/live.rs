@@ -51,7 +51,9 @@ pub struct Hub {
 
 impl Default for Hub {
     fn default() -> Hub {
-        Hub { sender: broadcast::channel(1024).0 }
+        Hub {
+            sender: broadcast::channel(1024).0,
+        }
     }
 }
 
@@ -62,15 +64,22 @@ impl Hub {
     }
 
     /// The events for one actor, as an SSE response.
-    pub fn stream(&self, actor: Actor) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
+    pub fn stream(
+        &self,
+        actor: Actor,
+    ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
         let stream = BroadcastStream::new(self.sender.subscribe()).filter_map(move |item| {
             let event = match item {
-                Ok(event) if event.is_for(&actor) => {
-                    Some(SseEvent::default().event(event.kind).data(serde_json::to_string(&event).unwrap_or_default()))
-                }
+                Ok(event) if event.is_for(&actor) => Some(
+                    SseEvent::default()
+                        .event(event.kind)
+                        .data(serde_json::to_string(&event).unwrap_or_default()),
+                ),
                 Ok(_) => None,
                 // A slow screen missed some events: it should refresh everything.
-                Err(BroadcastStreamRecvError::Lagged(_)) => Some(SseEvent::default().event("refresh").data("{}")),
+                Err(BroadcastStreamRecvError::Lagged(_)) => {
+                    Some(SseEvent::default().event("refresh").data("{}"))
+                }
             };
             future::ready(event.map(Ok))
         });

@@ -49,7 +49,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 SynthCase::AnteriorStemi => Case::AnteriorStemi,
                 SynthCase::NonContiguous => Case::NonContiguous,
             };
-            println!("{}", formats::json::write(&yijia_ecg::synth::generate(&case.spec())));
+            println!(
+                "{}",
+                formats::json::write(&yijia_ecg::synth::generate(&case.spec()))
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

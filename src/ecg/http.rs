@@ -30,7 +30,10 @@ pub fn routes() -> Router<Ctx> {
 /// Live updates as server-sent events (`ecg.uploaded`, `ecg.claimed`, `ecg.reported`,
 /// `ecg.acknowledged`), each with only the kind and the ECG id.
 #[utoipa::path(get, path = "/api/v1/events", tag = "live", responses((status = 200, description = "text/event-stream")))]
-pub async fn stream_events(ctx: axum::extract::State<Ctx>, ApiActor(actor): ApiActor) -> impl axum::response::IntoResponse {
+pub async fn stream_events(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> impl axum::response::IntoResponse {
     ctx.live.stream(actor)
 }
 

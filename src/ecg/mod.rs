@@ -434,7 +434,13 @@ pub async fn sign_report(
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
     publish(ctx, actor, "ecg.reported", id, Audience::Readers);
-    publish(ctx, actor, "ecg.reported", id, Audience::Institution(ecg.site_institution_id));
+    publish(
+        ctx,
+        actor,
+        "ecg.reported",
+        id,
+        Audience::Institution(ecg.site_institution_id),
+    );
     get(ctx, now, actor, id).await
 }
 
@@ -482,5 +488,10 @@ pub async fn acknowledge(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Resu
 }
 
 fn publish(ctx: &Ctx, actor: &Actor, kind: &'static str, id: i64, audience: Audience) {
-    ctx.live.publish(Event { community_id: actor.community_id, audience, kind, id });
+    ctx.live.publish(Event {
+        community_id: actor.community_id,
+        audience,
+        kind,
+        id,
+    });
 }

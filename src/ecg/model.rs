@@ -106,6 +106,7 @@ pub struct Report {
     #[sqlx(try_from = "i64")]
     pub critical: crate::institution::model::Flag,
     pub reader_staff_id: i64,
+    pub reader_name: String,
     pub signed_at_ms: i64,
 }
 

@@ -120,8 +120,10 @@ pub async fn reports_of(
     ecg_id: i64,
 ) -> Result<Vec<Report>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, ecg_id, version, findings, conclusion, critical, reader_staff_id, signed_at_ms \
-         FROM ecg_reports WHERE community_id = $1 AND ecg_id = $2 ORDER BY version",
+        "SELECT r.id, r.ecg_id, r.version, r.findings, r.conclusion, r.critical, r.reader_staff_id, \
+         s.name AS reader_name, r.signed_at_ms \
+         FROM ecg_reports r JOIN staff s ON s.id = r.reader_staff_id \
+         WHERE r.community_id = $1 AND r.ecg_id = $2 ORDER BY r.version",
     )
     .bind(community_id)
     .bind(ecg_id)

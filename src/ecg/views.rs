@@ -43,6 +43,70 @@ fn rhythm_label(rhythm: &str) -> &'static str {
     }
 }
 
+/// The STEMI screening in Chinese, from its structured leads.
+fn stemi_zh(screening: &serde_json::Value) -> String {
+    if screening["suspected"] != true {
+        return "未见 STEMI 证据".into();
+    }
+    let leads: Vec<String> = screening["elevated"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|e| {
+                    format!(
+                        "{} 抬高 {:.1} mm（阈值 {:.1} mm）",
+                        e["lead"].as_str().unwrap_or_default(),
+                        e["mm"].as_f64().unwrap_or(0.0),
+                        e["limit_mm"].as_f64().unwrap_or(0.0)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("疑似 STEMI：相邻导联 J 点抬高 — {}", leads.join("，"))
+}
+
+/// The automatic critical-value reasons in Chinese.
+pub(crate) fn critical_zh(analysis: &serde_json::Value) -> String {
+    let reasons: Vec<String> = analysis["critical_reasons"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|r| r.as_str())
+                .map(critical_reason_zh)
+                .collect()
+        })
+        .unwrap_or_default();
+    if reasons.is_empty() {
+        "无".into()
+    } else {
+        reasons.join("；")
+    }
+}
+
+fn critical_reason_zh(reason: &str) -> String {
+    let rate = || analysis_rate(reason);
+    if reason.starts_with("suspected STEMI") {
+        "疑似 ST 段抬高型心肌梗死".into()
+    } else if reason.contains("< 40") {
+        format!("心率 {} 次/分，低于 40", rate())
+    } else if reason.contains("> 150") {
+        format!("心率 {} 次/分，高于 150", rate())
+    } else if reason.starts_with("run of wide") {
+        "连续宽大快速心搏（可能室性心动过速）".into()
+    } else {
+        reason.to_owned()
+    }
+}
+
+fn analysis_rate(reason: &str) -> String {
+    reason
+        .split_whitespace()
+        .find_map(|word| word.strip_suffix("/min"))
+        .unwrap_or("?")
+        .to_owned()
+}
+
 struct WorklistRow {
     id: i64,
     stat: bool,
@@ -63,7 +127,10 @@ struct WorklistPage {
     rows: Vec<WorklistRow>,
 }
 
-async fn worklist_page(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Result<Html<String>, WebError> {
+async fn worklist_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
     let items = super::worklist(&ctx, clock::now_ms(), &actor).await?;
     let rows = items
         .into_iter()
@@ -75,11 +142,20 @@ async fn worklist_page(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Res
             received: clock::format_cst(item.ecg.received_at_ms),
             waiting_min: item.waiting_ms / 60_000,
             overdue: item.overdue,
-            findings: item.automatic_findings.join("；"),
+            findings: item
+                .automatic_findings
+                .iter()
+                .map(|r| critical_reason_zh(r))
+                .collect::<Vec<_>>()
+                .join("；"),
             state: state_label(item.ecg.state),
         })
         .collect();
-    Ok(render(&WorklistPage { user_role: role_label(&actor), user_name: actor.name, rows }))
+    Ok(render(&WorklistPage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        rows,
+    }))
 }
 
 struct InboxRow {
@@ -97,7 +173,10 @@ struct InboxPage {
     rows: Vec<InboxRow>,
 }
 
-async fn inbox_page(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Result<Html<String>, WebError> {
+async fn inbox_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
     let ecgs = super::inbox(&ctx, clock::now_ms(), &actor, 100, 0).await?;
     let rows = ecgs
         .into_iter()
@@ -112,7 +191,11 @@ async fn inbox_page(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Result
             },
         })
         .collect();
-    Ok(render(&InboxPage { user_role: role_label(&actor), user_name: actor.name, rows }))
+    Ok(render(&InboxPage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        rows,
+    }))
 }
 
 struct ReportRow {
@@ -154,16 +237,39 @@ struct EcgPage {
     acknowledged: Option<String>,
 }
 
-async fn ecg_page(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>) -> Result<Html<String>, WebError> {
+async fn ecg_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
     let now = clock::now_ms();
     let detail = super::get(&ctx, now, &actor, id).await?;
     let resident = crate::resident::get(&ctx, now, &actor, detail.ecg.resident_id).await?;
     let waveform = super::waveform(&ctx, now, &actor, id).await?;
     let names = institution_names(&ctx, &actor).await;
     let analysis = &detail.analysis;
-    let beats: Vec<usize> = analysis["beats"].as_array().map(|b| b.iter().filter_map(|v| v.as_u64()).map(|v| v as usize).collect()).unwrap_or_default();
-    let st_mm = analysis["st_deviation_mm"].as_object().map(|m| m.iter().filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v))).collect()).unwrap_or_default();
-    let ms = |key: &str| analysis[key].as_f64().map_or("—".to_owned(), |v| format!("{v:.0} ms"));
+    let beats: Vec<usize> = analysis["beats"]
+        .as_array()
+        .map(|b| {
+            b.iter()
+                .filter_map(|v| v.as_u64())
+                .map(|v| v as usize)
+                .collect()
+        })
+        .unwrap_or_default();
+    let st_mm = analysis["st_deviation_mm"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ms = |key: &str| {
+        analysis[key]
+            .as_f64()
+            .map_or("—".to_owned(), |v| format!("{v:.0} ms"))
+    };
     let ecg = &detail.ecg;
     let is_reader = actor.has_role(Role::Reader);
     let holds = ecg.state == EcgState::Claimed && ecg.claimed_by_staff_id == Some(actor.staff_id);
@@ -177,21 +283,22 @@ async fn ecg_page(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): P
         sex: resident.sex.label_zh(),
         age: resident.age_on(clock::today_cst()),
         id_number: resident.id_number.clone(),
-        site: names.get(&ecg.site_institution_id).cloned().unwrap_or_default(),
+        site: names
+            .get(&ecg.site_institution_id)
+            .cloned()
+            .unwrap_or_default(),
         recorded: clock::format_cst(ecg.recorded_at_ms),
         received: clock::format_cst(ecg.received_at_ms),
         state: state_label(ecg.state),
         overdue: detail.overdue,
         note: ecg.clinical_note.clone(),
-        heart_rate: analysis["heart_rate_bpm"].as_f64().map_or("—".into(), |r| format!("{r:.0} 次/分")),
+        heart_rate: analysis["heart_rate_bpm"]
+            .as_f64()
+            .map_or("—".into(), |r| format!("{r:.0} 次/分")),
         rhythm: rhythm_label(analysis["rhythm"].as_str().unwrap_or_default()),
         intervals: format!("{} / {} / {}", ms("pr_ms"), ms("qrs_ms"), ms("qt_ms")),
-        stemi: if analysis["stemi"]["suspected"] == true {
-            format!("疑似 STEMI：{}", analysis["stemi"]["reasons"].as_array().map(|r| r.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("；")).unwrap_or_default())
-        } else {
-            "未见 STEMI 证据".into()
-        },
-        critical: analysis["critical_reasons"].as_array().filter(|r| !r.is_empty()).map_or("无".into(), |r| r.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("；")),
+        stemi: stemi_zh(&analysis["stemi"]),
+        critical: critical_zh(analysis),
         svg: super::svg::render(&waveform, &beats, &st_mm),
         reports: detail
             .reports
@@ -199,7 +306,7 @@ async fn ecg_page(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): P
             .map(|r| ReportRow {
                 version: r.version,
                 signed: clock::format_cst(r.signed_at_ms),
-                reader: format!("医师 #{}", r.reader_staff_id),
+                reader: r.reader_name.clone(),
                 critical: r.critical.0,
                 findings: r.findings.clone(),
                 conclusion: r.conclusion.clone(),
@@ -207,7 +314,9 @@ async fn ecg_page(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): P
             .collect(),
         can_claim: is_reader && ecg.state == EcgState::Waiting,
         can_sign: is_reader && (holds || ecg.state == EcgState::Reported),
-        can_acknowledge: at_site && ecg.state == EcgState::Reported && ecg.acknowledged_at_ms.is_none(),
+        can_acknowledge: at_site
+            && ecg.state == EcgState::Reported
+            && ecg.acknowledged_at_ms.is_none(),
         acknowledged: ecg.acknowledged_at_ms.map(clock::format_cst),
     };
     Ok(render(&page))
@@ -227,15 +336,28 @@ struct ReportForm {
     critical: Option<String>,
 }
 
-async fn sign(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>, Form(form): Form<ReportForm>) -> Response {
-    let report = NewReport { findings: form.findings, conclusion: form.conclusion, critical: form.critical.is_some() };
+async fn sign(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+    Form(form): Form<ReportForm>,
+) -> Response {
+    let report = NewReport {
+        findings: form.findings,
+        conclusion: form.conclusion,
+        critical: form.critical.is_some(),
+    };
     match super::sign_report(&ctx, clock::now_ms(), &actor, id, &report).await {
         Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
         Err(error) => WebError::from(error).into_response(),
     }
 }
 
-async fn acknowledge(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>) -> Response {
+async fn acknowledge(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Response {
     match super::acknowledge(&ctx, clock::now_ms(), &actor, id).await {
         Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
         Err(error) => WebError::from(error).into_response(),

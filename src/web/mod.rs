@@ -38,7 +38,10 @@ async fn events(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> impl IntoR
 }
 
 async fn live_js() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/live.js"))
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/live.js"),
+    )
 }
 
 /// An error shown as a page.

@@ -26,6 +26,15 @@ pub struct Screening {
     pub suspected: bool,
     /// Which leads, by how many millimetres, against which limit.
     pub reasons: Vec<String>,
+    /// The same, as data, for user interfaces in other languages.
+    pub elevated: Vec<Elevation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Elevation {
+    pub lead: String,
+    pub mm: f64,
+    pub limit_mm: f64,
 }
 
 /// Pairs of anatomically contiguous leads.
@@ -83,15 +92,17 @@ pub fn screen(elevation_mm: &BTreeMap<String, f64>, patient: Option<Patient>) ->
         return Screening::default();
     }
     leads.sort_by_key(|l| crate::waveform::lead_order(l));
-    let listed: Vec<String> = leads
+    let elevated: Vec<Elevation> = leads
         .iter()
-        .map(|l| {
-            format!(
-                "{l} {:.1} mm (≥ {:.1} mm)",
-                elevation_mm[*l],
-                limit_mm(l, patient)
-            )
+        .map(|l| Elevation {
+            lead: (*l).to_owned(),
+            mm: elevation_mm[*l],
+            limit_mm: limit_mm(l, patient),
         })
+        .collect();
+    let listed: Vec<String> = elevated
+        .iter()
+        .map(|e| format!("{} {:.1} mm (≥ {:.1} mm)", e.lead, e.mm, e.limit_mm))
         .collect();
     Screening {
         suspected: true,
@@ -99,5 +110,6 @@ pub fn screen(elevation_mm: &BTreeMap<String, f64>, patient: Option<Patient>) ->
             "ST elevation at the J point in contiguous leads: {}",
             listed.join(", ")
         )],
+        elevated,
     }
 }
