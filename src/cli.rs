@@ -91,10 +91,41 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Send files to a yijia server, retrying until it acknowledges them.
+    Upload {
+        #[command(subcommand)]
+        command: UploadCommand,
+    },
     /// ECG tools that work on files, without a server.
     Ecg {
         #[command(subcommand)]
         command: EcgCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UploadCommand {
+    /// Upload an ECG (one DICOM, aECG or JSON file, or a WFDB .hea and .dat) for a resident.
+    Ecg {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        server: String,
+        #[arg(long, env = "YIJIA_TOKEN", hide_env_values = true)]
+        token: String,
+        #[arg(long)]
+        id_number: String,
+        /// When the ECG was recorded (RFC 3339); default now.
+        #[arg(long)]
+        recorded_at: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Where uploads wait until the server has them.
+        #[arg(long, default_value = "./yijia-spool")]
+        spool_dir: PathBuf,
+        /// Stop after this many attempts (default: keep trying).
+        #[arg(long)]
+        max_attempts: Option<u32>,
     },
 }
 
@@ -266,6 +297,42 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ecg { command } => crate::ecg::cli::run(command_to_ecg(command)),
+        Command::Upload {
+            command:
+                UploadCommand::Ecg {
+                    files,
+                    server,
+                    token,
+                    id_number,
+                    recorded_at,
+                    note,
+                    spool_dir,
+                    max_attempts,
+                },
+        } => {
+            let recorded_at = match recorded_at {
+                Some(text) => text,
+                None => time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)?,
+            };
+            let request = crate::ecg::upload::Request {
+                files,
+                server,
+                token,
+                id_number,
+                recorded_at,
+                clinical_note: note,
+                spool_dir,
+                max_attempts,
+            };
+            let ecg = crate::ecg::upload::run(request).await?;
+            println!(
+                "uploaded: ECG {} ({})",
+                ecg["id"],
+                ecg["priority"].as_str().unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             command: AuditCommand::Verify { storage },
         } => {

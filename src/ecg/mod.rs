@@ -8,6 +8,7 @@ pub mod http;
 pub mod model;
 pub mod store;
 pub mod svg;
+pub mod upload;
 pub mod views;
 
 use yijia_ecg::analysis::{Patient, Sex};

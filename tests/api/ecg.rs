@@ -389,3 +389,63 @@ async fn golden_path_from_village_upload_to_acknowledged_signed_report() {
         "窦性心律，II、III、aVF 导联 ST 段抬高"
     );
 }
+
+#[tokio::test]
+async fn the_upload_command_spools_retries_and_never_duplicates() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let id_number: String = sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
+        .bind(resident)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!(
+        "yijia-upload-{}-{}",
+        std::process::id(),
+        app.address.rsplit(':').next().unwrap()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stemi.json");
+    std::fs::write(&file, inferior_stemi_json()).unwrap();
+    let spool = dir.join("spool");
+    // The server runs on this test's runtime, so the command must not block it.
+    let run = |server: &str, attempts: &str| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_yijia"))
+            .args(["upload", "ecg"])
+            .arg(&file)
+            .args([
+                "--server",
+                server,
+                "--id-number",
+                &id_number,
+                "--recorded-at",
+                "2026-11-23T08:00:00+08:00",
+                "--max-attempts",
+                attempts,
+            ])
+            .arg("--spool-dir")
+            .arg(&spool)
+            .env("YIJIA_TOKEN", &token)
+            .output()
+    };
+    // The link is down: the upload waits in the spool.
+    let down = run("http://127.0.0.1:9", "1").await.unwrap();
+    assert!(!down.status.success());
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 1);
+    // The link is back: it arrives once, and the spool is empty.
+    let up = run(&app.address, "3").await.unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert!(String::from_utf8_lossy(&up.stdout).contains("stat"));
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+    // Running the command again for the same recording does not create a second ECG.
+    assert!(run(&app.address, "3").await.unwrap().status.success());
+    assert_eq!(app.count("ecgs").await, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
