@@ -33,8 +33,10 @@ impl Ctx {
     }
 }
 
-/// Serves the API and the web pages on `listener` until the process ends.
+/// Serves the API and the web pages on `listener` until the process ends, with the
+/// background jobs beside it.
 pub async fn serve(listener: TcpListener, ctx: Ctx) -> std::io::Result<()> {
+    tokio::spawn(crate::ecg::escalation::run(ctx.clone()));
     let router = crate::http::router(ctx);
     axum::serve(
         listener,

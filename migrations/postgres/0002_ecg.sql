@@ -26,6 +26,8 @@ CREATE TABLE ecgs (
     reported_at_ms         BIGINT,
     acknowledged_by_staff_id BIGINT REFERENCES staff(id),
     acknowledged_at_ms     BIGINT,
+    report_critical        BIGINT NOT NULL DEFAULT 0,  -- the latest signed report is a critical value
+    escalated_at_ms        BIGINT,                     -- a critical report left unacknowledged 5 min
     CONSTRAINT ecgs_idempotency_unique UNIQUE (community_id, uploaded_by_staff_id, idempotency_key)
 );
 CREATE INDEX ecgs_worklist ON ecgs (community_id, state, priority, received_at_ms);

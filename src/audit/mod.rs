@@ -111,6 +111,7 @@ pub fn action_label_zh(action: &str) -> &str {
         "ecg.report.sign" | "ecg.report.signed" => "签发心电报告",
         "ecg.inbox" => "心电报告收件箱",
         "ecg.acknowledge" | "ecg.acknowledged" => "确认心电报告",
+        "ecg.escalated" => "危急值未确认升级",
         other => other,
     }
 }

@@ -7,6 +7,8 @@ use crate::clock::Millis;
 /// Turnaround targets of the reading centre.
 pub const STAT_TARGET_MS: Millis = 10 * 60 * 1000;
 pub const ROUTINE_TARGET_MS: Millis = 30 * 60 * 1000;
+/// A critical report not acknowledged by the site within this time is escalated.
+pub const ACKNOWLEDGE_WITHIN_MS: Millis = 5 * 60 * 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -87,6 +89,11 @@ pub struct Ecg {
     pub reported_at_ms: Option<i64>,
     pub acknowledged_by_staff_id: Option<i64>,
     pub acknowledged_at_ms: Option<i64>,
+    /// The latest signed report is a critical value, to be acknowledged by the site.
+    #[sqlx(try_from = "i64")]
+    pub report_critical: crate::institution::model::Flag,
+    /// When an unacknowledged critical report was escalated.
+    pub escalated_at_ms: Option<i64>,
 }
 
 impl Ecg {

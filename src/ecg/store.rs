@@ -8,7 +8,8 @@ use crate::db::Db;
 const COLUMNS: &str = "e.id, e.community_id, e.resident_id, e.site_institution_id, \
     e.uploaded_by_staff_id, e.recorded_at_ms, e.received_at_ms, e.clinical_note, e.format, \
     e.original_name, e.priority, e.auto_critical, e.state, e.claimed_by_staff_id, e.claimed_at_ms, \
-    e.reported_at_ms, e.acknowledged_by_staff_id, e.acknowledged_at_ms";
+    e.reported_at_ms, e.acknowledged_by_staff_id, e.acknowledged_at_ms, e.report_critical, \
+    e.escalated_at_ms";
 
 pub struct NewRow<'a> {
     pub community_id: i64,
@@ -228,11 +229,13 @@ pub async fn insert_report(
     .await?;
     sqlx::query(
         "UPDATE ecgs SET state = 'reported', reported_at_ms = COALESCE(reported_at_ms, $1), \
-         acknowledged_at_ms = NULL, acknowledged_by_staff_id = NULL WHERE community_id = $2 AND id = $3",
+         acknowledged_at_ms = NULL, acknowledged_by_staff_id = NULL, escalated_at_ms = NULL, \
+         report_critical = $4 WHERE community_id = $2 AND id = $3",
     )
     .bind(now_ms)
     .bind(community_id)
     .bind(ecg_id)
+    .bind(i64::from(report.critical))
     .execute(conn)
     .await?;
     Ok(version)
@@ -256,4 +259,25 @@ pub async fn acknowledge(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Marks critical reports left unacknowledged since before `cutoff_ms` as escalated; returns
+/// (community, ECG, site, resident) of each.
+pub async fn escalate_unacknowledged(
+    conn: &mut AnyConnection,
+    cutoff_ms: i64,
+    now_ms: i64,
+) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "UPDATE ecgs SET escalated_at_ms = $1 WHERE state = 'reported' AND report_critical = 1 \
+         AND acknowledged_at_ms IS NULL AND escalated_at_ms IS NULL AND reported_at_ms < $2 \
+         RETURNING community_id, id, site_institution_id, resident_id",
+    )
+    .bind(now_ms)
+    .bind(cutoff_ms)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("community_id")?, r.try_get("id")?, r.try_get("site_institution_id")?, r.try_get("resident_id")?)))
+        .collect()
 }

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub database_url: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The running server's context, for calling jobs directly with a chosen time.
+    pub ctx: Ctx,
     sqlite_dir: Option<std::path::PathBuf>,
 }
 
@@ -87,7 +89,7 @@ impl TestApp {
         .expect("the database was empty");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(app::serve(listener, ctx));
+        tokio::spawn(app::serve(listener, ctx.clone()));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -97,6 +99,7 @@ impl TestApp {
             database_url,
             client,
             db,
+            ctx,
             sqlite_dir,
         }
     }
