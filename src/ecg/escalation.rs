@@ -15,7 +15,8 @@ use crate::live::{Audience, Event};
 /// Escalates what is overdue at `now`; returns how many reports were escalated.
 pub async fn escalate_overdue(ctx: &Ctx, now: Millis) -> Result<usize, Error> {
     let mut tx = ctx.db.begin().await?;
-    let escalated = store::escalate_unacknowledged(&mut tx, now - ACKNOWLEDGE_WITHIN_MS, now).await?;
+    let escalated =
+        store::escalate_unacknowledged(&mut tx, now - ACKNOWLEDGE_WITHIN_MS, now).await?;
     let entries: Vec<Entry> = escalated
         .iter()
         .map(|&(community_id, id, site, resident_id)| Entry {
@@ -38,9 +39,18 @@ pub async fn escalate_overdue(ctx: &Ctx, now: Millis) -> Result<usize, Error> {
             .await?
             .and_then(|i| i.township_id)
             .filter(|t| *t != site);
-        let audiences = [Some(Audience::Institution(site)), township.map(Audience::Institution), Some(Audience::Readers)];
+        let audiences = [
+            Some(Audience::Institution(site)),
+            township.map(Audience::Institution),
+            Some(Audience::Readers),
+        ];
         for audience in audiences.into_iter().flatten() {
-            ctx.live.publish(Event { community_id, audience, kind: "ecg.escalated", id });
+            ctx.live.publish(Event {
+                community_id,
+                audience,
+                kind: "ecg.escalated",
+                id,
+            });
         }
     }
     Ok(escalated.len())

@@ -278,6 +278,13 @@ pub async fn escalate_unacknowledged(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("community_id")?, r.try_get("id")?, r.try_get("site_institution_id")?, r.try_get("resident_id")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("community_id")?,
+                r.try_get("id")?,
+                r.try_get("site_institution_id")?,
+                r.try_get("resident_id")?,
+            ))
+        })
         .collect()
 }

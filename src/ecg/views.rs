@@ -186,7 +186,9 @@ async fn inbox_page(
             received: clock::format_cst(e.received_at_ms),
             state: match (e.state, e.acknowledged_at_ms, e.escalated_at_ms) {
                 (EcgState::Reported, Some(_), _) => "已签发，已确认".into(),
-                (EcgState::Reported, None, Some(_)) => "已签发，待确认（危急值超时，已升级提醒）".into(),
+                (EcgState::Reported, None, Some(_)) => {
+                    "已签发，待确认（危急值超时，已升级提醒）".into()
+                }
                 (EcgState::Reported, None, None) => "已签发，待确认".into(),
                 (state, _, _) => state_label(state).into(),
             },

@@ -455,8 +455,12 @@ async fn wait_for_event(events: &mut reqwest::Response, kind: &str) -> String {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let mut seen = String::new();
     while !seen.contains(&format!("event: {kind}")) {
-        let chunk = tokio::time::timeout_at(deadline, events.chunk()).await.unwrap_or_else(|_| panic!("no {kind} event; saw {seen:?}"));
-        seen.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("the stream stays open")));
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} event; saw {seen:?}"));
+        seen.push_str(&String::from_utf8_lossy(
+            &chunk.unwrap().expect("the stream stays open"),
+        ));
     }
     seen
 }
@@ -466,31 +470,90 @@ async fn the_site_hears_live_of_its_report_and_an_unacknowledged_critical_report
     let app = TestApp::spawn().await;
     let village_doctor = app.login("village-doctor").await;
     let reader = app.login("county-reader").await;
-    let mut site_events = app.client.get(format!("{}/api/v1/events", app.address)).bearer_auth(&village_doctor).send().await.unwrap();
-    let mut reader_events = app.client.get(format!("{}/api/v1/events", app.address)).bearer_auth(&reader).send().await.unwrap();
+    let mut site_events = app
+        .client
+        .get(format!("{}/api/v1/events", app.address))
+        .bearer_auth(&village_doctor)
+        .send()
+        .await
+        .unwrap();
+    let mut reader_events = app
+        .client
+        .get(format!("{}/api/v1/events", app.address))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(site_events.headers()["content-type"], "text/event-stream");
 
-    let resident = app.resident_in_village(app.institution_of("village-doctor").await).await;
-    let ecg: Value = upload(&app, &village_doctor, form(resident, vec![("stemi.json", inferior_stemi_json())]), None).await.json().await.unwrap();
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let ecg: Value = upload(
+        &app,
+        &village_doctor,
+        form(resident, vec![("stemi.json", inferior_stemi_json())]),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let id = ecg["id"].as_i64().unwrap();
     let seen = wait_for_event(&mut reader_events, "ecg.uploaded").await;
-    assert!(seen.contains(&format!("\"id\":{id}")) && !seen.contains("name"), "events carry identifiers only: {seen}");
+    assert!(
+        seen.contains(&format!("\"id\":{id}")) && !seen.contains("name"),
+        "events carry identifiers only: {seen}"
+    );
 
-    app.post_json(Some(&reader), &format!("/api/v1/ecgs/{id}/claim"), &Value::Null).await;
-    let report = serde_json::json!({"findings": "", "conclusion": "急性下壁心肌梗死", "critical": true});
-    let signed = app.post_json(Some(&reader), &format!("/api/v1/ecgs/{id}/reports"), &report).await;
+    app.post_json(
+        Some(&reader),
+        &format!("/api/v1/ecgs/{id}/claim"),
+        &Value::Null,
+    )
+    .await;
+    let report =
+        serde_json::json!({"findings": "", "conclusion": "急性下壁心肌梗死", "critical": true});
+    let signed = app
+        .post_json(
+            Some(&reader),
+            &format!("/api/v1/ecgs/{id}/reports"),
+            &report,
+        )
+        .await;
     assert_eq!(signed.status(), StatusCode::CREATED);
     wait_for_event(&mut site_events, "ecg.reported").await;
 
     // Not yet overdue a minute later; escalated once after five minutes; never twice.
     let signed_at = yijia::clock::now_ms();
-    assert_eq!(yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 60_000).await.unwrap(), 0);
-    assert_eq!(yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 6 * 60_000).await.unwrap(), 1);
-    assert_eq!(yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 7 * 60_000).await.unwrap(), 0);
+    assert_eq!(
+        yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 60_000)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 6 * 60_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 7 * 60_000)
+            .await
+            .unwrap(),
+        0
+    );
     wait_for_event(&mut site_events, "ecg.escalated").await;
-    let escalated = app.get_ok(&village_doctor, &format!("/api/v1/ecgs/{id}")).await;
+    let escalated = app
+        .get_ok(&village_doctor, &format!("/api/v1/ecgs/{id}"))
+        .await;
     assert!(escalated["escalated_at_ms"].as_i64().is_some());
     assert!(escalated["acknowledged_at_ms"].is_null());
-    let escalations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'ecg.escalated'").fetch_one(&app.db.pool).await.unwrap();
+    let escalations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'ecg.escalated'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(escalations, 1);
 }
