@@ -89,6 +89,33 @@ fn max_abs_in(values: &[f32], centre: usize, half: usize) -> (usize, f32) {
         )
 }
 
+/// The energies of the last eight beats. The signal level is their 30th percentile rather than
+/// a running mean, so that a run of large ectopic beats (bigeminy, say) does not lift the
+/// threshold above the normal beats between them.
+#[derive(Default)]
+struct RecentBeats {
+    energies: [f32; 8],
+    count: usize,
+    level: Option<f32>,
+}
+
+impl RecentBeats {
+    fn push(&mut self, energy: f32) {
+        self.energies[self.count % 8] = energy;
+        self.count += 1;
+        let filled = self.count.min(8);
+        if filled >= 3 {
+            let mut sorted = self.energies;
+            sorted[..filled].sort_by(f32::total_cmp);
+            self.level = Some(sorted[filled * 3 / 10]);
+        }
+    }
+
+    fn level(&self) -> Option<f32> {
+        self.level
+    }
+}
+
 /// Detects beats in one lead.
 pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
     let factor = ((sampling_hz / DETECTION_HZ).floor() as usize).max(1);
@@ -113,6 +140,7 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
     let mut signal_level = 0.25 * learn.iter().copied().fold(0.0, f32::max);
     let mut noise_level = 0.5 * learn.iter().sum::<f32>() / learn.len().max(1) as f32;
 
+    let mut recent = RecentBeats::default();
     let mut beats: Vec<usize> = Vec::new(); // energy-peak positions of accepted beats
     let mut beat_slopes: Vec<f32> = Vec::new();
     let mut rr: Vec<usize> = Vec::new();
@@ -128,7 +156,7 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
     };
 
     for &peak in &peaks {
-        let threshold = noise_level + 0.25 * (signal_level - noise_level);
+        let threshold = noise_level + 0.25 * (recent.level().unwrap_or(signal_level) - noise_level);
         // Search back for a missed beat when the gap grew too long.
         if let Some(&last) = beats.last() {
             let limit = (1.66 * rr_mean(&rr)) as usize;
@@ -143,6 +171,7 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
                     .max_by(|a, b| f.energy[*a].total_cmp(&f.energy[*b]));
                 if let Some(missed) = missed {
                     signal_level = 0.25 * f.energy[missed] + 0.75 * signal_level;
+                    recent.push(f.energy[missed]);
                     rr.push(missed - last);
                     beat_slopes.push(f.max_slope_near(missed, half_qrs));
                     beats.push(missed);
@@ -150,7 +179,8 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
                 }
             }
         }
-        let threshold = noise_level + 0.25 * (signal_level - noise_level);
+        let level = recent.level().unwrap_or(signal_level);
+        let threshold = noise_level + 0.25 * (level - noise_level);
         let value = f.energy[peak];
         let mut is_beat = value > threshold;
         if is_beat && let (Some(&last), Some(&last_slope)) = (beats.last(), beat_slopes.last()) {
@@ -166,6 +196,7 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
         }
         if is_beat {
             signal_level = 0.125 * value + 0.875 * signal_level;
+            recent.push(value);
             if let Some(&last) = beats.last() {
                 rr.push(peak - last);
             }

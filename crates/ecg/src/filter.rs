@@ -25,31 +25,51 @@ impl Biquad {
         }
     }
 
-    /// Filters in place, in the given direction; starts from the first sample's steady state.
-    fn run(&self, x: &mut [f32], backward: bool) {
-        let n = x.len();
-        if n == 0 {
-            return;
-        }
-        let first = if backward { x[n - 1] } else { x[0] };
+    /// The state of this section at rest on a constant input `level`.
+    fn rest(&self, level: f32) -> State {
         let gain_dc = (self.b[0] + self.b[1] + self.b[2]) / (1.0 + self.a[0] + self.a[1]);
-        let (mut x1, mut x2) = (first, first);
-        let (mut y1, mut y2) = (first * gain_dc, first * gain_dc);
-        let mut step = |v: &mut f32| {
-            let x0 = *v;
-            let y0 =
-                self.b[0] * x0 + self.b[1] * x1 + self.b[2] * x2 - self.a[0] * y1 - self.a[1] * y2;
-            x2 = x1;
-            x1 = x0;
-            y2 = y1;
-            y1 = y0;
-            *v = y0;
-        };
-        if backward {
-            x.iter_mut().rev().for_each(&mut step);
-        } else {
-            x.iter_mut().for_each(&mut step);
+        State {
+            x1: level,
+            x2: level,
+            y1: level * gain_dc,
+            y2: level * gain_dc,
         }
+    }
+
+    #[inline(always)]
+    fn step(&self, state: &mut State, x0: f32) -> f32 {
+        let y0 = self.b[0] * x0 + self.b[1] * state.x1 + self.b[2] * state.x2
+            - self.a[0] * state.y1
+            - self.a[1] * state.y2;
+        state.x2 = state.x1;
+        state.x1 = x0;
+        state.y2 = state.y1;
+        state.y1 = y0;
+        y0
+    }
+}
+
+#[derive(Clone, Copy)]
+struct State {
+    x1: f32,
+    x2: f32,
+    y1: f32,
+    y2: f32,
+}
+
+/// Runs two sections one after the other over the signal in one loop (so the processor
+/// overlaps their recursions), in the given direction, starting at rest on the first sample.
+fn run_cascade(first: &Biquad, second: &Biquad, x: &mut [f32], backward: bool) {
+    let Some(&start) = (if backward { x.last() } else { x.first() }) else {
+        return;
+    };
+    let mut a = first.rest(start);
+    let mut b = second.rest(first.rest(start).y1);
+    let mut step = |v: &mut f32| *v = second.step(&mut b, first.step(&mut a, *v));
+    if backward {
+        x.iter_mut().rev().for_each(&mut step);
+    } else {
+        x.iter_mut().for_each(&mut step);
     }
 }
 
@@ -58,8 +78,7 @@ pub fn band_pass(signal: &mut [f32], sampling_hz: f64, low_hz: f64, high_hz: f64
     let high = Biquad::new(low_hz, sampling_hz, true);
     let low = Biquad::new(high_hz.min(sampling_hz * 0.45), sampling_hz, false);
     for backward in [false, true] {
-        high.run(signal, backward);
-        low.run(signal, backward);
+        run_cascade(&high, &low, signal, backward);
     }
 }
 

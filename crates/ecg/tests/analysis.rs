@@ -190,3 +190,78 @@ fn qrs_detection_scores_at_least_99_9_percent_on_records_100_and_800() {
     assert!(gross.sensitivity() >= 0.999, "{gross:?}");
     assert!(gross.positive_predictivity() >= 0.999, "{gross:?}");
 }
+
+/// One lead at 360 Hz with ventricular bigeminy: each normal beat is followed early by a large,
+/// wide premature ventricular beat, with a fusion beat every tenth pair. Returns the signal and
+/// the true beat positions.
+fn bigeminy(minutes: usize) -> (Vec<i32>, Vec<usize>) {
+    let fs = 360.0;
+    let n = minutes * 60 * 360;
+    let mut signal = vec![0.0f64; n];
+    let mut beats = Vec::new();
+    let mut add = |centre: f64, waves: &[(f64, f64, f64)]| {
+        for &(offset, amplitude, width) in waves {
+            let c = centre + offset;
+            let lo = ((c - 5.0 * width) * fs).max(0.0) as usize;
+            let hi = (((c + 5.0 * width) * fs) as usize).min(n);
+            for (i, v) in signal.iter_mut().enumerate().take(hi).skip(lo) {
+                let z = (i as f64 / fs - c) / width;
+                *v += amplitude * (-0.5 * z * z).exp();
+            }
+        }
+    };
+    let normal = [
+        (-0.16, 80.0, 0.025),
+        (0.0, 700.0, 0.010),
+        (0.025, -150.0, 0.008),
+        (0.28, 250.0, 0.05),
+    ];
+    let ventricular = [(0.0, 3000.0, 0.040), (0.30, -700.0, 0.07)];
+    let fusion = [(0.0, 1700.0, 0.020), (0.29, -300.0, 0.06)];
+    let mut t = 0.5;
+    let mut pair = 0;
+    while t + 1.2 < n as f64 / fs {
+        add(t, &normal);
+        beats.push((t * fs).round() as usize);
+        let ectopic = t + 0.42;
+        add(
+            ectopic,
+            if pair % 10 == 9 {
+                &fusion[..]
+            } else {
+                &ventricular[..]
+            },
+        );
+        beats.push((ectopic * fs).round() as usize);
+        t += 1.25;
+        pair += 1;
+    }
+    // Mains hum and baseline wander, as ambulatory recordings have.
+    let samples = signal
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let t = i as f64 / fs;
+            (v + 30.0 * (2.0 * std::f64::consts::PI * 50.0 * t).sin()
+                + 150.0 * (2.0 * std::f64::consts::PI * 0.15 * t).sin())
+            .round() as i32
+        })
+        .collect();
+    (samples, beats)
+}
+
+#[test]
+fn ventricular_bigeminy_with_fusion_beats_is_detected_beat_for_beat() {
+    let (samples, truth) = bigeminy(10);
+    let detected = detect::detect_lead(&samples, 360.0);
+    let reference: Vec<annotations::Annotation> = truth
+        .iter()
+        .map(|&s| annotations::Annotation {
+            sample: s as u64,
+            code: 1,
+        })
+        .collect();
+    let counts = score::score(&reference, &detected, 360.0, 0.0);
+    assert!(counts.sensitivity() >= 0.999, "{counts:?}");
+    assert!(counts.positive_predictivity() >= 0.999, "{counts:?}");
+}
