@@ -146,14 +146,11 @@ async fn authorize(
     access: Access,
     action: &str,
 ) -> Result<(), Error> {
-    let resident = resident::store::resident_by_id(&ctx.db, actor.community_id, ecg.resident_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    resident::authorize(
+    resident::load_authorized(
         ctx,
         now,
         actor,
-        &resident,
+        ecg.resident_id,
         Purpose::Clinical,
         access,
         action,

@@ -66,6 +66,23 @@ pub async fn authorize(
     Ok(decision?)
 }
 
+/// Loads a resident of the actor's community and passes it through [`authorize`].
+pub async fn load_authorized(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+    purpose: Purpose,
+    access: Access,
+    action: &str,
+) -> Result<Resident, Error> {
+    let resident = store::resident_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    authorize(ctx, now, actor, &resident, purpose, access, action).await?;
+    Ok(resident)
+}
+
 fn check_name(name: &str) -> Result<&str, Error> {
     let name = name.trim();
     let length = name.chars().count();
@@ -177,14 +194,11 @@ pub async fn register(
 
 /// One resident, if the actor may see them.
 pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Resident, Error> {
-    let resident = store::resident_by_id(&ctx.db, actor.community_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    authorize(
+    let resident = load_authorized(
         ctx,
         now,
         actor,
-        &resident,
+        id,
         Purpose::Demographics,
         Access::Read,
         "resident.read",
@@ -293,25 +307,19 @@ pub async fn merge(
             reason: "must differ from survivor_id",
         });
     }
-    let load = |id| async move {
-        store::resident_by_id(&ctx.db, actor.community_id, id)
-            .await?
-            .ok_or(Error::NotFound)
-    };
-    let survivor = load(request.survivor_id).await?;
-    let merged = load(request.merged_id).await?;
-    for resident in [&survivor, &merged] {
-        authorize(
+    let load = |id| {
+        load_authorized(
             ctx,
             now,
             actor,
-            resident,
+            id,
             Purpose::Demographics,
             Access::Write,
             "resident.merge.check",
         )
-        .await?;
-    }
+    };
+    let survivor = load(request.survivor_id).await?;
+    let merged = load(request.merged_id).await?;
     if survivor.merged_into_id.is_some() || merged.merged_into_id.is_some() {
         return Err(Error::AlreadyMerged);
     }
@@ -325,7 +333,9 @@ pub async fn merge(
     });
     audit::store::append(&mut tx, &entries).await?;
     tx.commit().await?;
-    load(survivor.id).await
+    store::resident_by_id(&ctx.db, actor.community_id, survivor.id)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// Who looked at or changed a resident's data (including records merged into it).
@@ -337,14 +347,11 @@ pub async fn accesses(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<audit::AccessRecord>, Error> {
-    let resident = store::resident_by_id(&ctx.db, actor.community_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    authorize(
+    let resident = load_authorized(
         ctx,
         now,
         actor,
-        &resident,
+        id,
         Purpose::Demographics,
         Access::Read,
         "resident.accesses.read",
