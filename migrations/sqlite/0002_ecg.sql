@@ -15,7 +15,7 @@ CREATE TABLE ecgs (
     original_name          TEXT NOT NULL,
     original               BLOB NOT NULL,
     sampling_hz            REAL NOT NULL,
-    lead_names             TEXT NOT NULL,      -- comma-separated, in waveform order
+    lead_names             TEXT NOT NULL,      -- one per line, in waveform order
     waveform_uv            BLOB NOT NULL,      -- i32 little-endian, lead after lead
     analysis               TEXT NOT NULL,      -- JSON of yijia_ecg::Analysis
     priority               TEXT NOT NULL,      -- 'stat' or 'routine'

@@ -239,7 +239,7 @@ pub async fn upload(
             .iter()
             .map(|l| l.name.as_str())
             .collect::<Vec<_>>()
-            .join(","),
+            .join("\n"),
         waveform_uv: encode_samples(&waveform),
         analysis: analysis_json,
         priority: priority.as_str(),
@@ -315,7 +315,7 @@ pub async fn waveform(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<
     let ecg = load(ctx, actor, id).await?;
     authorize(ctx, now, actor, &ecg, Access::Read, "ecg.waveform.read").await?;
     let (sampling_hz, names, bytes) = store::waveform_of(&ctx.db, actor.community_id, id).await?;
-    let names: Vec<&str> = names.split(',').collect();
+    let names: Vec<&str> = names.split('\n').collect();
     let per_lead = bytes.len() / 4 / names.len().max(1);
     let leads = names
         .iter()

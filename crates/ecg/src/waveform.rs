@@ -99,6 +99,21 @@ pub fn standard_lead_name(raw: &str) -> String {
     name.to_owned()
 }
 
+/// Makes lead names unique (`ECG`, `ECG 2`, …): measurements are keyed by lead name, and some
+/// recordings name every channel alike.
+pub fn make_names_unique(leads: &mut [Lead]) {
+    let mut seen: Vec<String> = Vec::with_capacity(leads.len());
+    for lead in leads.iter_mut() {
+        let base = lead.name.clone();
+        let mut number = 1;
+        while seen.contains(&lead.name) {
+            number += 1;
+            lead.name = format!("{base} {number}");
+        }
+        seen.push(lead.name.clone());
+    }
+}
+
 /// The standard order of the 12 leads, for sorting.
 pub fn lead_order(name: &str) -> usize {
     const ORDER: [&str; 12] = [

@@ -6,7 +6,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::{Unreadable, unreadable};
-use crate::waveform::{Lead, Waveform, lead_order, standard_lead_name};
+use crate::waveform::{Lead, Waveform, lead_order, make_names_unique, standard_lead_name};
 
 fn microvolts(value: f64, unit: &str) -> Result<f64, Unreadable> {
     match unit {
@@ -133,6 +133,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         .filter(|s| *s > 0.0)
         .ok_or_else(|| unreadable("HL7 aECG: no sampling interval"))?;
     leads.sort_by_key(|l| lead_order(&l.name));
+    make_names_unique(&mut leads);
     Ok(Waveform {
         sampling_hz: (1.0 / increment * 1000.0).round() / 1000.0,
         leads,

@@ -9,7 +9,7 @@ use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 
 use super::{Unreadable, unreadable};
-use crate::waveform::{Lead, Waveform, standard_lead_name};
+use crate::waveform::{Lead, Waveform, make_names_unique, standard_lead_name};
 
 const ECG_SOP_CLASSES: [&str; 2] = [
     "1.2.840.10008.5.1.4.1.1.9.1.1",
@@ -131,5 +131,6 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
             .collect();
         leads.push(Lead { name, samples_uv });
     }
+    make_names_unique(&mut leads);
     Ok(Waveform { sampling_hz, leads })
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{Unreadable, unreadable};
-use crate::waveform::{Lead, Waveform, lead_order, standard_lead_name};
+use crate::waveform::{Lead, Waveform, lead_order, make_names_unique, standard_lead_name};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +30,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         });
     }
     leads.sort_by_key(|l| lead_order(&l.name));
+    make_names_unique(&mut leads);
     Ok(Waveform {
         sampling_hz: form.sampling_hz,
         leads,

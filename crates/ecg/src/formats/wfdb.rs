@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Unreadable, unreadable};
-use crate::waveform::{Lead, Waveform, standard_lead_name};
+use crate::waveform::{Lead, Waveform, make_names_unique, standard_lead_name};
 
 struct Signal {
     file: String,
@@ -223,6 +223,7 @@ pub fn read(
             .collect();
         leads.push(Lead { name, samples_uv });
     }
+    make_names_unique(&mut leads);
     let waveform = Waveform {
         sampling_hz: header.sampling_hz,
         leads,
