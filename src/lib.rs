@@ -14,6 +14,7 @@ pub mod ecg;
 pub mod http;
 pub mod institution;
 pub mod live;
+pub mod referral;
 pub mod resident;
 pub mod staff;
 pub mod web;

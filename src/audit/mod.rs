@@ -112,6 +112,10 @@ pub fn action_label_zh(action: &str) -> &str {
         "ecg.inbox" => "心电报告收件箱",
         "ecg.acknowledge" | "ecg.acknowledged" => "确认心电报告",
         "ecg.escalated" => "危急值未确认升级",
+        "referral.create" => "发起转诊",
+        "referral.green_channel" => "绿色通道转诊",
+        "referral.read" => "查看转诊",
+        "referral.transition" => "转诊状态变更",
         other => other,
     }
 }

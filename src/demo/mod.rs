@@ -614,6 +614,14 @@ async fn create_demo_accounts(
             "超声心电诊断中心",
         ),
         account(
+            "county-doctor",
+            "胸痛中心医生",
+            Role::Doctor,
+            Some(tree.lead_hospital),
+            Some(TitleLevel::AssociateSenior),
+            "县总医院胸痛中心",
+        ),
+        account(
             "township-doctor",
             "乡镇医生",
             Role::Doctor,

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::{access, audit, ecg, institution, resident, staff};
+use crate::{access, audit, ecg, institution, referral, resident, staff};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -175,6 +175,24 @@ impl From<ecg::Error> for ApiError {
             E::Denied(_) => return denied(),
             E::Db(error) => return error.into(),
             E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<referral::Error> for ApiError {
+    fn from(error: referral::Error) -> ApiError {
+        use referral::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "referral.invalid"),
+            E::NotFound => (StatusCode::NOT_FOUND, "referral.not_found"),
+            E::InvalidTransition { .. } => (StatusCode::CONFLICT, "referral.invalid_transition"),
+            E::EcgNotCritical => (StatusCode::CONFLICT, "referral.ecg_not_critical"),
+            E::Resident(error) => return error.into(),
+            E::Ecg(error) => return error.into(),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
         };
         ApiError::new(status, code, message)
     }

@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::app::Ctx;
-use crate::{ecg, institution, resident, staff, web};
+use crate::{ecg, institution, referral, resident, staff, web};
 
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
@@ -22,6 +22,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(resident::http::routes())
         .merge(ecg::http::routes())
         .merge(ecg::views::routes())
+        .merge(referral::http::routes())
         .merge(web::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

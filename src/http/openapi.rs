@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::extract::Json;
-use crate::{ecg, institution, resident, staff};
+use crate::{ecg, institution, referral, resident, staff};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,11 @@ use crate::{ecg, institution, resident, staff};
         ecg::http::acknowledge_ecg,
         ecg::http::list_inbox,
         ecg::http::stream_events,
+        referral::http::create_referral,
+        referral::http::get_referral,
+        referral::http::create_referral_transition,
+        referral::http::list_referrals,
+        referral::http::create_green_channel,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -16,9 +16,9 @@ fn shared(path: &str) -> Vec<u8> {
 }
 
 /// Files of one upload: (file name, bytes).
-type Files = Vec<(&'static str, Vec<u8>)>;
+pub type Files = Vec<(&'static str, Vec<u8>)>;
 
-fn form(resident_id: i64, files: Files) -> Form {
+pub fn form(resident_id: i64, files: Files) -> Form {
     let mut form = Form::new()
         .text("resident_id", resident_id.to_string())
         .text("recorded_at", "2026-11-23T08:00:00+08:00")
@@ -29,7 +29,12 @@ fn form(resident_id: i64, files: Files) -> Form {
     form
 }
 
-async fn upload(app: &TestApp, token: &str, form: Form, key: Option<&str>) -> reqwest::Response {
+pub async fn upload(
+    app: &TestApp,
+    token: &str,
+    form: Form,
+    key: Option<&str>,
+) -> reqwest::Response {
     let request = app
         .client
         .post(format!("{}/api/v1/ecgs", app.address))
@@ -42,7 +47,7 @@ async fn upload(app: &TestApp, token: &str, form: Form, key: Option<&str>) -> re
     request.send().await.unwrap()
 }
 
-fn inferior_stemi_json() -> Vec<u8> {
+pub fn inferior_stemi_json() -> Vec<u8> {
     yijia_ecg::formats::json::write(&synth::generate(&Case::InferiorStemi.spec())).into_bytes()
 }
 

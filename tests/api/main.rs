@@ -6,4 +6,5 @@ mod auth;
 mod ecg;
 mod helpers;
 mod institutions;
+mod referral;
 mod residents;

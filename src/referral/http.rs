@@ -1,0 +1,92 @@
+//! JSON endpoints of two-way referral.
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+
+use super::model::{NewReferral, Referral, ReferralDetail, ReferralQuery, Transition};
+use crate::app::Ctx;
+use crate::clock;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiActor, Json, Page, PageParams, Path, Query};
+
+pub fn routes() -> Router<Ctx> {
+    Router::new()
+        .route(
+            "/api/v1/referrals",
+            post(create_referral).get(list_referrals),
+        )
+        .route("/api/v1/referrals/{id}", get(get_referral))
+        .route(
+            "/api/v1/referrals/{id}/transitions",
+            post(create_referral_transition),
+        )
+        .route(
+            "/api/v1/ecgs/{id}/green-channel",
+            post(create_green_channel),
+        )
+}
+
+/// Create a referral from the caller's institution; `submit: true` sends it at once.
+#[utoipa::path(post, path = "/api/v1/referrals", tag = "referrals", request_body = NewReferral,
+    responses((status = 201, body = ReferralDetail), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_referral(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Json(new): Json<NewReferral>,
+) -> Result<(StatusCode, Json<ReferralDetail>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(super::create(&ctx, clock::now_ms(), &actor, &new).await?),
+    ))
+}
+
+/// One referral with every step (who and when).
+#[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "referrals", responses((status = 200, body = ReferralDetail), (status = 403, body = ErrorBody)))]
+pub async fn get_referral(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<ReferralDetail>, ApiError> {
+    Ok(Json(super::get(&ctx, clock::now_ms(), &actor, id).await?))
+}
+
+/// Take a step: `{"to": "accepted", "note": "…"}`; 409 `referral.invalid_transition` when illegal.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/transitions", tag = "referrals", request_body = Transition,
+    responses((status = 200, body = ReferralDetail), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_referral_transition(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(step): Json<Transition>,
+) -> Result<Json<ReferralDetail>, ApiError> {
+    Ok(Json(
+        super::transition(&ctx, clock::now_ms(), &actor, id, step.to, &step.note).await?,
+    ))
+}
+
+/// Referrals sent from or received at an institution, green channel first.
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "referrals", params(ReferralQuery, PageParams), responses((status = 200, body = Page<Referral>)))]
+pub async fn list_referrals(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<ReferralQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<Referral>>, ApiError> {
+    let referrals = super::list(&ctx, &actor, &query, page.fetch_limit(), page.offset()).await?;
+    Ok(Json(page.page(referrals)))
+}
+
+/// From a signed critical ECG report: an up-referral with green channel to the lead hospital's
+/// chest pain centre, accepted by rule, the receiving side notified live.
+#[utoipa::path(post, path = "/api/v1/ecgs/{id}/green-channel", tag = "referrals", responses((status = 201, body = ReferralDetail), (status = 409, body = ErrorBody)))]
+pub async fn create_green_channel(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<ReferralDetail>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(super::green_channel_from_ecg(&ctx, clock::now_ms(), &actor, id).await?),
+    ))
+}

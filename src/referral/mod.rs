@@ -1,0 +1,371 @@
+//! Two-way referral (双向转诊): up from village to township to county and down again, through a
+//! state machine in which only the right side takes each step and every step keeps who and
+//! when; the green channel raises an already-accepted up-referral from a critical ECG report.
+//! Creating a referral assigns the resident to the receiving institution, so its staff may see
+//! them under the one access rule.
+
+pub mod http;
+pub mod model;
+pub mod store;
+
+use crate::access::{Access, Actor, Purpose};
+use crate::app::Ctx;
+use crate::audit::{self, Entry};
+use crate::clock::Millis;
+use crate::institution::{self, InstitutionKind};
+use crate::live::{Audience, Event};
+use crate::{ecg, resident};
+use model::{
+    Direction, GreenChannel, NewReferral, Party, Referral, ReferralDetail, ReferralQuery,
+    ReferralState, Urgency,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("no such referral")]
+    NotFound,
+    #[error("a referral cannot go from {from} to {to}")]
+    InvalidTransition {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("the ECG has no signed critical report")]
+    EcgNotCritical,
+    #[error(transparent)]
+    Resident(#[from] resident::Error),
+    #[error(transparent)]
+    Ecg(#[from] ecg::Error),
+    #[error(transparent)]
+    Denied(#[from] crate::access::Denied),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The care level of an institution: village 1, township 2, county 3.
+fn level(kind: InstitutionKind) -> u8 {
+    match kind {
+        InstitutionKind::VillageClinic => 1,
+        InstitutionKind::TownshipCentre | InstitutionKind::CommunityCentre => 2,
+        InstitutionKind::LeadHospital | InstitutionKind::Campus | InstitutionKind::Centre => 3,
+    }
+}
+
+/// An ICD-10 code: a letter, two digits, optionally a dot and up to four characters, and
+/// optionally the Chinese clinical edition's extension (`I21.000x001`).
+fn check_icd10(code: &str) -> Result<(), Error> {
+    let code = code.trim().to_ascii_uppercase();
+    let (stem, _extension) = code.split_once('X').unwrap_or((&code, ""));
+    let bytes = stem.as_bytes();
+    let ok = bytes.len() >= 3
+        && bytes[0].is_ascii_uppercase()
+        && bytes[1].is_ascii_digit()
+        && bytes[2].is_ascii_digit()
+        && (bytes.len() == 3
+            || (bytes[3] == b'.'
+                && (5..=8).contains(&bytes.len())
+                && bytes[4..].iter().all(u8::is_ascii_alphanumeric)));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid {
+            field: "diagnosis_icd10",
+            reason: "not an ICD-10 code",
+        })
+    }
+}
+
+fn publish(ctx: &Ctx, community_id: i64, kind: &'static str, id: i64, institution: i64) {
+    ctx.live.publish(Event {
+        community_id,
+        audience: Audience::Institution(institution),
+        kind,
+        id,
+    });
+}
+
+/// Creates a referral from the actor's institution (a draft, or submitted at once).
+pub async fn create(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    new: &NewReferral,
+) -> Result<ReferralDetail, Error> {
+    insert(ctx, now, actor, new, false).await
+}
+
+/// Creates a referral; with `accepted_by_rule` (the green channel) it is submitted and accepted
+/// in the same transaction, the acceptance recorded as taken by rule.
+async fn insert(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    new: &NewReferral,
+    accepted_by_rule: bool,
+) -> Result<ReferralDetail, Error> {
+    let from = actor.institution.ok_or(crate::access::Denied)?;
+    let text_ok = |text: &str, max: usize| !text.trim().is_empty() && text.chars().count() <= max;
+    if !text_ok(&new.reason, 2000) {
+        return Err(Error::Invalid {
+            field: "reason",
+            reason: "1 to 2000 characters",
+        });
+    }
+    check_icd10(&new.diagnosis_icd10)?;
+    let to =
+        institution::store::institution_by_id(&ctx.db, actor.community_id, new.to_institution_id)
+            .await?
+            .ok_or(Error::Invalid {
+                field: "to_institution_id",
+                reason: "no such institution",
+            })?;
+    let levels_ok = match new.direction {
+        Direction::Up => level(to.kind) > level(from.kind),
+        Direction::Down => level(to.kind) < level(from.kind),
+    };
+    if !levels_ok {
+        return Err(Error::Invalid {
+            field: "to_institution_id",
+            reason: "an up-referral goes to a higher level, a down-referral to a lower one",
+        });
+    }
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        new.resident_id,
+        Purpose::Clinical,
+        Access::Write,
+        "referral.create",
+    )
+    .await?;
+    let mut tx = ctx.db.begin().await?;
+    let id = store::insert_referral(
+        &mut tx,
+        actor.community_id,
+        from.id,
+        new,
+        actor.staff_id,
+        now,
+    )
+    .await?;
+    store::move_state(
+        &mut tx,
+        actor.community_id,
+        id,
+        None,
+        ReferralState::Draft,
+        Some(actor.staff_id),
+        now,
+        "",
+    )
+    .await?;
+    if new.submit || accepted_by_rule {
+        store::move_state(
+            &mut tx,
+            actor.community_id,
+            id,
+            Some(ReferralState::Draft),
+            ReferralState::Submitted,
+            Some(actor.staff_id),
+            now,
+            "",
+        )
+        .await?;
+    }
+    if accepted_by_rule {
+        store::move_state(
+            &mut tx,
+            actor.community_id,
+            id,
+            Some(ReferralState::Submitted),
+            ReferralState::Accepted,
+            None,
+            now,
+            "绿色通道：按规则自动接收",
+        )
+        .await?;
+    }
+    resident::store::assign(
+        &mut tx,
+        actor.community_id,
+        new.resident_id,
+        to.id,
+        "referral",
+        now,
+    )
+    .await?;
+    let action = if accepted_by_rule {
+        "referral.green_channel"
+    } else {
+        "referral.create"
+    };
+    let entry = Entry::by(actor, now, action, "referral", Some(id)).about_resident(new.resident_id);
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    if accepted_by_rule {
+        publish(ctx, actor.community_id, "referral.green_channel", id, to.id);
+    } else if new.submit {
+        publish(ctx, actor.community_id, "referral.submitted", id, to.id);
+    }
+    get(ctx, now, actor, id).await
+}
+
+async fn load(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Referral, Error> {
+    store::referral_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// A referral with its steps, for those who may see its resident's clinical data.
+pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<ReferralDetail, Error> {
+    let referral = load(ctx, actor, id).await?;
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        referral.resident_id,
+        Purpose::Clinical,
+        Access::Read,
+        "referral.read",
+    )
+    .await?;
+    let steps = store::steps_of(&ctx.db, actor.community_id, id).await?;
+    Ok(ReferralDetail { referral, steps })
+}
+
+/// Takes one step of the state machine; only the side the step belongs to may take it.
+pub async fn transition(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+    to: ReferralState,
+    note: &str,
+) -> Result<ReferralDetail, Error> {
+    let referral = load(ctx, actor, id).await?;
+    let invalid = Error::InvalidTransition {
+        from: referral.state.as_str(),
+        to: to.as_str(),
+    };
+    let party = model::step(referral.direction, referral.state, to).ok_or(invalid)?;
+    let side = match party {
+        Party::Sender => referral.from_institution_id,
+        Party::Receiver => referral.to_institution_id,
+    };
+    if actor.institution.map(|i| i.id) != Some(side) {
+        return Err(crate::access::Denied.into());
+    }
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        referral.resident_id,
+        Purpose::Clinical,
+        Access::Write,
+        "referral.transition",
+    )
+    .await?;
+    let mut tx = ctx.db.begin().await?;
+    let note = note.trim();
+    if !store::move_state(
+        &mut tx,
+        actor.community_id,
+        id,
+        Some(referral.state),
+        to,
+        Some(actor.staff_id),
+        now,
+        note,
+    )
+    .await?
+    {
+        return Err(Error::InvalidTransition {
+            from: referral.state.as_str(),
+            to: to.as_str(),
+        });
+    }
+    let entry = Entry::by(actor, now, "referral.transition", "referral", Some(id))
+        .about_resident(referral.resident_id)
+        .detail(format!("{}->{}", referral.state.as_str(), to.as_str()));
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    let other = if party == Party::Sender {
+        referral.to_institution_id
+    } else {
+        referral.from_institution_id
+    };
+    publish(ctx, actor.community_id, "referral.changed", id, other);
+    get(ctx, now, actor, id).await
+}
+
+/// Referrals sent from or received at an institution (the caller's own unless the caller sees
+/// the whole community); green channel first.
+pub async fn list(
+    ctx: &Ctx,
+    actor: &Actor,
+    query: &ReferralQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Referral>, Error> {
+    let own = actor.institution.map(|i| i.id);
+    let community_wide =
+        actor.scope(Purpose::Clinical, Access::Read) == crate::access::Scope::Community;
+    let institution = match query.institution {
+        Some(id) if Some(id) == own || community_wide => id,
+        Some(_) => return Err(crate::access::Denied.into()),
+        None => own.ok_or(crate::access::Denied)?,
+    };
+    if actor.scope(Purpose::Clinical, Access::Read) == crate::access::Scope::Nothing {
+        return Err(crate::access::Denied.into());
+    }
+    Ok(store::referrals_of_institution(
+        &ctx.db,
+        actor.community_id,
+        institution,
+        query.direction.map(Direction::as_str),
+        query.state.map(ReferralState::as_str),
+        limit,
+        offset,
+    )
+    .await?)
+}
+
+/// From a signed critical ECG report, one action: an up-referral to the lead hospital's chest
+/// pain centre with green channel, accepted by rule, the receiving side told at once.
+pub async fn green_channel_from_ecg(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    ecg_id: i64,
+) -> Result<ReferralDetail, Error> {
+    let detail = ecg::get(ctx, now, actor, ecg_id).await?;
+    let latest = detail
+        .reports
+        .last()
+        .filter(|r| r.critical.0)
+        .ok_or(Error::EcgNotCritical)?;
+    let (lead, department) = store::chest_pain_centre(&ctx.db, actor.community_id)
+        .await?
+        .ok_or(Error::Invalid {
+            field: "ecg_id",
+            reason: "the community has no lead hospital",
+        })?;
+    let new = NewReferral {
+        resident_id: detail.ecg.resident_id,
+        direction: Direction::Up,
+        to_institution_id: lead,
+        to_department_id: department,
+        reason: format!("心电图危急值：{}", latest.conclusion),
+        diagnosis_icd10: "I21.3".into(),
+        urgency: Urgency::Emergency,
+        green_channel: Some(GreenChannel::ChestPain),
+        ecg_id: Some(ecg_id),
+        submit: true,
+    };
+    insert(ctx, now, actor, &new, true).await
+}

@@ -1,0 +1,198 @@
+//! Referral types and the state machine: which step is legal from which state, in which
+//! direction, and which side (sender or receiver) may take it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// 上转: village → township → county.
+    Up,
+    /// 下转: county → township → village.
+    Down,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralState {
+    Draft,
+    Submitted,
+    Accepted,
+    Rejected,
+    Arrived,
+    Completed,
+    Received,
+    FollowUpPlanned,
+    Closed,
+    Cancelled,
+}
+
+/// Which side of a referral takes a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Party {
+    Sender,
+    Receiver,
+}
+
+macro_rules! text_enum {
+    ($type:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $type {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+        impl TryFrom<String> for $type {
+            type Error = String;
+            fn try_from(text: String) -> Result<Self, String> {
+                Self::parse(&text).ok_or(text)
+            }
+        }
+    };
+}
+
+text_enum!(Direction { Up => "up", Down => "down" });
+text_enum!(ReferralState {
+    Draft => "draft", Submitted => "submitted", Accepted => "accepted", Rejected => "rejected",
+    Arrived => "arrived", Completed => "completed", Received => "received",
+    FollowUpPlanned => "follow_up_planned", Closed => "closed", Cancelled => "cancelled",
+});
+text_enum!(Urgency { Routine => "routine", Urgent => "urgent", Emergency => "emergency" });
+text_enum!(GreenChannel { ChestPain => "chest_pain", Stroke => "stroke", Trauma => "trauma", Maternal => "maternal", Neonatal => "neonatal" });
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Routine,
+    Urgent,
+    Emergency,
+}
+
+/// The five centres' time-critical cases (胸痛/卒中/创伤/危重孕产妇/危重新生儿).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GreenChannel {
+    ChestPain,
+    Stroke,
+    Trauma,
+    Maternal,
+    Neonatal,
+}
+
+/// Who may move a referral of `direction` from `from` to `to`; `None` when the step is illegal.
+pub fn step(direction: Direction, from: ReferralState, to: ReferralState) -> Option<Party> {
+    use Direction::*;
+    use ReferralState::*;
+    match (direction, from, to) {
+        (_, Draft, Submitted) => Some(Party::Sender),
+        (_, Draft | Submitted | Accepted, Cancelled) => Some(Party::Sender),
+        (_, Submitted, Accepted | Rejected) => Some(Party::Receiver),
+        (Up, Accepted, Arrived) | (Up, Arrived, Completed) => Some(Party::Receiver),
+        (Down, Accepted, Received)
+        | (Down, Received, FollowUpPlanned)
+        | (Down, FollowUpPlanned, Closed) => Some(Party::Receiver),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Referral {
+    pub id: i64,
+    pub community_id: i64,
+    pub resident_id: i64,
+    #[sqlx(try_from = "String")]
+    pub direction: Direction,
+    #[sqlx(try_from = "String")]
+    pub state: ReferralState,
+    pub from_institution_id: i64,
+    pub to_institution_id: i64,
+    pub to_department_id: Option<i64>,
+    pub reason: String,
+    pub diagnosis_icd10: String,
+    #[sqlx(try_from = "String")]
+    pub urgency: Urgency,
+    pub green_channel: Option<String>,
+    pub ecg_id: Option<i64>,
+    pub created_by_staff_id: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Step {
+    pub from_state: Option<String>,
+    pub to_state: String,
+    /// Absent when the step was taken by rule (a green channel's automatic acceptance).
+    pub by_staff_id: Option<i64>,
+    pub at_ms: i64,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ReferralDetail {
+    #[serde(flatten)]
+    pub referral: Referral,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewReferral {
+    pub resident_id: i64,
+    pub direction: Direction,
+    pub to_institution_id: i64,
+    pub to_department_id: Option<i64>,
+    pub reason: String,
+    pub diagnosis_icd10: String,
+    pub urgency: Urgency,
+    pub green_channel: Option<GreenChannel>,
+    pub ecg_id: Option<i64>,
+    /// Submit at once instead of keeping a draft.
+    #[serde(default)]
+    pub submit: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct Transition {
+    pub to: ReferralState,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ReferralQuery {
+    /// Referrals sent from or received at this institution (default: the caller's own).
+    pub institution: Option<i64>,
+    pub direction: Option<Direction>,
+    pub state: Option<ReferralState>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn up_and_down_referrals_follow_their_own_paths() {
+        use ReferralState::*;
+        assert_eq!(
+            step(Direction::Up, Accepted, Arrived),
+            Some(Party::Receiver)
+        );
+        assert_eq!(step(Direction::Down, Accepted, Arrived), None);
+        assert_eq!(
+            step(Direction::Down, FollowUpPlanned, Closed),
+            Some(Party::Receiver)
+        );
+        assert_eq!(
+            step(Direction::Up, Arrived, Cancelled),
+            None,
+            "no cancelling after arrival"
+        );
+        assert_eq!(
+            step(Direction::Up, Submitted, Cancelled),
+            Some(Party::Sender)
+        );
+        assert_eq!(step(Direction::Up, Completed, Accepted), None);
+    }
+}

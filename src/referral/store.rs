@@ -1,0 +1,161 @@
+//! SQL for referrals and their steps.
+
+use sqlx::AnyConnection;
+
+use super::model::{NewReferral, Referral, ReferralState, Step};
+use crate::db::Db;
+
+const COLUMNS: &str = "id, community_id, resident_id, direction, state, from_institution_id, \
+    to_institution_id, to_department_id, reason, diagnosis_icd10, urgency, green_channel, ecg_id, \
+    created_by_staff_id, created_at_ms, updated_at_ms";
+
+pub async fn insert_referral(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    from_institution_id: i64,
+    new: &NewReferral,
+    created_by: i64,
+    now_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO referrals (community_id, resident_id, direction, state, from_institution_id, \
+         to_institution_id, to_department_id, reason, diagnosis_icd10, urgency, green_channel, \
+         ecg_id, created_by_staff_id, created_at_ms, updated_at_ms) \
+         VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+    )
+    .bind(community_id)
+    .bind(new.resident_id)
+    .bind(new.direction.as_str())
+    .bind(from_institution_id)
+    .bind(new.to_institution_id)
+    .bind(new.to_department_id)
+    .bind(new.reason.trim())
+    .bind(new.diagnosis_icd10.trim().to_ascii_uppercase())
+    .bind(new.urgency.as_str())
+    .bind(new.green_channel.map(|g| g.as_str()))
+    .bind(new.ecg_id)
+    .bind(created_by)
+    .bind(now_ms)
+    .fetch_one(conn)
+    .await
+}
+
+/// Moves the referral from `from` to `to` and records the step; false if it was no longer in
+/// `from` (someone else moved it first).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one step, with who, when and why"
+)]
+pub async fn move_state(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    id: i64,
+    from: Option<ReferralState>,
+    to: ReferralState,
+    by_staff_id: Option<i64>,
+    now_ms: i64,
+    note: &str,
+) -> Result<bool, sqlx::Error> {
+    if let Some(from) = from {
+        let moved = sqlx::query(
+            "UPDATE referrals SET state = $1, updated_at_ms = $2 \
+             WHERE community_id = $3 AND id = $4 AND state = $5",
+        )
+        .bind(to.as_str())
+        .bind(now_ms)
+        .bind(community_id)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut *conn)
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Ok(false);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO referral_steps (community_id, referral_id, from_state, to_state, by_staff_id, at_ms, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(community_id)
+    .bind(id)
+    .bind(from.map(ReferralState::as_str))
+    .bind(to.as_str())
+    .bind(by_staff_id)
+    .bind(now_ms)
+    .bind(note)
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
+pub async fn referral_by_id(
+    db: &Db,
+    community_id: i64,
+    id: i64,
+) -> Result<Option<Referral>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM referrals WHERE community_id = $1 AND id = $2"
+    )))
+    .bind(community_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn steps_of(db: &Db, community_id: i64, id: i64) -> Result<Vec<Step>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT from_state, to_state, by_staff_id, at_ms, note FROM referral_steps \
+         WHERE community_id = $1 AND referral_id = $2 ORDER BY id",
+    )
+    .bind(community_id)
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Referrals sent from or received at an institution; green channel first, then newest.
+pub async fn referrals_of_institution(
+    db: &Db,
+    community_id: i64,
+    institution_id: i64,
+    direction: Option<&str>,
+    state: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Referral>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM referrals WHERE community_id = $1 \
+         AND (from_institution_id = $2 OR to_institution_id = $2) \
+         AND ($3 = '' OR direction = $3) AND ($4 = '' OR state = $4) \
+         ORDER BY CASE WHEN green_channel IS NULL THEN 1 ELSE 0 END, created_at_ms DESC, id DESC {}",
+        crate::db::limit_clause(limit, offset)
+    )))
+    .bind(community_id)
+    .bind(institution_id)
+    .bind(direction.unwrap_or_default())
+    .bind(state.unwrap_or_default())
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// The lead hospital of a community and its chest pain centre department, if present.
+pub async fn chest_pain_centre(
+    db: &Db,
+    community_id: i64,
+) -> Result<Option<(i64, Option<i64>)>, sqlx::Error> {
+    let lead: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM institutions WHERE community_id = $1 AND kind = 'lead_hospital' ORDER BY id LIMIT 1",
+    )
+    .bind(community_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(lead) = lead else { return Ok(None) };
+    let department: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM departments WHERE community_id = $1 AND institution_id = $2 AND code = 'CPC'",
+    )
+    .bind(community_id)
+    .bind(lead)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(Some((lead, department)))
+}

@@ -1,0 +1,277 @@
+//! Two-way referral over HTTP: the green channel from a critical ECG report to the chest pain
+//! centre and back home by down-referral, the state machine's refusals, and scope.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::ecg::{form, inferior_stemi_json, upload};
+use crate::helpers::{TestApp, assert_error};
+
+async fn step(app: &TestApp, token: &str, id: i64, to: &str) -> reqwest::Response {
+    app.post_json(
+        Some(token),
+        &format!("/api/v1/referrals/{id}/transitions"),
+        &json!({"to": to, "note": ""}),
+    )
+    .await
+}
+
+/// A village ECG with a signed critical report; returns (ECG id, resident id).
+async fn critical_ecg(app: &TestApp) -> (i64, i64) {
+    let village = app.login("village-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let ecg: Value = upload(
+        app,
+        &village,
+        form(resident, vec![("stemi.json", inferior_stemi_json())]),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = ecg["id"].as_i64().unwrap();
+    let reader = app.login("county-reader").await;
+    app.post_json(
+        Some(&reader),
+        &format!("/api/v1/ecgs/{id}/claim"),
+        &Value::Null,
+    )
+    .await;
+    let report = json!({"findings": "", "conclusion": "急性下壁心肌梗死", "critical": true});
+    assert_eq!(
+        app.post_json(
+            Some(&reader),
+            &format!("/api/v1/ecgs/{id}/reports"),
+            &report
+        )
+        .await
+        .status(),
+        StatusCode::CREATED
+    );
+    (id, resident)
+}
+
+#[tokio::test]
+async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
+    let app = TestApp::spawn().await;
+    let (ecg, resident) = critical_ecg(&app).await;
+    let village = app.login("village-doctor").await;
+    let county = app.login("county-doctor").await;
+    let lead = app.institution_id("LH").await;
+    let mut events = app
+        .client
+        .get(format!("{}/api/v1/events", app.address))
+        .bearer_auth(&county)
+        .send()
+        .await
+        .unwrap();
+
+    // One action from the critical report: accepted by rule, the chest pain centre told live.
+    let response = app
+        .post_json(
+            Some(&village),
+            &format!("/api/v1/ecgs/{ecg}/green-channel"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let referral: Value = response.json().await.unwrap();
+    let id = referral["id"].as_i64().unwrap();
+    assert_eq!(referral["state"], "accepted");
+    assert_eq!(referral["green_channel"], "chest_pain");
+    assert_eq!(referral["to_institution_id"], lead);
+    assert!(
+        referral["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["to_state"] == "accepted" && s["by_staff_id"].is_null())
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = String::new();
+    while !seen.contains("referral.green_channel") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("pre-notification arrives")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+
+    // A routine up-referral too: the green channel comes first on the receiving board.
+    let township_doctor = app.login("township-doctor").await;
+    let routine = json!({"resident_id": resident, "direction": "up", "to_institution_id": lead, "reason": "血压控制不佳", "diagnosis_icd10": "I10", "urgency": "routine", "submit": true});
+    let routine: Value = app
+        .post_json(Some(&township_doctor), "/api/v1/referrals", &routine)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let board = app.get_ok(&county, "/api/v1/referrals?direction=up").await;
+    assert_eq!(board["items"][0]["id"], id);
+    assert!(
+        board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == routine["id"])
+    );
+
+    // Only the receiving side moves it on; an illegal step is refused.
+    assert_error(
+        step(&app, &village, id, "arrived").await,
+        StatusCode::FORBIDDEN,
+        "access.denied",
+    )
+    .await;
+    assert_error(
+        step(&app, &county, id, "completed").await,
+        StatusCode::CONFLICT,
+        "referral.invalid_transition",
+    )
+    .await;
+    assert_eq!(
+        step(&app, &county, id, "arrived").await.status(),
+        StatusCode::OK
+    );
+    assert_error(
+        step(&app, &village, id, "cancelled").await,
+        StatusCode::CONFLICT,
+        "referral.invalid_transition",
+    )
+    .await;
+    let completed: Value = step(&app, &county, id, "completed")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(completed["state"], "completed");
+    let states: Vec<&str> = completed["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["to_state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["draft", "submitted", "accepted", "arrived", "completed"]
+    );
+    assert!(
+        completed["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["at_ms"].as_i64().is_some())
+    );
+
+    // Home again: a down-referral to the township centre that ends closed.
+    let township = app.institution_of("township-doctor").await;
+    let down = json!({"resident_id": resident, "direction": "down", "to_institution_id": township, "reason": "PCI 术后病情稳定，回基层康复随访", "diagnosis_icd10": "I21.000x001", "urgency": "routine", "submit": true});
+    let response = app
+        .post_json(Some(&county), "/api/v1/referrals", &down)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let down: Value = response.json().await.unwrap();
+    let down_id = down["id"].as_i64().unwrap();
+    for to in ["accepted", "received", "follow_up_planned", "closed"] {
+        let response = step(&app, &township_doctor, down_id, to).await;
+        assert_eq!(response.status(), StatusCode::OK, "{to}");
+    }
+    let closed = app
+        .get_ok(&county, &format!("/api/v1/referrals/{down_id}"))
+        .await;
+    assert_eq!(closed["state"], "closed");
+}
+
+#[tokio::test]
+async fn referrals_are_checked_and_kept_from_outsiders() {
+    let app = TestApp::spawn().await;
+    let village = app.login("village-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let lead = app.institution_id("LH").await;
+    let other_village = app.institution_id("V002").await;
+    let base = json!({"resident_id": resident, "direction": "up", "to_institution_id": lead, "reason": "胸闷待查", "diagnosis_icd10": "R07.4", "urgency": "urgent"});
+    let mut bad = base.clone();
+    bad["diagnosis_icd10"] = json!("chest pain");
+    assert_error(
+        app.post_json(Some(&village), "/api/v1/referrals", &bad)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "referral.invalid",
+    )
+    .await;
+    let mut sideways = base.clone();
+    sideways["to_institution_id"] = json!(other_village);
+    assert_error(
+        app.post_json(Some(&village), "/api/v1/referrals", &sideways)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "referral.invalid",
+    )
+    .await;
+
+    let draft: Value = app
+        .post_json(Some(&village), "/api/v1/referrals", &base)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(draft["state"], "draft");
+    let id = draft["id"].as_i64().unwrap();
+    let county = app.login("county-doctor").await;
+    assert_error(
+        step(&app, &county, id, "accepted").await,
+        StatusCode::CONFLICT,
+        "referral.invalid_transition",
+    )
+    .await;
+    assert_eq!(
+        step(&app, &village, id, "submitted").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        step(&app, &county, id, "rejected").await.status(),
+        StatusCode::OK
+    );
+    assert_error(
+        step(&app, &county, id, "accepted").await,
+        StatusCode::CONFLICT,
+        "referral.invalid_transition",
+    )
+    .await;
+
+    for username in ["supervisor", "insurance-officer"] {
+        let token = app.login(username).await;
+        assert_eq!(
+            app.get(&token, &format!("/api/v1/referrals/{id}"))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN,
+            "{username}"
+        );
+    }
+    // A green channel needs a critical report.
+    let ecg: Value = upload(
+        &app,
+        &village,
+        form(resident, vec![("stemi.json", inferior_stemi_json())]),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let response = app
+        .post_json(
+            Some(&village),
+            &format!("/api/v1/ecgs/{}/green-channel", ecg["id"]),
+            &Value::Null,
+        )
+        .await;
+    assert_error(response, StatusCode::CONFLICT, "referral.ecg_not_critical").await;
+}
