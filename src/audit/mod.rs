@@ -116,6 +116,7 @@ pub fn action_label_zh(action: &str) -> &str {
         "referral.green_channel" => "绿色通道转诊",
         "referral.read" => "查看转诊",
         "referral.transition" => "转诊状态变更",
+        "referral.time_point" => "录入时间节点",
         other => other,
     }
 }

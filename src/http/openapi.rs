@@ -38,6 +38,8 @@ use crate::{ecg, institution, referral, resident, staff};
         referral::http::create_referral_transition,
         referral::http::list_referrals,
         referral::http::create_green_channel,
+        referral::http::create_time_point,
+        referral::http::get_timeline,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use super::model::{NewReferral, Referral, ReferralDetail, ReferralQuery, Transition};
+use super::timeline::{NewTimePoint, Timeline};
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::error::{ApiError, ErrorBody};
@@ -25,6 +26,53 @@ pub fn routes() -> Router<Ctx> {
             "/api/v1/ecgs/{id}/green-channel",
             post(create_green_channel),
         )
+        .route(
+            "/api/v1/referrals/{id}/time-points",
+            post(create_time_point),
+        )
+        .route("/api/v1/referrals/{id}/timeline", get(get_timeline))
+}
+
+/// Enter a time point staff witnessed: `{"point": "wire_crossing", "at": "2026-11-23T10:05:00+08:00"}`.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/time-points", tag = "referrals", request_body = NewTimePoint,
+    responses((status = 200, body = Timeline), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_time_point(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(new): Json<NewTimePoint>,
+) -> Result<Json<Timeline>, ApiError> {
+    let at_ms = match &new.at {
+        serde_json::Value::Number(ms) => ms.as_i64(),
+        serde_json::Value::String(text) => {
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|at| (at.unix_timestamp_nanos() / 1_000_000) as i64)
+        }
+        _ => None,
+    }
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "referral.invalid",
+            "at must be RFC 3339 or milliseconds",
+        )
+    })?;
+    Ok(Json(
+        super::record_time_point(&ctx, clock::now_ms(), &actor, id, &new.point, at_ms).await?,
+    ))
+}
+
+/// The case timeline: time points and the chest pain centre intervals against their targets.
+#[utoipa::path(get, path = "/api/v1/referrals/{id}/timeline", tag = "referrals", responses((status = 200, body = Timeline)))]
+pub async fn get_timeline(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Timeline>, ApiError> {
+    Ok(Json(
+        super::timeline(&ctx, clock::now_ms(), &actor, id).await?,
+    ))
 }
 
 /// Create a referral from the caller's institution; `submit: true` sends it at once.

@@ -7,6 +7,7 @@
 pub mod http;
 pub mod model;
 pub mod store;
+pub mod timeline;
 
 use crate::access::{Access, Actor, Purpose};
 use crate::app::Ctx;
@@ -19,6 +20,7 @@ use model::{
     Direction, GreenChannel, NewReferral, Party, Referral, ReferralDetail, ReferralQuery,
     ReferralState, Urgency,
 };
+use timeline::{Point, Timeline};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -368,4 +370,97 @@ pub async fn green_channel_from_ecg(
         submit: true,
     };
     insert(ctx, now, actor, &new, true).await
+}
+
+/// Staff enter the time points yijia cannot see happen (first medical contact, departure,
+/// cath-lab activation, wire crossing); either side of the referral may.
+pub async fn record_time_point(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+    point: &str,
+    at_ms: Millis,
+) -> Result<Timeline, Error> {
+    let point = Point::parse(point)
+        .filter(|p| Point::ENTERED_BY_STAFF.contains(p))
+        .ok_or(Error::Invalid {
+            field: "point",
+            reason: "first_medical_contact, departure, cath_lab_activation or wire_crossing",
+        })?;
+    const YEAR_2000_MS: Millis = 946_684_800_000;
+    if at_ms < YEAR_2000_MS || at_ms > now + 5 * 60_000 {
+        return Err(Error::Invalid {
+            field: "at",
+            reason: "must not lie in the future",
+        });
+    }
+    let referral = load(ctx, actor, id).await?;
+    let own = actor.institution.map(|i| i.id);
+    if own != Some(referral.from_institution_id) && own != Some(referral.to_institution_id) {
+        return Err(crate::access::Denied.into());
+    }
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        referral.resident_id,
+        Purpose::Clinical,
+        Access::Write,
+        "referral.time_point",
+    )
+    .await?;
+    let mut tx = ctx.db.begin().await?;
+    store::upsert_time_point(
+        &mut tx,
+        actor.community_id,
+        id,
+        point.as_str(),
+        at_ms,
+        actor.staff_id,
+        now,
+    )
+    .await?;
+    let entry = Entry::by(actor, now, "referral.time_point", "referral", Some(id))
+        .about_resident(referral.resident_id)
+        .detail(point.as_str());
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    timeline(ctx, now, actor, id).await
+}
+
+/// The case's time points, from yijia's own records and staff entries, with the intervals.
+pub async fn timeline(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Timeline, Error> {
+    let detail = get(ctx, now, actor, id).await?;
+    let mut points = std::collections::BTreeMap::new();
+    if let Some(ecg_id) = detail.referral.ecg_id {
+        let ecg = ecg::get(ctx, now, actor, ecg_id).await?;
+        points.insert(Point::EcgRecorded, ecg.ecg.recorded_at_ms);
+        points.insert(Point::EcgReceived, ecg.ecg.received_at_ms);
+        if let Some(first) = ecg.reports.first() {
+            points.insert(Point::ReportSigned, first.signed_at_ms);
+        }
+    }
+    for step in &detail.steps {
+        let point = match step.to_state.as_str() {
+            "submitted" => Point::ReferralSubmitted,
+            "accepted" => Point::Accepted,
+            "arrived" => Point::Arrival,
+            _ => continue,
+        };
+        points.insert(point, step.at_ms);
+    }
+    for (name, at_ms) in store::time_points_of(&ctx.db, actor.community_id, id).await? {
+        if let Some(point) = Point::parse(&name) {
+            points.insert(point, at_ms);
+        }
+    }
+    Ok(Timeline {
+        referral_id: id,
+        intervals: timeline::intervals(&points),
+        points: points
+            .into_iter()
+            .map(|(p, at)| (p.as_str().to_owned(), at))
+            .collect(),
+    })
 }

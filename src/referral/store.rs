@@ -159,3 +159,60 @@ pub async fn chest_pain_centre(
     .await?;
     Ok(Some((lead, department)))
 }
+
+/// Records (or corrects) a staff-entered time point.
+pub async fn upsert_time_point(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    referral_id: i64,
+    point: &str,
+    at_ms: i64,
+    staff_id: i64,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE case_time_points SET at_ms = $1, recorded_by_staff_id = $2, recorded_at_ms = $3 \
+         WHERE community_id = $4 AND referral_id = $5 AND point = $6",
+    )
+    .bind(at_ms)
+    .bind(staff_id)
+    .bind(now_ms)
+    .bind(community_id)
+    .bind(referral_id)
+    .bind(point)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO case_time_points (community_id, referral_id, point, at_ms, recorded_by_staff_id, recorded_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(community_id)
+        .bind(referral_id)
+        .bind(point)
+        .bind(at_ms)
+        .bind(staff_id)
+        .bind(now_ms)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn time_points_of(
+    db: &Db,
+    community_id: i64,
+    referral_id: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT point, at_ms FROM case_time_points WHERE community_id = $1 AND referral_id = $2",
+    )
+    .bind(community_id)
+    .bind(referral_id)
+    .fetch_all(&db.pool)
+    .await?;
+    use sqlx::Row;
+    rows.iter()
+        .map(|r| Ok((r.try_get("point")?, r.try_get("at_ms")?)))
+        .collect()
+}

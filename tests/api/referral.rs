@@ -143,6 +143,79 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
         "referral.invalid_transition",
     )
     .await;
+    // Time points: staff enter what yijia cannot see; the intervals follow.
+    let record = |token: String, point: &'static str, at: i64| {
+        let app = &app;
+        async move {
+            app.post_json(
+                Some(&token),
+                &format!("/api/v1/referrals/{id}/time-points"),
+                &json!({"point": point, "at": at}),
+            )
+            .await
+        }
+    };
+    let recorded_at = time::OffsetDateTime::parse(
+        "2026-11-23T08:00:00+08:00",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let ecg_recorded_ms = (recorded_at.unix_timestamp_nanos() / 1_000_000) as i64;
+    assert_eq!(
+        record(
+            village.clone(),
+            "first_medical_contact",
+            ecg_recorded_ms - 6 * 60_000
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let timeline = app
+        .get_ok(&county, &format!("/api/v1/referrals/{id}/timeline"))
+        .await;
+    let arrival = timeline["points"]["arrival"]
+        .as_i64()
+        .expect("arrival comes from the referral's own step");
+    let response = record(county.clone(), "wire_crossing", arrival + 3 * 60_000).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let timeline: Value = response.json().await.unwrap();
+    let interval = |name: &str| {
+        timeline["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(interval("fmc_to_ecg")["minutes"], 6.0);
+    assert_eq!(interval("fmc_to_ecg")["within_target"], true);
+    assert_eq!(interval("door_to_balloon")["minutes"], 3.0);
+    assert_eq!(interval("door_to_balloon")["within_target"], true);
+    for point in [
+        "ecg_recorded",
+        "ecg_received",
+        "report_signed",
+        "referral_submitted",
+        "accepted",
+        "arrival",
+        "wire_crossing",
+    ] {
+        assert!(timeline["points"][point].as_i64().is_some(), "{point}");
+    }
+    assert_error(
+        record(county.clone(), "arrival", arrival).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "referral.invalid",
+    )
+    .await;
+    assert_error(
+        record(county.clone(), "departure", arrival + 3_600_000).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "referral.invalid",
+    )
+    .await;
     let completed: Value = step(&app, &county, id, "completed")
         .await
         .json()
