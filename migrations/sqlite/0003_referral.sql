@@ -15,6 +15,10 @@ CREATE TABLE referrals (
     urgency               TEXT NOT NULL,      -- 'routine', 'urgent' or 'emergency'
     green_channel         TEXT,               -- chest_pain, stroke, trauma, maternal, neonatal
     ecg_id                INTEGER REFERENCES ecgs(id),
+    -- Insurance effects, read by the budget: an up-referral episode pays one deductible only;
+    -- a down-referred patient's reimbursement rate is this many percentage points higher.
+    single_deductible     INTEGER NOT NULL DEFAULT 0,
+    rate_bonus_pp         INTEGER NOT NULL DEFAULT 0,
     created_by_staff_id   INTEGER NOT NULL REFERENCES staff(id),
     created_at_ms         INTEGER NOT NULL,
     updated_at_ms         INTEGER NOT NULL

@@ -27,6 +27,9 @@ pub enum ReferralState {
     Cancelled,
 }
 
+/// Down-referred patients are reimbursed this many percentage points more (Hunan, in the seeds).
+pub const DOWN_REFERRAL_RATE_BONUS_PP: i64 = 5;
+
 /// Which side of a referral takes a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Party {
@@ -115,6 +118,11 @@ pub struct Referral {
     pub urgency: Urgency,
     pub green_channel: Option<String>,
     pub ecg_id: Option<i64>,
+    /// An up-referral episode pays one deductible (起付线) only.
+    #[sqlx(try_from = "i64")]
+    pub single_deductible: crate::institution::model::Flag,
+    /// Extra reimbursement, in percentage points, for a down-referred patient.
+    pub rate_bonus_pp: i64,
     pub created_by_staff_id: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,

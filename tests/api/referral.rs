@@ -82,6 +82,10 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     let id = referral["id"].as_i64().unwrap();
     assert_eq!(referral["state"], "accepted");
     assert_eq!(referral["green_channel"], "chest_pain");
+    assert_eq!(
+        referral["single_deductible"], true,
+        "one deductible for the up-referral episode"
+    );
     assert_eq!(referral["to_institution_id"], lead);
     assert!(
         referral["steps"]
@@ -249,6 +253,10 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     assert_eq!(response.status(), StatusCode::CREATED);
     let down: Value = response.json().await.unwrap();
     let down_id = down["id"].as_i64().unwrap();
+    assert_eq!(
+        down["rate_bonus_pp"], 5,
+        "down-referred patients are reimbursed 5 points more"
+    );
     for to in ["accepted", "received", "follow_up_planned", "closed"] {
         let response = step(&app, &township_doctor, down_id, to).await;
         assert_eq!(response.status(), StatusCode::OK, "{to}");
