@@ -23,6 +23,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(ecg::http::routes())
         .merge(ecg::views::routes())
         .merge(referral::http::routes())
+        .merge(referral::views::routes())
         .merge(web::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

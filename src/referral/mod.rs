@@ -8,6 +8,7 @@ pub mod http;
 pub mod model;
 pub mod store;
 pub mod timeline;
+pub mod views;
 
 use crate::access::{Access, Actor, Purpose};
 use crate::app::Ctx;
