@@ -14,6 +14,7 @@ CREATE TABLE referrals (
     diagnosis_icd10       TEXT NOT NULL,
     urgency               TEXT NOT NULL,      -- 'routine', 'urgent' or 'emergency'
     green_channel         TEXT,               -- chest_pain, stroke, trauma, maternal, neonatal
+    catalogue_exception_reason TEXT,          -- why a condition of the sender's level goes up
     ecg_id                INTEGER REFERENCES ecgs(id),
     -- Insurance effects, read by the budget: an up-referral episode pays one deductible only;
     -- a down-referred patient's reimbursement rate is this many percentage points higher.
@@ -38,3 +39,15 @@ CREATE TABLE referral_steps (
     note          TEXT NOT NULL
 );
 CREATE INDEX referral_steps_referral ON referral_steps (community_id, referral_id, id);
+
+-- The tiered-care catalogue (分级诊疗目录): ranges of ICD-10 codes and the level that should
+-- treat them (1 village clinic, 2 township centre, 3 county). Administrators edit it.
+CREATE TABLE tier_catalogue (
+    id            INTEGER PRIMARY KEY,
+    community_id  INTEGER NOT NULL REFERENCES communities(id),
+    icd10_from    TEXT NOT NULL,
+    icd10_to      TEXT NOT NULL,
+    level         INTEGER NOT NULL,
+    name          TEXT NOT NULL,
+    CONSTRAINT tier_catalogue_unique UNIQUE (community_id, icd10_from)
+);

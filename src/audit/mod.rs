@@ -117,6 +117,8 @@ pub fn action_label_zh(action: &str) -> &str {
         "referral.read" => "查看转诊",
         "referral.transition" => "转诊状态变更",
         "referral.time_point" => "录入时间节点",
+        "tier_catalogue.create" => "新增分级诊疗目录",
+        "tier_catalogue.delete" => "删除分级诊疗目录",
         other => other,
     }
 }

@@ -124,6 +124,15 @@ pub async fn load(
     let community_id = insert_community(&mut tx, community_name, now).await?;
     let tree = build_tree(&mut tx, community_id, &shape, &mut rng).await?;
     insert_staff(&mut tx, community_id, &tree, &mut rng, now).await?;
+    for (from, to, level, name) in crate::referral::catalogue::DEMO {
+        let entry = crate::referral::catalogue::NewCatalogueEntry {
+            icd10_from: from.into(),
+            icd10_to: to.into(),
+            level,
+            name: name.into(),
+        };
+        crate::referral::catalogue::insert_entry(&mut tx, community_id, &entry).await?;
+    }
     tx.commit().await?;
 
     bar.set_message("居民");

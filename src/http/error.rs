@@ -189,8 +189,26 @@ impl From<referral::Error> for ApiError {
             E::NotFound => (StatusCode::NOT_FOUND, "referral.not_found"),
             E::InvalidTransition { .. } => (StatusCode::CONFLICT, "referral.invalid_transition"),
             E::EcgNotCritical => (StatusCode::CONFLICT, "referral.ecg_not_critical"),
+            E::CatalogueExceptionNeeded => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "referral.catalogue_exception_needed",
+            ),
             E::Resident(error) => return error.into(),
             E::Ecg(error) => return error.into(),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<referral::catalogue::Error> for ApiError {
+    fn from(error: referral::catalogue::Error) -> ApiError {
+        use referral::catalogue::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "tier_catalogue.invalid"),
+            E::Duplicate => (StatusCode::CONFLICT, "tier_catalogue.duplicate"),
             E::Denied(_) => return denied(),
             E::Db(error) => return error.into(),
         };

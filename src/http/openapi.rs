@@ -40,6 +40,9 @@ use crate::{ecg, institution, referral, resident, staff};
         referral::http::create_green_channel,
         referral::http::create_time_point,
         referral::http::get_timeline,
+        referral::http::list_tier_catalogue,
+        referral::http::create_tier_catalogue_entry,
+        referral::http::delete_tier_catalogue_entry,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

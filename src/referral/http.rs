@@ -4,6 +4,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
+use super::catalogue::{CatalogueEntry, NewCatalogueEntry};
 use super::model::{NewReferral, Referral, ReferralDetail, ReferralQuery, Transition};
 use super::timeline::{NewTimePoint, Timeline};
 use crate::app::Ctx;
@@ -31,6 +32,48 @@ pub fn routes() -> Router<Ctx> {
             post(create_time_point),
         )
         .route("/api/v1/referrals/{id}/timeline", get(get_timeline))
+        .route(
+            "/api/v1/tier-catalogue",
+            get(list_tier_catalogue).post(create_tier_catalogue_entry),
+        )
+        .route(
+            "/api/v1/tier-catalogue/{id}",
+            axum::routing::delete(delete_tier_catalogue_entry),
+        )
+}
+
+/// The tiered-care catalogue: ICD-10 category ranges and the level that should treat them.
+#[utoipa::path(get, path = "/api/v1/tier-catalogue", tag = "referrals", responses((status = 200, body = Vec<CatalogueEntry>)))]
+pub async fn list_tier_catalogue(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<CatalogueEntry>>, ApiError> {
+    Ok(Json(super::catalogue::list(&ctx, &actor).await?))
+}
+
+/// Add a range to the catalogue (administrators).
+#[utoipa::path(post, path = "/api/v1/tier-catalogue", tag = "referrals", request_body = NewCatalogueEntry,
+    responses((status = 201, body = CatalogueEntry), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_tier_catalogue_entry(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Json(entry): Json<NewCatalogueEntry>,
+) -> Result<(StatusCode, Json<CatalogueEntry>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(super::catalogue::create(&ctx, clock::now_ms(), &actor, &entry).await?),
+    ))
+}
+
+/// Remove a range from the catalogue (administrators).
+#[utoipa::path(delete, path = "/api/v1/tier-catalogue/{id}", tag = "referrals", responses((status = 204), (status = 403, body = ErrorBody)))]
+pub async fn delete_tier_catalogue_entry(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    super::catalogue::delete(&ctx, clock::now_ms(), &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Enter a time point staff witnessed: `{"point": "wire_crossing", "at": "2026-11-23T10:05:00+08:00"}`.

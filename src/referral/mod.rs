@@ -4,6 +4,7 @@
 //! Creating a referral assigns the resident to the receiving institution, so its staff may see
 //! them under the one access rule.
 
+pub mod catalogue;
 pub mod http;
 pub mod model;
 pub mod store;
@@ -39,6 +40,10 @@ pub enum Error {
     },
     #[error("the ECG has no signed critical report")]
     EcgNotCritical,
+    #[error(
+        "the tiered-care catalogue places this condition at the sender's level: give catalogue_exception_reason"
+    )]
+    CatalogueExceptionNeeded,
     #[error(transparent)]
     Resident(#[from] resident::Error),
     #[error(transparent)]
@@ -62,16 +67,24 @@ fn level(kind: InstitutionKind) -> u8 {
 /// optionally the Chinese clinical edition's extension (`I21.000x001`).
 fn check_icd10(code: &str) -> Result<(), Error> {
     let code = code.trim().to_ascii_uppercase();
-    let (stem, _extension) = code.split_once('X').unwrap_or((&code, ""));
-    let bytes = stem.as_bytes();
-    let ok = bytes.len() >= 3
-        && bytes[0].is_ascii_uppercase()
-        && bytes[1].is_ascii_digit()
-        && bytes[2].is_ascii_digit()
-        && (bytes.len() == 3
-            || (bytes[3] == b'.'
-                && (5..=8).contains(&bytes.len())
-                && bytes[4..].iter().all(u8::is_ascii_alphanumeric)));
+    let bytes = code.as_bytes();
+    // The clinical edition's extension: `x` and three digits at the end.
+    let has_extension = bytes.len() > 7
+        && bytes[bytes.len() - 4] == b'X'
+        && bytes[bytes.len() - 3..].iter().all(u8::is_ascii_digit);
+    let stem = if has_extension {
+        &bytes[..bytes.len() - 4]
+    } else {
+        bytes
+    };
+    let ok = stem.len() >= 3
+        && stem[0].is_ascii_uppercase()
+        && stem[1].is_ascii_digit()
+        && stem[2].is_ascii_digit()
+        && (stem.len() == 3
+            || (stem[3] == b'.'
+                && (5..=8).contains(&stem.len())
+                && stem[4..].iter().all(u8::is_ascii_alphanumeric)));
     if ok {
         Ok(())
     } else {
@@ -135,6 +148,17 @@ async fn insert(
             field: "to_institution_id",
             reason: "an up-referral goes to a higher level, a down-referral to a lower one",
         });
+    }
+    if new.direction == Direction::Up
+        && let Some(catalogue_level) =
+            catalogue::level_for(&ctx.db, actor.community_id, &new.diagnosis_icd10).await?
+        && catalogue_level <= i64::from(level(from.kind))
+        && new
+            .catalogue_exception_reason
+            .as_deref()
+            .is_none_or(|r| r.trim().is_empty())
+    {
+        return Err(Error::CatalogueExceptionNeeded);
     }
     resident::load_authorized(
         ctx,
@@ -368,6 +392,7 @@ pub async fn green_channel_from_ecg(
         urgency: Urgency::Emergency,
         green_channel: Some(GreenChannel::ChestPain),
         ecg_id: Some(ecg_id),
+        catalogue_exception_reason: None,
         submit: true,
     };
     insert(ctx, now, actor, &new, true).await

@@ -117,6 +117,7 @@ pub struct Referral {
     #[sqlx(try_from = "String")]
     pub urgency: Urgency,
     pub green_channel: Option<String>,
+    pub catalogue_exception_reason: Option<String>,
     pub ecg_id: Option<i64>,
     /// An up-referral episode pays one deductible (起付线) only.
     #[sqlx(try_from = "i64")]
@@ -156,6 +157,9 @@ pub struct NewReferral {
     pub urgency: Urgency,
     pub green_channel: Option<GreenChannel>,
     pub ecg_id: Option<i64>,
+    /// Required when the tiered-care catalogue places the condition at the sender's level.
+    #[serde(default)]
+    pub catalogue_exception_reason: Option<String>,
     /// Submit at once instead of keeping a draft.
     #[serde(default)]
     pub submit: bool,

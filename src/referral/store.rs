@@ -6,8 +6,8 @@ use super::model::{NewReferral, Referral, ReferralState, Step};
 use crate::db::Db;
 
 const COLUMNS: &str = "id, community_id, resident_id, direction, state, from_institution_id, \
-    to_institution_id, to_department_id, reason, diagnosis_icd10, urgency, green_channel, ecg_id, \
-    single_deductible, rate_bonus_pp, created_by_staff_id, created_at_ms, updated_at_ms";
+    to_institution_id, to_department_id, reason, diagnosis_icd10, urgency, green_channel, \
+    catalogue_exception_reason, ecg_id, single_deductible, rate_bonus_pp, created_by_staff_id, created_at_ms, updated_at_ms";
 
 pub async fn insert_referral(
     conn: &mut AnyConnection,
@@ -20,8 +20,9 @@ pub async fn insert_referral(
     sqlx::query_scalar(
         "INSERT INTO referrals (community_id, resident_id, direction, state, from_institution_id, \
          to_institution_id, to_department_id, reason, diagnosis_icd10, urgency, green_channel, \
-         ecg_id, created_by_staff_id, created_at_ms, updated_at_ms, single_deductible, rate_bonus_pp) \
-         VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) RETURNING id",
+         ecg_id, created_by_staff_id, created_at_ms, updated_at_ms, single_deductible, rate_bonus_pp, \
+         catalogue_exception_reason) \
+         VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16) RETURNING id",
     )
     .bind(community_id)
     .bind(new.resident_id)
@@ -38,6 +39,7 @@ pub async fn insert_referral(
     .bind(now_ms)
     .bind(i64::from(new.direction == super::model::Direction::Up))
     .bind(if new.direction == super::model::Direction::Down { super::model::DOWN_REFERRAL_RATE_BONUS_PP } else { 0 })
+    .bind(new.catalogue_exception_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()))
     .fetch_one(conn)
     .await
 }

@@ -107,7 +107,7 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
 
     // A routine up-referral too: the green channel comes first on the receiving board.
     let township_doctor = app.login("township-doctor").await;
-    let routine = json!({"resident_id": resident, "direction": "up", "to_institution_id": lead, "reason": "血压控制不佳", "diagnosis_icd10": "I10", "urgency": "routine", "submit": true});
+    let routine = json!({"resident_id": resident, "direction": "up", "to_institution_id": lead, "reason": "血压控制不佳", "diagnosis_icd10": "I10", "urgency": "routine", "catalogue_exception_reason": "三种降压药联用仍未达标", "submit": true});
     let routine: Value = app
         .post_json(Some(&township_doctor), "/api/v1/referrals", &routine)
         .await
@@ -355,4 +355,85 @@ async fn referrals_are_checked_and_kept_from_outsiders() {
         )
         .await;
     assert_error(response, StatusCode::CONFLICT, "referral.ecg_not_critical").await;
+}
+
+#[tokio::test]
+async fn the_tiered_care_catalogue_asks_a_reason_for_referring_up_what_the_sender_should_treat() {
+    let app = TestApp::spawn().await;
+    let township_doctor = app.login("township-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let lead = app.institution_id("LH").await;
+    // Hypertension belongs at the township centre in the demo catalogue.
+    let mut referral = json!({"resident_id": resident, "direction": "up", "to_institution_id": lead, "reason": "头晕", "diagnosis_icd10": "I10.X00", "urgency": "routine"});
+    let response = app
+        .post_json(Some(&township_doctor), "/api/v1/referrals", &referral)
+        .await;
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "referral.catalogue_exception_needed",
+    )
+    .await;
+    referral["catalogue_exception_reason"] = json!("疑似继发性高血压，需上级检查");
+    let created: Value = app
+        .post_json(Some(&township_doctor), "/api/v1/referrals", &referral)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        created["catalogue_exception_reason"],
+        "疑似继发性高血压，需上级检查"
+    );
+    // A county-level condition needs no reason.
+    referral["diagnosis_icd10"] = json!("I63.9");
+    referral["catalogue_exception_reason"] = Value::Null;
+    assert_eq!(
+        app.post_json(Some(&township_doctor), "/api/v1/referrals", &referral)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    // Administrators edit the catalogue; others cannot.
+    let admin = app.login("admin").await;
+    let entry = json!({"icd10_from": "M15", "icd10_to": "M19", "level": 2, "name": "骨关节炎"});
+    assert_error(
+        app.post_json(Some(&township_doctor), "/api/v1/tier-catalogue", &entry)
+            .await,
+        StatusCode::FORBIDDEN,
+        "access.denied",
+    )
+    .await;
+    assert_eq!(
+        app.post_json(Some(&admin), "/api/v1/tier-catalogue", &entry)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_error(
+        app.post_json(Some(&admin), "/api/v1/tier-catalogue", &entry)
+            .await,
+        StatusCode::CONFLICT,
+        "tier_catalogue.duplicate",
+    )
+    .await;
+    let catalogue = app.get_ok(&township_doctor, "/api/v1/tier-catalogue").await;
+    assert!(
+        catalogue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["icd10_from"] == "M15" && e["level"] == 2)
+    );
+    referral["diagnosis_icd10"] = json!("M17.0");
+    assert_error(
+        app.post_json(Some(&township_doctor), "/api/v1/referrals", &referral)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "referral.catalogue_exception_needed",
+    )
+    .await;
 }
