@@ -41,6 +41,8 @@ use crate::{ecg, institution, referral, resident, staff};
         referral::http::create_time_point,
         referral::http::get_timeline,
         referral::http::list_tier_catalogue,
+        referral::http::get_referral_figures,
+        referral::http::get_chest_pain_report,
         referral::http::create_tier_catalogue_entry,
         referral::http::delete_tier_catalogue_entry,
     ),

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use super::catalogue::{CatalogueEntry, NewCatalogueEntry};
+use super::figures::{ChestPainFigures, MonthQuery, ReferralFigures};
 use super::model::{NewReferral, Referral, ReferralDetail, ReferralQuery, Transition};
 use super::timeline::{NewTimePoint, Timeline};
 use crate::app::Ctx;
@@ -32,6 +33,11 @@ pub fn routes() -> Router<Ctx> {
             post(create_time_point),
         )
         .route("/api/v1/referrals/{id}/timeline", get(get_timeline))
+        .route("/api/v1/referrals/figures", get(get_referral_figures))
+        .route(
+            "/api/v1/referrals/chest-pain-report",
+            get(get_chest_pain_report),
+        )
         .route(
             "/api/v1/tier-catalogue",
             get(list_tier_catalogue).post(create_tier_catalogue_entry),
@@ -179,5 +185,29 @@ pub async fn create_green_channel(
     Ok((
         StatusCode::CREATED,
         Json(super::green_channel_from_ecg(&ctx, clock::now_ms(), &actor, id).await?),
+    ))
+}
+
+/// Referral counts per institution for a month (aggregates: managers, supervisors).
+#[utoipa::path(get, path = "/api/v1/referrals/figures", tag = "referrals", params(MonthQuery), responses((status = 200, body = Vec<ReferralFigures>)))]
+pub async fn get_referral_figures(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<MonthQuery>,
+) -> Result<Json<Vec<ReferralFigures>>, ApiError> {
+    Ok(Json(
+        super::figures::referral_figures(&ctx, &actor, &query.month).await?,
+    ))
+}
+
+/// The month's chest pain intervals per sending institution: median and share within target.
+#[utoipa::path(get, path = "/api/v1/referrals/chest-pain-report", tag = "referrals", params(MonthQuery), responses((status = 200, body = Vec<ChestPainFigures>)))]
+pub async fn get_chest_pain_report(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<MonthQuery>,
+) -> Result<Json<Vec<ChestPainFigures>>, ApiError> {
+    Ok(Json(
+        super::figures::chest_pain_report(&ctx, &actor, &query.month).await?,
     ))
 }

@@ -5,6 +5,7 @@
 //! them under the one access rule.
 
 pub mod catalogue;
+pub mod figures;
 pub mod http;
 pub mod model;
 pub mod store;

@@ -265,6 +265,65 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
         .get_ok(&county, &format!("/api/v1/referrals/{down_id}"))
         .await;
     assert_eq!(closed["state"], "closed");
+
+    // The month's figures, for the health bureau: aggregates only.
+    let month = (time::OffsetDateTime::now_utc() + time::Duration::hours(8))
+        .format(&time::macros::format_description!("[year]-[month]"))
+        .unwrap();
+    let supervisor = app.login("supervisor").await;
+    let report = app
+        .get_ok(
+            &supervisor,
+            &format!("/api/v1/referrals/chest-pain-report?month={month}"),
+        )
+        .await;
+    let site = app.institution_of("village-doctor").await;
+    let village_row = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["sending_institution_id"] == site)
+        .expect("the village's case is counted");
+    assert_eq!(village_row["cases"], 1);
+    let d2b = village_row["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "door_to_balloon")
+        .unwrap();
+    assert_eq!(d2b["median_minutes"], 3.0);
+    assert_eq!(d2b["within_target_share"], 1.0);
+    let figures = app
+        .get_ok(
+            &supervisor,
+            &format!("/api/v1/referrals/figures?month={month}"),
+        )
+        .await;
+    let row = |id: i64| {
+        figures
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["institution_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row(site)["green_channel"], 1);
+    assert_eq!(row(lead)["down_sent"], 1);
+    assert_eq!(row(lead)["closed_loop_rate"], 1.0);
+    assert_eq!(
+        row(app.institution_of("township-doctor").await)["catalogue_exceptions"],
+        1
+    );
+    assert_eq!(
+        app.get(
+            &village,
+            &format!("/api/v1/referrals/figures?month={month}")
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
