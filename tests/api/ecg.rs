@@ -456,7 +456,7 @@ async fn the_upload_command_spools_retries_and_never_duplicates() {
 }
 
 /// Reads server-sent events until one of `kind` arrives (or fails after 10 s).
-async fn wait_for_event(events: &mut reqwest::Response, kind: &str) -> String {
+pub async fn wait_for_event(events: &mut reqwest::Response, kind: &str) -> String {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let mut seen = String::new();
     while !seen.contains(&format!("event: {kind}")) {

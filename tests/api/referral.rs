@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::ecg::{form, inferior_stemi_json, upload};
+use crate::ecg::{form, inferior_stemi_json, upload, wait_for_event};
 use crate::helpers::{TestApp, assert_error};
 
 async fn step(app: &TestApp, token: &str, id: i64, to: &str) -> reqwest::Response {
@@ -94,16 +94,7 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
             .iter()
             .any(|s| s["to_state"] == "accepted" && s["by_staff_id"].is_null())
     );
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut seen = String::new();
-    while !seen.contains("referral.green_channel") {
-        let chunk = tokio::time::timeout_at(deadline, events.chunk())
-            .await
-            .expect("pre-notification arrives")
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    wait_for_event(&mut events, "referral.green_channel").await;
 
     // A routine up-referral too: the green channel comes first on the receiving board.
     let township_doctor = app.login("township-doctor").await;
