@@ -134,6 +134,14 @@ pub async fn register(
             .filter(|i| i.kind == InstitutionKind::VillageClinic)
             .ok_or(Error::UnknownVillageClinic)?;
     let township_id = village.township_id.ok_or(Error::UnknownVillageClinic)?;
+    if let Some(grid_id) = new.grid_id
+        && store::grid_village(&ctx.db, actor.community_id, grid_id).await? != Some(village.id)
+    {
+        return Err(Error::Invalid {
+            field: "grid_id",
+            reason: "must be a health grid of the resident's village clinic",
+        });
+    }
     let place = ResidentPlace {
         resident_id: 0,
         community_id: actor.community_id,

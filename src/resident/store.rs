@@ -335,3 +335,16 @@ pub async fn resident_by_id_number(
     .fetch_optional(&db.pool)
     .await
 }
+
+/// The village clinic a health grid belongs to.
+pub async fn grid_village(
+    db: &Db,
+    community_id: i64,
+    grid_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT village_clinic_id FROM grids WHERE community_id = $1 AND id = $2")
+        .bind(community_id)
+        .bind(grid_id)
+        .fetch_optional(&db.pool)
+        .await
+}

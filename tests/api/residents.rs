@@ -142,6 +142,36 @@ async fn other_bad_fields_get_their_own_codes() {
         "resident.unknown_village_clinic",
     )
     .await;
+    let other_grid: i64 = sqlx::query_scalar(
+        "SELECT id FROM grids WHERE village_clinic_id <> $1 ORDER BY id LIMIT 1",
+    )
+    .bind(village)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let mut wrong_grid = new_resident(VALID_FEMALE, village);
+    wrong_grid["grid_id"] = json!(other_grid);
+    assert_error(
+        app.post_json(Some(&token), "/api/v1/residents", &wrong_grid)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "resident.invalid",
+    )
+    .await;
+    let own_grid: i64 = sqlx::query_scalar("SELECT id FROM grids WHERE village_clinic_id = $1")
+        .bind(village)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let mut right_grid = new_resident(VALID_FEMALE, village);
+    right_grid["grid_id"] = json!(own_grid);
+    let created: Value = app
+        .post_json(Some(&token), "/api/v1/residents", &right_grid)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["grid_id"], own_grid);
     let missing = json!({"id_number": VALID_FEMALE});
     let response = app
         .post_json(Some(&token), "/api/v1/residents", &missing)
