@@ -20,6 +20,7 @@ pub fn routes() -> Router<Ctx> {
     Router::new()
         .route("/referrals", get(board))
         .route("/referrals/{id}/transition", post(transition))
+        .route("/referrals/{id}", get(case_page))
 }
 
 fn state_label(state: ReferralState) -> &'static str {
@@ -156,4 +157,115 @@ async fn transition(
         Ok(_) => Redirect::to("/referrals").into_response(),
         Err(error) => WebError::from(error).into_response(),
     }
+}
+
+fn point_label(point: &str) -> &'static str {
+    match point {
+        "first_medical_contact" => "首次医疗接触",
+        "ecg_recorded" => "心电图记录",
+        "ecg_received" => "心电图上传",
+        "report_signed" => "报告签发",
+        "referral_submitted" => "转诊提交",
+        "accepted" => "转诊接收",
+        "departure" => "出发",
+        "arrival" => "到达医院大门",
+        "cath_lab_activation" => "导管室激活",
+        "wire_crossing" => "导丝通过",
+        _ => "其他",
+    }
+}
+
+fn interval_label(name: &str) -> &'static str {
+    match name {
+        "fmc_to_ecg" => "首次医疗接触至心电图",
+        "ecg_to_report" => "心电图至报告",
+        "report_to_departure" => "报告至出发",
+        "door_to_balloon" => "门球时间（D2B）",
+        "fmc_to_balloon" => "首次医疗接触至球囊",
+        _ => "其他",
+    }
+}
+
+struct IntervalRow {
+    label: &'static str,
+    minutes: String,
+    target: String,
+    verdict: &'static str,
+    missed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "referral.html")]
+struct CasePage {
+    user_name: String,
+    user_role: String,
+    id: i64,
+    direction: &'static str,
+    green_channel: bool,
+    from: String,
+    to: String,
+    diagnosis: String,
+    reason: String,
+    state: &'static str,
+    points: Vec<(&'static str, String)>,
+    intervals: Vec<IntervalRow>,
+}
+
+/// The case timeline: every time point and the chest pain centre intervals against targets.
+async fn case_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    let now = clock::now_ms();
+    let detail = super::get(&ctx, now, &actor, id).await?;
+    let timeline = super::timeline(&ctx, now, &actor, id).await?;
+    let names: HashMap<i64, String> = institution_names(&ctx, &actor).await;
+    let r = detail.referral;
+    let mut points: Vec<(i64, &'static str, String)> = timeline
+        .points
+        .iter()
+        .map(|(point, at)| (*at, point_label(point), clock::format_cst(*at)))
+        .collect();
+    points.sort();
+    let intervals = timeline
+        .intervals
+        .iter()
+        .map(|i| IntervalRow {
+            label: interval_label(i.name),
+            minutes: i.minutes.map_or("—".into(), |m| format!("{m:.1}")),
+            target: i.target_minutes.map_or("—".into(), |t| format!("≤ {t:.0}")),
+            verdict: match i.within_target {
+                Some(true) => "达标",
+                Some(false) => "未达标",
+                None => "—",
+            },
+            missed: i.within_target == Some(false),
+        })
+        .collect();
+    let page = CasePage {
+        user_role: role_label(&actor),
+        user_name: actor.name.clone(),
+        id,
+        direction: if r.direction == Direction::Up {
+            "上转"
+        } else {
+            "下转"
+        },
+        green_channel: r.green_channel.is_some(),
+        from: names
+            .get(&r.from_institution_id)
+            .cloned()
+            .unwrap_or_default(),
+        to: names.get(&r.to_institution_id).cloned().unwrap_or_default(),
+        diagnosis: r.diagnosis_icd10,
+        reason: r.reason,
+        state: state_label(r.state),
+        points: points
+            .into_iter()
+            .map(|(_, label, at)| (label, at))
+            .collect(),
+        intervals,
+    };
+    Ok(render(&page))
 }

@@ -211,6 +211,35 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
         "referral.invalid",
     )
     .await;
+    // The case timeline page shows the same, in Chinese.
+    let login = app
+        .client
+        .post(format!("{}/login", app.address))
+        .form(&[("username", "county-doctor"), ("password", "yijia-demo")])
+        .send()
+        .await
+        .unwrap();
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = app
+        .client
+        .get(format!("{}/referrals/{id}", app.address))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("门球时间（D2B）") && html.contains("导丝通过") && html.contains("达标"),
+        "{html}"
+    );
+
     let completed: Value = step(&app, &county, id, "completed")
         .await
         .json()
