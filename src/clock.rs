@@ -16,6 +16,17 @@ pub fn today_cst() -> time::Date {
     (OffsetDateTime::now_utc() + time::Duration::hours(8)).date()
 }
 
+/// Reads a time given as RFC 3339 (`2026-11-23T08:00:00+08:00`) or as milliseconds since the
+/// epoch, the two forms the API accepts.
+pub fn parse_time(text: &str) -> Option<Millis> {
+    let text = text.trim();
+    if let Ok(ms) = text.parse::<Millis>() {
+        return Some(ms);
+    }
+    let at = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((at.unix_timestamp_nanos() / 1_000_000) as Millis)
+}
+
 /// Formats a stored time for people: `2026-11-23 14:05` in China Standard Time.
 pub fn format_cst(ms: Millis) -> String {
     let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)

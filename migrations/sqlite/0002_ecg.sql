@@ -18,6 +18,7 @@ CREATE TABLE ecgs (
     lead_names             TEXT NOT NULL,      -- one per line, in waveform order
     waveform_uv            BLOB NOT NULL,      -- i32 little-endian, lead after lead
     analysis               TEXT NOT NULL,      -- JSON of yijia_ecg::Analysis
+    critical_reasons       TEXT NOT NULL,      -- the analysis's critical reasons, one per line, for the worklist
     priority               TEXT NOT NULL,      -- 'stat' or 'routine'
     auto_critical          INTEGER NOT NULL,
     state                  TEXT NOT NULL,      -- 'waiting', 'claimed', 'reported'

@@ -49,17 +49,6 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
     }
 }
 
-/// A time as RFC 3339 (`2026-11-23T08:00:00+08:00`) or milliseconds since the epoch.
-fn parse_time(text: &str) -> Option<i64> {
-    if let Ok(ms) = text.trim().parse::<i64>() {
-        return Some(ms);
-    }
-    let at =
-        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
-            .ok()?;
-    Some((at.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 async fn read_upload(headers: &HeaderMap, mut multipart: Multipart) -> Result<Upload, ApiError> {
     let mut files = Vec::new();
     let (mut resident_id, mut id_number, mut recorded_at, mut note) =
@@ -85,7 +74,7 @@ async fn read_upload(headers: &HeaderMap, mut multipart: Multipart) -> Result<Up
             }
             "id_number" => id_number = Some(value),
             "recorded_at" => {
-                recorded_at = Some(parse_time(&value).ok_or_else(|| {
+                recorded_at = Some(clock::parse_time(&value).ok_or_else(|| {
                     ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "ecg.invalid",

@@ -244,6 +244,7 @@ pub async fn upload(
         analysis: analysis_json,
         priority: priority.as_str(),
         auto_critical: analysis.critical,
+        critical_reasons: analysis.critical_reasons.join("\n"),
     };
     let mut tx = ctx.db.begin().await?;
     let id = match store::insert_ecg(&mut tx, row).await {
@@ -347,23 +348,11 @@ pub async fn worklist(ctx: &Ctx, now: Millis, actor: &Actor) -> Result<Vec<Workl
     let rows = store::worklist(&ctx.db, actor.community_id).await?;
     let mut entries = Vec::with_capacity(rows.len());
     let mut items = Vec::with_capacity(rows.len());
-    for (ecg, resident_name, site_name) in rows {
+    for (ecg, resident_name, site_name, automatic_findings) in rows {
         entries.push(
             Entry::by(actor, now, "ecg.worklist", "ecg", Some(ecg.id))
                 .about_resident(ecg.resident_id),
         );
-        let analysis: serde_json::Value =
-            serde_json::from_str(&store::analysis_of(&ctx.db, actor.community_id, ecg.id).await?)
-                .unwrap_or_default();
-        let automatic_findings = analysis["critical_reasons"]
-            .as_array()
-            .map(|reasons| {
-                reasons
-                    .iter()
-                    .filter_map(|r| r.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
         let due_at_ms = ecg.due_at_ms();
         items.push(WorklistItem {
             overdue: now > due_at_ms,

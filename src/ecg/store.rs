@@ -27,6 +27,7 @@ pub struct NewRow<'a> {
     pub lead_names: String,
     pub waveform_uv: Vec<u8>,
     pub analysis: String,
+    pub critical_reasons: String,
     pub priority: &'a str,
     pub auto_critical: bool,
 }
@@ -35,8 +36,9 @@ pub async fn insert_ecg(conn: &mut AnyConnection, row: NewRow<'_>) -> Result<i64
     sqlx::query_scalar(
         "INSERT INTO ecgs (community_id, resident_id, site_institution_id, uploaded_by_staff_id, \
          idempotency_key, recorded_at_ms, received_at_ms, clinical_note, format, original_name, \
-         original, sampling_hz, lead_names, waveform_uv, analysis, priority, auto_critical, state) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'waiting') \
+         original, sampling_hz, lead_names, waveform_uv, analysis, priority, auto_critical, state, \
+         critical_reasons) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'waiting', $18) \
          RETURNING id",
     )
     .bind(row.community_id)
@@ -56,6 +58,7 @@ pub async fn insert_ecg(conn: &mut AnyConnection, row: NewRow<'_>) -> Result<i64
     .bind(row.analysis)
     .bind(row.priority)
     .bind(i64::from(row.auto_critical))
+    .bind(row.critical_reasons)
     .fetch_one(conn)
     .await
 }
@@ -132,13 +135,15 @@ pub async fn reports_of(
     .await
 }
 
-/// Unreported ECGs of the community: STAT first, then the longest waiting.
+/// Unreported ECGs of the community, STAT first, then the longest waiting: each with its
+/// resident's and site's names and its automatic critical reasons.
 pub async fn worklist(
     db: &Db,
     community_id: i64,
-) -> Result<Vec<(Ecg, String, String)>, sqlx::Error> {
+) -> Result<Vec<(Ecg, String, String, Vec<String>)>, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS}, r.name AS resident_name, i.name AS site_name FROM ecgs e \
+        "SELECT {COLUMNS}, r.name AS resident_name, i.name AS site_name, e.critical_reasons \
+         FROM ecgs e \
          JOIN residents r ON r.id = e.resident_id JOIN institutions i ON i.id = e.site_institution_id \
          WHERE e.community_id = $1 AND e.state <> 'reported' \
          ORDER BY CASE e.priority WHEN 'stat' THEN 0 ELSE 1 END, e.received_at_ms, e.id LIMIT 200"
@@ -149,10 +154,13 @@ pub async fn worklist(
     rows.iter()
         .map(|row| {
             let ecg = <Ecg as sqlx::FromRow<_>>::from_row(row)?;
+            let reasons: String = row.try_get("critical_reasons")?;
+            let reasons = reasons.lines().map(str::to_owned).collect();
             Ok((
                 ecg,
                 row.try_get("resident_name")?,
                 row.try_get("site_name")?,
+                reasons,
             ))
         })
         .collect()

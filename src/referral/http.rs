@@ -93,11 +93,7 @@ pub async fn create_time_point(
 ) -> Result<Json<Timeline>, ApiError> {
     let at_ms = match &new.at {
         serde_json::Value::Number(ms) => ms.as_i64(),
-        serde_json::Value::String(text) => {
-            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-                .ok()
-                .map(|at| (at.unix_timestamp_nanos() / 1_000_000) as i64)
-        }
+        serde_json::Value::String(text) => clock::parse_time(text),
         _ => None,
     }
     .ok_or_else(|| {

@@ -243,6 +243,32 @@ async fn insert(
     get(ctx, now, actor, id).await
 }
 
+/// The actor works at one of `sides` of the referral and may change its resident's clinical
+/// data; the attempt is audited either way.
+async fn authorize_side(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    referral: &Referral,
+    sides: &[i64],
+    action: &str,
+) -> Result<(), Error> {
+    if !actor.institution.is_some_and(|i| sides.contains(&i.id)) {
+        return Err(crate::access::Denied.into());
+    }
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        referral.resident_id,
+        Purpose::Clinical,
+        Access::Write,
+        action,
+    )
+    .await?;
+    Ok(())
+}
+
 async fn load(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Referral, Error> {
     store::referral_by_id(&ctx.db, actor.community_id, id)
         .await?
@@ -285,19 +311,7 @@ pub async fn transition(
         Party::Sender => referral.from_institution_id,
         Party::Receiver => referral.to_institution_id,
     };
-    if actor.institution.map(|i| i.id) != Some(side) {
-        return Err(crate::access::Denied.into());
-    }
-    resident::load_authorized(
-        ctx,
-        now,
-        actor,
-        referral.resident_id,
-        Purpose::Clinical,
-        Access::Write,
-        "referral.transition",
-    )
-    .await?;
+    authorize_side(ctx, now, actor, &referral, &[side], "referral.transition").await?;
     let mut tx = ctx.db.begin().await?;
     let note = note.trim();
     if !store::move_state(
@@ -423,20 +437,8 @@ pub async fn record_time_point(
         });
     }
     let referral = load(ctx, actor, id).await?;
-    let own = actor.institution.map(|i| i.id);
-    if own != Some(referral.from_institution_id) && own != Some(referral.to_institution_id) {
-        return Err(crate::access::Denied.into());
-    }
-    resident::load_authorized(
-        ctx,
-        now,
-        actor,
-        referral.resident_id,
-        Purpose::Clinical,
-        Access::Write,
-        "referral.time_point",
-    )
-    .await?;
+    let sides = [referral.from_institution_id, referral.to_institution_id];
+    authorize_side(ctx, now, actor, &referral, &sides, "referral.time_point").await?;
     let mut tx = ctx.db.begin().await?;
     store::upsert_time_point(
         &mut tx,

@@ -38,6 +38,13 @@ fn state_label(state: ReferralState) -> &'static str {
     }
 }
 
+fn direction_label(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "上转",
+        Direction::Down => "下转",
+    }
+}
+
 fn action_label(to: ReferralState) -> &'static str {
     match to {
         ReferralState::Submitted => "提交",
@@ -110,11 +117,7 @@ async fn board(
             Row {
                 id: r.id,
                 green_channel: r.green_channel.is_some(),
-                direction: if r.direction == Direction::Up {
-                    "上转"
-                } else {
-                    "下转"
-                },
+                direction: direction_label(r.direction),
                 resident_id: r.resident_id,
                 from: names
                     .get(&r.from_institution_id)
@@ -247,11 +250,7 @@ async fn case_page(
         user_role: role_label(&actor),
         user_name: actor.name.clone(),
         id,
-        direction: if r.direction == Direction::Up {
-            "上转"
-        } else {
-            "下转"
-        },
+        direction: direction_label(r.direction),
         green_channel: r.green_channel.is_some(),
         from: names
             .get(&r.from_institution_id)

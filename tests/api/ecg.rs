@@ -47,6 +47,14 @@ pub async fn upload(
     request.send().await.unwrap()
 }
 
+/// Uploads a synthetic inferior STEMI for a resident; returns the stored ECG.
+pub async fn upload_stemi(app: &TestApp, token: &str, resident_id: i64) -> Value {
+    let form = form(resident_id, vec![("stemi.json", inferior_stemi_json())]);
+    let response = upload(app, token, form, None).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
 pub fn inferior_stemi_json() -> Vec<u8> {
     yijia_ecg::formats::json::write(&synth::generate(&Case::InferiorStemi.spec())).into_bytes()
 }
@@ -189,16 +197,7 @@ async fn uploads_and_reads_stay_inside_the_access_scope() {
     .await;
     assert_error(response, StatusCode::FORBIDDEN, "access.denied").await;
     let own = app.resident_in_village(village).await;
-    let ecg: Value = upload(
-        &app,
-        &token,
-        form(own, vec![("ecg.json", inferior_stemi_json())]),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let ecg: Value = upload_stemi(&app, &token, own).await;
     for (username, status) in [
         ("township-doctor", StatusCode::OK),
         ("supervisor", StatusCode::FORBIDDEN),
@@ -475,35 +474,14 @@ async fn the_site_hears_live_of_its_report_and_an_unacknowledged_critical_report
     let app = TestApp::spawn().await;
     let village_doctor = app.login("village-doctor").await;
     let reader = app.login("county-reader").await;
-    let mut site_events = app
-        .client
-        .get(format!("{}/api/v1/events", app.address))
-        .bearer_auth(&village_doctor)
-        .send()
-        .await
-        .unwrap();
-    let mut reader_events = app
-        .client
-        .get(format!("{}/api/v1/events", app.address))
-        .bearer_auth(&reader)
-        .send()
-        .await
-        .unwrap();
+    let mut site_events = app.events(&village_doctor).await;
+    let mut reader_events = app.events(&reader).await;
     assert_eq!(site_events.headers()["content-type"], "text/event-stream");
 
     let resident = app
         .resident_in_village(app.institution_of("village-doctor").await)
         .await;
-    let ecg: Value = upload(
-        &app,
-        &village_doctor,
-        form(resident, vec![("stemi.json", inferior_stemi_json())]),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let ecg: Value = upload_stemi(&app, &village_doctor, resident).await;
     let id = ecg["id"].as_i64().unwrap();
     let seen = wait_for_event(&mut reader_events, "ecg.uploaded").await;
     assert!(

@@ -119,6 +119,29 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Logs in through the web form; returns the session cookie to send as `Cookie`.
+    pub async fn web_login(&self, username: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/login", self.address))
+            .form(&[("username", username), ("password", demo::DEMO_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// Opens the live event stream as the holder of `token`.
+    pub async fn events(&self, token: &str) -> Response {
+        self.client
+            .get(format!("{}/api/v1/events", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> Response {
         self.client
             .get(format!("{}{path}", self.address))

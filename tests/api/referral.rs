@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::ecg::{form, inferior_stemi_json, upload, wait_for_event};
+use crate::ecg::{upload_stemi, wait_for_event};
 use crate::helpers::{TestApp, assert_error};
 
 async fn step(app: &TestApp, token: &str, id: i64, to: &str) -> reqwest::Response {
@@ -22,16 +22,7 @@ async fn critical_ecg(app: &TestApp) -> (i64, i64) {
     let resident = app
         .resident_in_village(app.institution_of("village-doctor").await)
         .await;
-    let ecg: Value = upload(
-        app,
-        &village,
-        form(resident, vec![("stemi.json", inferior_stemi_json())]),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let ecg: Value = upload_stemi(app, &village, resident).await;
     let id = ecg["id"].as_i64().unwrap();
     let reader = app.login("county-reader").await;
     app.post_json(
@@ -61,13 +52,7 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     let village = app.login("village-doctor").await;
     let county = app.login("county-doctor").await;
     let lead = app.institution_id("LH").await;
-    let mut events = app
-        .client
-        .get(format!("{}/api/v1/events", app.address))
-        .bearer_auth(&county)
-        .send()
-        .await
-        .unwrap();
+    let mut events = app.events(&county).await;
 
     // One action from the critical report: accepted by rule, the chest pain centre told live.
     let response = app
@@ -212,20 +197,7 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     )
     .await;
     // The case timeline page shows the same, in Chinese.
-    let login = app
-        .client
-        .post(format!("{}/login", app.address))
-        .form(&[("username", "county-doctor"), ("password", "yijia-demo")])
-        .send()
-        .await
-        .unwrap();
-    let session = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = app.web_login("county-doctor").await;
     let page = app
         .client
         .get(format!("{}/referrals/{id}", app.address))
@@ -416,16 +388,7 @@ async fn referrals_are_checked_and_kept_from_outsiders() {
         );
     }
     // A green channel needs a critical report.
-    let ecg: Value = upload(
-        &app,
-        &village,
-        form(resident, vec![("stemi.json", inferior_stemi_json())]),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let ecg: Value = upload_stemi(&app, &village, resident).await;
     let response = app
         .post_json(
             Some(&village),

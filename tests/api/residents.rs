@@ -300,20 +300,7 @@ async fn the_web_search_finds_a_resident_by_id_number_and_shows_the_record() {
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-    let login = app
-        .client
-        .post(format!("{}/login", app.address))
-        .form(&[("username", "village-doctor"), ("password", "yijia-demo")])
-        .send()
-        .await
-        .unwrap();
-    let session = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = app.web_login("village-doctor").await;
     let html = app
         .client
         .get(format!("{}/residents?q={id_number}", app.address))
