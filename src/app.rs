@@ -36,11 +36,25 @@ impl Ctx {
 /// Serves the API and the web pages on `listener` until the process ends, with the
 /// background jobs beside it.
 pub async fn serve(listener: TcpListener, ctx: Ctx) -> std::io::Result<()> {
-    tokio::spawn(crate::ecg::escalation::run(ctx.clone()));
+    tokio::spawn(crate::critical_value::run(ctx.clone()));
     let router = crate::http::router(ctx);
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await
+}
+
+/// Takes HL7 v2 messages from the LIS over MLLP on `listener` until the process ends.
+pub async fn serve_mllp(listener: TcpListener, ctx: Ctx) {
+    crate::hl7v2::mllp::serve(listener, move |message: String| {
+        let ctx = ctx.clone();
+        async move {
+            let via = crate::health_record::lab::Via::Mllp;
+            crate::health_record::lab::receive(&ctx, crate::clock::now_ms(), &message, via)
+                .await
+                .ack
+        }
+    })
+    .await;
 }

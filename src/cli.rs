@@ -65,6 +65,9 @@ enum Command {
         /// Load the small demo community into an empty database and print its accounts.
         #[arg(long)]
         demo: bool,
+        /// Also take HL7 v2 messages from the LIS over MLLP (TCP) here, e.g. 127.0.0.1:2575.
+        #[arg(long)]
+        mllp_addr: Option<SocketAddr>,
     },
     /// Load demo data.
     Demo {
@@ -216,7 +219,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             addr,
             storage,
             demo,
-        } => serve(addr, storage, demo).await,
+            mllp_addr,
+        } => serve(addr, mllp_addr, storage, demo).await,
         Command::Demo {
             size,
             seed,
@@ -378,7 +382,12 @@ async fn community_id(ctx: &Ctx, code: Option<&str>) -> anyhow::Result<i64> {
     }
 }
 
-async fn serve(addr: SocketAddr, storage: Storage, load_demo: bool) -> anyhow::Result<ExitCode> {
+async fn serve(
+    addr: SocketAddr,
+    mllp_addr: Option<SocketAddr>,
+    storage: Storage,
+    load_demo: bool,
+) -> anyhow::Result<ExitCode> {
     let ctx = Ctx::new(storage.connect().await?);
     if load_demo {
         match demo::load(
@@ -408,6 +417,13 @@ async fn serve(addr: SocketAddr, storage: Storage, load_demo: bool) -> anyhow::R
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     println!("yijia is listening on http://{}", listener.local_addr()?);
+    if let Some(mllp_addr) = mllp_addr {
+        let mllp = tokio::net::TcpListener::bind(mllp_addr)
+            .await
+            .with_context(|| format!("cannot listen for MLLP on {mllp_addr}"))?;
+        println!("HL7 v2 over MLLP on {}", mllp.local_addr()?);
+        tokio::spawn(app::serve_mllp(mllp, ctx.clone()));
+    }
     app::serve(listener, ctx).await?;
     Ok(ExitCode::SUCCESS)
 }

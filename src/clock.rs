@@ -35,3 +35,18 @@ pub fn format_cst(ms: Millis) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     at.format(&format).unwrap_or_default()
 }
+
+/// A month `YYYY-MM` in China Standard Time as [start, end) in milliseconds.
+pub fn month_bounds_cst(month: &str) -> Option<(Millis, Millis)> {
+    let (year, month) = month.trim().split_once('-')?;
+    let year: i32 = year.parse().ok()?;
+    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    let start = time::Date::from_calendar_date(year, month, 1).ok()?;
+    let next = match month {
+        time::Month::December => time::Date::from_calendar_date(year + 1, time::Month::January, 1),
+        _ => time::Date::from_calendar_date(year, month.next(), 1),
+    }
+    .ok()?;
+    let ms = |date: time::Date| (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000;
+    Some((ms(start), ms(next)))
+}

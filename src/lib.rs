@@ -3,17 +3,25 @@
 //! The library holds everything; `main.rs` only calls [`cli::main`]. See ARCHITECTURE.md for
 //! the map of modules and the rules that hold between them.
 
+#[macro_use]
+mod text_enum;
+
 pub mod access;
 pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod clock;
+pub mod critical_value;
 pub mod db;
 pub mod demo;
 pub mod ecg;
+pub mod health_record;
+pub mod hl7v2;
 pub mod http;
+pub mod icd10;
 pub mod institution;
 pub mod live;
+pub mod recognition;
 pub mod referral;
 pub mod resident;
 pub mod staff;

@@ -49,7 +49,7 @@ impl Size {
         match self {
             Size::Small => Shape {
                 campuses: 0,
-                centres: 1,
+                centres: 3,
                 townships: 3,
                 villages: 10,
                 residents: 2_000,
@@ -85,10 +85,7 @@ pub struct Summary {
 
 /// The demo community's id, if it is loaded.
 pub async fn existing(ctx: &Ctx) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM communities WHERE code = $1")
-        .bind(COMMUNITY_CODE)
-        .fetch_optional(&ctx.db.pool)
-        .await
+    crate::institution::store::community_by_code(&ctx.db, COMMUNITY_CODE).await
 }
 
 /// Loads the demo community unless it is there already (then `Ok(None)`).
@@ -132,6 +129,15 @@ pub async fn load(
             name: name.into(),
         };
         crate::referral::catalogue::insert_entry(&mut tx, community_id, &entry).await?;
+    }
+    for (code, name, validity_days, price_fen) in crate::recognition::DEMO {
+        let item = crate::recognition::NewItem {
+            code: code.into(),
+            name: name.into(),
+            validity_days,
+            price_fen,
+        };
+        crate::recognition::insert_item(&mut tx, community_id, &item).await?;
     }
     tx.commit().await?;
 
@@ -195,6 +201,7 @@ struct Village {
 struct Tree {
     lead_hospital: i64,
     ecg_centre: i64,
+    lab_centre: i64,
     townships: Vec<(i64, String)>,
     villages: Vec<Village>,
     count: usize,
@@ -257,7 +264,7 @@ async fn build_tree(
         institutions::insert_institution(conn, community_id, None, &campus).await?;
         count += 1;
     }
-    let mut ecg_centre = 0;
+    let (mut ecg_centre, mut lab_centre) = (0, 0);
     for (code, name) in names::CENTRES.iter().take(shape.centres) {
         let centre = institution(
             InstitutionKind::Centre,
@@ -267,8 +274,10 @@ async fn build_tree(
             rng,
         );
         let id = institutions::insert_institution(conn, community_id, None, &centre).await?;
-        if *code == "C-ECG" {
-            ecg_centre = id;
+        match *code {
+            "C-ECG" => ecg_centre = id,
+            "C-LAB" => lab_centre = id,
+            _ => {}
         }
         count += 1;
     }
@@ -357,6 +366,7 @@ async fn build_tree(
     Ok(Tree {
         lead_hospital,
         ecg_centre,
+        lab_centre,
         townships,
         villages,
         count,
@@ -621,6 +631,14 @@ async fn create_demo_accounts(
             Some(tree.ecg_centre),
             Some(TitleLevel::AssociateSenior),
             "超声心电诊断中心",
+        ),
+        account(
+            "lab-interface",
+            "检验中心 LIS 接口",
+            Role::Reader,
+            Some(tree.lab_centre),
+            None,
+            "医学检验中心",
         ),
         account(
             "county-doctor",

@@ -4,7 +4,6 @@
 //! lives in the `yijia-ecg` crate; this module stores, routes and guards.
 
 pub mod cli;
-pub mod escalation;
 pub mod http;
 pub mod model;
 pub mod store;

@@ -7,8 +7,6 @@ use crate::clock::Millis;
 /// Turnaround targets of the reading centre.
 pub const STAT_TARGET_MS: Millis = 10 * 60 * 1000;
 pub const ROUTINE_TARGET_MS: Millis = 30 * 60 * 1000;
-/// A critical report not acknowledged by the site within this time is escalated.
-pub const ACKNOWLEDGE_WITHIN_MS: Millis = 5 * 60 * 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -6,7 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::{access, audit, ecg, institution, referral, resident, staff};
+use crate::{
+    access, audit, ecg, health_record, institution, recognition, referral, resident, staff,
+};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -197,6 +199,42 @@ impl From<referral::Error> for ApiError {
             E::Ecg(error) => return error.into(),
             E::Denied(_) => return denied(),
             E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<health_record::Error> for ApiError {
+    fn from(error: health_record::Error) -> ApiError {
+        use health_record::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "health_record.invalid"),
+            E::EncounterNotFound => (StatusCode::NOT_FOUND, "encounter.not_found"),
+            E::ReportNotFound => (StatusCode::NOT_FOUND, "report.not_found"),
+            E::AlreadyDischarged => (StatusCode::CONFLICT, "encounter.already_discharged"),
+            E::Resident(error) => return error.into(),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<recognition::Error> for ApiError {
+    fn from(error: recognition::Error) -> ApiError {
+        use recognition::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "recognition.invalid"),
+            E::Duplicate => (StatusCode::CONFLICT, "recognition.duplicate"),
+            E::RecentResult { .. } => (StatusCode::CONFLICT, "recognition.recent_result"),
+            E::Resident(error) => return error.into(),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
         };
         ApiError::new(status, code, message)
     }

@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::app::Ctx;
-use crate::{ecg, institution, referral, resident, staff, web};
+use crate::{ecg, health_record, institution, recognition, referral, resident, staff, web};
 
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
@@ -24,6 +24,9 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(ecg::views::routes())
         .merge(referral::http::routes())
         .merge(referral::views::routes())
+        .merge(health_record::http::routes())
+        .merge(health_record::views::routes())
+        .merge(recognition::http::routes())
         .merge(web::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::extract::Json;
-use crate::{ecg, institution, referral, resident, staff};
+use crate::{ecg, health_record, institution, recognition, referral, resident, staff};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,8 +43,25 @@ use crate::{ecg, institution, referral, resident, staff};
         referral::http::list_tier_catalogue,
         referral::http::get_referral_figures,
         referral::http::get_chest_pain_report,
+        referral::http::list_down_suggestions,
         referral::http::create_tier_catalogue_entry,
         referral::http::delete_tier_catalogue_entry,
+        health_record::http::create_encounter,
+        health_record::http::get_encounter,
+        health_record::http::create_discharge,
+        health_record::http::create_exam_report,
+        health_record::http::get_exam_report,
+        health_record::http::get_lab_report,
+        health_record::http::acknowledge_lab_report,
+        health_record::http::list_critical_values,
+        health_record::http::receive_hl7v2,
+        health_record::http::get_resident_timeline,
+        recognition::http::list_recognition_items,
+        recognition::http::create_recognition_item,
+        recognition::http::delete_recognition_item,
+        recognition::http::list_recognised_results,
+        recognition::http::create_order,
+        recognition::http::get_recognition_figures,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -107,3 +107,24 @@ pub async fn insert_department(
     .fetch_one(conn)
     .await
 }
+
+pub async fn institution_by_code(
+    db: &Db,
+    community_id: i64,
+    code: &str,
+) -> Result<Option<Institution>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM institutions WHERE community_id = $1 AND code = $2"
+    )))
+    .bind(community_id)
+    .bind(code)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn community_by_code(db: &Db, code: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM communities WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&db.pool)
+        .await
+}

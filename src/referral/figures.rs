@@ -18,37 +18,11 @@ pub struct MonthQuery {
     pub month: String,
 }
 
-/// The month's bounds in milliseconds (China Standard Time).
 fn month_bounds(month: &str) -> Result<(i64, i64), Error> {
-    let invalid = Error::Invalid {
+    crate::clock::month_bounds_cst(month).ok_or(Error::Invalid {
         field: "month",
         reason: "YYYY-MM",
-    };
-    let (year, month) = month.split_once('-').ok_or(invalid)?;
-    let invalid = || Error::Invalid {
-        field: "month",
-        reason: "YYYY-MM",
-    };
-    let year: i32 = year.parse().map_err(|_| invalid())?;
-    let month: u8 = month.parse().map_err(|_| invalid())?;
-    let start = time::Date::from_calendar_date(
-        year,
-        time::Month::try_from(month).map_err(|_| invalid())?,
-        1,
-    )
-    .map_err(|_| invalid())?;
-    let next = if month == 12 {
-        time::Date::from_calendar_date(year + 1, time::Month::January, 1)
-    } else {
-        time::Date::from_calendar_date(
-            year,
-            time::Month::try_from(month + 1).map_err(|_| invalid())?,
-            1,
-        )
-    }
-    .map_err(|_| invalid())?;
-    let ms = |date: time::Date| (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000;
-    Ok((ms(start), ms(next)))
+    })
 }
 
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
@@ -63,6 +37,8 @@ pub struct ReferralFigures {
     pub closed_loop_rate: Option<f64>,
     pub green_channel: i64,
     pub catalogue_exceptions: i64,
+    /// The reasons stated for the catalogue exceptions, as written.
+    pub catalogue_exception_reasons: Vec<String>,
 }
 
 /// Referral counts per institution for a month.
@@ -104,7 +80,10 @@ pub async fn referral_figures(
             sender.down_sent += 1
         }
         sender.green_channel += i64::from(green.is_some());
-        sender.catalogue_exceptions += i64::from(exception.is_some());
+        if let Some(reason) = exception {
+            sender.catalogue_exceptions += 1;
+            sender.catalogue_exception_reasons.push(reason);
+        }
         let receiver = figures.entry(to).or_insert_with(|| ReferralFigures {
             institution_id: to,
             ..Default::default()

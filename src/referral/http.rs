@@ -6,7 +6,9 @@ use axum::routing::{get, post};
 
 use super::catalogue::{CatalogueEntry, NewCatalogueEntry};
 use super::figures::{ChestPainFigures, MonthQuery, ReferralFigures};
-use super::model::{NewReferral, Referral, ReferralDetail, ReferralQuery, Transition};
+use super::model::{
+    DownSuggestion, NewReferral, Referral, ReferralDetail, ReferralQuery, Transition,
+};
 use super::timeline::{NewTimePoint, Timeline};
 use crate::app::Ctx;
 use crate::clock;
@@ -34,6 +36,10 @@ pub fn routes() -> Router<Ctx> {
         )
         .route("/api/v1/referrals/{id}/timeline", get(get_timeline))
         .route("/api/v1/referrals/figures", get(get_referral_figures))
+        .route(
+            "/api/v1/referrals/down-suggestions",
+            get(list_down_suggestions),
+        )
         .route(
             "/api/v1/referrals/chest-pain-report",
             get(get_chest_pain_report),
@@ -205,5 +211,17 @@ pub async fn get_chest_pain_report(
 ) -> Result<Json<Vec<ChestPainFigures>>, ApiError> {
     Ok(Json(
         super::figures::chest_pain_report(&ctx, &actor, &query.month).await?,
+    ))
+}
+
+/// Post-acute patients of the caller's institution whose condition belongs at a lower level.
+#[utoipa::path(get, path = "/api/v1/referrals/down-suggestions", tag = "referrals",
+    responses((status = 200, body = Vec<DownSuggestion>), (status = 403, body = ErrorBody)))]
+pub async fn list_down_suggestions(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<DownSuggestion>>, ApiError> {
+    Ok(Json(
+        super::down_suggestions(&ctx, clock::now_ms(), &actor).await?,
     ))
 }

@@ -16,12 +16,13 @@ use crate::access::{Access, Actor, Purpose};
 use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::health_record::{self, ReceivingEncounter, model::EncounterKind};
 use crate::institution::{self, InstitutionKind};
 use crate::live::{Audience, Event};
 use crate::{ecg, resident};
 use model::{
-    Direction, GreenChannel, NewReferral, Party, Referral, ReferralDetail, ReferralQuery,
-    ReferralState, Urgency,
+    Direction, DownSuggestion, GreenChannel, NewReferral, Party, Referral, ReferralDetail,
+    ReferralQuery, ReferralState, Urgency,
 };
 use timeline::{Point, Timeline};
 
@@ -53,6 +54,8 @@ pub enum Error {
     Denied(#[from] crate::access::Denied),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Audit(#[from] audit::Error),
 }
 
 /// The care level of an institution: village 1, township 2, county 3.
@@ -64,35 +67,13 @@ fn level(kind: InstitutionKind) -> u8 {
     }
 }
 
-/// An ICD-10 code: a letter, two digits, optionally a dot and up to four characters, and
-/// optionally the Chinese clinical edition's extension (`I21.000x001`).
-fn check_icd10(code: &str) -> Result<(), Error> {
-    let code = code.trim().to_ascii_uppercase();
-    let bytes = code.as_bytes();
-    // The clinical edition's extension: `x` and three digits at the end.
-    let has_extension = bytes.len() > 7
-        && bytes[bytes.len() - 4] == b'X'
-        && bytes[bytes.len() - 3..].iter().all(u8::is_ascii_digit);
-    let stem = if has_extension {
-        &bytes[..bytes.len() - 4]
-    } else {
-        bytes
-    };
-    let ok = stem.len() >= 3
-        && stem[0].is_ascii_uppercase()
-        && stem[1].is_ascii_digit()
-        && stem[2].is_ascii_digit()
-        && (stem.len() == 3
-            || (stem[3] == b'.'
-                && (5..=8).contains(&stem.len())
-                && stem[4..].iter().all(u8::is_ascii_alphanumeric)));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Invalid {
-            field: "diagnosis_icd10",
-            reason: "not an ICD-10 code",
-        })
+/// The kind of encounter an accepted up-referral opens: the green channel and emergencies at the
+/// emergency department, urgent cases admitted, routine ones seen in outpatients.
+fn receiving_kind(green_channel: bool, urgency: Urgency) -> EncounterKind {
+    match (green_channel, urgency) {
+        (true, _) | (_, Urgency::Emergency) => EncounterKind::Emergency,
+        (_, Urgency::Urgent) => EncounterKind::Inpatient,
+        (_, Urgency::Routine) => EncounterKind::Outpatient,
     }
 }
 
@@ -132,7 +113,15 @@ async fn insert(
             reason: "1 to 2000 characters",
         });
     }
-    check_icd10(&new.diagnosis_icd10)?;
+    let diagnosis_icd10 =
+        crate::icd10::check(&new.diagnosis_icd10).map_err(|_| Error::Invalid {
+            field: "diagnosis_icd10",
+            reason: "not an ICD-10 code",
+        })?;
+    let new = &NewReferral {
+        diagnosis_icd10,
+        ..new.clone()
+    };
     let to =
         institution::store::institution_by_id(&ctx.db, actor.community_id, new.to_institution_id)
             .await?
@@ -217,6 +206,16 @@ async fn insert(
             "绿色通道：按规则自动接收",
         )
         .await?;
+        let encounter = ReceivingEncounter {
+            community_id: actor.community_id,
+            referral_id: id,
+            resident_id: new.resident_id,
+            institution_id: to.id,
+            department_id: new.to_department_id,
+            diagnosis_icd10: &new.diagnosis_icd10,
+            kind: receiving_kind(new.green_channel.is_some(), new.urgency),
+        };
+        health_record::open_from_referral(&mut tx, &encounter, None, now).await?;
     }
     resident::store::assign(
         &mut tx,
@@ -289,7 +288,13 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Refer
     )
     .await?;
     let steps = store::steps_of(&ctx.db, actor.community_id, id).await?;
-    Ok(ReferralDetail { referral, steps })
+    let encounter_id =
+        health_record::store::encounter_of_referral(&ctx.db, actor.community_id, id).await?;
+    Ok(ReferralDetail {
+        referral,
+        steps,
+        encounter_id,
+    })
 }
 
 /// Takes one step of the state machine; only the side the step belongs to may take it.
@@ -330,6 +335,18 @@ pub async fn transition(
             from: referral.state.as_str(),
             to: to.as_str(),
         });
+    }
+    if to == ReferralState::Accepted && referral.direction == Direction::Up {
+        let encounter = ReceivingEncounter {
+            community_id: actor.community_id,
+            referral_id: id,
+            resident_id: referral.resident_id,
+            institution_id: referral.to_institution_id,
+            department_id: referral.to_department_id,
+            diagnosis_icd10: &referral.diagnosis_icd10,
+            kind: receiving_kind(referral.green_channel.is_some(), referral.urgency),
+        };
+        health_record::open_from_referral(&mut tx, &encounter, Some(actor.staff_id), now).await?;
     }
     let entry = Entry::by(actor, now, "referral.transition", "referral", Some(id))
         .about_resident(referral.resident_id)
@@ -492,4 +509,71 @@ pub async fn timeline(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<
             .map(|(p, at)| (p.as_str().to_owned(), at))
             .collect(),
     })
+}
+
+/// Patients of the actor's institution who are post-acute — discharged in the last 30 days, or
+/// in hospital for 3 days or more — and whose principal diagnosis the tiered-care catalogue
+/// places at a lower level, with no down-referral raised since: candidates for down-referral.
+/// Only residents the actor may see are listed, and each listing is audited.
+pub async fn down_suggestions(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+) -> Result<Vec<DownSuggestion>, Error> {
+    const DAY_MS: Millis = 86_400_000;
+    let institution = actor.institution.ok_or(crate::access::Denied)?;
+    let own_level = i64::from(level(institution.kind));
+    let mut suggestions = Vec::new();
+    for candidate in store::post_acute_encounters(
+        &ctx.db,
+        actor.community_id,
+        institution.id,
+        now - 30 * DAY_MS,
+        now - 3 * DAY_MS,
+    )
+    .await?
+    {
+        let Some(catalogue_level) =
+            catalogue::level_for(&ctx.db, actor.community_id, &candidate.diagnosis_icd10).await?
+        else {
+            continue;
+        };
+        if catalogue_level >= own_level {
+            continue;
+        }
+        let Some(resident) =
+            resident::store::resident_by_id(&ctx.db, actor.community_id, candidate.resident_id)
+                .await?
+        else {
+            continue;
+        };
+        let place = resident::store::place_of(&ctx.db, &resident).await?;
+        if crate::access::check(actor, Purpose::Clinical, Access::Read, &place).is_err() {
+            continue;
+        }
+        suggestions.push(DownSuggestion {
+            catalogue_level,
+            suggested_institution_id: if catalogue_level <= 1 {
+                resident.village_clinic_id
+            } else {
+                resident.township_id
+            },
+            ..candidate
+        });
+    }
+    let entries = suggestions
+        .iter()
+        .map(|s| {
+            Entry::by(
+                actor,
+                now,
+                "referral.down_suggestions",
+                "encounter",
+                Some(s.encounter_id),
+            )
+            .about_resident(s.resident_id)
+        })
+        .collect();
+    ctx.auditor.record(entries).await?;
+    Ok(suggestions)
 }

@@ -27,6 +27,32 @@ pub enum ReferralState {
     Cancelled,
 }
 
+impl ReferralState {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ReferralState::Draft => "草稿",
+            ReferralState::Submitted => "待接收",
+            ReferralState::Accepted => "已接收",
+            ReferralState::Rejected => "已拒绝",
+            ReferralState::Arrived => "已到达",
+            ReferralState::Completed => "已完成",
+            ReferralState::Received => "已接诊",
+            ReferralState::FollowUpPlanned => "已制定随访计划",
+            ReferralState::Closed => "已闭环",
+            ReferralState::Cancelled => "已取消",
+        }
+    }
+}
+
+impl Direction {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Direction::Up => "上转",
+            Direction::Down => "下转",
+        }
+    }
+}
+
 /// Down-referred patients are reimbursed this many percentage points more (Hunan, in the seeds).
 pub const DOWN_REFERRAL_RATE_BONUS_PP: i64 = 5;
 
@@ -35,25 +61,6 @@ pub const DOWN_REFERRAL_RATE_BONUS_PP: i64 = 5;
 pub enum Party {
     Sender,
     Receiver,
-}
-
-macro_rules! text_enum {
-    ($type:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $type {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-        impl TryFrom<String> for $type {
-            type Error = String;
-            fn try_from(text: String) -> Result<Self, String> {
-                Self::parse(&text).ok_or(text)
-            }
-        }
-    };
 }
 
 text_enum!(Direction { Up => "up", Down => "down" });
@@ -144,6 +151,8 @@ pub struct ReferralDetail {
     #[serde(flatten)]
     pub referral: Referral,
     pub steps: Vec<Step>,
+    /// The receiving encounter an accepted up-referral opened.
+    pub encounter_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -163,6 +172,21 @@ pub struct NewReferral {
     /// Submit at once instead of keeping a draft.
     #[serde(default)]
     pub submit: bool,
+}
+
+/// A post-acute patient whose condition the tiered-care catalogue places below the treating
+/// institution's level: a candidate for down-referral.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DownSuggestion {
+    pub encounter_id: i64,
+    pub resident_id: i64,
+    pub diagnosis_icd10: String,
+    /// The level the catalogue places the condition at: 1 village clinic, 2 township centre.
+    pub catalogue_level: i64,
+    /// Where the catalogue says the patient belongs: their township centre or village clinic.
+    pub suggested_institution_id: i64,
+    pub started_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]

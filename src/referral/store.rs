@@ -1,6 +1,6 @@
 //! SQL for referrals and their steps.
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use super::model::{NewReferral, Referral, ReferralState, Step};
 use crate::db::Db;
@@ -218,5 +218,49 @@ pub async fn time_points_of(
     use sqlx::Row;
     rows.iter()
         .map(|r| Ok((r.try_get("point")?, r.try_get("at_ms")?)))
+        .collect()
+}
+
+/// Inpatient and emergency encounters at an institution, discharged since `ended_since_ms` or
+/// still open and begun before `open_before_ms`, with no down-referral of the resident from the
+/// institution raised since the encounter began; newest first, at most 200.
+pub async fn post_acute_encounters(
+    db: &Db,
+    community_id: i64,
+    institution_id: i64,
+    ended_since_ms: i64,
+    open_before_ms: i64,
+) -> Result<Vec<super::model::DownSuggestion>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT e.id, e.resident_id, e.started_at_ms, e.ended_at_ms, \
+         (SELECT d.icd10 FROM encounter_diagnoses d WHERE d.encounter_id = e.id AND d.position = 1) AS icd10 \
+         FROM encounters e WHERE e.community_id = $1 AND e.institution_id = $2 \
+         AND e.kind IN ('inpatient', 'emergency') \
+         AND (e.ended_at_ms >= $3 OR (e.ended_at_ms IS NULL AND e.started_at_ms <= $4)) \
+         AND NOT EXISTS (SELECT 1 FROM referrals f WHERE f.community_id = e.community_id \
+           AND f.resident_id = e.resident_id AND f.direction = 'down' \
+           AND f.from_institution_id = e.institution_id AND f.created_at_ms >= e.started_at_ms) \
+         ORDER BY e.started_at_ms DESC, e.id DESC LIMIT 200",
+    )
+    .bind(community_id)
+    .bind(institution_id)
+    .bind(ended_since_ms)
+    .bind(open_before_ms)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(super::model::DownSuggestion {
+                encounter_id: row.try_get("id")?,
+                resident_id: row.try_get("resident_id")?,
+                diagnosis_icd10: row
+                    .try_get::<Option<String>, _>("icd10")?
+                    .unwrap_or_default(),
+                catalogue_level: 0,
+                suggested_institution_id: 0,
+                started_at_ms: row.try_get("started_at_ms")?,
+                ended_at_ms: row.try_get("ended_at_ms")?,
+            })
+        })
         .collect()
 }

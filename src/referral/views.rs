@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::model::{self, Direction, Party, ReferralQuery, ReferralState};
+use super::model::{self, Party, ReferralQuery, ReferralState};
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::extract::{Path, WebActor};
@@ -20,29 +20,8 @@ pub fn routes() -> Router<Ctx> {
     Router::new()
         .route("/referrals", get(board))
         .route("/referrals/{id}/transition", post(transition))
+        .route("/referrals/figures", get(figures_page))
         .route("/referrals/{id}", get(case_page))
-}
-
-fn state_label(state: ReferralState) -> &'static str {
-    match state {
-        ReferralState::Draft => "草稿",
-        ReferralState::Submitted => "待接收",
-        ReferralState::Accepted => "已接收",
-        ReferralState::Rejected => "已拒绝",
-        ReferralState::Arrived => "已到达",
-        ReferralState::Completed => "已完成",
-        ReferralState::Received => "已接诊",
-        ReferralState::FollowUpPlanned => "已制定随访计划",
-        ReferralState::Closed => "已闭环",
-        ReferralState::Cancelled => "已取消",
-    }
-}
-
-fn direction_label(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Up => "上转",
-        Direction::Down => "下转",
-    }
 }
 
 fn action_label(to: ReferralState) -> &'static str {
@@ -117,7 +96,7 @@ async fn board(
             Row {
                 id: r.id,
                 green_channel: r.green_channel.is_some(),
-                direction: direction_label(r.direction),
+                direction: r.direction.label_zh(),
                 resident_id: r.resident_id,
                 from: names
                     .get(&r.from_institution_id)
@@ -125,7 +104,7 @@ async fn board(
                     .unwrap_or_default(),
                 to: names.get(&r.to_institution_id).cloned().unwrap_or_default(),
                 diagnosis: r.diagnosis_icd10,
-                state: state_label(r.state),
+                state: r.state.label_zh(),
                 created: clock::format_cst(r.created_at_ms),
                 actions,
             }
@@ -250,7 +229,7 @@ async fn case_page(
         user_role: role_label(&actor),
         user_name: actor.name.clone(),
         id,
-        direction: direction_label(r.direction),
+        direction: r.direction.label_zh(),
         green_channel: r.green_channel.is_some(),
         from: names
             .get(&r.from_institution_id)
@@ -259,7 +238,7 @@ async fn case_page(
         to: names.get(&r.to_institution_id).cloned().unwrap_or_default(),
         diagnosis: r.diagnosis_icd10,
         reason: r.reason,
-        state: state_label(r.state),
+        state: r.state.label_zh(),
         points: points
             .into_iter()
             .map(|(_, label, at)| (label, at))
@@ -267,4 +246,93 @@ async fn case_page(
         intervals,
     };
     Ok(render(&page))
+}
+
+struct FiguresRow {
+    institution: String,
+    up_sent: i64,
+    down_sent: i64,
+    received: i64,
+    accepted: i64,
+    rejected: i64,
+    closed_loop: String,
+    green_channel: i64,
+    exceptions: Vec<String>,
+}
+
+struct ChestPainRow {
+    institution: String,
+    cases: usize,
+    intervals: Vec<(&'static str, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "referral_figures.html")]
+struct FiguresPage {
+    user_name: String,
+    user_role: String,
+    month: String,
+    rows: Vec<FiguresRow>,
+    chest_pain: Vec<ChestPainRow>,
+}
+
+#[derive(Deserialize)]
+struct MonthForm {
+    month: Option<String>,
+}
+
+/// The month's referral figures and chest pain report, for managers and the health bureau.
+async fn figures_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    axum::extract::Query(form): axum::extract::Query<MonthForm>,
+) -> Result<Html<String>, WebError> {
+    let month = form
+        .month
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| clock::format_cst(clock::now_ms())[..7].to_owned());
+    let figures = super::figures::referral_figures(&ctx, &actor, &month).await?;
+    let chest_pain = super::figures::chest_pain_report(&ctx, &actor, &month).await?;
+    let names: HashMap<i64, String> = institution_names(&ctx, &actor).await;
+    let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
+    let share = |value: Option<f64>| value.map_or("—".into(), |v| format!("{:.0}%", v * 100.0));
+    let rows = figures
+        .into_iter()
+        .map(|f| FiguresRow {
+            institution: name(f.institution_id),
+            up_sent: f.up_sent,
+            down_sent: f.down_sent,
+            received: f.received,
+            accepted: f.accepted,
+            rejected: f.rejected,
+            closed_loop: share(f.closed_loop_rate),
+            green_channel: f.green_channel,
+            exceptions: f.catalogue_exception_reasons,
+        })
+        .collect();
+    let chest_pain = chest_pain
+        .into_iter()
+        .map(|c| ChestPainRow {
+            institution: name(c.sending_institution_id),
+            cases: c.cases,
+            intervals: c
+                .intervals
+                .iter()
+                .map(|i| {
+                    (
+                        interval_label(i.name),
+                        i.median_minutes.map_or("—".into(), |m| format!("{m:.1}")),
+                        share(i.within_target_share),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(render(&FiguresPage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        month,
+        rows,
+        chest_pain,
+    }))
 }

@@ -314,7 +314,18 @@ struct ResidentPage {
     village: String,
     township: String,
     merged_into: Option<i64>,
+    /// The health record across institutions; `None` when the viewer may not see clinical data.
+    record: Option<Vec<RecordRow>>,
     accesses: Vec<AccessRow>,
+}
+
+struct RecordRow {
+    at: String,
+    kind: &'static str,
+    institution: String,
+    summary: String,
+    critical: bool,
+    link: Option<String>,
 }
 
 async fn resident_page(
@@ -325,6 +336,12 @@ async fn resident_page(
     let now = clock::now_ms();
     let r = resident::get(&ctx, now, &actor, id).await?;
     let accesses = resident::accesses(&ctx, now, &actor, id, 50, 0).await?;
+    let query = crate::health_record::model::TimelineQuery::default();
+    let record = match crate::health_record::timeline(&ctx, now, &actor, id, &query, 100, 0).await {
+        Ok(items) => Some(items.into_iter().map(record_row).collect()),
+        Err(crate::health_record::Error::Resident(resident::Error::Denied(_))) => None,
+        Err(error) => return Err(error.into()),
+    };
     let names = institution_names(&ctx, &actor).await;
     let accesses = accesses
         .into_iter()
@@ -348,6 +365,7 @@ async fn resident_page(
         village: names.get(&r.village_clinic_id).cloned().unwrap_or_default(),
         township: names.get(&r.township_id).cloned().unwrap_or_default(),
         merged_into: r.merged_into_id,
+        record,
         name: r.name,
         id_number: r.id_number,
         birth_date: r.birth_date,
@@ -356,4 +374,20 @@ async fn resident_page(
         accesses,
     };
     Ok(render(&page))
+}
+
+fn record_row(item: crate::health_record::model::TimelineItem) -> RecordRow {
+    use crate::health_record::model::ItemKind;
+    RecordRow {
+        at: clock::format_cst(item.at_ms),
+        kind: item.kind.label_zh(),
+        institution: item.institution_name,
+        summary: item.summary,
+        critical: item.critical.0,
+        link: match item.kind {
+            ItemKind::Ecg => Some(format!("/ecg/{}", item.id)),
+            ItemKind::Referral => Some(format!("/referrals/{}", item.id)),
+            _ => None,
+        },
+    }
 }

@@ -510,19 +510,19 @@ async fn the_site_hears_live_of_its_report_and_an_unacknowledged_critical_report
     // Not yet overdue a minute later; escalated once after five minutes; never twice.
     let signed_at = yijia::clock::now_ms();
     assert_eq!(
-        yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 60_000)
+        yijia::critical_value::escalate_overdue(&app.ctx, signed_at + 60_000)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 6 * 60_000)
+        yijia::critical_value::escalate_overdue(&app.ctx, signed_at + 6 * 60_000)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        yijia::ecg::escalation::escalate_overdue(&app.ctx, signed_at + 7 * 60_000)
+        yijia::critical_value::escalate_overdue(&app.ctx, signed_at + 7 * 60_000)
             .await
             .unwrap(),
         0

@@ -72,6 +72,18 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
         "one deductible for the up-referral episode"
     );
     assert_eq!(referral["to_institution_id"], lead);
+    // No second registration: acceptance opened the receiving encounter from the referral.
+    let encounter = app
+        .get_ok(
+            &county,
+            &format!("/api/v1/encounters/{}", referral["encounter_id"]),
+        )
+        .await;
+    assert_eq!(encounter["kind"], "emergency");
+    assert_eq!(encounter["institution_id"], lead);
+    assert_eq!(encounter["resident_id"], resident);
+    assert_eq!(encounter["referral_id"], id);
+    assert_eq!(encounter["diagnoses"][0]["icd10"], "I21.3");
     assert!(
         referral["steps"]
             .as_array()
@@ -303,9 +315,11 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     assert_eq!(row(site)["green_channel"], 1);
     assert_eq!(row(lead)["down_sent"], 1);
     assert_eq!(row(lead)["closed_loop_rate"], 1.0);
+    let township = row(app.institution_of("township-doctor").await);
+    assert_eq!(township["catalogue_exceptions"], 1);
     assert_eq!(
-        row(app.institution_of("township-doctor").await)["catalogue_exceptions"],
-        1
+        township["catalogue_exception_reasons"][0],
+        "三种降压药联用仍未达标"
     );
     assert_eq!(
         app.get(
@@ -478,4 +492,50 @@ async fn the_tiered_care_catalogue_asks_a_reason_for_referring_up_what_the_sende
         "referral.catalogue_exception_needed",
     )
     .await;
+}
+
+#[tokio::test]
+async fn post_acute_patients_whose_condition_belongs_lower_are_suggested_for_down_referral() {
+    let app = TestApp::spawn().await;
+    let county = app.login("county-doctor").await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+    let other = app
+        .resident_in_township_outside(app.institution_of("township-doctor").await, village)
+        .await;
+    let five_days_ago = (yijia::clock::now_ms() - 5 * 86_400_000).to_string();
+    // Hypertension (the catalogue's township level) and a heart attack (county level).
+    for (who, code) in [(resident, "I10"), (other, "I21.0")] {
+        let stay = json!({"resident_id": who, "kind": "inpatient", "started_at": five_days_ago, "diagnoses": [code]});
+        let response = app
+            .post_json(Some(&county), "/api/v1/encounters", &stay)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let suggestions = app
+        .get_ok(&county, "/api/v1/referrals/down-suggestions")
+        .await;
+    let suggestions = suggestions.as_array().unwrap();
+    assert_eq!(suggestions.len(), 1, "{suggestions:?}");
+    assert_eq!(suggestions[0]["resident_id"], resident);
+    assert_eq!(suggestions[0]["catalogue_level"], 2);
+    let township: i64 = sqlx::query_scalar("SELECT township_id FROM residents WHERE id = $1")
+        .bind(resident)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(suggestions[0]["suggested_institution_id"], township);
+
+    // Once the down-referral is raised, the suggestion is gone.
+    let down = json!({"resident_id": resident, "direction": "down", "to_institution_id": township, "reason": "血压平稳，回乡镇随访", "diagnosis_icd10": "I10", "urgency": "routine", "submit": true});
+    assert_eq!(
+        app.post_json(Some(&county), "/api/v1/referrals", &down)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let suggestions = app
+        .get_ok(&county, "/api/v1/referrals/down-suggestions")
+        .await;
+    assert_eq!(suggestions.as_array().unwrap().len(), 0);
 }

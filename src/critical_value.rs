@@ -1,0 +1,84 @@
+//! Critical values (危急值) and their closed loop: a critical ECG report or lab report must be
+//! acknowledged by the institution it concerns (the ECG's site, the lab test's orderer) within
+//! 5 minutes; otherwise it is escalated — marked, audited, and announced live to that
+//! institution, to its township centre and to the readers, so someone picks up the phone. The
+//! job is idempotent: each report is escalated once, and running it twice changes nothing more.
+
+use std::time::Duration;
+
+use crate::app::Ctx;
+use crate::audit::{self, Entry, Outcome};
+use crate::clock::{self, Millis};
+use crate::live::{Audience, Event};
+
+/// A critical value not acknowledged within this time is escalated.
+pub const ACKNOWLEDGE_WITHIN_MS: Millis = 5 * 60 * 1000;
+
+/// Escalates what is overdue at `now`; returns how many critical values were escalated.
+pub async fn escalate_overdue(ctx: &Ctx, now: Millis) -> Result<usize, sqlx::Error> {
+    let cutoff = now - ACKNOWLEDGE_WITHIN_MS;
+    let mut tx = ctx.db.begin().await?;
+    let ecgs = crate::ecg::store::escalate_unacknowledged(&mut tx, cutoff, now).await?;
+    let labs = crate::health_record::store::escalate_unacknowledged(&mut tx, cutoff, now).await?;
+    let escalated: Vec<(&str, (i64, i64, i64, i64))> = ecgs
+        .into_iter()
+        .map(|row| ("ecg", row))
+        .chain(labs.into_iter().map(|row| ("lab_report", row)))
+        .collect();
+    let entries: Vec<Entry> = escalated
+        .iter()
+        .map(
+            |&(resource, (community_id, id, institution, resident_id))| Entry {
+                community_id,
+                at_ms: now,
+                actor_staff_id: None,
+                actor_institution_id: None,
+                action: format!("{resource}.escalated"),
+                resource: resource.into(),
+                resource_id: Some(id),
+                resident_id: Some(resident_id),
+                outcome: Outcome::Allowed,
+                detail: format!("institution={institution}"),
+            },
+        )
+        .collect();
+    audit::store::append(&mut tx, &entries).await?;
+    tx.commit().await?;
+    for &(resource, (community_id, id, institution, _)) in &escalated {
+        let township =
+            crate::institution::store::institution_by_id(&ctx.db, community_id, institution)
+                .await?
+                .and_then(|i| i.township_id)
+                .filter(|t| *t != institution);
+        let audiences = [
+            Some(Audience::Institution(institution)),
+            township.map(Audience::Institution),
+            Some(Audience::Readers),
+        ];
+        let kind = if resource == "ecg" {
+            "ecg.escalated"
+        } else {
+            "lab.escalated"
+        };
+        for audience in audiences.into_iter().flatten() {
+            ctx.live.publish(Event {
+                community_id,
+                audience,
+                kind,
+                id,
+            });
+        }
+    }
+    Ok(escalated.len())
+}
+
+/// Runs the job every 30 seconds for as long as the server runs.
+pub async fn run(ctx: Ctx) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        if let Err(error) = escalate_overdue(&ctx, clock::now_ms()).await {
+            tracing::error!(%error, "critical value escalation failed");
+        }
+    }
+}

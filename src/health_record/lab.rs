@@ -1,0 +1,311 @@
+//! Lab reports from the LIS: each `ORU^R01` is matched to a resident by ID number (PID-3),
+//! stored whole or not at all, and answered with an ACK. A report with a critical value is a
+//! critical value (危急值) for the ordering institution, acknowledged there and escalated when it
+//! is not, the same closed loop as a critical ECG report (`crate::critical_value`).
+
+use super::model::LabReport;
+use super::{Error, store};
+use crate::access::{Access, Actor, Purpose};
+use crate::app::Ctx;
+use crate::audit::{self, Entry, Outcome};
+use crate::clock::Millis;
+use crate::hl7v2::{self, Observations, Refusal};
+use crate::institution::store as institutions;
+use crate::live::{Audience, Event};
+use crate::resident::{self, IdNumber};
+
+/// Who hands a message in: the MLLP listener (the sender is known by MSH-4 and the community by
+/// MSH-6), or a member of staff over HTTP (the sender must be their own institution).
+#[derive(Clone, Copy)]
+pub enum Via<'a> {
+    Mllp,
+    Staff(&'a Actor),
+}
+
+/// The answer to a message: its acknowledgement code (`AA`, `AE`, `AR`) and the ACK itself.
+pub struct Answer {
+    pub code: &'static str,
+    pub ack: String,
+}
+
+/// Takes one HL7 v2 message and returns the ACK to send back.
+pub async fn receive(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Answer {
+    let header = hl7v2::header(text).unwrap_or_default();
+    let ack_id = format!("ACK{now}");
+    let refusal = match take(ctx, now, text, via).await {
+        Ok(()) => None,
+        Err(Taken::Refused(refusal)) => Some(refusal),
+        Err(Taken::Failed(error)) => {
+            tracing::error!(%error, control_id = %header.control_id, "HL7 v2 message not stored");
+            Some(Refusal::Error("internal error; send again later".into()))
+        }
+    };
+    if let Some(refusal) = &refusal {
+        tracing::info!(control_id = %header.control_id, code = refusal.ack_code(), reason = %refusal, "HL7 v2 message refused");
+    }
+    Answer {
+        code: refusal.as_ref().map_or("AA", Refusal::ack_code),
+        ack: hl7v2::ack(&header, refusal.as_ref(), now, &ack_id),
+    }
+}
+
+enum Taken {
+    Refused(Refusal),
+    Failed(Error),
+}
+
+impl<E: Into<Error>> From<E> for Taken {
+    fn from(error: E) -> Taken {
+        Taken::Failed(error.into())
+    }
+}
+
+fn refuse(text: impl Into<String>) -> Taken {
+    Taken::Refused(Refusal::Error(text.into()))
+}
+
+fn reject(text: impl Into<String>) -> Taken {
+    Taken::Refused(Refusal::Reject(text.into()))
+}
+
+async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Taken> {
+    let message = hl7v2::read_observations(text).map_err(Taken::Refused)?;
+    let community_id = match via {
+        Via::Staff(actor) => actor.community_id,
+        Via::Mllp => institutions::community_by_code(&ctx.db, &message.header.receiving_facility)
+            .await?
+            .ok_or_else(|| reject("MSH-6 (receiving facility) is not a community known here"))?,
+    };
+    let sender =
+        institutions::institution_by_code(&ctx.db, community_id, &message.header.sending_facility)
+            .await?
+            .ok_or_else(|| reject("MSH-4 (sending facility) is not a member institution"))?;
+    if let Via::Staff(actor) = via
+        && actor.institution.map(|i| i.id) != Some(sender.id)
+    {
+        return Err(reject("MSH-4 (sending facility) is not your institution"));
+    }
+    let resident = find_resident(ctx, community_id, &message).await?;
+    if let Via::Staff(actor) = via {
+        resident::authorize(
+            ctx,
+            now,
+            actor,
+            &resident,
+            Purpose::Clinical,
+            Access::Write,
+            "lab_report.create",
+        )
+        .await
+        .map_err(|error| match error {
+            resident::Error::Denied(_) => reject("you may not write this resident's record"),
+            other => Taken::Failed(other.into()),
+        })?;
+    }
+    let mut ordering = Vec::with_capacity(message.orders.len());
+    for order in &message.orders {
+        let institution = match &order.ordering_facility {
+            None => resident.village_clinic_id,
+            Some(code) => {
+                institutions::institution_by_code(&ctx.db, community_id, code)
+                    .await?
+                    .ok_or_else(|| {
+                        refuse(format!(
+                            "ordering facility {code} is not a member institution"
+                        ))
+                    })?
+                    .id
+            }
+        };
+        ordering.push(institution);
+    }
+
+    let mut tx = ctx.db.begin().await?;
+    let Some(message_id) = store::insert_message(
+        &mut tx,
+        community_id,
+        sender.id,
+        &message.header.control_id,
+        &message.header.message_type,
+        now,
+    )
+    .await?
+    else {
+        return Ok(()); // sent before: answered again, stored once
+    };
+    let mut reports = Vec::with_capacity(message.orders.len());
+    for (order, &ordering_institution_id) in message.orders.iter().zip(&ordering) {
+        let id = store::insert_lab_report(
+            &mut tx,
+            &store::NewLabReportRow {
+                community_id,
+                resident_id: resident.id,
+                message_id,
+                lab_institution_id: sender.id,
+                ordering_institution_id,
+                order,
+                now_ms: now,
+            },
+        )
+        .await?;
+        reports.push((
+            id,
+            ordering_institution_id,
+            order.results.iter().any(hl7v2::Result::critical),
+        ));
+    }
+    let entries: Vec<Entry> = reports
+        .iter()
+        .map(|&(id, _, critical)| {
+            let entry = match via {
+                Via::Staff(actor) => {
+                    Entry::by(actor, now, "lab_report.create", "lab_report", Some(id))
+                }
+                Via::Mllp => Entry {
+                    community_id,
+                    at_ms: now,
+                    actor_staff_id: None,
+                    actor_institution_id: Some(sender.id),
+                    action: "lab_report.create".into(),
+                    resource: "lab_report".into(),
+                    resource_id: Some(id),
+                    resident_id: None,
+                    outcome: Outcome::Allowed,
+                    detail: String::new(),
+                },
+            };
+            entry.about_resident(resident.id).detail(format!(
+                "control_id={} critical={critical}",
+                message.header.control_id
+            ))
+        })
+        .collect();
+    audit::store::append(&mut tx, &entries).await?;
+    tx.commit().await?;
+    for (id, institution, critical) in reports {
+        ctx.live.publish(Event {
+            community_id,
+            audience: Audience::Institution(institution),
+            kind: if critical {
+                "lab.critical"
+            } else {
+                "lab.reported"
+            },
+            id,
+        });
+    }
+    Ok(())
+}
+
+/// The resident named in PID-3: the first identifier that is a valid ID number of a resident
+/// registered in the community.
+async fn find_resident(
+    ctx: &Ctx,
+    community_id: i64,
+    message: &Observations,
+) -> Result<resident::model::Resident, Taken> {
+    for text in &message.id_numbers {
+        let Ok(id_number) = IdNumber::parse(text, crate::clock::today_cst()) else {
+            continue;
+        };
+        if let Some(found) =
+            resident::store::resident_by_id_number(&ctx.db, community_id, id_number.as_str())
+                .await?
+        {
+            return Ok(found);
+        }
+    }
+    Err(refuse(
+        "unknown patient: no resident with the ID number in PID-3",
+    ))
+}
+
+async fn load(ctx: &Ctx, actor: &Actor, id: i64) -> Result<LabReport, Error> {
+    store::lab_report_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::ReportNotFound)
+}
+
+/// A lab report with its results, for those who may see its resident's clinical data.
+pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<LabReport, Error> {
+    let report = load(ctx, actor, id).await?;
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        report.resident_id,
+        Purpose::Clinical,
+        Access::Read,
+        "lab_report.read",
+    )
+    .await?;
+    Ok(report)
+}
+
+/// Critical lab values of the actor's institution, those still to acknowledge first.
+pub async fn critical_values(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<LabReport>, Error> {
+    let institution = actor.institution.ok_or(crate::access::Denied)?;
+    if actor.scope(Purpose::Clinical, Access::Read) == crate::access::Scope::Nothing {
+        return Err(crate::access::Denied.into());
+    }
+    let reports =
+        store::critical_lab_reports_of(&ctx.db, actor.community_id, institution.id, limit, offset)
+            .await?;
+    let entries = reports
+        .iter()
+        .map(|r| {
+            Entry::by(
+                actor,
+                now,
+                "lab_report.critical_values",
+                "lab_report",
+                Some(r.id),
+            )
+            .about_resident(r.resident_id)
+        })
+        .collect();
+    ctx.auditor.record(entries).await?;
+    Ok(reports)
+}
+
+/// The ordering institution confirms it has seen a critical value, closing the loop.
+pub async fn acknowledge(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+) -> Result<LabReport, Error> {
+    let report = load(ctx, actor, id).await?;
+    if actor.institution.map(|i| i.id) != Some(report.ordering_institution_id) {
+        return Err(crate::access::Denied.into());
+    }
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        report.resident_id,
+        Purpose::Clinical,
+        Access::Write,
+        "lab_report.acknowledge",
+    )
+    .await?;
+    let mut tx = ctx.db.begin().await?;
+    store::acknowledge_lab_report(&mut tx, actor.community_id, id, actor.staff_id, now).await?;
+    let entry = Entry::by(
+        actor,
+        now,
+        "lab_report.acknowledged",
+        "lab_report",
+        Some(id),
+    )
+    .about_resident(report.resident_id);
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    load(ctx, actor, id).await
+}

@@ -1,0 +1,473 @@
+//! SQL of the health record. Every statement names its community.
+
+use sqlx::{AnyConnection, Row};
+
+use super::model::{
+    Costs, Diagnosis, Encounter, ExamReport, ItemKind, LabReport, LabResult, NewExamReport,
+    TimelineItem,
+};
+use crate::db::Db;
+
+const ENCOUNTER_COLUMNS: &str = "id, resident_id, institution_id, department_id, doctor_staff_id, \
+     kind, started_at_ms, ended_at_ms, referral_id, cost_drugs_fen, cost_examinations_fen, \
+     cost_tests_fen, cost_treatment_fen, cost_beds_fen, cost_materials_fen, created_at_ms";
+
+/// An encounter to insert; `diagnoses` already checked, principal first.
+pub struct NewEncounterRow<'a> {
+    pub community_id: i64,
+    pub resident_id: i64,
+    pub institution_id: i64,
+    pub department_id: Option<i64>,
+    pub doctor_staff_id: Option<i64>,
+    pub kind: &'a str,
+    pub started_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
+    pub referral_id: Option<i64>,
+    pub costs: Costs,
+    pub diagnoses: &'a [String],
+    pub created_by_staff_id: Option<i64>,
+    pub now_ms: i64,
+}
+
+pub async fn insert_encounter(
+    conn: &mut AnyConnection,
+    row: &NewEncounterRow<'_>,
+) -> Result<i64, sqlx::Error> {
+    let c = row.costs;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO encounters (community_id, resident_id, institution_id, department_id, \
+         doctor_staff_id, kind, started_at_ms, ended_at_ms, referral_id, cost_drugs_fen, \
+         cost_examinations_fen, cost_tests_fen, cost_treatment_fen, cost_beds_fen, \
+         cost_materials_fen, created_by_staff_id, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         RETURNING id",
+    )
+    .bind(row.community_id)
+    .bind(row.resident_id)
+    .bind(row.institution_id)
+    .bind(row.department_id)
+    .bind(row.doctor_staff_id)
+    .bind(row.kind)
+    .bind(row.started_at_ms)
+    .bind(row.ended_at_ms)
+    .bind(row.referral_id)
+    .bind(c.drugs_fen)
+    .bind(c.examinations_fen)
+    .bind(c.tests_fen)
+    .bind(c.treatment_fen)
+    .bind(c.beds_fen)
+    .bind(c.materials_fen)
+    .bind(row.created_by_staff_id)
+    .bind(row.now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    replace_diagnoses(conn, row.community_id, id, row.diagnoses).await?;
+    Ok(id)
+}
+
+pub async fn replace_diagnoses(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    encounter_id: i64,
+    diagnoses: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM encounter_diagnoses WHERE community_id = $1 AND encounter_id = $2")
+        .bind(community_id)
+        .bind(encounter_id)
+        .execute(&mut *conn)
+        .await?;
+    for (position, icd10) in diagnoses.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO encounter_diagnoses (community_id, encounter_id, position, icd10) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(community_id)
+        .bind(encounter_id)
+        .bind(position as i64 + 1)
+        .bind(icd10)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets the discharge time and the final costs of an encounter.
+pub async fn discharge(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    id: i64,
+    ended_at_ms: i64,
+    costs: Costs,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE encounters SET ended_at_ms = $1, cost_drugs_fen = $2, cost_examinations_fen = $3, \
+         cost_tests_fen = $4, cost_treatment_fen = $5, cost_beds_fen = $6, cost_materials_fen = $7 \
+         WHERE community_id = $8 AND id = $9",
+    )
+    .bind(ended_at_ms)
+    .bind(costs.drugs_fen)
+    .bind(costs.examinations_fen)
+    .bind(costs.tests_fen)
+    .bind(costs.treatment_fen)
+    .bind(costs.beds_fen)
+    .bind(costs.materials_fen)
+    .bind(community_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn encounter_by_id(
+    db: &Db,
+    community_id: i64,
+    id: i64,
+) -> Result<Option<Encounter>, sqlx::Error> {
+    let encounter: Option<Encounter> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENCOUNTER_COLUMNS} FROM encounters WHERE community_id = $1 AND id = $2"
+    )))
+    .bind(community_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(mut encounter) = encounter else {
+        return Ok(None);
+    };
+    encounter.diagnoses = diagnoses_of(db, community_id, id).await?;
+    Ok(Some(encounter))
+}
+
+pub async fn encounter_of_referral(
+    db: &Db,
+    community_id: i64,
+    referral_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM encounters WHERE community_id = $1 AND referral_id = $2")
+        .bind(community_id)
+        .bind(referral_id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+async fn diagnoses_of(
+    db: &Db,
+    community_id: i64,
+    encounter_id: i64,
+) -> Result<Vec<Diagnosis>, sqlx::Error> {
+    let codes: Vec<String> = sqlx::query_scalar(
+        "SELECT icd10 FROM encounter_diagnoses WHERE community_id = $1 AND encounter_id = $2 \
+         ORDER BY position",
+    )
+    .bind(community_id)
+    .bind(encounter_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(codes.into_iter().map(diagnosis).collect())
+}
+
+pub fn diagnosis(icd10: String) -> Diagnosis {
+    let stem = icd10.get(..5).filter(|s| crate::icd10::title(s).is_some());
+    let title = crate::icd10::title(&icd10)
+        .or_else(|| stem.and_then(crate::icd10::title))
+        .or_else(|| icd10.get(..3).and_then(crate::icd10::title));
+    Diagnosis { icd10, title }
+}
+
+/// Records a message as taken; false when the sender already sent this control ID.
+pub async fn insert_message(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    sender_institution_id: i64,
+    control_id: &str,
+    message_type: &str,
+    now_ms: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let inserted = sqlx::query_scalar(
+        "INSERT INTO hl7v2_messages (community_id, sender_institution_id, control_id, \
+         message_type, received_at_ms) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (community_id, sender_institution_id, control_id) DO NOTHING RETURNING id",
+    )
+    .bind(community_id)
+    .bind(sender_institution_id)
+    .bind(control_id)
+    .bind(message_type)
+    .bind(now_ms)
+    .fetch_optional(conn)
+    .await?;
+    Ok(inserted)
+}
+
+pub struct NewLabReportRow<'a> {
+    pub community_id: i64,
+    pub resident_id: i64,
+    pub message_id: i64,
+    pub lab_institution_id: i64,
+    pub ordering_institution_id: i64,
+    pub order: &'a crate::hl7v2::Order,
+    pub now_ms: i64,
+}
+
+pub async fn insert_lab_report(
+    conn: &mut AnyConnection,
+    row: &NewLabReportRow<'_>,
+) -> Result<i64, sqlx::Error> {
+    let critical = row.order.results.iter().any(crate::hl7v2::Result::critical);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO lab_reports (community_id, resident_id, message_id, lab_institution_id, \
+         ordering_institution_id, order_code, order_name, observed_at_ms, received_at_ms, critical) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(row.community_id)
+    .bind(row.resident_id)
+    .bind(row.message_id)
+    .bind(row.lab_institution_id)
+    .bind(row.ordering_institution_id)
+    .bind(&row.order.code)
+    .bind(&row.order.name)
+    .bind(row.order.observed_at_ms)
+    .bind(row.now_ms)
+    .bind(i64::from(critical))
+    .fetch_one(&mut *conn)
+    .await?;
+    for (position, result) in row.order.results.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO lab_results (community_id, lab_report_id, position, code, name, value, \
+             unit, reference_range, abnormal_flag, critical) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(row.community_id)
+        .bind(id)
+        .bind(position as i64 + 1)
+        .bind(&result.code)
+        .bind(&result.name)
+        .bind(&result.value)
+        .bind(&result.unit)
+        .bind(&result.reference_range)
+        .bind(&result.abnormal_flag)
+        .bind(i64::from(result.critical()))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+const LAB_COLUMNS: &str = "id, resident_id, lab_institution_id, ordering_institution_id, \
+     order_code, order_name, observed_at_ms, received_at_ms, critical, acknowledged_by_staff_id, \
+     acknowledged_at_ms, escalated_at_ms";
+
+pub async fn lab_report_by_id(
+    db: &Db,
+    community_id: i64,
+    id: i64,
+) -> Result<Option<LabReport>, sqlx::Error> {
+    let report: Option<LabReport> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {LAB_COLUMNS} FROM lab_reports WHERE community_id = $1 AND id = $2"
+    )))
+    .bind(community_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(mut report) = report else {
+        return Ok(None);
+    };
+    report.results = results_of(db, community_id, id).await?;
+    Ok(Some(report))
+}
+
+async fn results_of(db: &Db, community_id: i64, id: i64) -> Result<Vec<LabResult>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT code, name, value, unit, reference_range, abnormal_flag, critical FROM lab_results \
+         WHERE community_id = $1 AND lab_report_id = $2 ORDER BY position",
+    )
+    .bind(community_id)
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Critical lab reports ordered by an institution, with their results, unacknowledged first,
+/// newest first.
+pub async fn critical_lab_reports_of(
+    db: &Db,
+    community_id: i64,
+    institution_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<LabReport>, sqlx::Error> {
+    let mut reports: Vec<LabReport> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {LAB_COLUMNS} FROM lab_reports WHERE community_id = $1 \
+         AND ordering_institution_id = $2 AND critical = 1 \
+         ORDER BY CASE WHEN acknowledged_at_ms IS NULL THEN 0 ELSE 1 END, received_at_ms DESC, id DESC {}",
+        crate::db::limit_clause(limit, offset)
+    )))
+    .bind(community_id)
+    .bind(institution_id)
+    .fetch_all(&db.pool)
+    .await?;
+    for report in &mut reports {
+        report.results = results_of(db, community_id, report.id).await?;
+    }
+    Ok(reports)
+}
+
+pub async fn acknowledge_lab_report(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    id: i64,
+    staff_id: i64,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE lab_reports SET acknowledged_by_staff_id = $1, acknowledged_at_ms = $2 \
+         WHERE community_id = $3 AND id = $4 AND acknowledged_at_ms IS NULL",
+    )
+    .bind(staff_id)
+    .bind(now_ms)
+    .bind(community_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks critical lab reports left unacknowledged since before `cutoff_ms` as escalated;
+/// returns (community, report, ordering institution, resident) of each.
+pub async fn escalate_unacknowledged(
+    conn: &mut AnyConnection,
+    cutoff_ms: i64,
+    now_ms: i64,
+) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "UPDATE lab_reports SET escalated_at_ms = $1 WHERE critical = 1 \
+         AND acknowledged_at_ms IS NULL AND escalated_at_ms IS NULL AND received_at_ms < $2 \
+         RETURNING community_id, id, ordering_institution_id, resident_id",
+    )
+    .bind(now_ms)
+    .bind(cutoff_ms)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("community_id")?,
+                r.try_get("id")?,
+                r.try_get("ordering_institution_id")?,
+                r.try_get("resident_id")?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn insert_exam_report(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    institution_id: i64,
+    report: &NewExamReport,
+    performed_at_ms: i64,
+    reader_staff_id: i64,
+    now_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO exam_reports (community_id, resident_id, institution_id, kind, item_code, \
+         item_name, findings, conclusion, performed_at_ms, reader_staff_id, reported_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(community_id)
+    .bind(report.resident_id)
+    .bind(institution_id)
+    .bind(report.kind.as_str())
+    .bind(report.item_code.trim())
+    .bind(report.item_name.trim())
+    .bind(report.findings.trim())
+    .bind(report.conclusion.trim())
+    .bind(performed_at_ms)
+    .bind(reader_staff_id)
+    .bind(now_ms)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn exam_report_by_id(
+    db: &Db,
+    community_id: i64,
+    id: i64,
+) -> Result<Option<ExamReport>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, resident_id, institution_id, kind, item_code, item_name, findings, conclusion, \
+         performed_at_ms, reader_staff_id, reported_at_ms FROM exam_reports \
+         WHERE community_id = $1 AND id = $2",
+    )
+    .bind(community_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// One SELECT per kind of item, each giving kind, id, at_ms, institution_id, detail, critical.
+fn timeline_branch(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Encounter => {
+            "SELECT 'encounter' AS kind, e.id, e.started_at_ms AS at_ms, e.institution_id, \
+             e.kind || ' ' || COALESCE((SELECT d.icd10 FROM encounter_diagnoses d \
+               WHERE d.encounter_id = e.id AND d.position = 1), '') AS detail, CAST(0 AS BIGINT) AS critical \
+             FROM encounters e WHERE e.community_id = $1 AND e.resident_id = $2"
+        }
+        ItemKind::LabReport => {
+            "SELECT 'lab_report' AS kind, l.id, l.observed_at_ms AS at_ms, \
+             l.lab_institution_id AS institution_id, l.order_name AS detail, l.critical \
+             FROM lab_reports l WHERE l.community_id = $1 AND l.resident_id = $2"
+        }
+        ItemKind::ExamReport => {
+            "SELECT 'exam_report' AS kind, x.id, x.performed_at_ms AS at_ms, x.institution_id, \
+             x.item_name || '：' || x.conclusion AS detail, CAST(0 AS BIGINT) AS critical \
+             FROM exam_reports x WHERE x.community_id = $1 AND x.resident_id = $2"
+        }
+        ItemKind::Ecg => {
+            "SELECT 'ecg' AS kind, g.id, g.recorded_at_ms AS at_ms, \
+             g.site_institution_id AS institution_id, \
+             COALESCE((SELECT r.conclusion FROM ecg_reports r WHERE r.ecg_id = g.id \
+               ORDER BY r.version DESC LIMIT 1), '') AS detail, g.report_critical AS critical \
+             FROM ecgs g WHERE g.community_id = $1 AND g.resident_id = $2"
+        }
+        ItemKind::Referral => {
+            "SELECT 'referral' AS kind, f.id, f.created_at_ms AS at_ms, \
+             f.from_institution_id AS institution_id, \
+             f.direction || ' ' || f.state || ' ' || f.diagnosis_icd10 AS detail, \
+             CAST(CASE WHEN f.green_channel IS NULL THEN 0 ELSE 1 END AS BIGINT) AS critical \
+             FROM referrals f WHERE f.community_id = $1 AND f.resident_id = $2"
+        }
+    }
+}
+
+/// The raw timeline of one resident record: items of `kinds` in [from, to), newest first.
+pub async fn timeline(
+    db: &Db,
+    community_id: i64,
+    resident_id: i64,
+    kinds: &[ItemKind],
+    (from_ms, to_ms): (i64, i64),
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<TimelineItem>, sqlx::Error> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let union = kinds
+        .iter()
+        .map(|kind| timeline_branch(*kind))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT t.kind, t.id, t.at_ms, t.institution_id, i.name AS institution_name, \
+         t.detail AS summary, t.critical FROM ({union}) t \
+         JOIN institutions i ON i.id = t.institution_id \
+         WHERE t.at_ms >= $3 AND t.at_ms < $4 ORDER BY t.at_ms DESC, t.kind, t.id DESC {}",
+        crate::db::limit_clause(limit, offset)
+    )))
+    .bind(community_id)
+    .bind(resident_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(&db.pool)
+    .await
+}

@@ -1,0 +1,441 @@
+//! The health record over HTTP (and MLLP): lab results from the LIS as HL7 v2 ORU^R01, acked
+//! and stored once; critical lab values and their closed loop; encounters; the timeline across
+//! institutions; and the mutual recognition of results.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::ecg::wait_for_event;
+use crate::helpers::{TestApp, assert_error};
+
+async fn id_number_of(app: &TestApp, resident: i64) -> String {
+    sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
+        .bind(resident)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn code_of(app: &TestApp, institution: i64) -> String {
+    sqlx::query_scalar("SELECT code FROM institutions WHERE id = $1")
+        .bind(institution)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+/// An ORU^R01 from the county lab for a blood count ordered by `ordering`; a platelet count of
+/// 12 is a panic value (LL) when `critical`.
+fn oru(control_id: &str, id_number: &str, ordering: &str, critical: bool) -> String {
+    let (platelets, flag) = if critical { ("12", "LL") } else { ("210", "N") };
+    [
+        format!(
+            "MSH|^~\\&|LIS|C-LAB|YIJIA|demo|20261123083000||ORU^R01^ORU_R01|{control_id}|P|2.5.1"
+        ),
+        format!("PID|1||{id_number}^^^^NNCHN||测试^患者"),
+        format!("ORC|RE||||||||||||||||||||检验申请^^^^^^^^^{ordering}"),
+        "OBR|1|||CBC^血常规|||20261123081500+0800".to_owned(),
+        "OBX|1|NM|WBC^白细胞计数||6.1|10*9/L|3.5-9.5|N|||F".to_owned(),
+        format!("OBX|2|NM|PLT^血小板计数||{platelets}|10*9/L|125-350|{flag}|||F"),
+    ]
+    .join("\r")
+}
+
+async fn post_hl7(app: &TestApp, token: &str, message: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .post(format!("{}/api/v1/hl7v2", app.address))
+        .bearer_auth(token)
+        .header("content-type", "x-application/hl7-v2+er7")
+        .body(message.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn mllp_exchange(address: std::net::SocketAddr, message: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(&yijia::hl7v2::mllp::frame(message))
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    while !reply.ends_with(&[0x1c, 0x0d]) {
+        let mut chunk = [0u8; 1024];
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the MLLP peer closed before answering");
+        reply.extend_from_slice(&chunk[..n]);
+    }
+    assert_eq!(reply[0], 0x0b);
+    String::from_utf8(reply[1..reply.len() - 2].to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn lab_results_over_http_and_mllp_land_in_the_record_once_and_critical_values_close_the_loop()
+{
+    let app = TestApp::spawn().await;
+    let lis = app.login("lab-interface").await;
+    let village_doctor = app.login("village-doctor").await;
+    let village = app.institution_of("village-doctor").await;
+    let village_code = code_of(&app, village).await;
+    let resident = app.resident_in_village(village).await;
+    let id_number = id_number_of(&app, resident).await;
+    let mut site_events = app.events(&village_doctor).await;
+
+    // Over HTTP: AA, stored, and the ordering village clinic hears of the critical value live.
+    let message = oru("LAB0001", &id_number, &village_code, true);
+    let (status, ack) = post_hl7(&app, &lis, &message).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    assert!(ack.starts_with("MSH|^~\\&|YIJIA|demo|LIS|C-LAB|"), "{ack}");
+    assert!(ack.contains("\rMSA|AA|LAB0001"), "{ack}");
+    wait_for_event(&mut site_events, "lab.critical").await;
+    assert_eq!(app.count("lab_reports").await, 1);
+    assert_eq!(app.count("lab_results").await, 2);
+
+    // Sent again: answered again, stored once.
+    let (status, ack) = post_hl7(&app, &lis, &message).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ack.contains("\rMSA|AA|LAB0001"));
+    assert_eq!(app.count("lab_reports").await, 1);
+
+    // The village clinic's critical values list it, with its results; it acknowledges.
+    let critical = app.get_ok(&village_doctor, "/api/v1/critical-values").await;
+    let report = &critical["items"][0];
+    assert_eq!(report["resident_id"], resident);
+    assert_eq!(report["critical"], true);
+    assert!(report["acknowledged_at_ms"].is_null());
+    let id = report["id"].as_i64().unwrap();
+    let full = app
+        .get_ok(&village_doctor, &format!("/api/v1/lab-reports/{id}"))
+        .await;
+    assert_eq!(full["order_code"], "CBC");
+    assert_eq!(full["results"][1]["code"], "PLT");
+    assert_eq!(full["results"][1]["abnormal_flag"], "LL");
+    assert_eq!(full["results"][1]["critical"], true);
+    assert_eq!(full["results"][0]["critical"], false);
+    // Only the ordering institution acknowledges.
+    let township_doctor = app.login("township-doctor").await;
+    assert_error(
+        app.post_json(
+            Some(&township_doctor),
+            &format!("/api/v1/lab-reports/{id}/acknowledge"),
+            &Value::Null,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "access.denied",
+    )
+    .await;
+    let acknowledged: Value = app
+        .post_json(
+            Some(&village_doctor),
+            &format!("/api/v1/lab-reports/{id}/acknowledge"),
+            &Value::Null,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(acknowledged["acknowledged_at_ms"].as_i64().is_some());
+
+    // Over MLLP: a second critical result, left unacknowledged, escalates after five minutes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mllp = listener.local_addr().unwrap();
+    tokio::spawn(yijia::app::serve_mllp(listener, app.ctx.clone()));
+    let ack = mllp_exchange(mllp, &oru("LAB0002", &id_number, &village_code, true)).await;
+    assert!(ack.contains("\rMSA|AA|LAB0002"), "{ack}");
+    assert_eq!(app.count("lab_reports").await, 2);
+    let later = yijia::clock::now_ms() + 6 * 60_000;
+    assert_eq!(
+        yijia::critical_value::escalate_overdue(&app.ctx, later)
+            .await
+            .unwrap(),
+        1,
+        "only the unacknowledged report escalates"
+    );
+    wait_for_event(&mut site_events, "lab.escalated").await;
+
+    // Malformed or unknown: AE/AR with the reason, and nothing stored.
+    let before = (
+        app.count("hl7v2_messages").await,
+        app.count("lab_reports").await,
+    );
+    let unknown_patient = oru("LAB0003", "110101199003074514", &village_code, false);
+    let (status, ack) = post_hl7(&app, &lis, &unknown_patient).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(ack.contains("\rMSA|AE|LAB0003|unknown patient"), "{ack}");
+    let (status, ack) = post_hl7(&app, &lis, "this is not HL7").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(ack.contains("\rMSA|AR|"), "{ack}");
+    let no_results: String = oru("LAB0004", &id_number, &village_code, false)
+        .split('\r')
+        .filter(|s| !s.starts_with("OBX"))
+        .collect::<Vec<_>>()
+        .join("\r");
+    let ack = mllp_exchange(mllp, &no_results).await;
+    assert!(ack.contains("\rMSA|AE|LAB0004"), "{ack}");
+    let ack = mllp_exchange(mllp, &message.replace("|demo|", "|nowhere|")).await;
+    assert!(ack.contains("\rMSA|AR|LAB0001"), "{ack}");
+    // A member of staff may only send as their own institution.
+    let (status, _) = post_hl7(
+        &app,
+        &village_doctor,
+        &oru("LAB0005", &id_number, &village_code, false),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        (
+            app.count("hl7v2_messages").await,
+            app.count("lab_reports").await
+        ),
+        before
+    );
+}
+
+#[tokio::test]
+async fn the_timeline_shows_one_record_across_three_institutions() {
+    let app = TestApp::spawn().await;
+    let village_doctor = app.login("village-doctor").await;
+    let county_doctor = app.login("county-doctor").await;
+    let lis = app.login("lab-interface").await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+
+    // An outpatient visit at the village clinic, with a clinical-edition code.
+    let visit = json!({"resident_id": resident, "kind": "outpatient", "started_at": "2026-11-20T09:00:00+08:00", "diagnoses": ["I10.x00x002"], "costs": {"drugs_fen": 1850}});
+    let response = app
+        .post_json(Some(&village_doctor), "/api/v1/encounters", &visit)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let visit: Value = response.json().await.unwrap();
+    assert_eq!(visit["diagnoses"][0]["icd10"], "I10.x00x002");
+    assert_eq!(
+        visit["diagnoses"][0]["title"],
+        "Essential (primary) hypertension"
+    );
+    assert_eq!(visit["costs"]["drugs_fen"], 1850);
+
+    // Codes outside the WHO table are refused.
+    let bad = json!({"resident_id": resident, "kind": "outpatient", "started_at": "2026-11-20T09:00:00+08:00", "diagnoses": ["I21.7"]});
+    assert_error(
+        app.post_json(Some(&village_doctor), "/api/v1/encounters", &bad)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "health_record.invalid",
+    )
+    .await;
+
+    // An inpatient stay at the county hospital, discharged with its costs.
+    let stay = json!({"resident_id": resident, "kind": "inpatient", "started_at": "2026-11-21T10:00:00+08:00", "diagnoses": ["I21.1", "I10"]});
+    let stay: Value = app
+        .post_json(Some(&county_doctor), "/api/v1/encounters", &stay)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stay_id = stay["id"].as_i64().unwrap();
+    let discharge = json!({"ended_at": "2026-11-22T10:00:00+08:00", "costs": {"drugs_fen": 320000, "beds_fen": 12000}});
+    let discharged: Value = app
+        .post_json(
+            Some(&county_doctor),
+            &format!("/api/v1/encounters/{stay_id}/discharge"),
+            &discharge,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(discharged["ended_at_ms"].as_i64().is_some());
+    assert_eq!(discharged["costs"]["beds_fen"], 12000);
+    assert_error(
+        app.post_json(
+            Some(&county_doctor),
+            &format!("/api/v1/encounters/{stay_id}/discharge"),
+            &discharge,
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "encounter.already_discharged",
+    )
+    .await;
+
+    // A blood count from the county lab.
+    let id_number = id_number_of(&app, resident).await;
+    let village_code = code_of(&app, village).await;
+    let (status, _) = post_hl7(&app, &lis, &oru("T1", &id_number, &village_code, false)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let timeline = app
+        .get_ok(
+            &county_doctor,
+            &format!("/api/v1/residents/{resident}/timeline"),
+        )
+        .await;
+    let items = timeline["items"].as_array().unwrap();
+    let institutions: std::collections::BTreeSet<i64> = items
+        .iter()
+        .map(|i| i["institution_id"].as_i64().unwrap())
+        .collect();
+    assert!(institutions.len() >= 3, "{timeline}");
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"encounter") && kinds.contains(&"lab_report"));
+    assert!(
+        items
+            .iter()
+            .any(|i| i["summary"].as_str().unwrap().starts_with("住院 · I21.1"))
+    );
+    // Filtered by kind and by time.
+    let encounters = app
+        .get_ok(
+            &county_doctor,
+            &format!("/api/v1/residents/{resident}/timeline?kind=encounter"),
+        )
+        .await;
+    assert!(
+        encounters["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["kind"] == "encounter")
+    );
+    let from_21st = app
+        .get_ok(
+            &county_doctor,
+            &format!(
+                "/api/v1/residents/{resident}/timeline?kind=encounter&from=2026-11-21T00:00:00%2B08:00"
+            ),
+        )
+        .await;
+    assert_eq!(from_21st["items"].as_array().unwrap().len(), 1);
+    assert_error(
+        app.get(
+            &county_doctor,
+            &format!("/api/v1/residents/{resident}/timeline?kind=gossip"),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "health_record.invalid",
+    )
+    .await;
+
+    // Insurance officers see money, not the clinical record; every read is audited.
+    let officer = app.login("insurance-officer").await;
+    assert_error(
+        app.get(&officer, &format!("/api/v1/residents/{resident}/timeline"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "access.denied",
+    )
+    .await;
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'health_record.timeline' AND resident_id = $1",
+    )
+    .bind(resident)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(audited >= 4);
+}
+
+#[tokio::test]
+async fn a_recognised_recent_result_blocks_a_silent_repeat() {
+    let app = TestApp::spawn().await;
+    let county_doctor = app.login("county-doctor").await;
+    let township_doctor = app.login("township-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+
+    // A chest X-ray read at the county hospital three days ago.
+    let three_days_ago = yijia::clock::now_ms() - 3 * 86_400_000;
+    let report = json!({"resident_id": resident, "kind": "imaging", "item_code": "CXR", "item_name": "胸部正位片", "findings": "双肺纹理清晰", "conclusion": "心肺未见异常", "performed_at": three_days_ago.to_string()});
+    let response = app
+        .post_json(Some(&county_doctor), "/api/v1/exam-reports", &report)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let report: Value = response.json().await.unwrap();
+
+    // The township centre orders one: the recognised result is shown, and a silent repeat refused.
+    let recognised = app
+        .get_ok(
+            &township_doctor,
+            &format!("/api/v1/residents/{resident}/recognised-results?item=CXR"),
+        )
+        .await;
+    assert_eq!(recognised[0]["report_id"], report["id"]);
+    assert_eq!(recognised[0]["source"], "exam_report");
+    let order = json!({"resident_id": resident, "item_code": "CXR"});
+    assert_error(
+        app.post_json(Some(&township_doctor), "/api/v1/orders", &order)
+            .await,
+        StatusCode::CONFLICT,
+        "recognition.recent_result",
+    )
+    .await;
+    let used = json!({"resident_id": resident, "item_code": "CXR", "use_recognised": true});
+    let used: Value = app
+        .post_json(Some(&township_doctor), "/api/v1/orders", &used)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(used["outcome"], "avoided");
+    assert_eq!(used["saving_fen"], 9000);
+    let repeat =
+        json!({"resident_id": resident, "item_code": "CXR", "repeat_reason": "胸痛加重，需复查"});
+    let repeat: Value = app
+        .post_json(Some(&township_doctor), "/api/v1/orders", &repeat)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(repeat["outcome"], "repeated");
+    // Nothing recognised for a blood count: a new order.
+    let cbc = json!({"resident_id": resident, "item_code": "CBC"});
+    let cbc: Value = app
+        .post_json(Some(&township_doctor), "/api/v1/orders", &cbc)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cbc["outcome"], "new");
+
+    // The month's figures count the avoided repeat and its saving.
+    let supervisor = app.login("supervisor").await;
+    let month = yijia::clock::format_cst(yijia::clock::now_ms())[..7].to_owned();
+    let figures = app
+        .get_ok(
+            &supervisor,
+            &format!("/api/v1/recognition/figures?month={month}"),
+        )
+        .await;
+    let township = app.institution_of("township-doctor").await;
+    let row = figures
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["institution_id"] == township)
+        .unwrap();
+    assert_eq!(
+        (
+            row["orders"].as_i64(),
+            row["avoided"].as_i64(),
+            row["repeated"].as_i64()
+        ),
+        (Some(3), Some(1), Some(1))
+    );
+    assert_eq!(row["saving_fen"], 9000);
+    assert_error(
+        app.get(
+            &township_doctor,
+            &format!("/api/v1/recognition/figures?month={month}"),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "access.denied",
+    )
+    .await;
+}
