@@ -11,6 +11,16 @@ use crate::audit::{self, Entry, Outcome};
 use crate::clock::{self, Millis};
 use crate::live::{Audience, Event};
 
+/// A critical report left unacknowledged: its community, its id, the institution that must
+/// acknowledge it, and its resident.
+#[derive(Clone, Copy, Debug)]
+pub struct Overdue {
+    pub community_id: i64,
+    pub id: i64,
+    pub institution_id: i64,
+    pub resident_id: i64,
+}
+
 /// A critical value not acknowledged within this time is escalated.
 pub const ACKNOWLEDGE_WITHIN_MS: Millis = 5 * 60 * 1000;
 
@@ -20,31 +30,35 @@ pub async fn escalate_overdue(ctx: &Ctx, now: Millis) -> Result<usize, sqlx::Err
     let mut tx = ctx.db.begin().await?;
     let ecgs = crate::ecg::store::escalate_unacknowledged(&mut tx, cutoff, now).await?;
     let labs = crate::health_record::store::escalate_unacknowledged(&mut tx, cutoff, now).await?;
-    let escalated: Vec<(&str, (i64, i64, i64, i64))> = ecgs
+    let escalated: Vec<(&str, Overdue)> = ecgs
         .into_iter()
         .map(|row| ("ecg", row))
         .chain(labs.into_iter().map(|row| ("lab_report", row)))
         .collect();
     let entries: Vec<Entry> = escalated
         .iter()
-        .map(
-            |&(resource, (community_id, id, institution, resident_id))| Entry {
-                community_id,
-                at_ms: now,
-                actor_staff_id: None,
-                actor_institution_id: None,
-                action: format!("{resource}.escalated"),
-                resource: resource.into(),
-                resource_id: Some(id),
-                resident_id: Some(resident_id),
-                outcome: Outcome::Allowed,
-                detail: format!("institution={institution}"),
-            },
-        )
+        .map(|(resource, overdue)| Entry {
+            community_id: overdue.community_id,
+            at_ms: now,
+            actor_staff_id: None,
+            actor_institution_id: None,
+            action: format!("{resource}.escalated"),
+            resource: (*resource).into(),
+            resource_id: Some(overdue.id),
+            resident_id: Some(overdue.resident_id),
+            outcome: Outcome::Allowed,
+            detail: format!("institution={}", overdue.institution_id),
+        })
         .collect();
     audit::store::append(&mut tx, &entries).await?;
     tx.commit().await?;
-    for &(resource, (community_id, id, institution, _)) in &escalated {
+    for (resource, overdue) in &escalated {
+        let Overdue {
+            community_id,
+            id,
+            institution_id: institution,
+            ..
+        } = *overdue;
         let township =
             crate::institution::store::institution_by_id(&ctx.db, community_id, institution)
                 .await?
@@ -55,7 +69,7 @@ pub async fn escalate_overdue(ctx: &Ctx, now: Millis) -> Result<usize, sqlx::Err
             township.map(Audience::Institution),
             Some(Audience::Readers),
         ];
-        let kind = if resource == "ecg" {
+        let kind = if *resource == "ecg" {
             "ecg.escalated"
         } else {
             "lab.escalated"

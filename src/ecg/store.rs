@@ -270,12 +270,12 @@ pub async fn acknowledge(
 }
 
 /// Marks critical reports left unacknowledged since before `cutoff_ms` as escalated; returns
-/// (community, ECG, site, resident) of each.
+/// each as [`crate::critical_value::Overdue`].
 pub async fn escalate_unacknowledged(
     conn: &mut AnyConnection,
     cutoff_ms: i64,
     now_ms: i64,
-) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+) -> Result<Vec<crate::critical_value::Overdue>, sqlx::Error> {
     let rows = sqlx::query(
         "UPDATE ecgs SET escalated_at_ms = $1 WHERE state = 'reported' AND report_critical = 1 \
          AND acknowledged_at_ms IS NULL AND escalated_at_ms IS NULL AND reported_at_ms < $2 \
@@ -287,12 +287,12 @@ pub async fn escalate_unacknowledged(
     .await?;
     rows.iter()
         .map(|r| {
-            Ok((
-                r.try_get("community_id")?,
-                r.try_get("id")?,
-                r.try_get("site_institution_id")?,
-                r.try_get("resident_id")?,
-            ))
+            Ok(crate::critical_value::Overdue {
+                community_id: r.try_get("community_id")?,
+                id: r.try_get("id")?,
+                institution_id: r.try_get("site_institution_id")?,
+                resident_id: r.try_get("resident_id")?,
+            })
         })
         .collect()
 }

@@ -331,12 +331,12 @@ pub async fn acknowledge_lab_report(
 }
 
 /// Marks critical lab reports left unacknowledged since before `cutoff_ms` as escalated;
-/// returns (community, report, ordering institution, resident) of each.
+/// returns each as [`crate::critical_value::Overdue`].
 pub async fn escalate_unacknowledged(
     conn: &mut AnyConnection,
     cutoff_ms: i64,
     now_ms: i64,
-) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+) -> Result<Vec<crate::critical_value::Overdue>, sqlx::Error> {
     let rows = sqlx::query(
         "UPDATE lab_reports SET escalated_at_ms = $1 WHERE critical = 1 \
          AND acknowledged_at_ms IS NULL AND escalated_at_ms IS NULL AND received_at_ms < $2 \
@@ -348,12 +348,12 @@ pub async fn escalate_unacknowledged(
     .await?;
     rows.iter()
         .map(|r| {
-            Ok((
-                r.try_get("community_id")?,
-                r.try_get("id")?,
-                r.try_get("ordering_institution_id")?,
-                r.try_get("resident_id")?,
-            ))
+            Ok(crate::critical_value::Overdue {
+                community_id: r.try_get("community_id")?,
+                id: r.try_get("id")?,
+                institution_id: r.try_get("ordering_institution_id")?,
+                resident_id: r.try_get("resident_id")?,
+            })
         })
         .collect()
 }
