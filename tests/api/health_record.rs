@@ -140,6 +140,15 @@ async fn lab_results_over_http_and_mllp_land_in_the_record_once_and_critical_val
         .unwrap();
     assert!(acknowledged["acknowledged_at_ms"].as_i64().is_some());
 
+    // The critical values page lists it as acknowledged.
+    let session = app.web_login("village-doctor").await;
+    let (status, html) = app.page(&session, "/critical-values").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("血小板计数 12 10*9/L（LL）") && html.contains("已确认"),
+        "{html}"
+    );
+
     // Over MLLP: a second critical result, left unacknowledged, escalates after five minutes.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mllp = listener.local_addr().unwrap();
@@ -320,6 +329,19 @@ async fn the_timeline_shows_one_record_across_three_institutions() {
         "health_record.invalid",
     )
     .await;
+
+    // The resident page shows the same record; an administrator's shows none of it.
+    let session = app.web_login("county-doctor").await;
+    let (status, html) = app.page(&session, &format!("/residents/{resident}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("健康档案") && html.contains("住院 · I21.1"),
+        "{html}"
+    );
+    assert!(html.contains("血常规"));
+    let session = app.web_login("admin").await;
+    let (_, html) = app.page(&session, &format!("/residents/{resident}")).await;
+    assert!(html.contains("无权查看临床记录") && !html.contains("I21.1"));
 
     // Insurance officers see money, not the clinical record; every read is audited.
     let officer = app.login("insurance-officer").await;

@@ -132,6 +132,18 @@ impl TestApp {
         cookie.split(';').next().unwrap().to_owned()
     }
 
+    /// A web page as the holder of a session cookie: its status and HTML.
+    pub async fn page(&self, session: &str, path: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .header("cookie", session)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
     /// Opens the live event stream as the holder of `token`.
     pub async fn events(&self, token: &str) -> Response {
         self.client

@@ -315,6 +315,15 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     assert_eq!(row(site)["green_channel"], 1);
     assert_eq!(row(lead)["down_sent"], 1);
     assert_eq!(row(lead)["closed_loop_rate"], 1.0);
+    let session = app.web_login("supervisor").await;
+    let (status, html) = app
+        .page(&session, &format!("/referrals/figures?month={month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("三种降压药联用仍未达标") && html.contains("门球时间"),
+        "{html}"
+    );
     let township = row(app.institution_of("township-doctor").await);
     assert_eq!(township["catalogue_exceptions"], 1);
     assert_eq!(
