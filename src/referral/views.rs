@@ -71,6 +71,14 @@ struct Board {
     user_name: String,
     user_role: String,
     rows: Vec<Row>,
+    suggestions: Vec<SuggestionRow>,
+}
+
+struct SuggestionRow {
+    resident_id: i64,
+    diagnosis: String,
+    since: String,
+    to: String,
 }
 
 async fn board(
@@ -110,10 +118,24 @@ async fn board(
             }
         })
         .collect();
+    let suggestions = super::down_suggestions(&ctx, clock::now_ms(), &actor)
+        .await?
+        .into_iter()
+        .map(|s| SuggestionRow {
+            resident_id: s.resident_id,
+            diagnosis: s.diagnosis_icd10,
+            since: clock::format_cst(s.started_at_ms),
+            to: names
+                .get(&s.suggested_institution_id)
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect();
     Ok(render(&Board {
         user_role: role_label(&actor),
         user_name: actor.name,
         rows,
+        suggestions,
     }))
 }
 

@@ -535,6 +535,10 @@ async fn post_acute_patients_whose_condition_belongs_lower_are_suggested_for_dow
         .unwrap();
     assert_eq!(suggestions[0]["suggested_institution_id"], township);
 
+    let session = app.web_login("county-doctor").await;
+    let (_, html) = app.page(&session, "/referrals").await;
+    assert!(html.contains("建议下转") && html.contains(&format!("居民 {resident}")));
+
     // Once the down-referral is raised, the suggestion is gone.
     let down = json!({"resident_id": resident, "direction": "down", "to_institution_id": township, "reason": "血压平稳，回乡镇随访", "diagnosis_icd10": "I10", "urgency": "routine", "submit": true});
     assert_eq!(
