@@ -21,6 +21,7 @@ pub mod http;
 pub mod icd10;
 pub mod institution;
 pub mod live;
+pub mod portal;
 pub mod recognition;
 pub mod referral;
 pub mod resident;

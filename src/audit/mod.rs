@@ -132,6 +132,7 @@ pub fn action_label_zh(action: &str) -> &str {
         "lab_report.escalated" => "检验危急值未确认升级",
         "health_record.timeline" => "查看健康档案",
         "recognition.read" => "查看互认结果",
+        "portal.issue" => "发放居民端账号",
         "order.create" => "开具检查检验",
         "recognition_item.create" => "新增互认项目",
         "recognition_item.delete" => "删除互认项目",

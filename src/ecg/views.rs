@@ -251,23 +251,6 @@ async fn ecg_page(
     let waveform = super::waveform(&ctx, now, &actor, id).await?;
     let names = institution_names(&ctx, &actor).await;
     let analysis = &detail.analysis;
-    let beats: Vec<usize> = analysis["beats"]
-        .as_array()
-        .map(|b| {
-            b.iter()
-                .filter_map(|v| v.as_u64())
-                .map(|v| v as usize)
-                .collect()
-        })
-        .unwrap_or_default();
-    let st_mm = analysis["st_deviation_mm"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v)))
-                .collect()
-        })
-        .unwrap_or_default();
     let ms = |key: &str| {
         analysis[key]
             .as_f64()
@@ -302,7 +285,7 @@ async fn ecg_page(
         intervals: format!("{} / {} / {}", ms("pr_ms"), ms("qrs_ms"), ms("qt_ms")),
         stemi: stemi_zh(&analysis["stemi"]),
         critical: critical_zh(analysis),
-        svg: super::svg::render(&waveform, &beats, &st_mm),
+        svg: tracing_svg(&waveform, analysis),
         reports: detail
             .reports
             .iter()
@@ -365,4 +348,26 @@ async fn acknowledge(
         Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
         Err(error) => WebError::from(error).into_response(),
     }
+}
+
+/// The 12-lead tracing as SVG, with the detected beats and ST deviations of the analysis.
+pub(crate) fn tracing_svg(waveform: &yijia_ecg::Waveform, analysis: &serde_json::Value) -> String {
+    let beats: Vec<usize> = analysis["beats"]
+        .as_array()
+        .map(|b| {
+            b.iter()
+                .filter_map(|v| v.as_u64())
+                .map(|v| v as usize)
+                .collect()
+        })
+        .unwrap_or_default();
+    let st_mm = analysis["st_deviation_mm"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    super::svg::render(waveform, &beats, &st_mm)
 }

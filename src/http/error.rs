@@ -240,6 +240,19 @@ impl From<recognition::Error> for ApiError {
     }
 }
 
+impl From<crate::portal::Error> for ApiError {
+    fn from(error: crate::portal::Error) -> ApiError {
+        use crate::portal::Error as E;
+        match error {
+            E::Resident(error) => error.into(),
+            E::Staff(error) => error.into(),
+            E::Denied(_) => denied(),
+            E::Db(error) => error.into(),
+            E::Audit(error) => error.into(),
+        }
+    }
+}
+
 impl From<referral::catalogue::Error> for ApiError {
     fn from(error: referral::catalogue::Error) -> ApiError {
         use referral::catalogue::Error as E;

@@ -62,6 +62,7 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         recognition::http::list_recognised_results,
         recognition::http::create_order,
         recognition::http::get_recognition_figures,
+        crate::portal::views::create_portal_account,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -174,6 +174,14 @@ impl SessionCache {
         entries.insert(token_hash, (actor, valid_until));
     }
 
+    /// Forgets every cached session, e.g. after a password was replaced.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .expect("the session cache lock is never poisoned")
+            .clear();
+    }
+
     fn remove(&self, token_hash: &str) {
         let mut entries = self
             .entries

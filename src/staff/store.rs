@@ -234,3 +234,35 @@ pub async fn clear_login_failures(db: &Db, username: &str) -> Result<(), sqlx::E
         .await?;
     Ok(())
 }
+
+/// The portal account of a resident, if one was issued.
+pub async fn account_of_resident(
+    db: &Db,
+    community_id: i64,
+    resident_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM staff WHERE community_id = $1 AND resident_id = $2")
+        .bind(community_id)
+        .bind(resident_id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Sets a new password and ends the account's sessions.
+pub async fn replace_password(
+    db: &Db,
+    staff_id: i64,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(staff_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+        .bind(staff_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}

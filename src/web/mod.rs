@@ -102,11 +102,15 @@ struct HomePage {
     user_role: String,
 }
 
-async fn home(WebActor(actor): WebActor) -> Html<String> {
+async fn home(WebActor(actor): WebActor) -> Response {
+    if actor.has_role(crate::access::Role::Resident) {
+        return Redirect::to("/portal").into_response();
+    }
     render(&HomePage {
         user_role: role_label(&actor),
         user_name: actor.name,
     })
+    .into_response()
 }
 
 #[derive(Template)]
@@ -304,6 +308,7 @@ struct AccessRow {
 struct ResidentPage {
     user_name: String,
     user_role: String,
+    id: i64,
     name: String,
     id_number: String,
     sex: &'static str,
@@ -365,6 +370,7 @@ async fn resident_page(
         village: names.get(&r.village_clinic_id).cloned().unwrap_or_default(),
         township: names.get(&r.township_id).cloned().unwrap_or_default(),
         merged_into: r.merged_into_id,
+        id: r.id,
         record,
         name: r.name,
         id_number: r.id_number,

@@ -7,5 +7,6 @@ mod ecg;
 mod health_record;
 mod helpers;
 mod institutions;
+mod portal;
 mod referral;
 mod residents;

@@ -17,7 +17,7 @@ async fn step(app: &TestApp, token: &str, id: i64, to: &str) -> reqwest::Respons
 }
 
 /// A village ECG with a signed critical report; returns (ECG id, resident id).
-async fn critical_ecg(app: &TestApp) -> (i64, i64) {
+pub async fn critical_ecg(app: &TestApp) -> (i64, i64) {
     let village = app.login("village-doctor").await;
     let resident = app
         .resident_in_village(app.institution_of("village-doctor").await)
