@@ -216,7 +216,8 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Resid
 }
 
 /// Finds residents by exact ID number or name prefix, within the actor's scope. Each resident
-/// returned is recorded as read.
+/// returned is recorded as read. Searching the master patient index is staff work: a resident
+/// signed in to the portal may not.
 pub async fn search(
     ctx: &Ctx,
     now: Millis,
@@ -225,6 +226,9 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Resident>, Error> {
+    if actor.has_role(access::Role::Resident) {
+        return Err(access::Denied.into());
+    }
     let id_number = query
         .id_number
         .as_deref()

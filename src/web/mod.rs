@@ -253,6 +253,9 @@ async fn residents_page(
     WebActor(actor): WebActor,
     Query(form): Query<SearchForm>,
 ) -> Result<Html<String>, WebError> {
+    if actor.has_role(crate::access::Role::Resident) {
+        return Err(crate::access::Denied.into());
+    }
     let q = form.q.unwrap_or_default().trim().to_owned();
     let mut page = ResidentsPage {
         user_role: role_label(&actor),
