@@ -50,3 +50,14 @@ pub fn month_bounds_cst(month: &str) -> Option<(Millis, Millis)> {
     let ms = |date: time::Date| (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000;
     Some((ms(start), ms(next)))
 }
+
+/// A stored time as RFC 3339 in China Standard Time: `2026-11-23T14:05:00+08:00`.
+pub fn rfc3339_cst(ms: Millis) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(time::macros::offset!(+8));
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

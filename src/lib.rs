@@ -15,6 +15,7 @@ pub mod critical_value;
 pub mod db;
 pub mod demo;
 pub mod ecg;
+pub mod fhir;
 pub mod health_record;
 pub mod hl7v2;
 pub mod http;

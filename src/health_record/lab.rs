@@ -309,3 +309,45 @@ pub async fn acknowledge(
     tx.commit().await?;
     load(ctx, actor, id).await
 }
+
+/// A resident's lab results, newest first, optionally of one result code and time range, each
+/// with its report; one check and audit entry for the search, one per report read.
+pub async fn results_of(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    resident_id: i64,
+    code: Option<&str>,
+    range: (Millis, Millis),
+    (limit, offset): (i64, i64),
+) -> Result<Vec<(LabReport, usize)>, Error> {
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        resident_id,
+        Purpose::Clinical,
+        Access::Read,
+        "lab_report.search",
+    )
+    .await?;
+    let keys = store::lab_result_keys(
+        &ctx.db,
+        actor.community_id,
+        resident_id,
+        code,
+        range,
+        limit,
+        offset,
+    )
+    .await?;
+    let mut found: Vec<(LabReport, usize)> = Vec::with_capacity(keys.len());
+    for (report_id, position) in keys {
+        let report = match found.iter().find(|(r, _)| r.id == report_id) {
+            Some((report, _)) => report.clone(),
+            None => get(ctx, now, actor, report_id).await?,
+        };
+        found.push((report, position as usize - 1));
+    }
+    Ok(found)
+}

@@ -471,3 +471,34 @@ pub async fn timeline(
     .fetch_all(&db.pool)
     .await
 }
+
+/// (lab report, result position) of a resident's lab results, newest first, optionally of one
+/// result code and within [from, to) of the observation time.
+pub async fn lab_result_keys(
+    db: &Db,
+    community_id: i64,
+    resident_id: i64,
+    code: Option<&str>,
+    (from_ms, to_ms): (i64, i64),
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT l.id, r.position FROM lab_reports l \
+         JOIN lab_results r ON r.lab_report_id = l.id AND r.community_id = l.community_id \
+         WHERE l.community_id = $1 AND l.resident_id = $2 AND ($3 = '' OR r.code = $3) \
+         AND l.observed_at_ms >= $4 AND l.observed_at_ms < $5 \
+         ORDER BY l.observed_at_ms DESC, l.id DESC, r.position {}",
+        crate::db::limit_clause(limit, offset)
+    )))
+    .bind(community_id)
+    .bind(resident_id)
+    .bind(code.unwrap_or_default())
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("position")?)))
+        .collect()
+}

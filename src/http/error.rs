@@ -138,6 +138,7 @@ impl From<staff::Error> for ApiError {
             E::Unauthenticated => (StatusCode::UNAUTHORIZED, "auth.unauthenticated"),
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "staff.invalid"),
             E::DuplicateUsername => (StatusCode::CONFLICT, "staff.duplicate_username"),
+            E::NotFound => (StatusCode::NOT_FOUND, "staff.not_found"),
             E::Denied(_) => return denied(),
             E::Hashing => return ApiError::internal(&error),
             E::Db(error) => return error.into(),

@@ -28,6 +28,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(health_record::views::routes())
         .merge(recognition::http::routes())
         .merge(crate::portal::views::routes())
+        .merge(crate::fhir::routes())
         .merge(web::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

@@ -36,6 +36,8 @@ pub enum Error {
     },
     #[error("this username is taken")]
     DuplicateUsername,
+    #[error("no such member of staff")]
+    NotFound,
     #[error(transparent)]
     Denied(#[from] crate::access::Denied),
     #[error("password hashing failed")]
@@ -330,6 +332,17 @@ pub async fn create(ctx: &Ctx, now: Millis, actor: &Actor, new: &NewStaff) -> Re
     store::staff_by_id(&ctx.db, actor.community_id, id)
         .await?
         .ok_or(Error::Unauthenticated)
+}
+
+/// One member of staff of the actor's community (not a resident's portal account).
+pub async fn get(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Staff, Error> {
+    if actor.has_role(Role::Resident) && actor.roles.len() == 1 {
+        return Err(crate::access::Denied.into());
+    }
+    store::staff_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .filter(|staff| !staff.roles.contains(&Role::Resident))
+        .ok_or(Error::NotFound)
 }
 
 /// The staff registry of the actor's community, optionally of one institution.

@@ -4,6 +4,7 @@ mod access;
 mod audit;
 mod auth;
 mod ecg;
+mod fhir;
 mod health_record;
 mod helpers;
 mod institutions;

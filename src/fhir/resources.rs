@@ -1,0 +1,427 @@
+//! yijia's records as FHIR R4 (4.0.1) resources. Pure mapping: no SQL, no access decisions.
+//! References between resources are relative (`Patient/12`); attachment URLs are absolute.
+
+use serde_json::{Value, json};
+
+use crate::clock::{Millis, rfc3339_cst};
+use crate::ecg::model::EcgDetail;
+use crate::health_record::model::{Encounter, EncounterKind, ExamKind, ExamReport, LabReport};
+use crate::institution::model::{Institution, InstitutionKind};
+use crate::referral::model::{Direction, ReferralDetail, ReferralState, Urgency};
+use crate::resident::model::Resident;
+use crate::staff::model::Staff;
+
+pub const ID_NUMBER_SYSTEM: &str = "urn:yijia:sid:resident-id-number";
+const INSTITUTION_CODE_SYSTEM: &str = "urn:yijia:sid:institution-code";
+const USERNAME_SYSTEM: &str = "urn:yijia:sid:username";
+const LIS_CODE_SYSTEM: &str = "urn:yijia:cs:lis-code";
+const EXAM_CODE_SYSTEM: &str = "urn:yijia:cs:exam-item";
+const ICD10_SYSTEM: &str = "http://hl7.org/fhir/sid/icd-10";
+const LOINC: &str = "http://loinc.org";
+const UCUM: &str = "http://unitsofmeasure.org";
+const MDC: &str = "urn:oid:2.16.840.1.113883.6.24";
+
+fn reference(kind: &str, id: impl std::fmt::Display) -> Value {
+    json!({"reference": format!("{kind}/{id}")})
+}
+
+fn icd10(code: &str) -> Value {
+    let title = crate::health_record::store::diagnosis(code.to_owned()).title;
+    let mut coding = json!({"system": ICD10_SYSTEM, "code": code});
+    if let Some(title) = title {
+        coding["display"] = json!(title);
+    }
+    json!({"coding": [coding], "text": code})
+}
+
+pub fn patient(resident: &Resident) -> Value {
+    let mut patient = json!({
+        "resourceType": "Patient",
+        "id": resident.id.to_string(),
+        "identifier": [{"system": ID_NUMBER_SYSTEM, "value": resident.id_number}],
+        "active": resident.merged_into_id.is_none(),
+        "name": [{"text": resident.name}],
+        "gender": resident.sex.as_str(),
+        "birthDate": resident.birth_date,
+        "address": [{"text": resident.address}],
+        "managingOrganization": reference("Organization", resident.village_clinic_id),
+    });
+    if !resident.phone.is_empty() {
+        patient["telecom"] = json!([{"system": "phone", "value": resident.phone}]);
+    }
+    if let Some(survivor) = resident.merged_into_id {
+        patient["link"] = json!([{"other": reference("Patient", survivor), "type": "replaced-by"}]);
+    }
+    patient
+}
+
+pub fn organization(institution: &Institution) -> Value {
+    let kind = match institution.kind {
+        InstitutionKind::LeadHospital => "总医院",
+        InstitutionKind::Campus => "院区",
+        InstitutionKind::Centre => "共享中心",
+        InstitutionKind::TownshipCentre => "乡镇卫生院",
+        InstitutionKind::CommunityCentre => "社区卫生服务中心",
+        InstitutionKind::VillageClinic => "村卫生室",
+    };
+    let mut organization = json!({
+        "resourceType": "Organization",
+        "id": institution.id.to_string(),
+        "identifier": [{"system": INSTITUTION_CODE_SYSTEM, "value": institution.code}],
+        "active": true,
+        "type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov", "display": "Healthcare Provider"}], "text": kind}],
+        "name": institution.name,
+    });
+    if !institution.address.is_empty() {
+        organization["address"] = json!([{"text": institution.address}]);
+    }
+    if let Some(parent) = institution.parent_id {
+        organization["partOf"] = reference("Organization", parent);
+    }
+    organization
+}
+
+pub fn practitioner(staff: &Staff) -> Value {
+    json!({
+        "resourceType": "Practitioner",
+        "id": staff.id.to_string(),
+        "identifier": [{"system": USERNAME_SYSTEM, "value": staff.username}],
+        "active": staff.active,
+        "name": [{"text": staff.name}],
+    })
+}
+
+pub fn encounter(encounter: &Encounter) -> Value {
+    let (class, display) = match encounter.kind {
+        EncounterKind::Outpatient => ("AMB", "ambulatory"),
+        EncounterKind::Inpatient => ("IMP", "inpatient encounter"),
+        EncounterKind::Emergency => ("EMER", "emergency"),
+    };
+    let mut period = json!({"start": rfc3339_cst(encounter.started_at_ms)});
+    if let Some(end) = encounter.ended_at_ms {
+        period["end"] = json!(rfc3339_cst(end));
+    }
+    let mut resource = json!({
+        "resourceType": "Encounter",
+        "id": encounter.id.to_string(),
+        "status": if encounter.ended_at_ms.is_some() { "finished" } else { "in-progress" },
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": class, "display": display},
+        "type": [{"text": encounter.kind.label_zh()}],
+        "subject": reference("Patient", encounter.resident_id),
+        "period": period,
+        "reasonCode": encounter.diagnoses.iter().map(|d| icd10(&d.icd10)).collect::<Vec<_>>(),
+        "serviceProvider": reference("Organization", encounter.institution_id),
+    });
+    if let Some(doctor) = encounter.doctor_staff_id {
+        resource["participant"] = json!([{"individual": reference("Practitioner", doctor)}]);
+    }
+    if let Some(referral) = encounter.referral_id {
+        resource["basedOn"] = json!([reference("ServiceRequest", referral)]);
+    }
+    resource
+}
+
+/// One lab result (OBX) as an Observation; its id is `lab-{report}-{position}`.
+pub fn lab_observation(report: &LabReport, index: usize) -> Option<Value> {
+    let result = report.results.get(index)?;
+    let mut observation = json!({
+        "resourceType": "Observation",
+        "id": format!("lab-{}-{}", report.id, index + 1),
+        "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory", "display": "Laboratory"}]}],
+        "code": {"coding": [{"system": LIS_CODE_SYSTEM, "code": result.code, "display": result.name}], "text": result.name},
+        "subject": reference("Patient", report.resident_id),
+        "effectiveDateTime": rfc3339_cst(report.observed_at_ms),
+        "issued": rfc3339_cst(report.received_at_ms),
+        "performer": [reference("Organization", report.lab_institution_id)],
+    });
+    match result.value.trim().parse::<f64>() {
+        Ok(number) if number.is_finite() => {
+            let mut quantity = json!({"value": number});
+            if !result.unit.is_empty() {
+                quantity["unit"] = json!(result.unit);
+                quantity["system"] = json!(UCUM);
+                quantity["code"] = json!(result.unit);
+            }
+            observation["valueQuantity"] = quantity;
+        }
+        _ => observation["valueString"] = json!(result.value),
+    }
+    if !result.reference_range.is_empty() {
+        observation["referenceRange"] = json!([{"text": result.reference_range}]);
+    }
+    if !result.abnormal_flag.is_empty() {
+        observation["interpretation"] = json!([{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+            "code": result.abnormal_flag,
+        }]}]);
+    }
+    Some(observation)
+}
+
+fn mdc_lead(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name {
+        "I" => ("131329", "MDC_ECG_LEAD_I"),
+        "II" => ("131330", "MDC_ECG_LEAD_II"),
+        "III" => ("131389", "MDC_ECG_LEAD_III"),
+        "aVR" => ("131390", "MDC_ECG_LEAD_AVR"),
+        "aVL" => ("131391", "MDC_ECG_LEAD_AVL"),
+        "aVF" => ("131392", "MDC_ECG_LEAD_AVF"),
+        "V1" => ("131331", "MDC_ECG_LEAD_V1"),
+        "V2" => ("131332", "MDC_ECG_LEAD_V2"),
+        "V3" => ("131333", "MDC_ECG_LEAD_V3"),
+        "V4" => ("131334", "MDC_ECG_LEAD_V4"),
+        "V5" => ("131335", "MDC_ECG_LEAD_V5"),
+        "V6" => ("131336", "MDC_ECG_LEAD_V6"),
+        _ => return None,
+    })
+}
+
+/// The ECG tracing as an Observation with one `valueSampledData` component per lead, in µV.
+pub fn ecg_observation(ecg: &EcgDetail, waveform: &yijia_ecg::Waveform) -> Value {
+    let period_ms = 1000.0 / waveform.sampling_hz;
+    let components: Vec<Value> = waveform
+        .leads
+        .iter()
+        .map(|lead| {
+            let mut code = json!({"text": lead.name});
+            if let Some((code_value, display)) = mdc_lead(&lead.name) {
+                code["coding"] = json!([{"system": MDC, "code": code_value, "display": display}]);
+            }
+            let data = lead
+                .samples_uv
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(" ");
+            json!({
+                "code": code,
+                "valueSampledData": {
+                    "origin": {"value": 0, "unit": "uV", "system": UCUM, "code": "uV"},
+                    "period": (period_ms * 1000.0).round() / 1000.0,
+                    "dimensions": 1,
+                    "data": data,
+                },
+            })
+        })
+        .collect();
+    json!({
+        "resourceType": "Observation",
+        "id": format!("ecg-{}", ecg.ecg.id),
+        "status": if ecg.reports.is_empty() { "preliminary" } else { "final" },
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "procedure", "display": "Procedure"}]}],
+        "code": {"coding": [{"system": LOINC, "code": "11524-6", "display": "EKG study"}], "text": "12 导联心电图"},
+        "subject": reference("Patient", ecg.ecg.resident_id),
+        "effectiveDateTime": rfc3339_cst(ecg.ecg.recorded_at_ms),
+        "performer": [reference("Organization", ecg.ecg.site_institution_id)],
+        "component": components,
+    })
+}
+
+fn diagnostic_category(code: &str, display: &str) -> Value {
+    json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": code, "display": display}]}])
+}
+
+pub fn lab_report(report: &LabReport, base: &str) -> Value {
+    json!({
+        "resourceType": "DiagnosticReport",
+        "id": format!("lab-{}", report.id),
+        "status": "final",
+        "category": diagnostic_category("LAB", "Laboratory"),
+        "code": {"coding": [{"system": LIS_CODE_SYSTEM, "code": report.order_code, "display": report.order_name}], "text": report.order_name},
+        "subject": reference("Patient", report.resident_id),
+        "effectiveDateTime": rfc3339_cst(report.observed_at_ms),
+        "issued": rfc3339_cst(report.received_at_ms),
+        "performer": [reference("Organization", report.lab_institution_id)],
+        "result": (1..=report.results.len())
+            .map(|position| reference("Observation", format!("lab-{}-{position}", report.id)))
+            .collect::<Vec<_>>(),
+        "presentedForm": [{"contentType": "application/json", "url": format!("{base}/api/v1/lab-reports/{}", report.id), "title": report.order_name}],
+    })
+}
+
+pub fn ecg_report(ecg: &EcgDetail, base: &str) -> Value {
+    let latest = ecg.reports.last();
+    let mut report = json!({
+        "resourceType": "DiagnosticReport",
+        "id": format!("ecg-{}", ecg.ecg.id),
+        "status": match latest { None => "registered", Some(r) if r.version > 1 => "amended", Some(_) => "final" },
+        "category": diagnostic_category("EC", "Electrocardiac (e.g., EKG, EEC, Holter)"),
+        "code": {"coding": [{"system": LOINC, "code": "11524-6", "display": "EKG study"}], "text": "12 导联心电图"},
+        "subject": reference("Patient", ecg.ecg.resident_id),
+        "effectiveDateTime": rfc3339_cst(ecg.ecg.recorded_at_ms),
+        "performer": [reference("Organization", ecg.ecg.site_institution_id)],
+        "result": [reference("Observation", format!("ecg-{}", ecg.ecg.id))],
+        "presentedForm": [{"contentType": "text/html", "url": format!("{base}/ecg/{}", ecg.ecg.id), "title": "心电图报告"}],
+    });
+    if let Some(latest) = latest {
+        report["issued"] = json!(rfc3339_cst(latest.signed_at_ms));
+        report["resultsInterpreter"] = json!([reference("Practitioner", latest.reader_staff_id)]);
+        report["conclusion"] = json!(latest.conclusion);
+    }
+    report
+}
+
+pub fn exam_report(report: &ExamReport, base: &str) -> Value {
+    let (category, display) = match report.kind {
+        ExamKind::Imaging => ("RAD", "Radiology"),
+        ExamKind::Ultrasound => ("RUS", "Radiology Ultrasound"),
+        ExamKind::Pathology => ("SP", "Surgical Pathology"),
+    };
+    json!({
+        "resourceType": "DiagnosticReport",
+        "id": format!("exam-{}", report.id),
+        "status": "final",
+        "category": diagnostic_category(category, display),
+        "code": {"coding": [{"system": EXAM_CODE_SYSTEM, "code": report.item_code, "display": report.item_name}], "text": report.item_name},
+        "subject": reference("Patient", report.resident_id),
+        "effectiveDateTime": rfc3339_cst(report.performed_at_ms),
+        "issued": rfc3339_cst(report.reported_at_ms),
+        "performer": [reference("Organization", report.institution_id)],
+        "resultsInterpreter": [reference("Practitioner", report.reader_staff_id)],
+        "conclusion": report.conclusion,
+        "presentedForm": [{"contentType": "application/json", "url": format!("{base}/api/v1/exam-reports/{}", report.id), "title": report.item_name}],
+    })
+}
+
+fn referral_code(direction: Direction) -> Value {
+    json!({"text": format!("转诊（{}）", direction.label_zh())})
+}
+
+/// The referral as the order: who asks which institution to take the patient, and why.
+pub fn service_request(detail: &ReferralDetail) -> Value {
+    let r = &detail.referral;
+    use ReferralState::*;
+    let status = match r.state {
+        Draft => "draft",
+        Submitted | Accepted | Arrived | Received | FollowUpPlanned => "active",
+        Completed | Closed => "completed",
+        Rejected | Cancelled => "revoked",
+    };
+    let mut request = json!({
+        "resourceType": "ServiceRequest",
+        "id": r.id.to_string(),
+        "status": status,
+        "intent": "order",
+        "priority": match r.urgency { Urgency::Routine => "routine", Urgency::Urgent => "urgent", Urgency::Emergency => "stat" },
+        "code": referral_code(r.direction),
+        "subject": reference("Patient", r.resident_id),
+        "authoredOn": rfc3339_cst(r.created_at_ms),
+        "requester": reference("Practitioner", r.created_by_staff_id),
+        "performer": [reference("Organization", r.to_institution_id)],
+        "reasonCode": [icd10(&r.diagnosis_icd10)],
+        "note": [{"text": r.reason}],
+    });
+    if let Some(channel) = &r.green_channel {
+        request["category"] = json!([{"text": format!("绿色通道：{channel}")}]);
+    }
+    if let Some(encounter) = detail.encounter_id {
+        request["encounter"] = reference("Encounter", encounter);
+    }
+    if let Some(ecg) = r.ecg_id {
+        request["supportingInfo"] = json!([reference("DiagnosticReport", format!("ecg-{ecg}"))]);
+    }
+    request
+}
+
+/// The referral as the work it sets moving, with its state machine's state.
+pub fn task(detail: &ReferralDetail) -> Value {
+    let r = &detail.referral;
+    use ReferralState::*;
+    let status = match r.state {
+        Draft => "draft",
+        Submitted => "requested",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        Arrived | Received | FollowUpPlanned => "in-progress",
+        Completed | Closed => "completed",
+        Cancelled => "cancelled",
+    };
+    json!({
+        "resourceType": "Task",
+        "id": r.id.to_string(),
+        "basedOn": [reference("ServiceRequest", r.id)],
+        "status": status,
+        "businessStatus": {"text": r.state.label_zh()},
+        "intent": "order",
+        "priority": match r.urgency { Urgency::Routine => "routine", Urgency::Urgent => "urgent", Urgency::Emergency => "stat" },
+        "code": referral_code(r.direction),
+        "focus": reference("ServiceRequest", r.id),
+        "for": reference("Patient", r.resident_id),
+        "authoredOn": rfc3339_cst(r.created_at_ms),
+        "lastModified": rfc3339_cst(r.updated_at_ms),
+        "requester": reference("Organization", r.from_institution_id),
+        "owner": reference("Organization", r.to_institution_id),
+    })
+}
+
+pub fn operation_outcome(code: &str, diagnostics: &str, details: &str) -> Value {
+    json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "details": {"text": details}, "diagnostics": diagnostics}],
+    })
+}
+
+pub fn searchset(
+    base: &str,
+    entries: Vec<Value>,
+    self_url: String,
+    next_url: Option<String>,
+) -> Value {
+    let mut links = vec![json!({"relation": "self", "url": self_url})];
+    if let Some(next) = next_url {
+        links.push(json!({"relation": "next", "url": next}));
+    }
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|resource| {
+            let url = format!(
+                "{base}/fhir/{}/{}",
+                resource["resourceType"].as_str().unwrap_or_default(),
+                resource["id"].as_str().unwrap_or_default()
+            );
+            json!({"fullUrl": url, "resource": resource, "search": {"mode": "match"}})
+        })
+        .collect();
+    json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": links,
+        "entry": entries,
+    })
+}
+
+pub fn capability_statement(base: &str, now: Millis) -> Value {
+    let resource = |kind: &str, params: &[(&str, &str)]| {
+        json!({
+            "type": kind,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": params.iter().map(|(name, kind)| json!({"name": name, "type": kind})).collect::<Vec<_>>(),
+        })
+    };
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": rfc3339_cst(now),
+        "publisher": "yijia",
+        "kind": "instance",
+        "software": {"name": "yijia", "version": env!("CARGO_PKG_VERSION")},
+        "implementation": {"description": "一家 医共体信息平台 FHIR R4 接口", "url": format!("{base}/fhir")},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "rest": [{
+            "mode": "server",
+            "security": {"description": "Bearer token from POST /api/v1/auth/login; every read is access-checked and audited."},
+            "resource": [
+                resource("Patient", &[("identifier", "token"), ("name", "string")]),
+                resource("Organization", &[("identifier", "token")]),
+                resource("Practitioner", &[("organization", "reference")]),
+                resource("Encounter", &[("patient", "reference")]),
+                resource("Observation", &[("patient", "reference"), ("code", "token"), ("date", "date")]),
+                resource("DiagnosticReport", &[("patient", "reference")]),
+                resource("ServiceRequest", &[("patient", "reference")]),
+                resource("Task", &[("patient", "reference")]),
+            ],
+        }],
+    })
+}
