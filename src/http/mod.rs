@@ -27,6 +27,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(health_record::http::routes())
         .merge(health_record::views::routes())
         .merge(recognition::http::routes())
+        .merge(recognition::views::routes())
         .merge(crate::portal::views::routes())
         .merge(crate::fhir::routes())
         .merge(web::routes())

@@ -4,6 +4,7 @@
 //! repeat needs a stated reason. Avoided repeats and their saving are counted per month.
 
 pub mod http;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;

@@ -324,6 +324,8 @@ struct ResidentPage {
     merged_into: Option<i64>,
     /// The health record across institutions; `None` when the viewer may not see clinical data.
     record: Option<Vec<RecordRow>>,
+    /// Items of the mutual recognition catalogue, for the ordering form.
+    orderable: Vec<(String, String)>,
     accesses: Vec<AccessRow>,
 }
 
@@ -350,6 +352,14 @@ async fn resident_page(
         Err(crate::health_record::Error::Resident(resident::Error::Denied(_))) => None,
         Err(error) => return Err(error.into()),
     };
+    let orderable = match &record {
+        Some(_) => crate::recognition::list_items(&ctx, &actor)
+            .await?
+            .into_iter()
+            .map(|i| (i.code, i.name))
+            .collect(),
+        None => Vec::new(),
+    };
     let names = institution_names(&ctx, &actor).await;
     let accesses = accesses
         .into_iter()
@@ -375,6 +385,7 @@ async fn resident_page(
         merged_into: r.merged_into_id,
         id: r.id,
         record,
+        orderable,
         name: r.name,
         id_number: r.id_number,
         birth_date: r.birth_date,

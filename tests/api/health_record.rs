@@ -425,7 +425,35 @@ async fn a_recognised_recent_result_blocks_a_silent_repeat() {
         .unwrap();
     assert_eq!(cbc["outcome"], "new");
 
-    // The month's figures count the avoided repeat and its saving.
+    // The same on the web: the resident page offers the order, the recognised result comes first.
+    let session = app.web_login("township-doctor").await;
+    let (_, html) = app.page(&session, &format!("/residents/{resident}")).await;
+    assert!(html.contains("开具检查检验") && html.contains("胸部 X 线（CXR）"));
+    let order_page = |form: &'static [(&'static str, &'static str)]| {
+        let app = &app;
+        let session = session.clone();
+        async move {
+            app.client
+                .post(format!("{}/residents/{resident}/orders", app.address))
+                .header("cookie", session)
+                .form(form)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = order_page(&[("item_code", "CXR")]).await;
+    assert!(
+        html.contains("该居民已有可互认的结果") && html.contains("采用互认结果"),
+        "{html}"
+    );
+    let html = order_page(&[("item_code", "CXR"), ("use_recognised", "1")]).await;
+    assert!(html.contains("已采用互认结果"), "{html}");
+
+    // The month's figures count the avoided repeats and their saving.
     let supervisor = app.login("supervisor").await;
     let month = yijia::clock::format_cst(yijia::clock::now_ms())[..7].to_owned();
     let figures = app
@@ -447,9 +475,9 @@ async fn a_recognised_recent_result_blocks_a_silent_repeat() {
             row["avoided"].as_i64(),
             row["repeated"].as_i64()
         ),
-        (Some(3), Some(1), Some(1))
+        (Some(4), Some(2), Some(1))
     );
-    assert_eq!(row["saving_fen"], 9000);
+    assert_eq!(row["saving_fen"], 18000);
     assert_error(
         app.get(
             &township_doctor,
