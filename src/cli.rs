@@ -55,6 +55,20 @@ impl Storage {
 }
 
 #[derive(Subcommand)]
+enum ImportCommand {
+    /// Out-of-county care from the insurance bureau's settlement export (CSV); bad rows are
+    /// reported with their line numbers and nothing is imported.
+    OutOfCounty {
+        file: PathBuf,
+        /// The community's code (needed when the database holds several).
+        #[arg(long)]
+        community: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run migrations and serve the API and web pages.
     Serve {
@@ -88,6 +102,11 @@ enum Command {
         path: PathBuf,
         #[command(flatten)]
         storage: Storage,
+    },
+    /// Import data from other systems.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
     },
     /// The audit log.
     Audit {
@@ -336,6 +355,44 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ecg["priority"].as_str().unwrap_or_default()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            command:
+                ImportCommand::OutOfCounty {
+                    file,
+                    community,
+                    storage,
+                },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let ctx = Ctx::new(storage.connect().await?);
+            let community_id = community_id(&ctx, community.as_deref()).await?;
+            let lines = text.lines().count().saturating_sub(1) as u64;
+            let bar = indicatif::ProgressBar::new(lines);
+            let result = crate::insurance::import::out_of_county(
+                &ctx,
+                clock::now_ms(),
+                community_id,
+                &text,
+                &|n| bar.set_position(n),
+            )
+            .await;
+            bar.finish_and_clear();
+            match result {
+                Ok(imported) => {
+                    println!(
+                        "{} rows: {} imported, {} already imported",
+                        imported.rows, imported.imported, imported.already_imported
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(crate::insurance::import::ImportError::BadRows(rows)) => {
+                    eprintln!("{}", crate::insurance::import::ImportError::BadRows(rows));
+                    Ok(ExitCode::from(1))
+                }
+                Err(error) => Err(error.into()),
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify { storage },

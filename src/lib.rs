@@ -21,6 +21,7 @@ pub mod hl7v2;
 pub mod http;
 pub mod icd10;
 pub mod institution;
+pub mod insurance;
 pub mod live;
 pub mod portal;
 pub mod recognition;

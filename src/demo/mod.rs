@@ -145,6 +145,9 @@ pub async fn load(
     let residents =
         insert_residents(ctx, community_id, &tree, &shape, &mut rng, now, today, &bar).await?;
     bar.finish_with_message("完成");
+    let mut tx = ctx.db.begin().await?;
+    crate::insurance::load_demo(&mut tx, community_id, i64::from(today.year())).await?;
+    tx.commit().await?;
 
     let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
     let entry = audit::Entry {

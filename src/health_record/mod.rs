@@ -258,6 +258,22 @@ pub async fn discharge(
         });
     }
     check_costs(&discharge.costs)?;
+    let main_procedure = discharge
+        .main_procedure
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    if main_procedure.len() > 20
+        || !main_procedure
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+    {
+        return Err(Error::Invalid {
+            field: "main_procedure",
+            reason: "an ICD-9-CM-3 code such as 00.66",
+        });
+    }
     let diagnoses = discharge
         .diagnoses
         .as_deref()
@@ -268,7 +284,7 @@ pub async fn discharge(
         &mut tx,
         actor.community_id,
         id,
-        ended_at_ms,
+        (ended_at_ms, &main_procedure),
         discharge.costs,
     )
     .await?;

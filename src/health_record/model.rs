@@ -104,6 +104,8 @@ pub struct Encounter {
     pub referral_id: Option<i64>,
     #[sqlx(flatten)]
     pub costs: Costs,
+    /// The main procedure of an inpatient stay (ICD-9-CM-3), empty when none.
+    pub main_procedure: String,
     pub created_at_ms: i64,
     /// Principal diagnosis first.
     #[sqlx(skip)]
@@ -139,6 +141,9 @@ pub struct Discharge {
     /// Replaces the diagnoses when given.
     pub diagnoses: Option<Vec<String>>,
     pub costs: Costs,
+    /// The main procedure (ICD-9-CM-3, e.g. `00.66` for PCI), for DIP.
+    #[serde(default)]
+    pub main_procedure: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]

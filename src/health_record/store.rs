@@ -10,7 +10,8 @@ use crate::db::Db;
 
 const ENCOUNTER_COLUMNS: &str = "id, resident_id, institution_id, department_id, doctor_staff_id, \
      kind, started_at_ms, ended_at_ms, referral_id, cost_drugs_fen, cost_examinations_fen, \
-     cost_tests_fen, cost_treatment_fen, cost_beds_fen, cost_materials_fen, created_at_ms";
+     cost_tests_fen, cost_treatment_fen, cost_beds_fen, cost_materials_fen, main_procedure, \
+     created_at_ms";
 
 /// An encounter to insert; `diagnoses` already checked, principal first.
 pub struct NewEncounterRow<'a> {
@@ -91,18 +92,18 @@ pub async fn replace_diagnoses(
     Ok(())
 }
 
-/// Sets the discharge time and the final costs of an encounter.
+/// Sets the discharge time, the final costs and the main procedure of an encounter.
 pub async fn discharge(
     conn: &mut AnyConnection,
     community_id: i64,
     id: i64,
-    ended_at_ms: i64,
+    (ended_at_ms, main_procedure): (i64, &str),
     costs: Costs,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE encounters SET ended_at_ms = $1, cost_drugs_fen = $2, cost_examinations_fen = $3, \
-         cost_tests_fen = $4, cost_treatment_fen = $5, cost_beds_fen = $6, cost_materials_fen = $7 \
-         WHERE community_id = $8 AND id = $9",
+         cost_tests_fen = $4, cost_treatment_fen = $5, cost_beds_fen = $6, cost_materials_fen = $7, \
+         main_procedure = $10 WHERE community_id = $8 AND id = $9",
     )
     .bind(ended_at_ms)
     .bind(costs.drugs_fen)
@@ -113,6 +114,7 @@ pub async fn discharge(
     .bind(costs.materials_fen)
     .bind(community_id)
     .bind(id)
+    .bind(main_procedure)
     .execute(conn)
     .await?;
     Ok(())

@@ -254,6 +254,24 @@ impl From<crate::portal::Error> for ApiError {
     }
 }
 
+impl From<crate::insurance::Error> for ApiError {
+    fn from(error: crate::insurance::Error) -> ApiError {
+        use crate::insurance::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "insurance.invalid"),
+            E::NoBudget(_) => (StatusCode::NOT_FOUND, "budget.not_found"),
+            E::BudgetExists(_) => (StatusCode::CONFLICT, "budget.exists"),
+            E::PeriodClosed(_) => (StatusCode::CONFLICT, "budget.period_closed"),
+            E::NoRules { .. } => (StatusCode::CONFLICT, "insurance.no_rules"),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 impl From<referral::catalogue::Error> for ApiError {
     fn from(error: referral::catalogue::Error) -> ApiError {
         use referral::catalogue::Error as E;

@@ -30,6 +30,8 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(recognition::views::routes())
         .merge(crate::portal::views::routes())
         .merge(crate::fhir::routes())
+        .merge(crate::insurance::http::routes())
+        .merge(crate::insurance::views::routes())
         .merge(web::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

@@ -62,6 +62,17 @@ impl InstitutionKind {
     }
 }
 
+impl InstitutionKind {
+    /// The care level: village clinic 1, township or community centre 2, county 3.
+    pub fn level(self) -> u8 {
+        match self {
+            InstitutionKind::VillageClinic => 1,
+            InstitutionKind::TownshipCentre | InstitutionKind::CommunityCentre => 2,
+            InstitutionKind::LeadHospital | InstitutionKind::Campus | InstitutionKind::Centre => 3,
+        }
+    }
+}
+
 impl TryFrom<String> for InstitutionKind {
     type Error = String;
 

@@ -17,7 +17,7 @@ use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
 use crate::health_record::{self, ReceivingEncounter, model::EncounterKind};
-use crate::institution::{self, InstitutionKind};
+use crate::institution;
 use crate::live::{Audience, Event};
 use crate::{ecg, resident};
 use model::{
@@ -56,15 +56,6 @@ pub enum Error {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Audit(#[from] audit::Error),
-}
-
-/// The care level of an institution: village 1, township 2, county 3.
-fn level(kind: InstitutionKind) -> u8 {
-    match kind {
-        InstitutionKind::VillageClinic => 1,
-        InstitutionKind::TownshipCentre | InstitutionKind::CommunityCentre => 2,
-        InstitutionKind::LeadHospital | InstitutionKind::Campus | InstitutionKind::Centre => 3,
-    }
 }
 
 /// The kind of encounter an accepted up-referral opens: the green channel and emergencies at the
@@ -130,8 +121,8 @@ async fn insert(
                 reason: "no such institution",
             })?;
     let levels_ok = match new.direction {
-        Direction::Up => level(to.kind) > level(from.kind),
-        Direction::Down => level(to.kind) < level(from.kind),
+        Direction::Up => to.kind.level() > from.kind.level(),
+        Direction::Down => to.kind.level() < from.kind.level(),
     };
     if !levels_ok {
         return Err(Error::Invalid {
@@ -142,7 +133,7 @@ async fn insert(
     if new.direction == Direction::Up
         && let Some(catalogue_level) =
             catalogue::level_for(&ctx.db, actor.community_id, &new.diagnosis_icd10).await?
-        && catalogue_level <= i64::from(level(from.kind))
+        && catalogue_level <= i64::from(from.kind.level())
         && new
             .catalogue_exception_reason
             .as_deref()
@@ -522,7 +513,7 @@ pub async fn down_suggestions(
 ) -> Result<Vec<DownSuggestion>, Error> {
     const DAY_MS: Millis = 86_400_000;
     let institution = actor.institution.ok_or(crate::access::Denied)?;
-    let own_level = i64::from(level(institution.kind));
+    let own_level = i64::from(institution.kind.level());
     let mut suggestions = Vec::new();
     for candidate in store::post_acute_encounters(
         &ctx.db,

@@ -20,6 +20,8 @@ use crate::resident::model::ResidentQuery;
 use crate::staff::model::Credentials;
 use crate::{clock, institution, resident, staff};
 
+pub mod chart;
+
 pub fn routes() -> Router<Ctx> {
     Router::new()
         .route("/", get(home))
