@@ -8,6 +8,7 @@ mod fhir;
 mod health_record;
 mod helpers;
 mod institutions;
+mod insurance;
 mod portal;
 mod referral;
 mod residents;
