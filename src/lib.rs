@@ -20,6 +20,7 @@ pub mod health_record;
 pub mod hl7v2;
 pub mod http;
 pub mod icd10;
+pub mod indicator;
 pub mod institution;
 pub mod insurance;
 pub mod live;

@@ -272,6 +272,20 @@ impl From<crate::insurance::Error> for ApiError {
     }
 }
 
+impl From<crate::indicator::Error> for ApiError {
+    fn from(error: crate::indicator::Error) -> ApiError {
+        use crate::indicator::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "indicator.invalid"),
+            E::UnknownInstitution => (StatusCode::NOT_FOUND, "institution.not_found"),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 impl From<referral::catalogue::Error> for ApiError {
     fn from(error: referral::catalogue::Error) -> ApiError {
         use referral::catalogue::Error as E;

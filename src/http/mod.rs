@@ -32,6 +32,8 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(crate::fhir::routes())
         .merge(crate::insurance::http::routes())
         .merge(crate::insurance::views::routes())
+        .merge(crate::indicator::http::routes())
+        .merge(crate::indicator::views::routes())
         .merge(web::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))

@@ -76,6 +76,8 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         crate::insurance::http::list_dip_groups,
         crate::insurance::http::put_dip_group,
         crate::insurance::http::get_dip_scores,
+        crate::indicator::http::list_indicators,
+        crate::indicator::http::export_indicators,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

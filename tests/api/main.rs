@@ -7,6 +7,7 @@ mod ecg;
 mod fhir;
 mod health_record;
 mod helpers;
+mod indicators;
 mod institutions;
 mod insurance;
 mod portal;

@@ -1,0 +1,143 @@
+//! The supervisor's dashboard: every indicator by dimension with its numerator and denominator,
+//! charts of the monthly trend of the main shares, and a drill-down to one institution.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::IndicatorQuery;
+use crate::app::Ctx;
+use crate::clock;
+use crate::http::extract::WebActor;
+use crate::web::{WebError, chart, institution_names, render, role_label};
+
+pub fn routes() -> Router<Ctx> {
+    Router::new().route("/indicators", get(dashboard))
+}
+
+#[derive(Deserialize)]
+struct DashboardForm {
+    year: Option<i64>,
+    month: Option<String>,
+    institution: Option<String>,
+}
+
+struct Row {
+    code: &'static str,
+    name: &'static str,
+    value: String,
+    numerator: String,
+    denominator: String,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "indicators.html")]
+struct Dashboard {
+    user_name: String,
+    user_role: String,
+    year: i64,
+    month: String,
+    institution: Option<i64>,
+    institutions: Vec<(i64, String)>,
+    dimensions: Vec<(&'static str, Vec<Row>)>,
+    charts: Vec<String>,
+    csv_link: String,
+}
+
+fn number(value: Option<f64>) -> String {
+    match value {
+        None => "—".into(),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
+async fn dashboard(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Query(form): Query<DashboardForm>,
+) -> Result<Html<String>, WebError> {
+    let year = form
+        .year
+        .unwrap_or_else(|| crate::insurance::month_of(clock::now_ms()).0);
+    let month = form.month.as_deref().and_then(|m| m.parse::<u32>().ok());
+    let institution = form
+        .institution
+        .as_deref()
+        .and_then(|i| i.parse::<i64>().ok());
+    let query = IndicatorQuery {
+        year,
+        month,
+        institution,
+    };
+    let values = super::compute(&ctx, &actor, &query).await?;
+    let mut dimensions: Vec<(&'static str, Vec<Row>)> = Vec::new();
+    for v in &values {
+        let row = Row {
+            code: v.code,
+            name: v.name,
+            value: format!("{} {}", number(v.value), v.unit),
+            numerator: number(v.numerator),
+            denominator: number(v.denominator),
+            note: v.note.unwrap_or_default().to_owned(),
+        };
+        match dimensions.iter_mut().find(|(d, _)| *d == v.dimension) {
+            Some((_, rows)) => rows.push(row),
+            None => dimensions.push((v.dimension, vec![row])),
+        }
+    }
+    // The monthly trend of the shares the seeds watch most.
+    let labels: Vec<String> = (1..=12).map(|m| format!("{m}月")).collect();
+    let mut series: Vec<(&str, &str, Vec<i64>)> = vec![
+        ("3.1", "基层诊疗量占比（%）", Vec::new()),
+        ("C.1", "县域就诊率（%）", Vec::new()),
+    ];
+    for m in 1..=12 {
+        let monthly = super::compute(
+            &ctx,
+            &actor,
+            &IndicatorQuery {
+                year,
+                month: Some(m),
+                institution,
+            },
+        )
+        .await?;
+        for (code, _, points) in &mut series {
+            let value = monthly
+                .iter()
+                .find(|v| v.code == *code)
+                .and_then(|v| v.value);
+            points.push(value.map_or(0, |v| v.round() as i64));
+        }
+    }
+    let charts = series
+        .iter()
+        .map(|(_, title, points)| chart::bars_and_line(&labels, points, &[], title))
+        .collect();
+    let names = institution_names(&ctx, &actor).await;
+    let mut institutions: Vec<(i64, String)> = names.into_iter().collect();
+    institutions.sort();
+    let csv_link = format!(
+        "/api/v1/indicators.csv?year={year}{}{}",
+        month.map(|m| format!("&month={m}")).unwrap_or_default(),
+        institution
+            .map(|i| format!("&institution={i}"))
+            .unwrap_or_default()
+    );
+    Ok(render(&Dashboard {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        year,
+        month: month.map(|m| m.to_string()).unwrap_or_default(),
+        institution,
+        institutions,
+        dimensions,
+        charts,
+        csv_link,
+    }))
+}

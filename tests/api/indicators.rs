@@ -1,0 +1,196 @@
+//! Indicators over HTTP on a small hand-computed data set: each value with its exact numerator
+//! and denominator, drilled down to one institution, exported as CSV; "no data" where yijia
+//! holds no records; aggregates only for those who may see them.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error};
+
+fn indicator<'a>(values: &'a Value, code: &str) -> &'a Value {
+    values
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["code"] == code)
+        .unwrap_or_else(|| panic!("{code} is listed"))
+}
+
+#[tokio::test]
+async fn each_indicator_has_its_exact_numerator_and_denominator() {
+    let app = TestApp::spawn().await;
+    let now = yijia::clock::now_ms();
+    let month = yijia::clock::format_cst(now)[..7].to_owned();
+    let (year, month_number) = (&month[..4], month[5..].trim_start_matches('0'));
+    let village_id = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village_id).await;
+    let a_minute_ago = (now - 60_000).to_string();
+    let visit = |token: String, drugs: i64| {
+        let app = &app;
+        let started = a_minute_ago.clone();
+        async move {
+            let body = json!({"resident_id": resident, "kind": "outpatient", "started_at": started, "diagnoses": ["J06.9"], "costs": {"drugs_fen": drugs}});
+            let response = app
+                .post_json(Some(&token), "/api/v1/encounters", &body)
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+        }
+    };
+    // Four visits: two at the village clinic, one at the township centre, one at the county.
+    visit(app.login("village-doctor").await, 5_000).await;
+    visit(app.login("village-doctor").await, 3_000).await;
+    visit(app.login("township-doctor").await, 20_000).await;
+    let county = app.login("county-doctor").await;
+    visit(county.clone(), 40_000).await;
+    // One county stay of three days.
+    let stay = json!({"resident_id": resident, "kind": "inpatient", "started_at": (now - 3 * 86_400_000 - 60_000).to_string(), "diagnoses": ["J18.9"]});
+    let stay: Value = app
+        .post_json(Some(&county), "/api/v1/encounters", &stay)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let discharged = app
+        .post_json(
+            Some(&county),
+            &format!("/api/v1/encounters/{}/discharge", stay["id"]),
+            &json!({"ended_at": a_minute_ago, "costs": {"beds_fen": 300_000}}),
+        )
+        .await;
+    assert_eq!(discharged.status(), StatusCode::OK);
+    let officer = app.login("insurance-officer").await;
+    let settled: Value = app
+        .post_json(
+            Some(&officer),
+            "/api/v1/claims/settle",
+            &json!({"month": month}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settled["settled"], 5);
+    let claims = app
+        .get_ok(&officer, &format!("/api/v1/claims?month={month}"))
+        .await;
+    let fund: i64 = claims["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fund_paid_fen"].as_i64().unwrap())
+        .sum();
+    // One stay out of county, from the bureau's export.
+    sqlx::query(
+        "INSERT INTO out_of_county_claims (community_id, settlement_no, resident_id, hospital_name, \
+         kind, admitted_on, discharged_on, month, total_fen, fund_paid_fen, imported_at_ms) \
+         SELECT community_id, 'S-9', id, '省人民医院', 'inpatient', '2026-01-01', '2026-01-05', $2, 500000, 250000, 0 \
+         FROM residents WHERE id = $1",
+    )
+    .bind(resident)
+    .bind(&month)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+
+    let supervisor = app.login("supervisor").await;
+    let values = app
+        .get_ok(
+            &supervisor,
+            &format!("/api/v1/indicators?year={year}&month={month_number}"),
+        )
+        .await;
+    let check = |code: &str, numerator: f64, denominator: f64| {
+        let v = indicator(&values, code);
+        assert_eq!(
+            (v["numerator"].as_f64(), v["denominator"].as_f64()),
+            (Some(numerator), Some(denominator)),
+            "{v}"
+        );
+    };
+    check("3.1", 3.0, 4.0);
+    assert_eq!(indicator(&values, "3.1")["value"], 75.0);
+    check("C.1", 5.0, 6.0);
+    check("4.2", 1.0, 2.0);
+    check("C.2", 3.0, 1.0);
+    check("C.3", 68_000.0, 4.0);
+    assert_eq!(indicator(&values, "C.3")["value"], 170.0, "yuan per visit");
+    check("3.2", fund as f64, (fund + 250_000) as f64);
+    check("2.2a", 0.0, 2000.0);
+    // No records, no number: said so.
+    for code in ["2.1", "2.3", "5.1", "5.2", "1.1"] {
+        let v = indicator(&values, code);
+        assert!(
+            v["value"].is_null() && v["note"].as_str().is_some_and(|n| !n.is_empty()),
+            "{v}"
+        );
+    }
+
+    // Drilled down to the village clinic: its own visits only.
+    let village = app
+        .get_ok(
+            &supervisor,
+            &format!(
+                "/api/v1/indicators?year={year}&month={month_number}&institution={village_id}"
+            ),
+        )
+        .await;
+    let v = indicator(&village, "3.1");
+    assert_eq!(
+        (v["numerator"].as_f64(), v["denominator"].as_f64()),
+        (Some(2.0), Some(2.0))
+    );
+
+    // CSV for spreadsheets.
+    let csv = app
+        .get(
+            &supervisor,
+            &format!("/api/v1/indicators.csv?year={year}&month={month_number}"),
+        )
+        .await;
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains("code,name,dimension,value,numerator,denominator"));
+    assert!(
+        csv.contains("3.1,县域内基层医疗卫生机构诊疗人次数占比,促分工,75.0000,3.0000,4.0000"),
+        "{csv}"
+    );
+
+    // Aggregates are not for village doctors; a bad month is refused.
+    let village_doctor = app.login("village-doctor").await;
+    assert_error(
+        app.get(&village_doctor, &format!("/api/v1/indicators?year={year}"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "access.denied",
+    )
+    .await;
+    assert_error(
+        app.get(
+            &supervisor,
+            &format!("/api/v1/indicators?year={year}&month=13"),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "indicator.invalid",
+    )
+    .await;
+
+    // The dashboard page.
+    let session = app.web_login("supervisor").await;
+    let (status, html) = app
+        .page(
+            &session,
+            &format!("/indicators?year={year}&month={month_number}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("保健康") && html.contains("75 %") && html.contains("<svg"),
+        "{html}"
+    );
+}
