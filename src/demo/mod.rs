@@ -2,6 +2,7 @@
 //! `serve --demo`, `county` at the size of Sangzhi in the seeds. Loading is skipped when a demo
 //! community is already there, so a second start never duplicates it.
 
+pub mod activity;
 pub mod names;
 pub mod rng;
 
@@ -148,6 +149,10 @@ pub async fn load(
     let mut tx = ctx.db.begin().await?;
     crate::insurance::load_demo(&mut tx, community_id, i64::from(today.year())).await?;
     tx.commit().await?;
+    if size == Size::County {
+        bar.set_message("上一年度就诊与医保结算");
+        activity::generate(ctx, community_id, today.year() - 1, seed, now).await?;
+    }
 
     let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
     let entry = audit::Entry {

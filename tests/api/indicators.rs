@@ -194,3 +194,51 @@ async fn each_indicator_has_its_exact_numerator_and_denominator() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_demo_year_lands_where_the_seeds_put_a_good_county() {
+    let app = TestApp::spawn().await;
+    let community: i64 = sqlx::query_scalar("SELECT id FROM communities")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let year = yijia::clock::today_cst().year() - 1;
+    let activity =
+        yijia::demo::activity::generate(&app.ctx, community, year, 1, yijia::clock::now_ms())
+            .await
+            .unwrap();
+    assert_eq!(activity.claims, activity.encounters);
+    assert!(activity.encounters > 3_000, "{activity:?}");
+    let supervisor = app.login("supervisor").await;
+    let values = app
+        .get_ok(&supervisor, &format!("/api/v1/indicators?year={year}"))
+        .await;
+    let value = |code: &str| indicator(&values, code)["value"].as_f64().unwrap();
+    assert!(
+        (85.0..=95.0).contains(&value("C.1")),
+        "in-county care rate {}",
+        value("C.1")
+    );
+    assert!(
+        (60.0..=70.0).contains(&value("3.1")),
+        "primary-care visit share {}",
+        value("3.1")
+    );
+    assert!(
+        (7.0..=8.0).contains(&value("C.2")),
+        "mean length of stay {}",
+        value("C.2")
+    );
+    assert!(
+        (80.0..=95.0).contains(&value("4.2")),
+        "in-county stays {}",
+        value("4.2")
+    );
+    // The year's claims paid out of the fund.
+    let claims_fund: i64 =
+        sqlx::query_scalar("SELECT CAST(SUM(fund_paid_fen) AS BIGINT) FROM claims")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(claims_fund > 0);
+}
