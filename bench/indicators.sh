@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Times every indicator for the county demo's year on SQLite, over HTTP as the supervisor
+# (issue 6 target: under 1 s). Loads the county demo (residents and last year's activity) into
+# a fresh embedded database first; pass a data directory to reuse one already loaded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+dir="${1:-$(mktemp -d)}"
+if [ ! -e "$dir/yijia.db" ]; then
+  /usr/bin/time -f "demo load: wall %e s" ./target/release/yijia demo --size county --seed 1 --data-dir "$dir"
+fi
+port=$((20000 + RANDOM % 20000))
+./target/release/yijia serve --data-dir "$dir" --addr "127.0.0.1:$port" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 1; done
+token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"supervisor","password":"yijia-demo"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+year=$(( $(date +%Y) - 1 ))
+for run in 1 2 3; do
+  curl -sf -o /dev/null -w "year $year, whole county, run $run: %{time_total} s\n" \
+    -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators?year=$year"
+done
+curl -sf -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators.csv?year=$year" |
+  grep -E '^\xEF\xBB\xBF?code|^(3\.1|C\.1|C\.2|3\.2|4\.2),' || true
