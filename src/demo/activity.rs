@@ -121,7 +121,7 @@ pub async fn generate(
                 start: day(&mut rng),
                 end: None,
                 costs: [drugs, 0, cost - drugs, 0, 0, 0],
-                diagnosis: *rng.pick(&VISIT_DIAGNOSES),
+                diagnosis: VISIT_DIAGNOSES[rng.below(VISIT_DIAGNOSES.len() as u64) as usize],
                 procedure: "",
             });
         }
