@@ -36,6 +36,11 @@ pub fn format_cst(ms: Millis) -> String {
     at.format(&format).unwrap_or_default()
 }
 
+/// The month `YYYY-MM` (China Standard Time) a time falls in.
+pub fn month_cst(ms: Millis) -> String {
+    format_cst(ms)[..7].to_owned()
+}
+
 /// A month `YYYY-MM` in China Standard Time as [start, end) in milliseconds.
 pub fn month_bounds_cst(month: &str) -> Option<(Millis, Millis)> {
     let (year, month) = month.trim().split_once('-')?;

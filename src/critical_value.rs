@@ -21,6 +21,22 @@ pub struct Overdue {
     pub resident_id: i64,
 }
 
+impl Overdue {
+    /// Reads the `RETURNING community_id, id, <institution_column>, resident_id` of an escalation.
+    pub fn from_row(
+        row: &sqlx::any::AnyRow,
+        institution_column: &str,
+    ) -> Result<Overdue, sqlx::Error> {
+        use sqlx::Row;
+        Ok(Overdue {
+            community_id: row.try_get("community_id")?,
+            id: row.try_get("id")?,
+            institution_id: row.try_get(institution_column)?,
+            resident_id: row.try_get("resident_id")?,
+        })
+    }
+}
+
 /// A critical value not acknowledged within this time is escalated.
 pub const ACKNOWLEDGE_WITHIN_MS: Millis = 5 * 60 * 1000;
 

@@ -175,6 +175,11 @@ impl Actor {
         self.roles.contains(&role)
     }
 
+    /// A member of staff, not only a resident signed in to their portal.
+    pub fn is_staff(&self) -> bool {
+        self.roles.iter().any(|r| *r != Role::Resident)
+    }
+
     /// The set of residents whose `purpose` data this actor may `access`.
     pub fn scope(&self, purpose: Purpose, access: Access) -> Scope {
         self.roles

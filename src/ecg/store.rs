@@ -286,13 +286,6 @@ pub async fn escalate_unacknowledged(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| {
-            Ok(crate::critical_value::Overdue {
-                community_id: r.try_get("community_id")?,
-                id: r.try_get("id")?,
-                institution_id: r.try_get("site_institution_id")?,
-                resident_id: r.try_get("resident_id")?,
-            })
-        })
+        .map(|r| crate::critical_value::Overdue::from_row(r, "site_institution_id"))
         .collect()
 }

@@ -349,14 +349,7 @@ pub async fn escalate_unacknowledged(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| {
-            Ok(crate::critical_value::Overdue {
-                community_id: r.try_get("community_id")?,
-                id: r.try_get("id")?,
-                institution_id: r.try_get("ordering_institution_id")?,
-                resident_id: r.try_get("resident_id")?,
-            })
-        })
+        .map(|r| crate::critical_value::Overdue::from_row(r, "ordering_institution_id"))
         .collect()
 }
 

@@ -165,10 +165,6 @@ impl Scope {
 
 const PRIMARY_KINDS: &str = "('village_clinic', 'township_centre', 'community_centre')";
 
-fn month_text(ms: Millis) -> String {
-    crate::clock::format_cst(ms)[..7].to_owned()
-}
-
 /// One measure over [start, end) in a scope; `None` when yijia holds no such records.
 async fn measure(
     ctx: &Ctx,
@@ -180,7 +176,10 @@ async fn measure(
         return Ok(None);
     }
     let c = scope.community_id;
-    let (first_month, last_month) = (month_text(start), month_text(end - 1));
+    let (first_month, last_month) = (
+        crate::clock::month_cst(start),
+        crate::clock::month_cst(end - 1),
+    );
     let encounters = |filter: &str, what: &str| {
         format!(
             "SELECT {what} FROM encounters e JOIN institutions i ON i.id = e.institution_id \
@@ -344,6 +343,17 @@ pub async fn compute(
     actor: &Actor,
     query: &IndicatorQuery,
 ) -> Result<Vec<Value>, Error> {
+    compute_only(ctx, actor, query, None).await
+}
+
+/// The indicators of `codes` (all when `None`) for the period and scope; only their measures
+/// are counted.
+pub async fn compute_only(
+    ctx: &Ctx,
+    actor: &Actor,
+    query: &IndicatorQuery,
+    codes: Option<&[&str]>,
+) -> Result<Vec<Value>, Error> {
     if !access::may_see_aggregates(actor) {
         return Err(access::Denied.into());
     }
@@ -378,7 +388,10 @@ pub async fn compute(
         cache: HashMap::new(),
     };
     let mut values = Vec::with_capacity(definitions::DEFINITIONS.len());
-    for definition in definitions::DEFINITIONS {
+    for definition in definitions::DEFINITIONS
+        .iter()
+        .filter(|d| codes.is_none_or(|codes| codes.contains(&d.code)))
+    {
         let mut value = Value {
             code: definition.code,
             name: definition.name,

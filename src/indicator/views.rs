@@ -96,17 +96,14 @@ async fn dashboard(
         ("3.1", "基层诊疗量占比（%）", Vec::new()),
         ("C.1", "县域就诊率（%）", Vec::new()),
     ];
+    let codes: Vec<&str> = series.iter().map(|(code, _, _)| *code).collect();
     for m in 1..=12 {
-        let monthly = super::compute(
-            &ctx,
-            &actor,
-            &IndicatorQuery {
-                year,
-                month: Some(m),
-                institution,
-            },
-        )
-        .await?;
+        let query = IndicatorQuery {
+            year,
+            month: Some(m),
+            institution,
+        };
+        let monthly = super::compute_only(&ctx, &actor, &query, Some(&codes)).await?;
         for (code, _, points) in &mut series {
             let value = monthly
                 .iter()

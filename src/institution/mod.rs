@@ -31,8 +31,11 @@ pub enum Error {
 }
 
 fn require_staff(actor: &Actor) -> Result<(), Denied> {
-    let only_resident = actor.roles.iter().all(|r| *r == Role::Resident);
-    if only_resident { Err(Denied) } else { Ok(()) }
+    if actor.is_staff() {
+        Ok(())
+    } else {
+        Err(Denied)
+    }
 }
 
 pub async fn list(ctx: &Ctx, actor: &Actor) -> Result<Vec<Institution>, Error> {

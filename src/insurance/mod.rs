@@ -165,7 +165,7 @@ pub async fn rules(ctx: &crate::app::Ctx, actor: &Actor, year: i64) -> Result<Ve
 
 /// The `YYYY-MM` (China Standard Time) a time falls in, and its year.
 pub fn month_of(ms: crate::clock::Millis) -> (i64, String) {
-    let month = crate::clock::format_cst(ms)[..7].to_owned();
+    let month = crate::clock::month_cst(ms);
     (month[..4].parse().unwrap_or(0), month)
 }
 

@@ -312,7 +312,7 @@ async fn figures_page(
     let month = form
         .month
         .filter(|m| !m.trim().is_empty())
-        .unwrap_or_else(|| clock::format_cst(clock::now_ms())[..7].to_owned());
+        .unwrap_or_else(|| clock::month_cst(clock::now_ms()));
     let figures = super::figures::referral_figures(&ctx, &actor, &month).await?;
     let chest_pain = super::figures::chest_pain_report(&ctx, &actor, &month).await?;
     let names: HashMap<i64, String> = institution_names(&ctx, &actor).await;

@@ -336,7 +336,7 @@ pub async fn create(ctx: &Ctx, now: Millis, actor: &Actor, new: &NewStaff) -> Re
 
 /// One member of staff of the actor's community (not a resident's portal account).
 pub async fn get(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Staff, Error> {
-    if actor.has_role(Role::Resident) && actor.roles.len() == 1 {
+    if !actor.is_staff() {
         return Err(crate::access::Denied.into());
     }
     store::staff_by_id(&ctx.db, actor.community_id, id)
@@ -353,7 +353,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Staff>, Error> {
-    if actor.has_role(Role::Resident) && actor.roles.len() == 1 {
+    if !actor.is_staff() {
         return Err(crate::access::Denied.into());
     }
     Ok(

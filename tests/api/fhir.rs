@@ -106,18 +106,10 @@ async fn the_record_is_served_as_fhir_r4_and_every_resource_validates() {
         .post_json(Some(&village), "/api/v1/encounters", &visit)
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let id_number: String = sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
-        .bind(resident)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    let village_code: String = sqlx::query_scalar(
-        "SELECT code FROM institutions WHERE id = (SELECT village_clinic_id FROM residents WHERE id = $1)",
-    )
-    .bind(resident)
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    let id_number = app.id_number_of(resident).await;
+    let village_code = app
+        .code_of(app.institution_of("village-doctor").await)
+        .await;
     let oru = [
         "MSH|^~\\&|LIS|C-LAB|YIJIA|demo|20261123083000||ORU^R01|F1|P|2.5.1".to_owned(),
         format!("PID|1||{id_number}"),

@@ -9,22 +9,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::ecg::wait_for_event;
 use crate::helpers::{TestApp, assert_error};
 
-async fn id_number_of(app: &TestApp, resident: i64) -> String {
-    sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
-        .bind(resident)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-}
-
-async fn code_of(app: &TestApp, institution: i64) -> String {
-    sqlx::query_scalar("SELECT code FROM institutions WHERE id = $1")
-        .bind(institution)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-}
-
 /// An ORU^R01 from the county lab for a blood count ordered by `ordering`; a platelet count of
 /// 12 is a panic value (LL) when `critical`.
 fn oru(control_id: &str, id_number: &str, ordering: &str, critical: bool) -> String {
@@ -79,9 +63,9 @@ async fn lab_results_over_http_and_mllp_land_in_the_record_once_and_critical_val
     let lis = app.login("lab-interface").await;
     let village_doctor = app.login("village-doctor").await;
     let village = app.institution_of("village-doctor").await;
-    let village_code = code_of(&app, village).await;
+    let village_code = app.code_of(village).await;
     let resident = app.resident_in_village(village).await;
-    let id_number = id_number_of(&app, resident).await;
+    let id_number = app.id_number_of(resident).await;
     let mut site_events = app.events(&village_doctor).await;
 
     // Over HTTP: AA, stored, and the ordering village clinic hears of the critical value live.
@@ -272,8 +256,8 @@ async fn the_timeline_shows_one_record_across_three_institutions() {
     .await;
 
     // A blood count from the county lab.
-    let id_number = id_number_of(&app, resident).await;
-    let village_code = code_of(&app, village).await;
+    let id_number = app.id_number_of(resident).await;
+    let village_code = app.code_of(village).await;
     let (status, _) = post_hl7(&app, &lis, &oru("T1", &id_number, &village_code, false)).await;
     assert_eq!(status, StatusCode::OK);
 

@@ -233,6 +233,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A resident's ID number.
+    pub async fn id_number_of(&self, resident: i64) -> String {
+        sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
+            .bind(resident)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// An institution's code.
+    pub async fn code_of(&self, institution: i64) -> String {
+        sqlx::query_scalar("SELECT code FROM institutions WHERE id = $1")
+            .bind(institution)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
             .fetch_one(&self.db.pool)

@@ -240,11 +240,7 @@ async fn a_surplus_is_retained_and_shared_out_and_the_ledger_balances() {
     settle(&app, &officer).await;
 
     // Out-of-county care from the bureau's export: a bad row stops the whole file.
-    let id_number: String = sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
-        .bind(resident)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let id_number = app.id_number_of(resident).await;
     let day = yijia::clock::format_cst(now())[..10].to_owned();
     let header = "settlement_no,id_number,hospital_name,kind,admitted_on,discharged_on,total_yuan,fund_paid_yuan";
     let good = format!("S-1,{id_number},省人民医院,inpatient,{day},{day},3000.00,1000.00");
