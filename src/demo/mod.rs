@@ -153,6 +153,8 @@ pub async fn load(
         bar.set_message("上一年度就诊与医保结算");
         activity::generate(ctx, community_id, today.year() - 1, seed, now).await?;
     }
+    bar.set_message("指标月度汇总");
+    crate::indicator::refresh_facts(&ctx.db, community_id).await?;
 
     let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
     let entry = audit::Entry {

@@ -6,6 +6,7 @@
 
 pub mod definitions;
 pub mod http;
+mod store;
 pub mod views;
 
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{self, Actor};
 use crate::app::Ctx;
 use crate::clock::Millis;
-use crate::institution::InstitutionKind;
+use crate::institution::{Institution, InstitutionKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -134,195 +135,127 @@ pub struct IndicatorQuery {
     pub institution: Option<i64>,
 }
 
-/// Where the measures are counted: the whole community, or one institution (its encounters,
-/// claims and referrals; its catchment's residents and village clinics).
-#[derive(Clone, Copy)]
-struct Scope {
-    community_id: i64,
-    institution: Option<(i64, InstitutionKind)>,
-}
-
-impl Scope {
-    /// `AND <column> = id` for an institution, nothing for the county.
-    fn at(&self, column: &str) -> String {
-        match self.institution {
-            Some((id, _)) => format!(" AND {column} = {id}"),
-            None => String::new(),
-        }
-    }
-
-    /// Residents (and village clinics) of the institution's catchment.
-    fn catchment(&self, village_column: &str, township_column: &str) -> String {
-        match self.institution {
-            Some((id, InstitutionKind::VillageClinic)) => format!(" AND {village_column} = {id}"),
-            Some((id, InstitutionKind::TownshipCentre | InstitutionKind::CommunityCentre)) => {
-                format!(" AND {township_column} = {id}")
-            }
-            _ => String::new(),
-        }
-    }
-}
-
-const PRIMARY_KINDS: &str = "('village_clinic', 'township_centre', 'community_centre')";
-
-/// One measure over [start, end) in a scope; `None` when yijia holds no such records.
-async fn measure(
-    ctx: &Ctx,
-    scope: Scope,
-    (start, end): (Millis, Millis),
-    measure: Measure,
-) -> Result<Option<i64>, sqlx::Error> {
-    if measure.missing().is_some() {
-        return Ok(None);
-    }
-    let c = scope.community_id;
-    let (first_month, last_month) = (
-        crate::clock::month_cst(start),
-        crate::clock::month_cst(end - 1),
-    );
-    let encounters = |filter: &str, what: &str| {
-        format!(
-            "SELECT {what} FROM encounters e JOIN institutions i ON i.id = e.institution_id \
-             WHERE e.community_id = {c} AND e.started_at_ms >= {start} AND e.started_at_ms < {end} {filter}{}",
-            scope.at("e.institution_id")
-        )
-    };
-    let discharged = |what: &str| {
-        format!(
-            "SELECT {what} FROM encounters e WHERE e.community_id = {c} AND e.kind = 'inpatient' \
-             AND e.ended_at_ms >= {start} AND e.ended_at_ms < {end}{}",
-            scope.at("e.institution_id")
-        )
-    };
-    let claims = |filter: &str, what: &str| {
-        format!(
-            "SELECT {what} FROM claims c JOIN encounters e ON e.id = c.encounter_id \
-             JOIN institutions i ON i.id = c.institution_id WHERE c.community_id = {c} \
-             AND c.month >= '{first_month}' AND c.month <= '{last_month}' {filter}{}",
-            scope.at("c.institution_id")
-        )
-    };
-    // Out-of-county care belongs to the county as a whole, or to the resident's catchment.
-    let out_of_county = |filter: &str, what: &str| {
-        format!(
-            "SELECT {what} FROM out_of_county_claims o JOIN residents r ON r.id = o.resident_id \
-             WHERE o.community_id = {c} AND o.month >= '{first_month}' AND o.month <= '{last_month}' {filter}{}",
-            scope.catchment("r.village_clinic_id", "r.township_id")
-        )
-    };
-    let costs = "e.cost_drugs_fen + e.cost_examinations_fen + e.cost_tests_fen + e.cost_treatment_fen \
-                 + e.cost_beds_fen + e.cost_materials_fen";
-    let sum = |expr: &str| format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)");
-    let sql = match measure {
-        Measure::Population => format!(
-            "SELECT COUNT(*) FROM residents r WHERE r.community_id = {c} AND r.merged_into_id IS NULL{}",
-            scope.catchment("r.village_clinic_id", "r.township_id")
-        ),
-        Measure::RemoteEcgReads => format!(
-            "SELECT COUNT(*) FROM ecgs g WHERE g.community_id = {c} AND g.reported_at_ms >= {start} \
-             AND g.reported_at_ms < {end}{}",
-            scope.at("g.site_institution_id")
-        ),
-        Measure::RemoteReads => format!(
-            "SELECT (SELECT COUNT(*) FROM ecgs g WHERE g.community_id = {c} AND g.reported_at_ms >= {start} \
-               AND g.reported_at_ms < {end}{}) + \
-             (SELECT COUNT(*) FROM exam_reports x JOIN institutions i ON i.id = x.institution_id \
-               WHERE x.community_id = {c} AND i.kind = 'centre' AND x.reported_at_ms >= {start} \
-               AND x.reported_at_ms < {end})",
-            scope.at("g.site_institution_id")
-        ),
-        Measure::VillageClinicsWithEcg | Measure::VillageClinics => format!(
-            "SELECT COUNT(*) FROM institutions v WHERE v.community_id = {c} AND v.kind = 'village_clinic'{}{}",
-            if measure == Measure::VillageClinicsWithEcg {
-                " AND v.has_ecg_device = 1"
-            } else {
-                ""
-            },
-            scope.catchment("v.id", "v.township_id")
-        ),
-        Measure::PrimaryVisits => encounters(
-            &format!("AND e.kind <> 'inpatient' AND i.kind IN {PRIMARY_KINDS}"),
-            "COUNT(*)",
-        ),
-        Measure::AllVisits => encounters("AND e.kind <> 'inpatient'", "COUNT(*)"),
-        Measure::TcmVisits => encounters(
-            "AND e.kind <> 'inpatient' AND e.department_id IN \
-             (SELECT d.id FROM departments d WHERE d.code = 'TCM')",
-            "COUNT(*)",
-        ),
-        Measure::OutpatientVisits => encounters("AND e.kind = 'outpatient'", "COUNT(*)"),
-        Measure::OutpatientCost => encounters("AND e.kind = 'outpatient'", &sum(costs)),
-        Measure::FundInCounty => claims("", &sum("c.fund_paid_fen")),
-        Measure::FundPrimary => claims(
-            &format!("AND i.kind IN {PRIMARY_KINDS}"),
-            &sum("c.fund_paid_fen"),
-        ),
-        Measure::FundAll => format!(
-            "SELECT ({}) + ({})",
-            claims("", &sum("c.fund_paid_fen")),
-            out_of_county("", &sum("o.fund_paid_fen"))
-        ),
-        Measure::InpatientCostInCounty => claims("AND e.kind = 'inpatient'", &sum("c.total_fen")),
-        Measure::InpatientStaysInCounty => claims("AND e.kind = 'inpatient'", "COUNT(*)"),
-        Measure::InpatientStaysAll => format!(
-            "SELECT ({}) + ({})",
-            claims("AND e.kind = 'inpatient'", "COUNT(*)"),
-            out_of_county("AND o.kind = 'inpatient'", "COUNT(*)")
-        ),
-        Measure::InsuredCareInCounty => claims("", "COUNT(*)"),
-        Measure::InsuredCareAll => format!(
-            "SELECT ({}) + ({})",
-            claims("", "COUNT(*)"),
-            out_of_county("", "COUNT(*)")
-        ),
-        Measure::Discharges => discharged("COUNT(*)"),
-        Measure::BedDays => discharged(&sum(
-            "(e.ended_at_ms - e.started_at_ms + 43200000) / 86400000",
-        )),
-        Measure::InpatientCost => discharged(&sum(costs)),
-        Measure::UpReferrals | Measure::DownReferrals => format!(
-            "SELECT COUNT(*) FROM referrals f WHERE f.community_id = {c} AND f.direction = '{}' \
-             AND f.state NOT IN ('draft', 'cancelled') AND f.created_at_ms >= {start} AND f.created_at_ms < {end}{}",
-            if measure == Measure::UpReferrals {
-                "up"
-            } else {
-                "down"
-            },
-            scope.at("f.from_institution_id")
-        ),
-        Measure::DispatchedDoctors
-        | Measure::PrimaryIncomePerStaff
-        | Measure::LeadIncomePerStaff
-        | Measure::ManagedChronic
-        | Measure::ManagedChronicHospitalised
-        | Measure::PrematureDeaths => return Ok(None),
-    };
-    // Every value in the SQL above is a number yijia computed, never text from a request.
-    let value: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .fetch_one(&ctx.db.pool)
-        .await?;
-    Ok(Some(value))
-}
-
-/// Measures counted once per request.
+/// What a request's indicators are counted from: the monthly facts of its periods, the
+/// community's institutions and its residents per village clinic, for the county or one
+/// institution (its encounters, claims and referrals; its catchment's residents, village
+/// clinics and out-of-county care).
 struct Counter<'a> {
     ctx: &'a Ctx,
-    scope: Scope,
-    cache: HashMap<(Measure, Millis), Option<i64>>,
+    community_id: i64,
+    institution: Option<(i64, InstitutionKind)>,
+    institutions: HashMap<i64, Institution>,
+    population_by_village: HashMap<i64, i64>,
+    facts: HashMap<Millis, HashMap<(String, i64), i64>>,
 }
 
 impl Counter<'_> {
+    /// The measure over the period; `None` when yijia holds no such records.
     async fn get(
         &mut self,
         m: Measure,
-        period: (Millis, Millis),
+        (start, end): (Millis, Millis),
     ) -> Result<Option<i64>, sqlx::Error> {
-        if let Some(value) = self.cache.get(&(m, period.0)) {
-            return Ok(*value);
+        if m.missing().is_some() {
+            return Ok(None);
         }
-        let value = measure(self.ctx, self.scope, period, m).await?;
-        self.cache.insert((m, period.0), value);
-        Ok(value)
+        let villages = || {
+            self.institutions
+                .values()
+                .filter(|i| i.kind == InstitutionKind::VillageClinic && self.in_catchment(i.id))
+        };
+        match m {
+            Measure::Population => {
+                let residents = self
+                    .population_by_village
+                    .iter()
+                    .filter(|(village, _)| self.in_catchment(**village))
+                    .map(|(_, residents)| residents)
+                    .sum();
+                return Ok(Some(residents));
+            }
+            Measure::VillageClinics => return Ok(Some(villages().count() as i64)),
+            Measure::VillageClinicsWithEcg => {
+                return Ok(Some(villages().filter(|v| v.has_ecg_device.0).count() as i64));
+            }
+            _ => {}
+        }
+        if !self.facts.contains_key(&start) {
+            let months = (
+                crate::clock::month_cst(start),
+                crate::clock::month_cst(end - 1),
+            );
+            let facts =
+                store::facts(&self.ctx.db, self.community_id, (&months.0, &months.1)).await?;
+            self.facts.insert(start, facts);
+        }
+        let facts = &self.facts[&start];
+        let sum = |fact: &str, keep: &dyn Fn(i64) -> bool| -> i64 {
+            facts
+                .iter()
+                .filter(|((f, institution), _)| f == fact && keep(*institution))
+                .map(|(_, value)| value)
+                .sum()
+        };
+        let at = |id: i64| self.institution.is_none_or(|(scope, _)| scope == id);
+        let primary = |id: i64| {
+            at(id)
+                && self
+                    .institutions
+                    .get(&id)
+                    .is_some_and(|i| i.kind.level() <= 2)
+        };
+        let catchment = |id: i64| self.in_catchment(id);
+        let everywhere = |_: i64| true;
+        let value = match m {
+            Measure::PrimaryVisits => sum("visits", &primary),
+            Measure::AllVisits => sum("visits", &at),
+            Measure::TcmVisits => sum("tcm_visits", &at),
+            Measure::OutpatientVisits => sum("outpatient_visits", &at),
+            Measure::OutpatientCost => sum("outpatient_cost_fen", &at),
+            Measure::FundInCounty => sum("claim_fund_fen", &at),
+            Measure::FundPrimary => sum("claim_fund_fen", &primary),
+            Measure::FundAll => {
+                sum("claim_fund_fen", &at) + sum("out_of_county_fund_fen", &catchment)
+            }
+            Measure::InpatientCostInCounty => sum("claim_inpatient_total_fen", &at),
+            Measure::InpatientStaysInCounty => sum("claim_inpatient", &at),
+            Measure::InpatientStaysAll => {
+                sum("claim_inpatient", &at) + sum("out_of_county_inpatient", &catchment)
+            }
+            Measure::InsuredCareInCounty => sum("claims", &at),
+            Measure::InsuredCareAll => sum("claims", &at) + sum("out_of_county", &catchment),
+            Measure::Discharges => sum("discharges", &at),
+            Measure::BedDays => sum("bed_days", &at),
+            Measure::InpatientCost => sum("discharge_cost_fen", &at),
+            Measure::RemoteEcgReads => sum("ecg_reads", &at),
+            // The centres read for the whole county, so their reports count everywhere.
+            Measure::RemoteReads => sum("ecg_reads", &at) + sum("exam_reads", &everywhere),
+            Measure::UpReferrals => sum("up_referrals", &at),
+            Measure::DownReferrals => sum("down_referrals", &at),
+            Measure::Population
+            | Measure::VillageClinics
+            | Measure::VillageClinicsWithEcg
+            | Measure::DispatchedDoctors
+            | Measure::PrimaryIncomePerStaff
+            | Measure::LeadIncomePerStaff
+            | Measure::ManagedChronic
+            | Measure::ManagedChronicHospitalised
+            | Measure::PrematureDeaths => return Ok(None),
+        };
+        Ok(Some(value))
+    }
+
+    /// Whether a village clinic is in the scope's catchment: the village itself, the villages of
+    /// a township, or every village for the county and for county-level institutions.
+    fn in_catchment(&self, village_id: i64) -> bool {
+        match self.institution {
+            Some((id, InstitutionKind::VillageClinic)) => village_id == id,
+            Some((id, InstitutionKind::TownshipCentre | InstitutionKind::CommunityCentre)) => self
+                .institutions
+                .get(&village_id)
+                .is_some_and(|v| v.township_id == Some(id)),
+            _ => true,
+        }
     }
 }
 
@@ -335,6 +268,12 @@ fn period(year: i64, month: Option<u32>) -> Option<(Millis, Millis)> {
             Some((start, end))
         }
     }
+}
+
+/// Recomputes the monthly facts the database marked stale, so the next read of the indicators
+/// finds them ready (after a bulk load, say).
+pub async fn refresh_facts(db: &crate::db::Db, community_id: i64) -> Result<(), sqlx::Error> {
+    store::refresh_stale(db, community_id).await
 }
 
 /// Every indicator for the period and scope.
@@ -379,13 +318,19 @@ pub async fn compute_only(
             Some((found.id, found.kind))
         }
     };
+    refresh_facts(&ctx.db, actor.community_id).await?;
+    let institutions = crate::institution::store::institutions_in_community(&ctx.db, actor.community_id)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
     let mut counter = Counter {
         ctx,
-        scope: Scope {
-            community_id: actor.community_id,
-            institution,
-        },
-        cache: HashMap::new(),
+        community_id: actor.community_id,
+        institution,
+        institutions,
+        population_by_village: store::population_by_village(&ctx.db, actor.community_id).await?,
+        facts: HashMap::new(),
     };
     let mut values = Vec::with_capacity(definitions::DEFINITIONS.len());
     for definition in definitions::DEFINITIONS

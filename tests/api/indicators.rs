@@ -140,6 +140,24 @@ async fn each_indicator_has_its_exact_numerator_and_denominator() {
         (Some(2.0), Some(2.0))
     );
 
+    // Drilled down to the township centre: its own claim, and the out-of-county stay of a
+    // resident of its catchment.
+    let township_id = app.institution_of("township-doctor").await;
+    let township = app
+        .get_ok(
+            &supervisor,
+            &format!(
+                "/api/v1/indicators?year={year}&month={month_number}&institution={township_id}"
+            ),
+        )
+        .await;
+    let v = indicator(&township, "C.1");
+    assert_eq!(
+        (v["numerator"].as_f64(), v["denominator"].as_f64()),
+        (Some(1.0), Some(2.0)),
+        "{v}"
+    );
+
     // CSV for spreadsheets.
     let csv = app
         .get(
@@ -158,6 +176,20 @@ async fn each_indicator_has_its_exact_numerator_and_denominator() {
     assert!(
         csv.contains("3.1,县域内基层医疗卫生机构诊疗人次数占比,促分工,75.0000,3.0000,4.0000"),
         "{csv}"
+    );
+
+    // A visit recorded after a read counts at the next read.
+    visit(app.login("village-doctor").await, 1_000).await;
+    let values = app
+        .get_ok(
+            &supervisor,
+            &format!("/api/v1/indicators?year={year}&month={month_number}"),
+        )
+        .await;
+    let v = indicator(&values, "3.1");
+    assert_eq!(
+        (v["numerator"].as_f64(), v["denominator"].as_f64()),
+        (Some(4.0), Some(5.0))
     );
 
     // Aggregates are not for village doctors; a bad month is refused.
@@ -190,7 +222,7 @@ async fn each_indicator_has_its_exact_numerator_and_denominator() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("保健康") && html.contains("75 %") && html.contains("<svg"),
+        html.contains("保健康") && html.contains("80 %") && html.contains("<svg"),
         "{html}"
     );
 }
