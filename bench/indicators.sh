@@ -24,6 +24,6 @@ done
 curl -sf -o /dev/null -w "year $year, one month: %{time_total} s\n" \
   -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators?year=$year&month=6"
 curl -sf -o /dev/null -w "dashboard page (year and 12-month trend): %{time_total} s\n" \
-  -H "authorization: Bearer $token" "http://127.0.0.1:$port/indicators?year=$year"
+  -H "cookie: yijia_session=$token" "http://127.0.0.1:$port/indicators?year=$year"
 curl -sf -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators.csv?year=$year" |
   grep -E '^\xEF\xBB\xBF?code|^(3\.1|C\.1|C\.2|3\.2|4\.2),' || true

@@ -30,6 +30,9 @@ CREATE INDEX encounters_ended ON encounters (community_id, ended_at_ms);
 CREATE INDEX ecgs_reported ON ecgs (community_id, reported_at_ms);
 CREATE INDEX exam_reports_reported ON exam_reports (community_id, reported_at_ms);
 CREATE INDEX referrals_created ON referrals (community_id, created_at_ms);
+-- Residents per village clinic (the population of a catchment), from the index alone.
+CREATE INDEX residents_population ON residents (community_id, village_clinic_id)
+    WHERE merged_into_id IS NULL;
 
 -- The China Standard Time month of a millisecond timestamp; NULL for NULL.
 CREATE FUNCTION cst_month(at_ms BIGINT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$

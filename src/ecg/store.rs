@@ -1,5 +1,6 @@
 //! SQL for ECGs and their reports.
 
+use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
 use super::model::{Ecg, Report};
@@ -33,12 +34,22 @@ pub struct NewRow<'a> {
 }
 
 pub async fn insert_ecg(conn: &mut AnyConnection, row: NewRow<'_>) -> Result<i64, sqlx::Error> {
+    let recording_id = insert_recording(
+        &mut *conn,
+        row.community_id,
+        Recording {
+            original: row.original,
+            sampling_hz: row.sampling_hz,
+            lead_names: row.lead_names,
+            waveform_uv: row.waveform_uv,
+        },
+    )
+    .await?;
     sqlx::query_scalar(
         "INSERT INTO ecgs (community_id, resident_id, site_institution_id, uploaded_by_staff_id, \
          idempotency_key, recorded_at_ms, received_at_ms, clinical_note, format, original_name, \
-         original, sampling_hz, lead_names, waveform_uv, analysis, priority, auto_critical, state, \
-         critical_reasons) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'waiting', $18) \
+         recording_id, analysis, priority, auto_critical, state, critical_reasons) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'waiting', $15) \
          RETURNING id",
     )
     .bind(row.community_id)
@@ -51,16 +62,48 @@ pub async fn insert_ecg(conn: &mut AnyConnection, row: NewRow<'_>) -> Result<i64
     .bind(row.clinical_note)
     .bind(row.format)
     .bind(row.original_name)
-    .bind(row.original)
-    .bind(row.sampling_hz)
-    .bind(row.lead_names)
-    .bind(row.waveform_uv)
+    .bind(recording_id)
     .bind(row.analysis)
     .bind(row.priority)
     .bind(i64::from(row.auto_critical))
     .bind(row.critical_reasons)
     .fetch_one(conn)
     .await
+}
+
+/// A recorded signal: the original file and the canonical waveform read from it.
+pub struct Recording {
+    pub original: Vec<u8>,
+    pub sampling_hz: f64,
+    pub lead_names: String,
+    pub waveform_uv: Vec<u8>,
+}
+
+/// Stores a recording once per distinct original file and returns its id.
+pub async fn insert_recording(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    recording: Recording,
+) -> Result<i64, sqlx::Error> {
+    let digest = hex::encode(Sha256::digest(&recording.original));
+    sqlx::query(
+        "INSERT INTO ecg_recordings (community_id, digest, original, sampling_hz, lead_names, \
+         waveform_uv) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (community_id, digest) DO NOTHING",
+    )
+    .bind(community_id)
+    .bind(&digest)
+    .bind(recording.original)
+    .bind(recording.sampling_hz)
+    .bind(recording.lead_names)
+    .bind(recording.waveform_uv)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar("SELECT id FROM ecg_recordings WHERE community_id = $1 AND digest = $2")
+        .bind(community_id)
+        .bind(&digest)
+        .fetch_one(conn)
+        .await
 }
 
 pub async fn ecg_by_id(db: &Db, community_id: i64, id: i64) -> Result<Option<Ecg>, sqlx::Error> {
@@ -105,7 +148,8 @@ pub async fn waveform_of(
     id: i64,
 ) -> Result<(f64, String, Vec<u8>), sqlx::Error> {
     let row = sqlx::query(
-        "SELECT sampling_hz, lead_names, waveform_uv FROM ecgs WHERE community_id = $1 AND id = $2",
+        "SELECT r.sampling_hz, r.lead_names, r.waveform_uv FROM ecgs e \
+         JOIN ecg_recordings r ON r.id = e.recording_id WHERE e.community_id = $1 AND e.id = $2",
     )
     .bind(community_id)
     .bind(id)

@@ -175,7 +175,9 @@ impl Counter<'_> {
             }
             Measure::VillageClinics => return Ok(Some(villages().count() as i64)),
             Measure::VillageClinicsWithEcg => {
-                return Ok(Some(villages().filter(|v| v.has_ecg_device.0).count() as i64));
+                return Ok(Some(
+                    villages().filter(|v| v.has_ecg_device.0).count() as i64
+                ));
             }
             _ => {}
         }
@@ -259,7 +261,10 @@ impl Counter<'_> {
     }
 }
 
-fn period(year: i64, month: Option<u32>) -> Option<(Millis, Millis)> {
+/// [start, end) in ms.
+type Period = (Millis, Millis);
+
+fn period(year: i64, month: Option<u32>) -> Option<Period> {
     match month {
         Some(month) => crate::clock::month_bounds_cst(&format!("{year}-{month:02}")),
         None => {
@@ -285,30 +290,60 @@ pub async fn compute(
     compute_only(ctx, actor, query, None).await
 }
 
-/// The indicators of `codes` (all when `None`) for the period and scope; only their measures
-/// are counted.
+/// The indicators of `codes` (all when `None`) for each month of a year, for the scope; only
+/// their measures are counted.
+pub async fn monthly(
+    ctx: &Ctx,
+    actor: &Actor,
+    year: i64,
+    institution: Option<i64>,
+    codes: Option<&[&str]>,
+) -> Result<Vec<Vec<Value>>, Error> {
+    let mut counter = counter(ctx, actor, institution).await?;
+    let mut months = Vec::with_capacity(12);
+    for month in 1..=12 {
+        let (this, last) = periods(year, Some(month))?;
+        months.push(evaluate(&mut counter, this, last, codes).await?);
+    }
+    Ok(months)
+}
+
+/// The indicators of `codes` (all when `None`) for the period and scope.
 pub async fn compute_only(
     ctx: &Ctx,
     actor: &Actor,
     query: &IndicatorQuery,
     codes: Option<&[&str]>,
 ) -> Result<Vec<Value>, Error> {
-    if !access::may_see_aggregates(actor) {
-        return Err(access::Denied.into());
-    }
-    let invalid = Error::Invalid {
+    let (this, last) = periods(query.year, query.month)?;
+    let mut counter = counter(ctx, actor, query.institution).await?;
+    evaluate(&mut counter, this, last, codes).await
+}
+
+/// The period asked for and the same period a year before.
+fn periods(year: i64, month: Option<u32>) -> Result<(Period, Period), Error> {
+    let invalid = || Error::Invalid {
         field: "year",
         reason: "year 2000–2100 and month 1–12",
     };
-    if !(2000..=2100).contains(&query.year) || query.month.is_some_and(|m| !(1..=12).contains(&m)) {
-        return Err(invalid);
+    if !(2000..=2100).contains(&year) || month.is_some_and(|m| !(1..=12).contains(&m)) {
+        return Err(invalid());
     }
-    let this = period(query.year, query.month).ok_or(Error::Invalid {
-        field: "year",
-        reason: "year 2000–2100 and month 1–12",
-    })?;
-    let last = period(query.year - 1, query.month).ok_or(invalid)?;
-    let institution = match query.institution {
+    let this = period(year, month).ok_or_else(invalid)?;
+    let last = period(year - 1, month).ok_or_else(invalid)?;
+    Ok((this, last))
+}
+
+/// A counter for the actor's community, or one institution of it, over fresh facts.
+async fn counter<'a>(
+    ctx: &'a Ctx,
+    actor: &Actor,
+    institution: Option<i64>,
+) -> Result<Counter<'a>, Error> {
+    if !access::may_see_aggregates(actor) {
+        return Err(access::Denied.into());
+    }
+    let institution = match institution {
         None => None,
         Some(id) => {
             let found =
@@ -319,19 +354,29 @@ pub async fn compute_only(
         }
     };
     refresh_facts(&ctx.db, actor.community_id).await?;
-    let institutions = crate::institution::store::institutions_in_community(&ctx.db, actor.community_id)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let mut counter = Counter {
+    let institutions =
+        crate::institution::store::institutions_in_community(&ctx.db, actor.community_id)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+    Ok(Counter {
         ctx,
         community_id: actor.community_id,
         institution,
         institutions,
         population_by_village: store::population_by_village(&ctx.db, actor.community_id).await?,
         facts: HashMap::new(),
-    };
+    })
+}
+
+/// The indicators of `codes` (all when `None`) for `this` period, with `last` for growth.
+async fn evaluate(
+    counter: &mut Counter<'_>,
+    this: (Millis, Millis),
+    last: (Millis, Millis),
+    codes: Option<&[&str]>,
+) -> Result<Vec<Value>, Error> {
     let mut values = Vec::with_capacity(definitions::DEFINITIONS.len());
     for definition in definitions::DEFINITIONS
         .iter()

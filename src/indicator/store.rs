@@ -42,7 +42,12 @@ const SOURCES: &[Source] = &[
               WHERE e.community_id = $1 AND e.started_at_ms >= $2 AND e.started_at_ms < $3 \
               GROUP BY e.institution_id",
         by: By::Bounds,
-        facts: &["visits", "tcm_visits", "outpatient_visits", "outpatient_cost_fen"],
+        facts: &[
+            "visits",
+            "tcm_visits",
+            "outpatient_visits",
+            "outpatient_cost_fen",
+        ],
     },
     // Inpatient stays by the month of discharge.
     Source {

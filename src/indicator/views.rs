@@ -97,13 +97,7 @@ async fn dashboard(
         ("C.1", "县域就诊率（%）", Vec::new()),
     ];
     let codes: Vec<&str> = series.iter().map(|(code, _, _)| *code).collect();
-    for m in 1..=12 {
-        let query = IndicatorQuery {
-            year,
-            month: Some(m),
-            institution,
-        };
-        let monthly = super::compute_only(&ctx, &actor, &query, Some(&codes)).await?;
+    for monthly in super::monthly(&ctx, &actor, year, institution, Some(&codes)).await? {
         for (code, _, points) in &mut series {
             let value = monthly
                 .iter()
