@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod names;
+mod remote_reads;
 pub mod rng;
 
 use indicatif::{ProgressBar, ProgressStyle};

@@ -101,7 +101,8 @@ fn patient_of(resident: &Resident, today: time::Date) -> Patient {
     }
 }
 
-fn encode_samples(waveform: &Waveform) -> Vec<u8> {
+/// Samples as stored: i32 little-endian, lead after lead.
+pub(crate) fn encode_samples(waveform: &Waveform) -> Vec<u8> {
     waveform
         .leads
         .iter()

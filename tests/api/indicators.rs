@@ -266,6 +266,33 @@ async fn a_demo_year_lands_where_the_seeds_put_a_good_county() {
         "in-county stays {}",
         value("4.2")
     );
+    // Remote ECG reads: about 53 a year per 1,000 residents (≈ 20,000 for the county demo),
+    // each read at the centre and counted once by the indicator.
+    let residents = indicator(&values, "2.2a")["denominator"].as_f64().unwrap();
+    let per_thousand = activity.remote_ecg_reads as f64 * 1000.0 / residents;
+    assert!((45.0..=61.0).contains(&per_thousand), "{activity:?}");
+    assert_eq!(value("C.7"), activity.remote_ecg_reads as f64);
+    // Referrals up to the county and back down, counted by direction.
+    assert!(activity.referrals > 20, "{activity:?}");
+    let (up, down) = (value("C.5"), value("C.6"));
+    assert_eq!(
+        (up + down) as usize,
+        activity.referrals,
+        "{up} up, {down} down"
+    );
+    assert!(up > down && down > 0.0, "{up} up, {down} down");
+    // A year's ECG read opens with its tracing from the stored recording.
+    let reader = app.login("county-reader").await;
+    let ecg: i64 = sqlx::query_scalar("SELECT MAX(id) FROM ecgs")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let detail = app.get_ok(&reader, &format!("/api/v1/ecgs/{ecg}")).await;
+    assert_eq!(detail["state"], "reported", "{detail}");
+    let waveform = app
+        .get_ok(&reader, &format!("/api/v1/ecgs/{ecg}/waveform"))
+        .await;
+    assert_eq!(waveform["leads"].as_object().unwrap().len(), 12);
     // The year's claims paid out of the fund.
     let claims_fund: i64 =
         sqlx::query_scalar("SELECT CAST(SUM(fund_paid_fen) AS BIGINT) FROM claims")
