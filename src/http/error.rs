@@ -279,6 +279,8 @@ impl From<crate::indicator::Error> for ApiError {
         let (status, code) = match error {
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "indicator.invalid"),
             E::UnknownInstitution => (StatusCode::NOT_FOUND, "institution.not_found"),
+            E::UnknownIndicator => (StatusCode::NOT_FOUND, "indicator.not_found"),
+            E::NotEditable => (StatusCode::CONFLICT, "indicator.not_editable"),
             E::Denied(_) => return denied(),
             E::Db(error) => return error.into(),
         };

@@ -78,6 +78,10 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         crate::insurance::http::get_dip_scores,
         crate::indicator::http::list_indicators,
         crate::indicator::http::export_indicators,
+        crate::indicator::http::list_indicator_definitions,
+        crate::indicator::http::put_indicator_definition,
+        crate::indicator::http::reset_indicator_definition,
+        crate::indicator::http::list_indicator_measures,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -6,7 +6,7 @@ use super::Measure::*;
 use super::{Definition, Formula};
 
 const OFFICIAL: &str = "《紧密型县域医疗卫生共同体监测指标体系（2024版）》官方口径";
-const DERIVED: &str = "按指标名称推定的口径（可由县调整）";
+pub const DERIVED: &str = "按指标名称推定的口径（可由县调整）";
 const STANDARD: &str = "卫生统计标准口径";
 
 pub const DEFINITIONS: &[Definition] = &[

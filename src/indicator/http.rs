@@ -3,17 +3,76 @@
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, put};
 
+use super::basis::{self, DefinitionChange, DefinitionView, MeasureView};
 use super::{IndicatorQuery, Value};
 use crate::app::Ctx;
+use crate::clock;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiActor, Json, Query};
+use crate::http::extract::{ApiActor, Json, Path, Query};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
         .route("/api/v1/indicators", get(list_indicators))
         .route("/api/v1/indicators.csv", get(export_indicators))
+        .route(
+            "/api/v1/indicators/definitions",
+            get(list_indicator_definitions),
+        )
+        .route(
+            "/api/v1/indicators/definitions/{code}",
+            put(put_indicator_definition).delete(reset_indicator_definition),
+        )
+        .route("/api/v1/indicators/measures", get(list_indicator_measures))
+}
+
+/// Every indicator's definition as the county uses it: built in, or the county's own 口径.
+#[utoipa::path(get, path = "/api/v1/indicators/definitions", tag = "indicators",
+    responses((status = 200, body = Vec<DefinitionView>), (status = 403, body = ErrorBody)))]
+pub async fn list_indicator_definitions(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<DefinitionView>>, ApiError> {
+    Ok(Json(basis::definitions(&ctx, &actor).await?))
+}
+
+/// The county's own definition of a derived indicator (administrator or health bureau), with
+/// the reason for it.
+#[utoipa::path(put, path = "/api/v1/indicators/definitions/{code}", tag = "indicators",
+    request_body = DefinitionChange,
+    responses((status = 200, body = DefinitionView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_indicator_definition(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+    Json(change): Json<DefinitionChange>,
+) -> Result<Json<DefinitionView>, ApiError> {
+    Ok(Json(
+        basis::put(&ctx, clock::now_ms(), &actor, &code, &change).await?,
+    ))
+}
+
+/// Puts the built-in definition back in force.
+#[utoipa::path(delete, path = "/api/v1/indicators/definitions/{code}", tag = "indicators",
+    responses((status = 200, body = DefinitionView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reset_indicator_definition(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+) -> Result<Json<DefinitionView>, ApiError> {
+    Ok(Json(
+        basis::reset(&ctx, clock::now_ms(), &actor, &code).await?,
+    ))
+}
+
+/// The measures a definition may be made of.
+#[utoipa::path(get, path = "/api/v1/indicators/measures", tag = "indicators",
+    responses((status = 200, body = Vec<MeasureView>)))]
+pub async fn list_indicator_measures(ApiActor(_actor): ApiActor) -> Json<Vec<MeasureView>> {
+    Json(basis::measures())
 }
 
 /// The national monitoring indicators and the county figures for a year or month, for the

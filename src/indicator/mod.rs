@@ -4,8 +4,10 @@
 //! disease registry) makes its indicator say so instead of inventing a number. Aggregates only:
 //! no resident is named, and supervisors may read them.
 
+pub mod basis;
 pub mod definitions;
 pub mod http;
+mod measure;
 mod store;
 pub mod views;
 
@@ -18,6 +20,8 @@ use crate::app::Ctx;
 use crate::clock::Millis;
 use crate::institution::{Institution, InstitutionKind};
 
+pub use measure::Measure;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{field}: {reason}")]
@@ -27,61 +31,14 @@ pub enum Error {
     },
     #[error("no such institution")]
     UnknownInstitution,
+    #[error("no such indicator")]
+    UnknownIndicator,
+    #[error("only a derived indicator's definition may be changed by the county")]
+    NotEditable,
     #[error(transparent)]
     Denied(#[from] access::Denied),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
-}
-
-/// A quantity counted from yijia's records over a period and a scope.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Measure {
-    Population,
-    DispatchedDoctors,
-    RemoteReads,
-    RemoteEcgReads,
-    VillageClinicsWithEcg,
-    VillageClinics,
-    PrimaryIncomePerStaff,
-    LeadIncomePerStaff,
-    PrimaryVisits,
-    AllVisits,
-    TcmVisits,
-    OutpatientVisits,
-    OutpatientCost,
-    FundInCounty,
-    FundAll,
-    FundPrimary,
-    InpatientCostInCounty,
-    InpatientStaysInCounty,
-    InpatientStaysAll,
-    InsuredCareInCounty,
-    InsuredCareAll,
-    Discharges,
-    BedDays,
-    InpatientCost,
-    ManagedChronic,
-    ManagedChronicHospitalised,
-    PrematureDeaths,
-    UpReferrals,
-    DownReferrals,
-}
-
-impl Measure {
-    /// Why yijia cannot count this yet, for the measures it holds no records of.
-    fn missing(self) -> Option<&'static str> {
-        match self {
-            Measure::DispatchedDoctors => Some("尚无医师派驻记录"),
-            Measure::PrimaryIncomePerStaff | Measure::LeadIncomePerStaff => {
-                Some("尚无人员收入（薪酬）数据")
-            }
-            Measure::ManagedChronic | Measure::ManagedChronicHospitalised => {
-                Some("尚无慢病管理登记数据")
-            }
-            Measure::PrematureDeaths => Some("尚无死亡登记数据"),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -115,14 +72,16 @@ pub struct Definition {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Value {
     pub code: &'static str,
-    pub name: &'static str,
+    pub name: String,
     pub dimension: &'static str,
     /// Absent when there is no data or the indicator is qualitative; `note` says which.
     pub value: Option<f64>,
     pub numerator: Option<f64>,
     pub denominator: Option<f64>,
-    pub unit: &'static str,
-    pub source: &'static str,
+    pub unit: String,
+    pub source: String,
+    /// Computed by the county's own definition (口径), which `source` gives.
+    pub customised: bool,
     pub note: Option<&'static str>,
 }
 
@@ -141,6 +100,7 @@ pub struct IndicatorQuery {
 /// clinics and out-of-county care).
 struct Counter<'a> {
     ctx: &'a Ctx,
+    definitions: Vec<basis::Effective>,
     community_id: i64,
     institution: Option<(i64, InstitutionKind)>,
     institutions: HashMap<i64, Institution>,
@@ -362,6 +322,7 @@ async fn counter<'a>(
             .collect();
     Ok(Counter {
         ctx,
+        definitions: basis::effective(&ctx.db, actor.community_id).await?,
         community_id: actor.community_id,
         institution,
         institutions,
@@ -377,20 +338,24 @@ async fn evaluate(
     last: (Millis, Millis),
     codes: Option<&[&str]>,
 ) -> Result<Vec<Value>, Error> {
-    let mut values = Vec::with_capacity(definitions::DEFINITIONS.len());
-    for definition in definitions::DEFINITIONS
+    let definitions: Vec<basis::Effective> = counter
+        .definitions
         .iter()
-        .filter(|d| codes.is_none_or(|codes| codes.contains(&d.code)))
-    {
+        .filter(|d| codes.is_none_or(|codes| codes.contains(&d.view.code)))
+        .cloned()
+        .collect();
+    let mut values = Vec::with_capacity(definitions.len());
+    for definition in definitions {
         let mut value = Value {
-            code: definition.code,
-            name: definition.name,
-            dimension: definition.dimension,
+            code: definition.view.code,
+            name: definition.view.name,
+            dimension: definition.view.dimension,
             value: None,
             numerator: None,
             denominator: None,
-            unit: definition.unit,
-            source: definition.source,
+            unit: definition.view.unit,
+            source: definition.view.source,
+            customised: definition.view.customised,
             note: None,
         };
         match definition.formula {
@@ -472,14 +437,14 @@ pub fn to_csv(values: &[Value]) -> String {
     for v in values {
         let _ = writer.write_record([
             v.code,
-            v.name,
+            &v.name,
             v.dimension,
             &number(v.value),
             &number(v.numerator),
             &number(v.denominator),
-            v.unit,
+            &v.unit,
             v.note.unwrap_or_default(),
-            v.source,
+            &v.source,
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

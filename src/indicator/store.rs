@@ -286,3 +286,75 @@ pub async fn population_by_village(
         .map(|row| Ok((row.try_get("village_clinic_id")?, row.try_get("residents")?)))
         .collect()
 }
+
+/// A county's own definition of an indicator (its 口径), as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CountyDefinition {
+    pub code: String,
+    pub name: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub scale: f64,
+    pub unit: String,
+    pub basis: String,
+    pub updated_by_staff_id: i64,
+    pub updated_at_ms: i64,
+}
+
+pub async fn county_definitions(
+    db: &Db,
+    community_id: i64,
+) -> Result<Vec<CountyDefinition>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT code, name, numerator, denominator, scale, unit, basis, updated_by_staff_id, \
+         updated_at_ms FROM indicator_definitions WHERE community_id = $1 ORDER BY code",
+    )
+    .bind(community_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn put_county_definition(
+    tx: &mut Transaction,
+    community_id: i64,
+    definition: &CountyDefinition,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO indicator_definitions (community_id, code, name, numerator, denominator, \
+         scale, unit, basis, updated_by_staff_id, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (community_id, code) DO UPDATE SET name = excluded.name, \
+         numerator = excluded.numerator, denominator = excluded.denominator, \
+         scale = excluded.scale, unit = excluded.unit, basis = excluded.basis, \
+         updated_by_staff_id = excluded.updated_by_staff_id, updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(community_id)
+    .bind(&definition.code)
+    .bind(&definition.name)
+    .bind(&definition.numerator)
+    .bind(&definition.denominator)
+    .bind(definition.scale)
+    .bind(&definition.unit)
+    .bind(&definition.basis)
+    .bind(definition.updated_by_staff_id)
+    .bind(definition.updated_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes the county's definition; false when it had none.
+pub async fn delete_county_definition(
+    tx: &mut Transaction,
+    community_id: i64,
+    code: &str,
+) -> Result<bool, sqlx::Error> {
+    let deleted =
+        sqlx::query("DELETE FROM indicator_definitions WHERE community_id = $1 AND code = $2")
+            .bind(community_id)
+            .bind(code)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    Ok(deleted > 0)
+}

@@ -3,19 +3,28 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::response::Html;
-use axum::routing::get;
+use axum::extract::{Form, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::IndicatorQuery;
+use super::basis::{self, DefinitionChange, DefinitionView, MeasureView};
+use crate::access::Role;
 use crate::app::Ctx;
 use crate::clock;
-use crate::http::extract::WebActor;
+use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, chart, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
-    Router::new().route("/indicators", get(dashboard))
+    Router::new()
+        .route("/indicators", get(dashboard))
+        .route("/indicators/definitions", get(definitions_page))
+        .route("/indicators/definitions/{code}", post(put_definition))
+        .route(
+            "/indicators/definitions/{code}/reset",
+            post(reset_definition),
+        )
 }
 
 #[derive(Deserialize)]
@@ -27,7 +36,8 @@ struct DashboardForm {
 
 struct Row {
     code: &'static str,
-    name: &'static str,
+    name: String,
+    customised: bool,
     value: String,
     numerator: String,
     denominator: String,
@@ -79,7 +89,8 @@ async fn dashboard(
     for v in &values {
         let row = Row {
             code: v.code,
-            name: v.name,
+            name: v.name.clone(),
+            customised: v.customised,
             value: format!("{} {}", number(v.value), v.unit),
             numerator: number(v.numerator),
             denominator: number(v.denominator),
@@ -131,4 +142,84 @@ async fn dashboard(
         charts,
         csv_link,
     }))
+}
+
+#[derive(Template)]
+#[template(path = "indicator_definitions.html")]
+struct DefinitionsPage {
+    user_name: String,
+    user_role: String,
+    /// The administrator or the health bureau, who may set the county's 口径.
+    may_edit: bool,
+    definitions: Vec<DefinitionView>,
+    measures: Vec<MeasureView>,
+}
+
+impl DefinitionsPage {
+    fn label(&self, measure: &Option<&'static str>) -> String {
+        match measure {
+            None => "—".into(),
+            Some(name) => self
+                .measures
+                .iter()
+                .find(|m| m.name == *name)
+                .map_or_else(|| (*name).to_owned(), |m| m.label.to_owned()),
+        }
+    }
+}
+
+async fn definitions_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
+    let definitions = basis::definitions(&ctx, &actor).await?;
+    Ok(render(&DefinitionsPage {
+        user_role: role_label(&actor),
+        may_edit: actor.has_role(Role::Admin) || actor.has_role(Role::Supervisor),
+        user_name: actor.name,
+        definitions,
+        measures: basis::measures(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct DefinitionForm {
+    name: String,
+    numerator: String,
+    denominator: String,
+    #[serde(default)]
+    scale: Option<String>,
+    unit: String,
+    basis: String,
+}
+
+async fn put_definition(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(code): Path<String>,
+    Form(form): Form<DefinitionForm>,
+) -> Response {
+    let change = DefinitionChange {
+        name: form.name,
+        numerator: form.numerator,
+        denominator: form.denominator,
+        scale: form.scale.and_then(|s| s.trim().parse().ok()),
+        unit: form.unit,
+        basis: form.basis,
+    };
+    match basis::put(&ctx, clock::now_ms(), &actor, &code, &change).await {
+        Ok(_) => Redirect::to("/indicators/definitions").into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
+
+async fn reset_definition(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(code): Path<String>,
+) -> Response {
+    match basis::reset(&ctx, clock::now_ms(), &actor, &code).await {
+        Ok(_) => Redirect::to("/indicators/definitions").into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
 }

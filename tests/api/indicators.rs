@@ -301,3 +301,153 @@ async fn a_demo_year_lands_where_the_seeds_put_a_good_county() {
             .unwrap();
     assert!(claims_fund > 0);
 }
+
+#[tokio::test]
+async fn a_county_sets_its_own_definition_of_a_derived_indicator() {
+    let app = TestApp::spawn().await;
+    let now = yijia::clock::now_ms();
+    let month = yijia::clock::format_cst(now)[..7].to_owned();
+    let (year, month_number) = (&month[..4], month[5..].trim_start_matches('0'));
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    // An outpatient visit at the village clinic and an emergency at the county hospital.
+    for (user, kind) in [
+        ("village-doctor", "outpatient"),
+        ("county-doctor", "emergency"),
+    ] {
+        let token = app.login(user).await;
+        let body = json!({"resident_id": resident, "kind": kind, "started_at": (now - 60_000).to_string(), "diagnoses": ["J06.9"]});
+        let response = app
+            .post_json(Some(&token), "/api/v1/encounters", &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let supervisor = app.login("supervisor").await;
+    let indicators = format!("/api/v1/indicators?year={year}&month={month_number}");
+    let share = |values: &Value| {
+        let v = indicator(values, "3.1").clone();
+        (v["numerator"].as_f64(), v["denominator"].as_f64(), v)
+    };
+    let (n, d, v) = share(&app.get_ok(&supervisor, &indicators).await);
+    assert_eq!((n, d), (Some(1.0), Some(2.0)), "{v}");
+    assert_eq!(v["customised"], false);
+
+    let definitions = app
+        .get_ok(&supervisor, "/api/v1/indicators/definitions")
+        .await;
+    let find = |code: &str| {
+        definitions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find("3.1")["editable"], true);
+    assert_eq!(find("3.1")["denominator"], "all_visits");
+    assert_eq!(find("2.1")["editable"], false, "official: not the county's");
+    let measures = app.get_ok(&supervisor, "/api/v1/indicators/measures").await;
+    assert!(
+        measures
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "outpatient_visits" && m["label"] == "门诊人次")
+    );
+
+    // The county counts outpatient visits only, and says why.
+    let put = |token: String, code: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .put(format!(
+                    "{}/api/v1/indicators/definitions/{code}",
+                    app.address
+                ))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let change = json!({"name": "基层门诊人次占比", "numerator": "primary_visits", "denominator": "outpatient_visits", "scale": 100, "unit": "%", "basis": "按市卫健委考核细则，分母不含急诊"});
+    let response = put(supervisor.clone(), "3.1", change.clone()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let set: Value = response.json().await.unwrap();
+    assert_eq!(set["customised"], true);
+    let (n, d, v) = share(&app.get_ok(&supervisor, &indicators).await);
+    assert_eq!((n, d), (Some(1.0), Some(1.0)), "{v}");
+    assert_eq!(v["customised"], true);
+    assert_eq!(v["name"], "基层门诊人次占比");
+    assert!(
+        v["source"].as_str().unwrap().contains("分母不含急诊"),
+        "{v}"
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'indicator.definition.set'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // The page shows the county's 口径 and offers the form to those who may change it.
+    let session = app.web_login("supervisor").await;
+    let (status, html) = app.page(&session, "/indicators/definitions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("本县口径：按市卫健委考核细则") && html.contains("恢复默认口径"));
+
+    // Not the county's to change, not a measure, not an indicator, not their role.
+    assert_error(
+        put(supervisor.clone(), "2.1", change.clone()).await,
+        StatusCode::CONFLICT,
+        "indicator.not_editable",
+    )
+    .await;
+    let mut bad = change.clone();
+    bad["denominator"] = json!("beds");
+    assert_error(
+        put(supervisor.clone(), "3.1", bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "indicator.invalid",
+    )
+    .await;
+    let mut no_reason = change.clone();
+    no_reason["basis"] = json!(" ");
+    assert_error(
+        put(supervisor.clone(), "3.1", no_reason).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "indicator.invalid",
+    )
+    .await;
+    assert_error(
+        put(supervisor.clone(), "9.9", change.clone()).await,
+        StatusCode::NOT_FOUND,
+        "indicator.not_found",
+    )
+    .await;
+    for user in ["insurance-officer", "county-doctor"] {
+        assert_error(
+            put(app.login(user).await, "3.1", change.clone()).await,
+            StatusCode::FORBIDDEN,
+            "access.denied",
+        )
+        .await;
+    }
+
+    // Reset: the built-in definition again.
+    let reset = app
+        .client
+        .delete(format!("{}/api/v1/indicators/definitions/3.1", app.address))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::OK);
+    let (n, d, v) = share(&app.get_ok(&supervisor, &indicators).await);
+    assert_eq!((n, d), (Some(1.0), Some(2.0)), "{v}");
+    assert_eq!(v["customised"], false);
+}
