@@ -46,17 +46,7 @@ async fn recordings(
         let waveform = synth::generate(&spec);
         let analysis = yijia_ecg::analyze(&waveform, None);
         let original = yijia_ecg::formats::json::write(&waveform).into_bytes();
-        let recording = crate::ecg::store::Recording {
-            original,
-            sampling_hz: waveform.sampling_hz,
-            lead_names: waveform
-                .leads
-                .iter()
-                .map(|l| l.name.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-            waveform_uv: crate::ecg::encode_samples(&waveform),
-        };
+        let recording = crate::ecg::store::Recording::of(original, &waveform);
         let id = crate::ecg::store::insert_recording(tx, community_id, recording).await?;
         let findings = format!(
             "心率 {:.0} 次/分，PR {:.0} ms，QRS {:.0} ms，QT {:.0} ms。",

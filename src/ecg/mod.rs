@@ -232,15 +232,7 @@ pub async fn upload(
         clinical_note: upload.clinical_note.trim(),
         format: format.as_str(),
         original_name: &original_name,
-        original,
-        sampling_hz: waveform.sampling_hz,
-        lead_names: waveform
-            .leads
-            .iter()
-            .map(|l| l.name.as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        waveform_uv: encode_samples(&waveform),
+        recording: store::Recording::of(original, &waveform),
         analysis: analysis_json,
         priority: priority.as_str(),
         auto_critical: analysis.critical,

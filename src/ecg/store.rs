@@ -23,10 +23,7 @@ pub struct NewRow<'a> {
     pub clinical_note: &'a str,
     pub format: &'a str,
     pub original_name: &'a str,
-    pub original: Vec<u8>,
-    pub sampling_hz: f64,
-    pub lead_names: String,
-    pub waveform_uv: Vec<u8>,
+    pub recording: Recording,
     pub analysis: String,
     pub critical_reasons: String,
     pub priority: &'a str,
@@ -34,17 +31,7 @@ pub struct NewRow<'a> {
 }
 
 pub async fn insert_ecg(conn: &mut AnyConnection, row: NewRow<'_>) -> Result<i64, sqlx::Error> {
-    let recording_id = insert_recording(
-        &mut *conn,
-        row.community_id,
-        Recording {
-            original: row.original,
-            sampling_hz: row.sampling_hz,
-            lead_names: row.lead_names,
-            waveform_uv: row.waveform_uv,
-        },
-    )
-    .await?;
+    let recording_id = insert_recording(&mut *conn, row.community_id, row.recording).await?;
     sqlx::query_scalar(
         "INSERT INTO ecgs (community_id, resident_id, site_institution_id, uploaded_by_staff_id, \
          idempotency_key, recorded_at_ms, received_at_ms, clinical_note, format, original_name, \
@@ -77,6 +64,23 @@ pub struct Recording {
     pub sampling_hz: f64,
     pub lead_names: String,
     pub waveform_uv: Vec<u8>,
+}
+
+impl Recording {
+    /// The original file with the canonical waveform read from it.
+    pub fn of(original: Vec<u8>, waveform: &yijia_ecg::Waveform) -> Recording {
+        Recording {
+            original,
+            sampling_hz: waveform.sampling_hz,
+            lead_names: waveform
+                .leads
+                .iter()
+                .map(|l| l.name.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            waveform_uv: super::encode_samples(waveform),
+        }
+    }
 }
 
 /// Stores a recording once per distinct original file and returns its id.

@@ -140,12 +140,7 @@ fn customised(built: Effective, county: &CountyDefinition) -> Effective {
             numerator,
             denominator,
         },
-        other => {
-            return Effective {
-                formula: other,
-                ..built
-            };
-        }
+        Formula::Qualitative | Formula::Count(_) => return built,
     };
     Effective {
         view: DefinitionView {
@@ -190,8 +185,13 @@ pub async fn definitions(ctx: &Ctx, actor: &Actor) -> Result<Vec<DefinitionView>
         .collect())
 }
 
+/// The administrator or the health bureau, who may set the county's 口径.
+pub fn may_edit(actor: &Actor) -> bool {
+    actor.has_role(Role::Admin) || actor.has_role(Role::Supervisor)
+}
+
 fn require_editor(actor: &Actor) -> Result<(), Error> {
-    if actor.has_role(Role::Admin) || actor.has_role(Role::Supervisor) {
+    if may_edit(actor) {
         Ok(())
     } else {
         Err(access::Denied.into())

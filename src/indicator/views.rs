@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use super::IndicatorQuery;
 use super::basis::{self, DefinitionChange, DefinitionView, MeasureView};
-use crate::access::Role;
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::extract::{Path, WebActor};
@@ -175,7 +174,7 @@ async fn definitions_page(
     let definitions = basis::definitions(&ctx, &actor).await?;
     Ok(render(&DefinitionsPage {
         user_role: role_label(&actor),
-        may_edit: actor.has_role(Role::Admin) || actor.has_role(Role::Supervisor),
+        may_edit: basis::may_edit(&actor),
         user_name: actor.name,
         definitions,
         measures: basis::measures(),
