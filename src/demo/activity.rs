@@ -15,7 +15,7 @@ use crate::clock::Millis;
 use crate::db::Transaction;
 use crate::insurance::{self, Rule, claim};
 
-const DAY_MS: i64 = 86_400_000;
+pub(super) const DAY_MS: i64 = 86_400_000;
 pub(super) const ROWS_PER_STATEMENT: usize = 400;
 
 /// Outpatient diagnoses by how often they are seen.
@@ -40,21 +40,21 @@ pub struct Activity {
     pub remote_ecg_reads: usize,
 }
 
-struct Place {
-    village: i64,
-    township: i64,
+pub(super) struct Place {
+    pub village: i64,
+    pub township: i64,
 }
 
-struct Planned {
-    resident: i64,
-    institution: i64,
-    level: i64,
-    kind: &'static str,
-    start: Millis,
-    end: Option<Millis>,
-    costs: [i64; 6],
-    diagnosis: &'static str,
-    procedure: &'static str,
+pub(super) struct Planned {
+    pub resident: i64,
+    pub institution: i64,
+    pub level: i64,
+    pub kind: &'static str,
+    pub start: Millis,
+    pub end: Option<Millis>,
+    pub costs: [i64; 6],
+    pub diagnosis: &'static str,
+    pub procedure: &'static str,
 }
 
 /// Cost in fen between two amounts in yuan.
@@ -318,10 +318,12 @@ pub async fn generate(
             .await?;
     }
     let places: HashMap<i64, &Place> = residents.iter().map(|(id, place)| (*id, place)).collect();
-    let referrals =
-        insert_referrals(&mut tx, community_id, &planned, &places, &mut rng, now).await?;
-    let remote_ecg_reads =
+    let mut referrals = super::referrals::around_stays(&planned, &places, &mut rng, now);
+    let (remote_ecg_reads, stemis) =
         super::remote_reads::generate(&mut tx, community_id, (start, days), &mut rng).await?;
+    let centre = super::referrals::chest_pain_centre(&mut tx, community_id).await?;
+    referrals.extend(super::referrals::chest_pain(&stemis, centre, &mut rng));
+    let referrals = super::referrals::write(&mut tx, community_id, &referrals).await?;
     tx.commit().await?;
     Ok(Activity {
         encounters: planned.len(),
@@ -348,168 +350,4 @@ pub(super) async fn staff_by_institution(
     .iter()
     .map(|r| Ok((r.try_get("institution_id")?, r.try_get("staff_id")?)))
     .collect()
-}
-
-/// A referral of the demo year with its steps (state, minutes after it was sent).
-struct DemoReferral {
-    resident: i64,
-    direction: &'static str,
-    from: i64,
-    to: i64,
-    diagnosis: &'static str,
-    sent: Millis,
-    steps: Vec<(&'static str, Millis)>,
-}
-
-/// Referrals around the county stays: about three in ten came up from the resident's township
-/// centre or village clinic; about one in ten went back down to the township centre after
-/// discharge, closed after a month's follow-up when that month is over.
-async fn insert_referrals(
-    tx: &mut Transaction,
-    community_id: i64,
-    planned: &[Planned],
-    places: &HashMap<i64, &Place>,
-    rng: &mut Rng,
-    now: Millis,
-) -> anyhow::Result<usize> {
-    let staff = staff_by_institution(tx, community_id).await?;
-    let mut referrals = Vec::new();
-    for p in planned
-        .iter()
-        .filter(|p| p.kind == "inpatient" && p.level == 3)
-    {
-        let (Some(place), Some(end)) = (places.get(&p.resident), p.end) else {
-            continue;
-        };
-        if rng.chance(0.3) {
-            let from = if rng.chance(0.6) {
-                place.township
-            } else {
-                place.village
-            };
-            let sent = p.start - 2 * 3_600_000;
-            referrals.push(DemoReferral {
-                resident: p.resident,
-                direction: "up",
-                from,
-                to: p.institution,
-                diagnosis: p.diagnosis,
-                sent,
-                steps: vec![
-                    ("submitted", sent),
-                    ("accepted", sent + 20 * 60_000),
-                    ("arrived", p.start),
-                    ("completed", end),
-                ],
-            });
-        }
-        if rng.chance(0.1) {
-            let mut steps = vec![
-                ("submitted", end),
-                ("accepted", end + 3_600_000),
-                ("received", end + DAY_MS),
-                ("follow_up_planned", end + DAY_MS + 3_600_000),
-            ];
-            if end + 30 * DAY_MS < now {
-                steps.push(("closed", end + 30 * DAY_MS));
-            }
-            referrals.push(DemoReferral {
-                resident: p.resident,
-                direction: "down",
-                from: p.institution,
-                to: place.township,
-                diagnosis: p.diagnosis,
-                sent: end,
-                steps,
-            });
-        }
-    }
-    let first_id: i64 =
-        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM referrals")
-            .fetch_one(&mut **tx)
-            .await?;
-    let staff_at = |institution: i64| staff.get(&institution).copied().unwrap_or_default();
-    for chunk in referrals.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|r| {
-                let (state, updated) = r.steps.last().copied().unwrap_or(("submitted", r.sent));
-                let up = r.direction == "up";
-                // Hypertension belongs to the township by the catalogue: going up needs a reason.
-                let exception = if up && r.diagnosis == "I10" {
-                    "'血压控制不佳伴靶器官损害'"
-                } else {
-                    "NULL"
-                };
-                let (reason, urgency) = if up {
-                    ("病情需上级医院进一步诊治", "urgent")
-                } else {
-                    ("急性期治疗结束，回基层康复随访", "routine")
-                };
-                format!(
-                    "({community_id}, {}, '{}', '{state}', {}, {}, '{reason}', '{}', '{urgency}', \
-                     {exception}, {}, {}, {}, {}, {updated})",
-                    r.resident,
-                    r.direction,
-                    r.from,
-                    r.to,
-                    r.diagnosis,
-                    i64::from(up),
-                    if up { 0 } else { 5 },
-                    staff_at(r.from),
-                    r.sent,
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO referrals (community_id, resident_id, direction, state, from_institution_id, \
-             to_institution_id, reason, diagnosis_icd10, urgency, catalogue_exception_reason, \
-             single_deductible, rate_bonus_pp, created_by_staff_id, created_at_ms, updated_at_ms) \
-             VALUES {}",
-            values.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut **tx)
-            .await?;
-    }
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM referrals WHERE community_id = $1 AND id > $2 ORDER BY id",
-    )
-    .bind(community_id)
-    .bind(first_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    anyhow::ensure!(ids.len() == referrals.len(), "every referral was written");
-    let steps: Vec<String> = ids
-        .iter()
-        .zip(&referrals)
-        .flat_map(|(id, r)| {
-            let mut from_state = "NULL".to_owned();
-            r.steps
-                .iter()
-                .map(|(state, at)| {
-                    let by = if *state == "submitted" {
-                        staff_at(r.from)
-                    } else {
-                        staff_at(r.to)
-                    };
-                    let row =
-                        format!("({community_id}, {id}, {from_state}, '{state}', {by}, {at}, '')");
-                    from_state = format!("'{state}'");
-                    row
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for chunk in steps.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO referral_steps (community_id, referral_id, from_state, to_state, by_staff_id, \
-             at_ms, note) VALUES {}",
-            chunk.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(referrals.len())
 }

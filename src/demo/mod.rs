@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod names;
+mod referrals;
 mod remote_reads;
 pub mod rng;
 
@@ -211,6 +212,7 @@ struct Village {
 
 struct Tree {
     lead_hospital: i64,
+    campuses: Vec<i64>,
     ecg_centre: i64,
     lab_centre: i64,
     townships: Vec<(i64, String)>,
@@ -260,6 +262,7 @@ async fn build_tree(
     for (code, name) in names::LEAD_DEPARTMENTS {
         institutions::insert_department(conn, community_id, lead_hospital, code, name).await?;
     }
+    let mut campuses = Vec::new();
     for (index, name) in ["人民医院院区", "民族中医院院区", "妇幼保健院院区"]
         .iter()
         .take(shape.campuses)
@@ -272,7 +275,7 @@ async fn build_tree(
             (*name).into(),
             rng,
         );
-        institutions::insert_institution(conn, community_id, None, &campus).await?;
+        campuses.push(institutions::insert_institution(conn, community_id, None, &campus).await?);
         count += 1;
     }
     let (mut ecg_centre, mut lab_centre) = (0, 0);
@@ -376,6 +379,7 @@ async fn build_tree(
     }
     Ok(Tree {
         lead_hospital,
+        campuses,
         ecg_centre,
         lab_centre,
         townships,
@@ -410,6 +414,7 @@ async fn insert_staff(
         (tree.lead_hospital, Role::Doctor, 12),
         (tree.ecg_centre, Role::Reader, 4),
     ];
+    places.extend(tree.campuses.iter().map(|id| (*id, Role::Doctor, 6)));
     places.extend(tree.townships.iter().map(|(id, _)| (*id, Role::Doctor, 4)));
     places.extend(tree.villages.iter().map(|v| (v.id, Role::VillageDoctor, 1)));
     let mut number = 0;

@@ -1,5 +1,6 @@
 //! The indicators as data: the 14 of 《紧密型县域医疗卫生共同体监测指标体系（2024版）》 in their
-//! five dimensions, and the county figures the seeds name. Each says how it is computed from
+//! five dimensions, the county figures the seeds name, and the chest pain centre's intervals
+//! (mean time and share within target over the month's green-channel cases). Each says how it is computed from
 //! named measures (`Measure`), its unit and its source; one yijia cannot compute yet says why.
 
 use super::Measure::*;
@@ -8,6 +9,8 @@ use super::{Definition, Formula};
 const OFFICIAL: &str = "《紧密型县域医疗卫生共同体监测指标体系（2024版）》官方口径";
 pub const DERIVED: &str = "按指标名称推定的口径（可由县调整）";
 const STANDARD: &str = "卫生统计标准口径";
+const CHEST_PAIN: &str = "中国胸痛中心认证标准（时间节点与时限）";
+const STAT: &str = "本平台心电 STAT 时限（10 分钟）";
 
 pub const DEFINITIONS: &[Definition] = &[
     Definition {
@@ -260,5 +263,113 @@ pub const DEFINITIONS: &[Definition] = &[
         formula: Formula::Count(RemoteEcgReads),
         unit: "人次",
         source: STANDARD,
+    },
+    Definition {
+        code: "C.8",
+        name: "下转闭环率",
+        dimension: "县域指标",
+        formula: Formula::Ratio {
+            numerator: DownReferralsClosed,
+            denominator: DownReferralsAccepted,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: DERIVED,
+    },
+    Definition {
+        code: "P.1",
+        name: "首次医疗接触至首份心电图平均时间",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainFmcToEcgSeconds,
+            denominator: ChestPainFmcToEcgCases,
+            scale: 1.0 / 60.0,
+        },
+        unit: "分钟",
+        source: CHEST_PAIN,
+    },
+    Definition {
+        code: "P.2",
+        name: "首次医疗接触至首份心电图 ≤10 分钟达标率",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainFmcToEcgWithinTarget,
+            denominator: ChestPainFmcToEcgCases,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: CHEST_PAIN,
+    },
+    Definition {
+        code: "P.3",
+        name: "心电图传至中心至报告签发平均时间",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainEcgToReportSeconds,
+            denominator: ChestPainEcgToReportCases,
+            scale: 1.0 / 60.0,
+        },
+        unit: "分钟",
+        source: STAT,
+    },
+    Definition {
+        code: "P.4",
+        name: "心电图传至中心至报告签发 ≤10 分钟达标率",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainEcgToReportWithinTarget,
+            denominator: ChestPainEcgToReportCases,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: STAT,
+    },
+    Definition {
+        code: "P.5",
+        name: "进门至导丝通过（D2B）平均时间",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainDoorToBalloonSeconds,
+            denominator: ChestPainDoorToBalloonCases,
+            scale: 1.0 / 60.0,
+        },
+        unit: "分钟",
+        source: CHEST_PAIN,
+    },
+    Definition {
+        code: "P.6",
+        name: "进门至导丝通过（D2B） ≤90 分钟达标率",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainDoorToBalloonWithinTarget,
+            denominator: ChestPainDoorToBalloonCases,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: CHEST_PAIN,
+    },
+    Definition {
+        code: "P.7",
+        name: "首次医疗接触至导丝通过平均时间",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainFmcToBalloonSeconds,
+            denominator: ChestPainFmcToBalloonCases,
+            scale: 1.0 / 60.0,
+        },
+        unit: "分钟",
+        source: CHEST_PAIN,
+    },
+    Definition {
+        code: "P.8",
+        name: "首次医疗接触至导丝通过 ≤120 分钟达标率",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainFmcToBalloonWithinTarget,
+            denominator: ChestPainFmcToBalloonCases,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: CHEST_PAIN,
     },
 ];

@@ -2,6 +2,23 @@
 //! and a scope, each with a stable snake_case name (used by a county's own definitions) and a
 //! Chinese label.
 
+/// What a chest pain centre measure counts of an interval over the cases that have it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IntervalPart {
+    /// Cases with both time points.
+    Cases,
+    /// The interval summed over those cases, in seconds.
+    Seconds,
+    /// Cases within the interval's target.
+    WithinTarget,
+}
+
+text_enum!(IntervalPart {
+    Cases => "cases",
+    Seconds => "seconds",
+    WithinTarget => "within_target",
+});
+
 /// A quantity counted from yijia's records over a period and a scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Measure {
@@ -34,10 +51,24 @@ pub enum Measure {
     PrematureDeaths,
     UpReferrals,
     DownReferrals,
+    DownReferralsAccepted,
+    DownReferralsClosed,
+    ChestPainFmcToEcgCases,
+    ChestPainFmcToEcgSeconds,
+    ChestPainFmcToEcgWithinTarget,
+    ChestPainEcgToReportCases,
+    ChestPainEcgToReportSeconds,
+    ChestPainEcgToReportWithinTarget,
+    ChestPainDoorToBalloonCases,
+    ChestPainDoorToBalloonSeconds,
+    ChestPainDoorToBalloonWithinTarget,
+    ChestPainFmcToBalloonCases,
+    ChestPainFmcToBalloonSeconds,
+    ChestPainFmcToBalloonWithinTarget,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 29] = [
+    pub const ALL: [Measure; 43] = [
         Measure::Population,
         Measure::DispatchedDoctors,
         Measure::RemoteReads,
@@ -67,6 +98,20 @@ impl Measure {
         Measure::PrematureDeaths,
         Measure::UpReferrals,
         Measure::DownReferrals,
+        Measure::DownReferralsAccepted,
+        Measure::DownReferralsClosed,
+        Measure::ChestPainFmcToEcgCases,
+        Measure::ChestPainFmcToEcgSeconds,
+        Measure::ChestPainFmcToEcgWithinTarget,
+        Measure::ChestPainEcgToReportCases,
+        Measure::ChestPainEcgToReportSeconds,
+        Measure::ChestPainEcgToReportWithinTarget,
+        Measure::ChestPainDoorToBalloonCases,
+        Measure::ChestPainDoorToBalloonSeconds,
+        Measure::ChestPainDoorToBalloonWithinTarget,
+        Measure::ChestPainFmcToBalloonCases,
+        Measure::ChestPainFmcToBalloonSeconds,
+        Measure::ChestPainFmcToBalloonWithinTarget,
     ];
 
     /// The measure's name, for the definitions page.
@@ -101,6 +146,74 @@ impl Measure {
             Measure::PrematureDeaths => "四类慢病过早死亡数",
             Measure::UpReferrals => "上转人次",
             Measure::DownReferrals => "下转人次",
+            Measure::DownReferralsAccepted => "已接收的下转人次",
+            Measure::DownReferralsClosed => "已闭环（随访完成）的下转人次",
+            Measure::ChestPainFmcToEcgCases => "胸痛病例：首次医疗接触至首份心电图，有记录的病例数",
+            Measure::ChestPainFmcToEcgSeconds => {
+                "胸痛病例：首次医疗接触至首份心电图，合计时长（秒）"
+            }
+            Measure::ChestPainFmcToEcgWithinTarget => {
+                "胸痛病例：首次医疗接触至首份心电图 ≤10 分钟的病例数"
+            }
+            Measure::ChestPainEcgToReportCases => {
+                "胸痛病例：心电图传至中心至报告签发，有记录的病例数"
+            }
+            Measure::ChestPainEcgToReportSeconds => {
+                "胸痛病例：心电图传至中心至报告签发，合计时长（秒）"
+            }
+            Measure::ChestPainEcgToReportWithinTarget => {
+                "胸痛病例：心电图传至中心至报告签发 ≤10 分钟的病例数"
+            }
+            Measure::ChestPainDoorToBalloonCases => {
+                "胸痛病例：进门至导丝通过（D2B），有记录的病例数"
+            }
+            Measure::ChestPainDoorToBalloonSeconds => {
+                "胸痛病例：进门至导丝通过（D2B），合计时长（秒）"
+            }
+            Measure::ChestPainDoorToBalloonWithinTarget => {
+                "胸痛病例：进门至导丝通过 ≤90 分钟的病例数"
+            }
+            Measure::ChestPainFmcToBalloonCases => {
+                "胸痛病例：首次医疗接触至导丝通过，有记录的病例数"
+            }
+            Measure::ChestPainFmcToBalloonSeconds => {
+                "胸痛病例：首次医疗接触至导丝通过，合计时长（秒）"
+            }
+            Measure::ChestPainFmcToBalloonWithinTarget => {
+                "胸痛病例：首次医疗接触至导丝通过 ≤120 分钟的病例数"
+            }
+        }
+    }
+
+    /// For the chest pain centre's measures: the interval (as `referral::timeline` names it) and
+    /// what of it is counted.
+    pub fn chest_pain_interval(self) -> Option<(&'static str, IntervalPart)> {
+        match self {
+            Measure::ChestPainFmcToEcgCases => Some(("fmc_to_ecg", IntervalPart::Cases)),
+            Measure::ChestPainFmcToEcgSeconds => Some(("fmc_to_ecg", IntervalPart::Seconds)),
+            Measure::ChestPainFmcToEcgWithinTarget => {
+                Some(("fmc_to_ecg", IntervalPart::WithinTarget))
+            }
+            Measure::ChestPainEcgToReportCases => Some(("ecg_to_report", IntervalPart::Cases)),
+            Measure::ChestPainEcgToReportSeconds => Some(("ecg_to_report", IntervalPart::Seconds)),
+            Measure::ChestPainEcgToReportWithinTarget => {
+                Some(("ecg_to_report", IntervalPart::WithinTarget))
+            }
+            Measure::ChestPainDoorToBalloonCases => Some(("door_to_balloon", IntervalPart::Cases)),
+            Measure::ChestPainDoorToBalloonSeconds => {
+                Some(("door_to_balloon", IntervalPart::Seconds))
+            }
+            Measure::ChestPainDoorToBalloonWithinTarget => {
+                Some(("door_to_balloon", IntervalPart::WithinTarget))
+            }
+            Measure::ChestPainFmcToBalloonCases => Some(("fmc_to_balloon", IntervalPart::Cases)),
+            Measure::ChestPainFmcToBalloonSeconds => {
+                Some(("fmc_to_balloon", IntervalPart::Seconds))
+            }
+            Measure::ChestPainFmcToBalloonWithinTarget => {
+                Some(("fmc_to_balloon", IntervalPart::WithinTarget))
+            }
+            _ => None,
         }
     }
 
@@ -150,4 +263,18 @@ text_enum!(Measure {
     PrematureDeaths => "premature_deaths",
     UpReferrals => "up_referrals",
     DownReferrals => "down_referrals",
+    DownReferralsAccepted => "down_referrals_accepted",
+    DownReferralsClosed => "down_referrals_closed",
+    ChestPainFmcToEcgCases => "chest_pain_fmc_to_ecg_cases",
+    ChestPainFmcToEcgSeconds => "chest_pain_fmc_to_ecg_seconds",
+    ChestPainFmcToEcgWithinTarget => "chest_pain_fmc_to_ecg_within_target",
+    ChestPainEcgToReportCases => "chest_pain_ecg_to_report_cases",
+    ChestPainEcgToReportSeconds => "chest_pain_ecg_to_report_seconds",
+    ChestPainEcgToReportWithinTarget => "chest_pain_ecg_to_report_within_target",
+    ChestPainDoorToBalloonCases => "chest_pain_door_to_balloon_cases",
+    ChestPainDoorToBalloonSeconds => "chest_pain_door_to_balloon_seconds",
+    ChestPainDoorToBalloonWithinTarget => "chest_pain_door_to_balloon_within_target",
+    ChestPainFmcToBalloonCases => "chest_pain_fmc_to_balloon_cases",
+    ChestPainFmcToBalloonSeconds => "chest_pain_fmc_to_balloon_seconds",
+    ChestPainFmcToBalloonWithinTarget => "chest_pain_fmc_to_balloon_within_target",
 });

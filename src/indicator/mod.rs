@@ -194,6 +194,21 @@ impl Counter<'_> {
             Measure::RemoteReads => sum("ecg_reads", &at) + sum("exam_reads", &everywhere),
             Measure::UpReferrals => sum("up_referrals", &at),
             Measure::DownReferrals => sum("down_referrals", &at),
+            Measure::DownReferralsAccepted => sum("down_referrals_accepted", &at),
+            Measure::DownReferralsClosed => sum("down_referrals_closed", &at),
+            // Named after their measure by `store`.
+            Measure::ChestPainFmcToEcgCases
+            | Measure::ChestPainFmcToEcgSeconds
+            | Measure::ChestPainFmcToEcgWithinTarget
+            | Measure::ChestPainEcgToReportCases
+            | Measure::ChestPainEcgToReportSeconds
+            | Measure::ChestPainEcgToReportWithinTarget
+            | Measure::ChestPainDoorToBalloonCases
+            | Measure::ChestPainDoorToBalloonSeconds
+            | Measure::ChestPainDoorToBalloonWithinTarget
+            | Measure::ChestPainFmcToBalloonCases
+            | Measure::ChestPainFmcToBalloonSeconds
+            | Measure::ChestPainFmcToBalloonWithinTarget => sum(m.as_str(), &at),
             Measure::Population
             | Measure::VillageClinics
             | Measure::VillageClinicsWithEcg

@@ -1,12 +1,13 @@
 //! The indicator facts: monthly counts and sums per member institution, recomputed from the
 //! source tables (encounters, claims, out-of-county care, ECGs, examination reports,
-//! referrals) for the months the database's triggers marked stale. A year of indicators then
+//! referrals and the chest pain cases' time points) for the months the database's triggers marked stale. A year of indicators then
 //! reads twelve months of small rows instead of scanning every encounter and claim.
 
 use std::collections::HashMap;
 
 use sqlx::Row;
 
+use super::measure::{IntervalPart, Measure};
 use crate::clock::Millis;
 use crate::db::{Db, Transaction};
 
@@ -110,11 +111,20 @@ const SOURCES: &[Source] = &[
     Source {
         sql: "SELECT f.from_institution_id AS institution_id, \
               CAST(SUM(CASE WHEN f.direction = 'up' THEN 1 ELSE 0 END) AS BIGINT) AS up_referrals, \
-              CAST(SUM(CASE WHEN f.direction = 'down' THEN 1 ELSE 0 END) AS BIGINT) AS down_referrals \
+              CAST(SUM(CASE WHEN f.direction = 'down' THEN 1 ELSE 0 END) AS BIGINT) AS down_referrals, \
+              CAST(SUM(CASE WHEN f.direction = 'down' AND f.state NOT IN ('submitted', 'rejected') \
+                   THEN 1 ELSE 0 END) AS BIGINT) AS down_referrals_accepted, \
+              CAST(SUM(CASE WHEN f.direction = 'down' AND f.state = 'closed' THEN 1 ELSE 0 END) AS BIGINT) \
+                   AS down_referrals_closed \
               FROM referrals f WHERE f.community_id = $1 AND f.state NOT IN ('draft', 'cancelled') \
               AND f.created_at_ms >= $2 AND f.created_at_ms < $3 GROUP BY f.from_institution_id",
         by: By::Bounds,
-        facts: &["up_referrals", "down_referrals"],
+        facts: &[
+            "up_referrals",
+            "down_referrals",
+            "down_referrals_accepted",
+            "down_referrals_closed",
+        ],
     },
 ];
 
@@ -174,6 +184,7 @@ async fn refresh_month(
     for source in SOURCES {
         rows.extend(count_source(tx, source, community_id, (start, end), month).await?);
     }
+    rows.extend(chest_pain_facts(tx, community_id, (start, end)).await?);
     insert_facts(tx, community_id, month, &rows).await?;
     delete_mark(tx, community_id, month).await?;
     Ok(true)
@@ -204,6 +215,51 @@ async fn count_source(
         }
     }
     Ok(rows)
+}
+
+/// The chest pain centre's intervals over the month's green-channel cases, as the facts of
+/// the `Measure`s that count them (cases, seconds, cases within target). Door-to-balloon counts
+/// to the receiving (PCI) hospital, whose door it is; the others to the sending institution.
+async fn chest_pain_facts(
+    tx: &mut Transaction,
+    community_id: i64,
+    bounds: (Millis, Millis),
+) -> Result<Vec<(&'static str, i64, i64)>, sqlx::Error> {
+    let cases = crate::referral::store::chest_pain_cases(tx, community_id, bounds).await?;
+    let mut facts: HashMap<(&'static str, i64), i64> = HashMap::new();
+    for case in cases {
+        for interval in crate::referral::timeline::intervals(&case.points) {
+            let (Some(from), Some(to)) = (
+                case.points.get(&interval.from),
+                case.points.get(&interval.to),
+            ) else {
+                continue;
+            };
+            let institution = if interval.name == "door_to_balloon" {
+                case.to_institution_id
+            } else {
+                case.from_institution_id
+            };
+            for measure in Measure::ALL {
+                let value = match measure.chest_pain_interval() {
+                    Some((name, part)) if name == interval.name => match part {
+                        IntervalPart::Cases => 1,
+                        IntervalPart::Seconds => (to - from) / 1000,
+                        IntervalPart::WithinTarget => {
+                            i64::from(interval.within_target == Some(true))
+                        }
+                    },
+                    _ => continue,
+                };
+                *facts.entry((measure.as_str(), institution)).or_default() += value;
+            }
+        }
+    }
+    Ok(facts
+        .into_iter()
+        .filter(|(_, value)| *value != 0)
+        .map(|((fact, institution), value)| (fact, institution, value))
+        .collect())
 }
 
 async fn insert_facts(

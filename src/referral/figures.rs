@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::Error;
-use super::timeline::{self, Point};
+use super::timeline;
 use crate::access::{self, Actor};
 use crate::app::Ctx;
 
@@ -135,45 +135,14 @@ pub async fn chest_pain_report(
     if !access::may_see_aggregates(actor) {
         return Err(access::Denied.into());
     }
-    let (start, end) = month_bounds(month)?;
-    let cases = sqlx::query(
-        "SELECT r.id, r.from_institution_id, e.recorded_at_ms, e.received_at_ms, \
-         (SELECT MIN(p.signed_at_ms) FROM ecg_reports p WHERE p.ecg_id = e.id) AS signed_at_ms \
-         FROM referrals r LEFT JOIN ecgs e ON e.id = r.ecg_id \
-         WHERE r.community_id = $1 AND r.green_channel = 'chest_pain' AND r.created_at_ms >= $2 AND r.created_at_ms < $3",
-    )
-    .bind(actor.community_id)
-    .bind(start)
-    .bind(end)
-    .fetch_all(&ctx.db.pool)
-    .await?;
+    let bounds = month_bounds(month)?;
+    let mut conn = ctx.db.pool.acquire().await?;
     let mut per_site: BTreeMap<i64, Vec<Vec<timeline::Interval>>> = BTreeMap::new();
-    for case in cases {
-        let id: i64 = case.try_get("id")?;
-        let mut points = BTreeMap::new();
-        for (point, column) in [
-            (Point::EcgRecorded, "recorded_at_ms"),
-            (Point::EcgReceived, "received_at_ms"),
-            (Point::ReportSigned, "signed_at_ms"),
-        ] {
-            if let Some(at) = case.try_get::<Option<i64>, _>(column)? {
-                points.insert(point, at);
-            }
-        }
-        for step in super::store::steps_of(&ctx.db, actor.community_id, id).await? {
-            if step.to_state == "arrived" {
-                points.insert(Point::Arrival, step.at_ms);
-            }
-        }
-        for (name, at) in super::store::time_points_of(&ctx.db, actor.community_id, id).await? {
-            if let Some(point) = Point::parse(&name) {
-                points.insert(point, at);
-            }
-        }
+    for case in super::store::chest_pain_cases(&mut conn, actor.community_id, bounds).await? {
         per_site
-            .entry(case.try_get("from_institution_id")?)
+            .entry(case.from_institution_id)
             .or_default()
-            .push(timeline::intervals(&points));
+            .push(timeline::intervals(&case.points));
     }
     Ok(per_site
         .into_iter()

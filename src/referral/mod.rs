@@ -479,13 +479,9 @@ pub async fn timeline(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<
         }
     }
     for step in &detail.steps {
-        let point = match step.to_state.as_str() {
-            "submitted" => Point::ReferralSubmitted,
-            "accepted" => Point::Accepted,
-            "arrived" => Point::Arrival,
-            _ => continue,
-        };
-        points.insert(point, step.at_ms);
+        if let Some(point) = Point::of_step(&step.to_state) {
+            points.insert(point, step.at_ms);
+        }
     }
     for (name, at_ms) in store::time_points_of(&ctx.db, actor.community_id, id).await? {
         if let Some(point) = Point::parse(&name) {

@@ -1,8 +1,11 @@
 //! SQL for referrals and their steps.
 
+use std::collections::BTreeMap;
+
 use sqlx::{AnyConnection, Row};
 
 use super::model::{NewReferral, Referral, ReferralState, Step};
+use super::timeline::Point;
 use crate::db::Db;
 
 const COLUMNS: &str = "id, community_id, resident_id, direction, state, from_institution_id, \
@@ -215,7 +218,6 @@ pub async fn time_points_of(
     .bind(referral_id)
     .fetch_all(&db.pool)
     .await?;
-    use sqlx::Row;
     rows.iter()
         .map(|r| Ok((r.try_get("point")?, r.try_get("at_ms")?)))
         .collect()
@@ -263,4 +265,90 @@ pub async fn post_acute_encounters(
             })
         })
         .collect()
+}
+
+/// A chest pain (green channel) case with the time points yijia holds for it.
+pub struct ChestPainCase {
+    pub from_institution_id: i64,
+    pub to_institution_id: i64,
+    pub points: BTreeMap<Point, i64>,
+}
+
+/// The chest pain cases whose referral was raised in `[start, end)`, with their time points:
+/// the ECG's recording, receipt and first signed report, the referral's steps and the points
+/// staff entered (which take precedence, as on the case's timeline). Three queries, however
+/// many cases.
+pub async fn chest_pain_cases(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    (start, end): (i64, i64),
+) -> Result<Vec<ChestPainCase>, sqlx::Error> {
+    const CASES: &str = "FROM referrals r WHERE r.community_id = $1 \
+        AND r.green_channel = 'chest_pain' AND r.created_at_ms >= $2 AND r.created_at_ms < $3";
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id, r.from_institution_id, r.to_institution_id, e.recorded_at_ms, \
+         e.received_at_ms, (SELECT MIN(p.signed_at_ms) FROM ecg_reports p WHERE p.ecg_id = e.id) \
+         AS signed_at_ms {} ORDER BY r.id",
+        CASES.replace(
+            "FROM referrals r",
+            "FROM referrals r LEFT JOIN ecgs e ON e.id = r.ecg_id"
+        )
+    )))
+    .bind(community_id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut cases = BTreeMap::new();
+    for row in rows {
+        let mut points = BTreeMap::new();
+        for (point, column) in [
+            (Point::EcgRecorded, "recorded_at_ms"),
+            (Point::EcgReceived, "received_at_ms"),
+            (Point::ReportSigned, "signed_at_ms"),
+        ] {
+            if let Some(at) = row.try_get::<Option<i64>, _>(column)? {
+                points.insert(point, at);
+            }
+        }
+        let case = ChestPainCase {
+            from_institution_id: row.try_get("from_institution_id")?,
+            to_institution_id: row.try_get("to_institution_id")?,
+            points,
+        };
+        cases.insert(row.try_get::<i64, _>("id")?, case);
+    }
+    let steps = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT s.referral_id, s.to_state AS name, s.at_ms FROM referral_steps s \
+         WHERE s.referral_id IN (SELECT r.id {CASES}) ORDER BY s.id"
+    )))
+    .bind(community_id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&mut *conn)
+    .await?;
+    let entered = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT t.referral_id, t.point AS name, t.at_ms FROM case_time_points t \
+         WHERE t.referral_id IN (SELECT r.id {CASES})"
+    )))
+    .bind(community_id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&mut *conn)
+    .await?;
+    let of_step = |name: &str| Point::of_step(name);
+    let of_entry = |name: &str| Point::parse(name);
+    for (rows, point_of) in [
+        (steps, &of_step as &dyn Fn(&str) -> Option<Point>),
+        (entered, &of_entry),
+    ] {
+        for row in rows {
+            let name: String = row.try_get("name")?;
+            let case = cases.get_mut(&row.try_get::<i64, _>("referral_id")?);
+            if let (Some(case), Some(point)) = (case, point_of(&name)) {
+                case.points.insert(point, row.try_get("at_ms")?);
+            }
+        }
+    }
+    Ok(cases.into_values().collect())
 }

@@ -65,6 +65,16 @@ impl Point {
         .into_iter()
         .find(|p| p.as_str() == text)
     }
+
+    /// The point a referral step marks, if any.
+    pub fn of_step(to_state: &str) -> Option<Point> {
+        match to_state {
+            "submitted" => Some(Point::ReferralSubmitted),
+            "accepted" => Some(Point::Accepted),
+            "arrived" => Some(Point::Arrival),
+            _ => None,
+        }
+    }
 }
 
 /// An interval between two points with its target, in minutes.
@@ -79,8 +89,9 @@ pub struct Interval {
     pub within_target: Option<bool>,
 }
 
-/// The chest pain centre intervals: (name, from, to, target minutes).
-const INTERVALS: [(&str, Point, Point, Option<f64>); 5] = [
+/// The chest pain centre intervals: (name, from, to, target minutes). ECG-to-report's target is
+/// yijia's own STAT turnaround.
+pub const INTERVALS: [(&str, Point, Point, Option<f64>); 5] = [
     (
         "fmc_to_ecg",
         Point::FirstMedicalContact,
@@ -89,9 +100,9 @@ const INTERVALS: [(&str, Point, Point, Option<f64>); 5] = [
     ),
     (
         "ecg_to_report",
-        Point::EcgRecorded,
+        Point::EcgReceived,
         Point::ReportSigned,
-        None,
+        Some(10.0),
     ),
     (
         "report_to_departure",

@@ -228,6 +228,140 @@ async fn each_indicator_has_its_exact_numerator_and_denominator() {
 }
 
 #[tokio::test]
+async fn chest_pain_intervals_are_indicators_from_the_cases_time_points() {
+    let app = TestApp::spawn().await;
+    let village = app.login("village-doctor").await;
+    let county = app.login("county-doctor").await;
+    let lead = app.institution_id("LH").await;
+    let site = app.institution_of("village-doctor").await;
+    // Two green-channel cases from the village; first medical contact 6 and 14 minutes before
+    // the ECG, the wire across 3 and 4 minutes after arrival at the lead hospital.
+    for (contact_before, wire_after) in [(6, 3), (14, 4)] {
+        let (ecg, _) = crate::referral::critical_ecg(&app).await;
+        let referral: Value = app
+            .post_json(
+                Some(&village),
+                &format!("/api/v1/ecgs/{ecg}/green-channel"),
+                &Value::Null,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = referral["id"].as_i64().unwrap();
+        let arrived = app
+            .post_json(
+                Some(&county),
+                &format!("/api/v1/referrals/{id}/transitions"),
+                &json!({"to": "arrived", "note": ""}),
+            )
+            .await;
+        assert_eq!(arrived.status(), StatusCode::OK);
+        let timeline = app
+            .get_ok(&county, &format!("/api/v1/referrals/{id}/timeline"))
+            .await;
+        let at = |point: &str| timeline["points"][point].as_i64().unwrap();
+        for (token, point, ms) in [
+            (
+                &village,
+                "first_medical_contact",
+                at("ecg_recorded") - contact_before * 60_000,
+            ),
+            (
+                &county,
+                "wire_crossing",
+                at("arrival") + wire_after * 60_000,
+            ),
+        ] {
+            let response = app
+                .post_json(
+                    Some(token),
+                    &format!("/api/v1/referrals/{id}/time-points"),
+                    &json!({"point": point, "at": ms}),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "{point}");
+        }
+    }
+
+    let now = yijia::clock::now_ms();
+    let month = yijia::clock::format_cst(now)[..7].to_owned();
+    let query = format!(
+        "year={}&month={}",
+        &month[..4],
+        month[5..].trim_start_matches('0')
+    );
+    let supervisor = app.login("supervisor").await;
+    let read = |scope: String| {
+        let (app, supervisor, query) = (&app, &supervisor, &query);
+        async move {
+            app.get_ok(supervisor, &format!("/api/v1/indicators?{query}{scope}"))
+                .await
+        }
+    };
+    let values = read(String::new()).await;
+    let check = |values: &Value, code: &str, numerator: Option<f64>, denominator: f64| {
+        let v = indicator(values, code);
+        assert_eq!(v["denominator"].as_f64(), Some(denominator), "{v}");
+        if numerator.is_some() {
+            assert_eq!(v["numerator"].as_f64(), numerator, "{v}");
+        }
+        v["value"].as_f64()
+    };
+    // First medical contact to ECG: (6 + 14) minutes over 2 cases; one within 10 minutes.
+    assert_eq!(check(&values, "P.1", Some(1_200.0), 2.0), Some(10.0));
+    assert_eq!(check(&values, "P.2", Some(1.0), 2.0), Some(50.0));
+    assert_eq!(indicator(&values, "P.1")["unit"], "分钟");
+    // The centre signed both reports within minutes of receiving them.
+    check(&values, "P.3", None, 2.0);
+    assert_eq!(check(&values, "P.4", Some(2.0), 2.0), Some(100.0));
+    // Door to balloon: (3 + 4) minutes over 2 cases, both within 90.
+    assert_eq!(check(&values, "P.5", Some(420.0), 2.0), Some(3.5));
+    assert_eq!(check(&values, "P.6", Some(2.0), 2.0), Some(100.0));
+    // First contact (the ECG's recording day) to balloon (today): far beyond 120 minutes.
+    assert_eq!(check(&values, "P.8", Some(0.0), 2.0), Some(0.0));
+
+    // Door to balloon is the PCI hospital's; the rest are the sending village's.
+    let at_lead = read(format!("&institution={lead}")).await;
+    check(&at_lead, "P.5", Some(420.0), 2.0);
+    check(&at_lead, "P.1", Some(0.0), 0.0);
+    let at_village = read(format!("&institution={site}")).await;
+    check(&at_village, "P.1", Some(1_200.0), 2.0);
+    let d2b = indicator(&at_village, "P.5");
+    assert!(d2b["value"].is_null() && d2b["note"].is_string(), "{d2b}");
+
+    // A corrected time point counts at the next read.
+    let first: i64 =
+        sqlx::query_scalar("SELECT MIN(id) FROM referrals WHERE green_channel = 'chest_pain'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let timeline = app
+        .get_ok(&county, &format!("/api/v1/referrals/{first}/timeline"))
+        .await;
+    let recorded = timeline["points"]["ecg_recorded"].as_i64().unwrap();
+    let corrected = app
+        .post_json(
+            Some(&village),
+            &format!("/api/v1/referrals/{first}/time-points"),
+            &json!({"point": "first_medical_contact", "at": recorded - 2 * 60_000}),
+        )
+        .await;
+    assert_eq!(corrected.status(), StatusCode::OK);
+    let values = read(String::new()).await;
+    assert_eq!(check(&values, "P.1", Some(960.0), 2.0), Some(8.0));
+
+    // The dashboard shows the chest pain centre's section.
+    let session = app.web_login("supervisor").await;
+    let (status, html) = app.page(&session, &format!("/indicators?{query}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("胸痛中心") && html.contains("进门至导丝通过"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn a_demo_year_lands_where_the_seeds_put_a_good_county() {
     let app = TestApp::spawn().await;
     let community: i64 = sqlx::query_scalar("SELECT id FROM communities")

@@ -315,6 +315,31 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     assert_eq!(row(site)["green_channel"], 1);
     assert_eq!(row(lead)["down_sent"], 1);
     assert_eq!(row(lead)["closed_loop_rate"], 1.0);
+    // The same loop as an indicator, drilled down to the lead hospital.
+    let indicators = app
+        .get_ok(
+            &supervisor,
+            &format!(
+                "/api/v1/indicators?year={}&month={}&institution={lead}",
+                &month[..4],
+                month[5..].trim_start_matches('0')
+            ),
+        )
+        .await;
+    let closed_loop = indicators
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["code"] == "C.8")
+        .unwrap();
+    assert_eq!(
+        (
+            closed_loop["numerator"].as_f64(),
+            closed_loop["denominator"].as_f64()
+        ),
+        (Some(1.0), Some(1.0))
+    );
+    assert_eq!(closed_loop["value"], 100.0);
     let session = app.web_login("supervisor").await;
     let (status, html) = app
         .page(&session, &format!("/referrals/figures?month={month}"))
