@@ -34,7 +34,7 @@ pub(super) struct DemoReferral {
 
 /// Referrals around the county stays: about three in ten came up from the resident's township
 /// centre or village clinic; about one in ten went back down to the township centre after
-/// discharge, closed after a month's follow-up when that month is over.
+/// discharge, nine in ten of those closed after a month's follow-up when that month is over.
 pub(super) fn around_stays(
     planned: &[Planned],
     places: &HashMap<i64, &Place>,
@@ -83,7 +83,7 @@ pub(super) fn around_stays(
                 ("received", end + DAY_MS),
                 ("follow_up_planned", end + DAY_MS + 3_600_000),
             ];
-            if end + 30 * DAY_MS < now {
+            if end + 30 * DAY_MS < now && rng.chance(0.9) {
                 steps.push(("closed", end + 30 * DAY_MS));
             }
             referrals.push(DemoReferral {

@@ -100,11 +100,12 @@ async fn dashboard(
             None => dimensions.push((v.dimension, vec![row])),
         }
     }
-    // The monthly trend of the shares the seeds watch most.
+    // The monthly trend of the shares the seeds watch most, and the chest pain centre's D2B.
     let labels: Vec<String> = (1..=12).map(|m| format!("{m}月")).collect();
     let mut series: Vec<(&str, &str, Vec<i64>)> = vec![
         ("3.1", "基层诊疗量占比（%）", Vec::new()),
         ("C.1", "县域就诊率（%）", Vec::new()),
+        ("P.5", "进门至导丝通过平均时间（分钟）", Vec::new()),
     ];
     let codes: Vec<&str> = series.iter().map(|(code, _, _)| *code).collect();
     for monthly in super::monthly(&ctx, &actor, year, institution, Some(&codes)).await? {

@@ -91,16 +91,7 @@ async fn the_record_is_served_as_fhir_r4_and_every_resource_validates() {
 
     // A record with every kind of item: a green-channel referral with its encounter, a visit,
     // a lab report and an imaging report.
-    let referral: Value = app
-        .post_json(
-            Some(&village),
-            &format!("/api/v1/ecgs/{ecg}/green-channel"),
-            &Value::Null,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let referral = crate::referral::green_channel(&app, &village, ecg).await;
     let visit = json!({"resident_id": resident, "kind": "outpatient", "started_at": "2026-11-20T09:00:00+08:00", "diagnoses": ["I10"], "costs": {"drugs_fen": 1200}});
     let response = app
         .post_json(Some(&village), "/api/v1/encounters", &visit)

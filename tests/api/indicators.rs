@@ -238,16 +238,7 @@ async fn chest_pain_intervals_are_indicators_from_the_cases_time_points() {
     // the ECG, the wire across 3 and 4 minutes after arrival at the lead hospital.
     for (contact_before, wire_after) in [(6, 3), (14, 4)] {
         let (ecg, _) = crate::referral::critical_ecg(&app).await;
-        let referral: Value = app
-            .post_json(
-                Some(&village),
-                &format!("/api/v1/ecgs/{ecg}/green-channel"),
-                &Value::Null,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let referral = crate::referral::green_channel(&app, &village, ecg).await;
         let id = referral["id"].as_i64().unwrap();
         let arrived = app
             .post_json(
@@ -415,6 +406,27 @@ async fn a_demo_year_lands_where_the_seeds_put_a_good_county() {
         "{up} up, {down} down"
     );
     assert!(up > down && down > 0.0, "{up} up, {down} down");
+    // Every STEMI read went to the cath lab by green channel, with its time points.
+    let cases: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM referrals WHERE green_channel = 'chest_pain'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(cases > 0, "{activity:?}");
+    for code in ["P.1", "P.3", "P.5", "P.7"] {
+        assert_eq!(
+            indicator(&values, code)["denominator"].as_f64(),
+            Some(cases as f64),
+            "{code}"
+        );
+    }
+    assert!(
+        (40.0..=100.0).contains(&value("P.5")),
+        "mean door-to-balloon {}",
+        value("P.5")
+    );
+    assert!(value("P.2") > 50.0 && value("P.4") > 50.0, "{values}");
     // A year's ECG read opens with its tracing from the stored recording.
     let reader = app.login("county-reader").await;
     let ecg: i64 = sqlx::query_scalar("SELECT MAX(id) FROM ecgs")

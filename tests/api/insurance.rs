@@ -100,16 +100,7 @@ async fn claims_follow_the_years_rules_to_the_fen_with_the_referral_rules() {
     .await;
 
     // The green channel's encounter: one deductible per up-referral episode, so none here.
-    let referral: Value = app
-        .post_json(
-            Some(&village),
-            &format!("/api/v1/ecgs/{ecg}/green-channel"),
-            &Value::Null,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let referral = crate::referral::green_channel(&app, &village, ecg).await;
     let emergency = referral["encounter_id"].as_i64().unwrap();
     discharge(
         &app,

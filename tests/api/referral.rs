@@ -45,6 +45,19 @@ pub async fn critical_ecg(app: &TestApp) -> (i64, i64) {
     (id, resident)
 }
 
+/// The green channel from a critical ECG, as the recording site; returns the referral.
+pub async fn green_channel(app: &TestApp, token: &str, ecg: i64) -> Value {
+    let response = app
+        .post_json(
+            Some(token),
+            &format!("/api/v1/ecgs/{ecg}/green-channel"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     let app = TestApp::spawn().await;
@@ -55,15 +68,7 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
     let mut events = app.events(&county).await;
 
     // One action from the critical report: accepted by rule, the chest pain centre told live.
-    let response = app
-        .post_json(
-            Some(&village),
-            &format!("/api/v1/ecgs/{ecg}/green-channel"),
-            &Value::Null,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let referral: Value = response.json().await.unwrap();
+    let referral = green_channel(&app, &village, ecg).await;
     let id = referral["id"].as_i64().unwrap();
     assert_eq!(referral["state"], "accepted");
     assert_eq!(referral["green_channel"], "chest_pain");

@@ -22,10 +22,10 @@ try {
   await page.waitForSelector('text=您好');
   await page.click('a[href="/indicators"]');
   await page.waitForSelector('h1:has-text("监测指标")');
-  for (const dimension of ['紧密型', '同质化', '促分工', '提效能', '保健康', '县域指标']) {
+  for (const dimension of ['紧密型', '同质化', '促分工', '提效能', '保健康', '县域指标', '胸痛中心']) {
     assert.ok(await page.isVisible(`h2:has-text("${dimension}")`), `${dimension} is shown`);
   }
-  assert.equal(await page.locator('svg.chart').count(), 2, 'two trend charts');
+  assert.equal(await page.locator('svg.chart').count(), 3, 'three trend charts');
   const premature = await page.textContent('tr[data-code="5.2"]');
   assert.match(premature, /尚无死亡登记数据/, 'no made-up number where there is no data');
   const coverage = await page.textContent('tr[data-code="2.2b"]');
