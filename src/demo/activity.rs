@@ -48,6 +48,7 @@ pub(super) struct Place {
 pub(super) struct Planned {
     pub resident: i64,
     pub institution: i64,
+    pub department: Option<i64>,
     pub level: i64,
     pub kind: &'static str,
     pub start: Millis,
@@ -99,6 +100,16 @@ pub async fn generate(
     .fetch_all(&ctx.db.pool)
     .await?;
     anyhow::ensure!(!county.is_empty(), "the community has no lead hospital");
+    // TCM departments: the township centres' 中医科, and the TCM hospital campus's.
+    let tcm: HashMap<i64, i64> = sqlx::query(
+        "SELECT institution_id, id FROM departments WHERE community_id = $1 AND code = 'TCM'",
+    )
+    .bind(community_id)
+    .fetch_all(&ctx.db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("institution_id")?, r.try_get("id")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
 
     let mut planned = Vec::new();
     let mut out_of_county = Vec::new();
@@ -116,9 +127,16 @@ pub async fn generate(
                 (*rng.pick(&county), 3, yuan_between(&mut rng, 150, 450))
             };
             let drugs = cost * 6 / 10;
+            // Every visit at the TCM hospital is to its TCM department; at a township centre,
+            // two in five are.
+            let department = match tcm.get(&institution) {
+                Some(d) if level == 3 || rng.chance(0.4) => Some(*d),
+                _ => None,
+            };
             planned.push(Planned {
                 resident: *resident,
                 institution,
+                department,
                 level,
                 kind: "outpatient",
                 start: day(&mut rng),
@@ -144,6 +162,7 @@ pub async fn generate(
                 planned.push(Planned {
                     resident: *resident,
                     institution,
+                    department: None,
                     level,
                     kind: "inpatient",
                     start: admitted,
@@ -189,9 +208,10 @@ pub async fn generate(
             .map(|p| {
                 let [a, b, c, d, e, f] = p.costs;
                 format!(
-                    "({community_id}, {}, {}, '{}', {}, {}, {a}, {b}, {c}, {d}, {e}, {f}, '{}', {marker})",
+                    "({community_id}, {}, {}, {}, '{}', {}, {}, {a}, {b}, {c}, {d}, {e}, {f}, '{}', {marker})",
                     p.resident,
                     p.institution,
+                    p.department.map_or("NULL".into(), |d| d.to_string()),
                     p.kind,
                     p.start,
                     p.end.map_or("NULL".into(), |e| e.to_string()),
@@ -200,7 +220,7 @@ pub async fn generate(
             })
             .collect();
         let sql = format!(
-            "INSERT INTO encounters (community_id, resident_id, institution_id, kind, started_at_ms, \
+            "INSERT INTO encounters (community_id, resident_id, institution_id, department_id, kind, started_at_ms, \
              ended_at_ms, cost_drugs_fen, cost_examinations_fen, cost_tests_fen, cost_treatment_fen, \
              cost_beds_fen, cost_materials_fen, main_procedure, created_at_ms) VALUES {}",
             values.join(",")

@@ -275,7 +275,12 @@ async fn build_tree(
             (*name).into(),
             rng,
         );
-        campuses.push(institutions::insert_institution(conn, community_id, None, &campus).await?);
+        let id = institutions::insert_institution(conn, community_id, None, &campus).await?;
+        if name.contains("中医院") {
+            // The TCM hospital's visits are TCM visits (indicator 4.3).
+            institutions::insert_department(conn, community_id, id, "TCM", "中医科").await?;
+        }
+        campuses.push(id);
         count += 1;
     }
     let (mut ecg_centre, mut lab_centre) = (0, 0);

@@ -118,7 +118,7 @@ pub(super) fn chest_pain(
     reads
         .iter()
         .map(|read| {
-            let contact = read.recorded - minutes(3, 15);
+            let contact = read.recorded - minutes(3, 13);
             let sent = read.reported + minutes(1, 3);
             let departure = sent + minutes(10, 30);
             let arrival = departure + minutes(20, 50);
