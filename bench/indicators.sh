@@ -26,4 +26,4 @@ curl -sf -o /dev/null -w "year $year, one month: %{time_total} s\n" \
 curl -sf -o /dev/null -w "dashboard page (year and 12-month trend): %{time_total} s\n" \
   -H "cookie: yijia_session=$token" "http://127.0.0.1:$port/indicators?year=$year"
 curl -sf -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators.csv?year=$year" |
-  grep -E '^\xEF\xBB\xBF?code|^(3\.1|C\.1|C\.2|3\.2|4\.2),' || true
+  grep -E '^\xEF\xBB\xBF?code|^(3\.1|3\.2|4\.2|4\.3|C\.1|C\.2|C\.7|C\.8|P\.5|P\.6),' || true
