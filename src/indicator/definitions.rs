@@ -1,7 +1,8 @@
 //! The indicators as data: the 14 of 《紧密型县域医疗卫生共同体监测指标体系（2024版）》 in their
 //! five dimensions, the county figures the seeds name, and the chest pain centre's intervals
-//! (mean time and share within target over the month's green-channel cases). Each says how it is computed from
-//! named measures (`Measure`), its unit and its source; one yijia cannot compute yet says why.
+//! (mean time and share within target over the period's green-channel cases). Each says how it
+//! is computed from named measures (`Measure`), its unit and its source; one yijia cannot
+//! compute yet says why.
 
 use super::Measure::*;
 use super::{Definition, Formula};

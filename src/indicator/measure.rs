@@ -13,12 +13,6 @@ pub enum IntervalPart {
     WithinTarget,
 }
 
-text_enum!(IntervalPart {
-    Cases => "cases",
-    Seconds => "seconds",
-    WithinTarget => "within_target",
-});
-
 /// A quantity counted from yijia's records over a period and a scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Measure {

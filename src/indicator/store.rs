@@ -1,7 +1,8 @@
 //! The indicator facts: monthly counts and sums per member institution, recomputed from the
 //! source tables (encounters, claims, out-of-county care, ECGs, examination reports,
-//! referrals and the chest pain cases' time points) for the months the database's triggers marked stale. A year of indicators then
-//! reads twelve months of small rows instead of scanning every encounter and claim.
+//! referrals and the chest pain cases' time points) for the months the database's triggers
+//! marked stale. A year of indicators then reads twelve months of small rows instead of
+//! scanning every encounter and claim.
 
 use std::collections::HashMap;
 

@@ -283,16 +283,13 @@ pub async fn chest_pain_cases(
     community_id: i64,
     (start, end): (i64, i64),
 ) -> Result<Vec<ChestPainCase>, sqlx::Error> {
-    const CASES: &str = "FROM referrals r WHERE r.community_id = $1 \
-        AND r.green_channel = 'chest_pain' AND r.created_at_ms >= $2 AND r.created_at_ms < $3";
+    const WHERE: &str = "r.community_id = $1 AND r.green_channel = 'chest_pain' \
+        AND r.created_at_ms >= $2 AND r.created_at_ms < $3";
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT r.id, r.from_institution_id, r.to_institution_id, e.recorded_at_ms, \
          e.received_at_ms, (SELECT MIN(p.signed_at_ms) FROM ecg_reports p WHERE p.ecg_id = e.id) \
-         AS signed_at_ms {} ORDER BY r.id",
-        CASES.replace(
-            "FROM referrals r",
-            "FROM referrals r LEFT JOIN ecgs e ON e.id = r.ecg_id"
-        )
+         AS signed_at_ms FROM referrals r LEFT JOIN ecgs e ON e.id = r.ecg_id \
+         WHERE {WHERE} ORDER BY r.id"
     )))
     .bind(community_id)
     .bind(start)
@@ -320,7 +317,7 @@ pub async fn chest_pain_cases(
     }
     let steps = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT s.referral_id, s.to_state AS name, s.at_ms FROM referral_steps s \
-         WHERE s.referral_id IN (SELECT r.id {CASES}) ORDER BY s.id"
+         WHERE s.referral_id IN (SELECT r.id FROM referrals r WHERE {WHERE}) ORDER BY s.id"
     )))
     .bind(community_id)
     .bind(start)
@@ -329,19 +326,15 @@ pub async fn chest_pain_cases(
     .await?;
     let entered = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT t.referral_id, t.point AS name, t.at_ms FROM case_time_points t \
-         WHERE t.referral_id IN (SELECT r.id {CASES})"
+         WHERE t.referral_id IN (SELECT r.id FROM referrals r WHERE {WHERE})"
     )))
     .bind(community_id)
     .bind(start)
     .bind(end)
     .fetch_all(&mut *conn)
     .await?;
-    let of_step = |name: &str| Point::of_step(name);
-    let of_entry = |name: &str| Point::parse(name);
-    for (rows, point_of) in [
-        (steps, &of_step as &dyn Fn(&str) -> Option<Point>),
-        (entered, &of_entry),
-    ] {
+    let point_of_step: fn(&str) -> Option<Point> = Point::of_step;
+    for (rows, point_of) in [(steps, point_of_step), (entered, Point::parse)] {
         for row in rows {
             let name: String = row.try_get("name")?;
             let case = cases.get_mut(&row.try_get::<i64, _>("referral_id")?);
