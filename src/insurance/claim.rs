@@ -329,6 +329,31 @@ pub async fn list(
     Ok(claims)
 }
 
+/// What a month's claims add up to.
+#[derive(Clone, Debug, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MonthTotals {
+    pub claims: i64,
+    pub total_fen: i64,
+    pub fund_paid_fen: i64,
+    pub patient_paid_fen: i64,
+}
+
+/// The month's claims summed (aggregates: no resident is read).
+pub async fn month_totals(ctx: &Ctx, actor: &Actor, month: &str) -> Result<MonthTotals, Error> {
+    require_reader(actor)?;
+    Ok(sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS claims, \
+         CAST(COALESCE(SUM(total_fen), 0) AS BIGINT) AS total_fen, \
+         CAST(COALESCE(SUM(fund_paid_fen), 0) AS BIGINT) AS fund_paid_fen, \
+         CAST(COALESCE(SUM(patient_paid_fen), 0) AS BIGINT) AS patient_paid_fen \
+         FROM claims WHERE community_id = $1 AND month = $2",
+    )
+    .bind(actor.community_id)
+    .bind(month)
+    .fetch_one(&ctx.db.pool)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

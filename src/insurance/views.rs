@@ -1,20 +1,38 @@
-//! The insurance officer's budget page: the year's package, reserve, prepayments and spending,
-//! a month-by-month chart of spending against the budget to date, the reviews and the ledger.
+//! The insurance officer's pages. The budget page: the year's package, reserve, prepayments
+//! and spending, a month-by-month chart of spending against the budget to date, the reviews and
+//! the ledger, with the officer's forms to set the budget, pay a month's prepayment, review a
+//! quarter and settle the year. Forms post to the same operations as the JSON API and come
+//! back to the page.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::response::Html;
-use axum::routing::get;
+use axum::extract::{Form, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::budget::{self, NewBudget};
+use super::claim::{self, Claim, MonthTotals};
+use super::dip::{self, Group, MonthScores};
+use super::{Rule, import::yuan_to_fen};
+use crate::access::Role;
 use crate::app::Ctx;
 use crate::clock;
-use crate::http::extract::WebActor;
+use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, chart, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
-    Router::new().route("/budget", get(budget_page))
+    Router::new()
+        .route("/budget", get(budget_page))
+        .route("/budget/{year}", post(create_budget))
+        .route("/budget/{year}/prepayments", post(prepay))
+        .route("/budget/{year}/reviews", post(review))
+        .route("/budget/{year}/settlement", post(settle))
+        .route("/claims", get(claims_page))
+        .route("/claims/settle", post(settle_claims))
+        .route("/claims/rules", post(put_rule))
+        .route("/dip", get(dip_page))
+        .route("/dip/groups", post(put_dip_group))
 }
 
 /// Fen as yuan with thousands separators: `1234567` → `12,345.67`.
@@ -50,6 +68,11 @@ struct BudgetPage {
     year: i64,
     exists: bool,
     settled: bool,
+    /// The insurance officer, who sets the budget and moves its money.
+    may_act: bool,
+    /// The first month not yet prepaid and the first quarter not yet reviewed.
+    next_month: u32,
+    next_quarter: i64,
     figures: Vec<Line>,
     chart: String,
     reviews: Vec<(i64, String, String, String)>,
@@ -100,6 +123,9 @@ async fn budget_page(
         year,
         exists: false,
         settled: false,
+        may_act: actor.has_role(Role::InsuranceOfficer),
+        next_month: 1,
+        next_quarter: 1,
         figures: Vec::new(),
         chart: String::new(),
         reviews: Vec::new(),
@@ -114,6 +140,17 @@ async fn budget_page(
     let names = institution_names(&ctx, &actor).await;
     page.exists = true;
     page.settled = position.budget.settled_at_ms.is_some();
+    let prepaid = |month: &u32| {
+        let period = format!("{year}-{month:02}");
+        position
+            .ledger
+            .iter()
+            .any(|e| e.kind == "prepayment" && e.period == period)
+    };
+    page.next_month = (1..=12).find(|m| !prepaid(m)).unwrap_or(12);
+    page.next_quarter = (1..=4)
+        .find(|q| position.reviews.iter().all(|r| r.quarter != *q))
+        .unwrap_or(4);
     let line = |label: &str, fen: i64| Line {
         label: label.to_owned(),
         amount: yuan(fen),
@@ -191,6 +228,353 @@ async fn budget_page(
         })
         .collect();
     Ok(render(&page))
+}
+
+/// The budget form: shares in whole percent, the per-capita amount in yuan.
+#[derive(Deserialize)]
+struct BudgetForm {
+    method: String,
+    #[serde(default)]
+    per_capita_yuan: String,
+    growth_pp: i64,
+    packaged_pp: i64,
+    risk_reserve_pp: i64,
+    performance_pp: i64,
+    overrun_band_pp: i64,
+    overrun_fund_pp: i64,
+}
+
+/// Back to the year's page once done, or the error as a page.
+fn back_to(year: i64, done: Result<budget::Position, super::Error>) -> Response {
+    match done {
+        Ok(_) => Redirect::to(&format!("/budget?year={year}")).into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
+
+async fn create_budget(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(year): Path<i64>,
+    Form(form): Form<BudgetForm>,
+) -> Response {
+    let per_capita_fen = match (form.method.as_str(), yuan_to_fen(&form.per_capita_yuan)) {
+        ("per_capita", None) => {
+            return WebError::from(super::Error::Invalid {
+                field: "per_capita_yuan",
+                reason: "yuan with at most two decimals",
+            })
+            .into_response();
+        }
+        (_, fen) => fen.unwrap_or(0),
+    };
+    let new = NewBudget {
+        method: form.method,
+        per_capita_fen,
+        growth_pp: form.growth_pp,
+        packaged_pp: form.packaged_pp,
+        risk_reserve_pp: form.risk_reserve_pp,
+        performance_pp: form.performance_pp,
+        overrun_band_pp: form.overrun_band_pp,
+        overrun_fund_pp: form.overrun_fund_pp,
+    };
+    back_to(
+        year,
+        budget::create(&ctx, clock::now_ms(), &actor, year, &new).await,
+    )
+}
+
+#[derive(Deserialize)]
+struct MonthForm {
+    month: u32,
+}
+
+async fn prepay(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(year): Path<i64>,
+    Form(form): Form<MonthForm>,
+) -> Response {
+    back_to(
+        year,
+        budget::prepay(&ctx, clock::now_ms(), &actor, year, form.month).await,
+    )
+}
+
+#[derive(Deserialize)]
+struct QuarterForm {
+    quarter: i64,
+}
+
+async fn review(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(year): Path<i64>,
+    Form(form): Form<QuarterForm>,
+) -> Response {
+    back_to(
+        year,
+        budget::review(&ctx, clock::now_ms(), &actor, year, form.quarter).await,
+    )
+}
+
+async fn settle(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(year): Path<i64>,
+) -> Response {
+    back_to(
+        year,
+        budget::settle(&ctx, clock::now_ms(), &actor, year).await,
+    )
+}
+
+/// The month a page shows: `YYYY-MM` as asked, else this month (CST).
+fn month_or_now(month: Option<String>) -> String {
+    month
+        .filter(|m| clock::month_bounds_cst(m).is_some())
+        .unwrap_or_else(|| super::month_of(clock::now_ms()).1)
+}
+
+const CLAIMS_PER_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+struct ClaimsQuery {
+    month: Option<String>,
+    #[serde(default)]
+    offset: i64,
+    /// Set after settling: what the run did.
+    settled: Option<i64>,
+    already: Option<i64>,
+    uninsured: Option<i64>,
+}
+
+struct ClaimRow {
+    claim: Claim,
+    institution: String,
+}
+
+#[derive(Template)]
+#[template(path = "claims.html")]
+struct ClaimsPage {
+    user_name: String,
+    user_role: String,
+    may_act: bool,
+    month: String,
+    rules: Vec<Rule>,
+    totals: MonthTotals,
+    claims: Vec<ClaimRow>,
+    previous_offset: Option<i64>,
+    next_offset: Option<i64>,
+    /// (settled, already settled, uninsured) after a run.
+    run: Option<(i64, i64, i64)>,
+}
+
+impl ClaimsPage {
+    fn yuan(&self, fen: &i64) -> String {
+        yuan(*fen)
+    }
+
+    fn level(&self, level: &i64) -> &'static str {
+        match level {
+            1 => "村卫生室",
+            2 => "乡镇卫生院",
+            3 => "县级医院",
+            _ => "县外",
+        }
+    }
+
+    fn notes(&self, notes: &str) -> String {
+        notes
+            .split(',')
+            .filter_map(|note| match note.trim() {
+                "single_deductible" => Some("转诊一次起付"),
+                "down_referral_bonus" => Some("下转提高 5 个百分点"),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+}
+
+/// The month's claims with their totals, the year's rules, and the officer's forms to settle the
+/// month and set a rule.
+async fn claims_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Query(query): Query<ClaimsQuery>,
+) -> Result<Html<String>, WebError> {
+    let month = month_or_now(query.month);
+    let year: i64 = month[..4].parse().unwrap_or_default();
+    let offset = query.offset.max(0);
+    let totals = claim::month_totals(&ctx, &actor, &month).await?;
+    let mut claims = claim::list(
+        &ctx,
+        clock::now_ms(),
+        &actor,
+        &month,
+        None,
+        CLAIMS_PER_PAGE + 1,
+        offset,
+    )
+    .await?;
+    let more = claims.len() as i64 > CLAIMS_PER_PAGE;
+    claims.truncate(CLAIMS_PER_PAGE as usize);
+    let names = institution_names(&ctx, &actor).await;
+    Ok(render(&ClaimsPage {
+        user_role: role_label(&actor),
+        may_act: actor.has_role(Role::InsuranceOfficer),
+        user_name: actor.name.clone(),
+        rules: super::rules(&ctx, &actor, year).await?,
+        totals,
+        claims: claims
+            .into_iter()
+            .map(|claim| ClaimRow {
+                institution: names
+                    .get(&claim.institution_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                claim,
+            })
+            .collect(),
+        previous_offset: (offset > 0).then(|| (offset - CLAIMS_PER_PAGE).max(0)),
+        next_offset: more.then_some(offset + CLAIMS_PER_PAGE),
+        run: query.settled.map(|settled| {
+            (
+                settled,
+                query.already.unwrap_or(0),
+                query.uninsured.unwrap_or(0),
+            )
+        }),
+        month,
+    }))
+}
+
+#[derive(Deserialize)]
+struct SettleForm {
+    month: String,
+}
+
+async fn settle_claims(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Form(form): Form<SettleForm>,
+) -> Response {
+    match claim::settle_month(&ctx, clock::now_ms(), &actor, &form.month).await {
+        Ok(run) => Redirect::to(&format!(
+            "/claims?month={}&settled={}&already={}&uninsured={}",
+            run.month, run.settled, run.already_settled, run.uninsured
+        ))
+        .into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
+
+/// A rule as the form gives it: money in yuan, shares in whole percent.
+#[derive(Deserialize)]
+struct RuleForm {
+    month: String,
+    year: i64,
+    scheme: String,
+    level: i64,
+    deductible_yuan: String,
+    eligible_pp: i64,
+    rate_pp: i64,
+    annual_cap_yuan: String,
+}
+
+async fn put_rule(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Form(form): Form<RuleForm>,
+) -> Response {
+    let (Some(deductible_fen), Some(annual_cap_fen)) = (
+        yuan_to_fen(&form.deductible_yuan),
+        yuan_to_fen(&form.annual_cap_yuan),
+    ) else {
+        return WebError::from(super::Error::Invalid {
+            field: "rule",
+            reason: "deductible and cap in yuan with at most two decimals",
+        })
+        .into_response();
+    };
+    let rule = Rule {
+        year: form.year,
+        scheme: form.scheme,
+        level: form.level,
+        deductible_fen,
+        eligible_pp: form.eligible_pp,
+        rate_pp: form.rate_pp,
+        annual_cap_fen,
+    };
+    match super::put_rule(&ctx, clock::now_ms(), &actor, &rule).await {
+        Ok(_) => Redirect::to(&format!("/claims?month={}", form.month)).into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct MonthQuery {
+    month: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "dip.html")]
+struct DipPage {
+    user_name: String,
+    user_role: String,
+    may_act: bool,
+    month: String,
+    scores: MonthScores,
+    /// Members' names by id.
+    names: std::collections::HashMap<i64, String>,
+    groups: Vec<Group>,
+}
+
+impl DipPage {
+    fn yuan(&self, fen: &i64) -> String {
+        yuan(*fen)
+    }
+
+    fn name(&self, id: &i64) -> String {
+        self.names.get(id).cloned().unwrap_or_default()
+    }
+
+    fn point_value(&self) -> String {
+        self.scores
+            .point_value_fen
+            .map_or_else(|| "—".to_owned(), |fen| format!("{:.4}", fen / 100.0))
+    }
+}
+
+/// The month's DIP: cases scored, the point value and each member's payment; the catalogue of
+/// disease groups with the officer's form to add or change one.
+async fn dip_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Query(query): Query<MonthQuery>,
+) -> Result<Html<String>, WebError> {
+    let month = month_or_now(query.month);
+    Ok(render(&DipPage {
+        user_role: role_label(&actor),
+        may_act: actor.has_role(Role::InsuranceOfficer),
+        user_name: actor.name.clone(),
+        scores: dip::month_scores(&ctx, &actor, &month).await?,
+        names: institution_names(&ctx, &actor).await,
+        groups: dip::groups(&ctx, &actor).await?,
+        month,
+    }))
+}
+
+async fn put_dip_group(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Form(group): Form<Group>,
+) -> Response {
+    match dip::put_group(&ctx, clock::now_ms(), &actor, &group).await {
+        Ok(_) => Redirect::to("/dip").into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
 }
 
 #[cfg(test)]

@@ -144,6 +144,29 @@ impl TestApp {
         (response.status(), response.text().await.unwrap())
     }
 
+    /// Submits a page's form as the holder of a session cookie, following the redirect back:
+    /// the final status and HTML.
+    pub async fn submit(
+        &self,
+        session: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("cookie", session)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::SEE_OTHER {
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            return self.page(session, &location).await;
+        }
+        (response.status(), response.text().await.unwrap())
+    }
+
     /// Opens the live event stream as the holder of `token`.
     pub async fn events(&self, token: &str) -> Response {
         self.client

@@ -429,3 +429,137 @@ async fn an_overrun_is_shared_with_the_fund_within_the_band() {
     assert_eq!(overrun["amount_fen"], 90);
     assert_eq!(settled["accounts"]["group"], 1_800 - 6_650 + 90);
 }
+
+#[tokio::test]
+async fn the_insurance_officer_works_from_the_pages() {
+    let app = TestApp::spawn().await;
+    let year = this_year();
+    let month = this_month();
+    let session = app.web_login("insurance-officer").await;
+    let officer = app.login("insurance-officer").await;
+
+    // The budget: set from the form (2,000 insured × 10.00 yuan), then a prepayment and a review.
+    let (status, html) = app.page(&session, &format!("/budget?year={year}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"new-budget\""), "{html}");
+    let shares = [
+        ("growth_pp", "0"),
+        ("packaged_pp", "90"),
+        ("risk_reserve_pp", "10"),
+        ("performance_pp", "70"),
+        ("overrun_band_pp", "10"),
+        ("overrun_fund_pp", "50"),
+    ];
+    let budget_path = format!("/budget/{year}");
+    let mut form = vec![("method", "per_capita"), ("per_capita_yuan", "10.5x")];
+    form.extend(shares);
+    let (status, html) = app.submit(&session, &budget_path, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    form[1] = ("per_capita_yuan", "10.00");
+    let (status, html) = app.submit(&session, &budget_path, &form).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("18,000.00") && html.contains("id=\"prepay\""),
+        "{html}"
+    );
+    let prepay = format!("/budget/{year}/prepayments");
+    let (status, _) = app.submit(&session, &prepay, &[("month", "1")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, html) = app
+        .submit(
+            &session,
+            &format!("/budget/{year}/reviews"),
+            &[("quarter", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("第 1 季度"), "{html}");
+    let position = app
+        .get_ok(&officer, &format!("/api/v1/budget/{year}"))
+        .await;
+    assert_eq!(position["prepaid_fen"], 135_000);
+    balanced(&position);
+    // Only the officer moves the money.
+    let doctor = app.web_login("county-doctor").await;
+    let (status, _) = app.submit(&doctor, &prepay, &[("month", "2")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A rule changed from the form, in yuan; the month's claims settled from the page.
+    let (status, html) = app
+        .submit(
+            &session,
+            "/claims/rules",
+            &[
+                ("month", &month),
+                ("year", &year.to_string()),
+                ("scheme", "resident"),
+                ("level", "1"),
+                ("deductible_yuan", "5.00"),
+                ("eligible_pp", "100"),
+                ("rate_pp", "50"),
+                ("annual_cap_yuan", "150000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"rules\""), "{html}");
+    let rules = app
+        .get_ok(&officer, &format!("/api/v1/insurance/rules/{year}"))
+        .await;
+    let village_rule = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scheme"] == "resident" && r["level"] == 1)
+        .unwrap();
+    assert_eq!(village_rule["deductible_fen"], 500);
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    village_visit(&app, resident).await;
+    let (status, html) = app
+        .submit(&session, "/claims/settle", &[("month", &month)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // 100.00 yuan, all eligible, 5.00 deductible, half of the rest: the fund pays 47.50.
+    assert!(
+        html.contains("本次结算 1 笔") && html.contains("47.50") && html.contains("52.50"),
+        "{html}"
+    );
+    let (_, html) = app
+        .submit(&session, "/claims/settle", &[("month", &month)])
+        .await;
+    assert!(html.contains("本次结算 0 笔；此前已结算 1 笔"), "{html}");
+
+    // A DIP group added from the form; a bad one is refused and changes nothing.
+    let group = |prefix: &'static str| {
+        [
+            ("code", "I50"),
+            ("name", "心力衰竭 保守治疗"),
+            ("icd10_prefix", prefix),
+            ("procedure_code", ""),
+            ("points", "700"),
+        ]
+    };
+    let (status, _) = app.submit(&session, "/dip/groups", &group("Q")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, html) = app.submit(&session, "/dip/groups", &group("I50")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("data-code=\"I50\"") && html.contains("心力衰竭 保守治疗"),
+        "{html}"
+    );
+    let (status, html) = app.page(&session, &format!("/dip?month={month}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("点值"), "{html}");
+
+    // Settled from the page, the year is closed and its forms are gone.
+    let (status, html) = app
+        .submit(&session, &format!("/budget/{year}/settlement"), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("已清算") && !html.contains("id=\"prepay\""),
+        "{html}"
+    );
+}
