@@ -23,6 +23,8 @@ for run in 1 2 3; do
 done
 curl -sf -o /dev/null -w "year $year, one month: %{time_total} s\n" \
   -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators?year=$year&month=6"
+curl -sf -o /dev/null -w "one indicator (3.1) for each of the county's institutions: %{time_total} s\n" \
+  -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators/3.1/institutions?year=$year"
 curl -sf -o /dev/null -w "dashboard page (year and 12-month trend): %{time_total} s\n" \
   -H "cookie: yijia_session=$token" "http://127.0.0.1:$port/indicators?year=$year"
 curl -sf -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators.csv?year=$year" |

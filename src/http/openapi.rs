@@ -82,6 +82,7 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         crate::indicator::http::put_indicator_definition,
         crate::indicator::http::reset_indicator_definition,
         crate::indicator::http::list_indicator_measures,
+        crate::indicator::http::list_indicator_by_institution,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

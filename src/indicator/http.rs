@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 
 use super::basis::{self, DefinitionChange, DefinitionView, MeasureView};
-use super::{IndicatorQuery, Value};
+use super::{Breakdown, IndicatorQuery, Value};
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::error::{ApiError, ErrorBody};
@@ -25,6 +25,34 @@ pub fn routes() -> Router<Ctx> {
             put(put_indicator_definition).delete(reset_indicator_definition),
         )
         .route("/api/v1/indicators/measures", get(list_indicator_measures))
+        .route(
+            "/api/v1/indicators/{code}/institutions",
+            get(list_indicator_by_institution),
+        )
+}
+
+#[derive(Clone, Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct PeriodQuery {
+    pub year: i64,
+    /// 1–12; the whole year when absent.
+    pub month: Option<u32>,
+}
+
+/// One indicator drilled down from the county to every member institution, each with its
+/// numerator and denominator.
+#[utoipa::path(get, path = "/api/v1/indicators/{code}/institutions", tag = "indicators",
+    params(PeriodQuery),
+    responses((status = 200, body = Breakdown), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_indicator_by_institution(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+    Query(period): Query<PeriodQuery>,
+) -> Result<Json<Breakdown>, ApiError> {
+    Ok(Json(
+        super::breakdown(&ctx, &actor, &code, period.year, period.month).await?,
+    ))
 }
 
 /// Every indicator's definition as the county uses it: built in, or the county's own 口径.

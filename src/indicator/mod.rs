@@ -295,6 +295,68 @@ pub async fn compute_only(
     evaluate(&mut counter, this, last, codes).await
 }
 
+/// One indicator at one member institution.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct InstitutionValue {
+    pub institution_id: i64,
+    pub institution_name: String,
+    /// The kind of institution, in Chinese (牵头医院, 乡镇卫生院 …).
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub value: Value,
+}
+
+/// The drill-down of one indicator from the county to each member institution.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Breakdown {
+    pub county: Value,
+    /// By kind of institution (lead hospital first, village clinics last), then by name.
+    pub institutions: Vec<InstitutionValue>,
+}
+
+/// One indicator for the county and for every member institution over the period, counted from
+/// the same facts.
+pub async fn breakdown(
+    ctx: &Ctx,
+    actor: &Actor,
+    code: &str,
+    year: i64,
+    month: Option<u32>,
+) -> Result<Breakdown, Error> {
+    let (this, last) = periods(year, month)?;
+    let mut counter = counter(ctx, actor, None).await?;
+    let codes = [code];
+    let county = evaluate(&mut counter, this, last, Some(&codes))
+        .await?
+        .pop()
+        .ok_or(Error::UnknownIndicator)?;
+    let mut members: Vec<(i64, InstitutionKind, String)> = counter
+        .institutions
+        .values()
+        .map(|i| (i.id, i.kind, i.name.clone()))
+        .collect();
+    members.sort_by(|a, b| (a.1 as u8, &a.2).cmp(&(b.1 as u8, &b.2)));
+    let mut institutions = Vec::with_capacity(members.len());
+    for (id, kind, name) in members {
+        counter.institution = Some((id, kind));
+        if let Some(value) = evaluate(&mut counter, this, last, Some(&codes))
+            .await?
+            .pop()
+        {
+            institutions.push(InstitutionValue {
+                institution_id: id,
+                institution_name: name,
+                kind: kind.label_zh(),
+                value,
+            });
+        }
+    }
+    Ok(Breakdown {
+        county,
+        institutions,
+    })
+}
+
 /// The period asked for and the same period a year before.
 fn periods(year: i64, month: Option<u32>) -> Result<(Period, Period), Error> {
     let invalid = || Error::Invalid {

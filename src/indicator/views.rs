@@ -19,6 +19,7 @@ pub fn routes() -> Router<Ctx> {
     Router::new()
         .route("/indicators", get(dashboard))
         .route("/indicators/definitions", get(definitions_page))
+        .route("/indicators/{code}", get(breakdown_page))
         .route("/indicators/definitions/{code}", post(put_definition))
         .route(
             "/indicators/definitions/{code}/reset",
@@ -141,6 +142,89 @@ async fn dashboard(
         dimensions,
         charts,
         csv_link,
+    }))
+}
+
+struct BreakdownRow {
+    institution_id: i64,
+    name: String,
+    kind: &'static str,
+    value: String,
+    numerator: String,
+    denominator: String,
+    note: String,
+}
+
+impl BreakdownRow {
+    fn of(institution_id: i64, name: String, kind: &'static str, v: &super::Value) -> Self {
+        BreakdownRow {
+            institution_id,
+            name,
+            kind,
+            value: format!("{} {}", number(v.value), v.unit),
+            numerator: number(v.numerator),
+            denominator: number(v.denominator),
+            note: v.note.unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "indicator_breakdown.html")]
+struct BreakdownPage {
+    user_name: String,
+    user_role: String,
+    code: &'static str,
+    name: String,
+    unit: String,
+    source: String,
+    year: i64,
+    month: String,
+    county: BreakdownRow,
+    rows: Vec<BreakdownRow>,
+}
+
+#[derive(Deserialize)]
+struct PeriodForm {
+    year: Option<i64>,
+    month: Option<String>,
+}
+
+/// One indicator for the county and each member institution, with numerators and denominators.
+async fn breakdown_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(code): Path<String>,
+    Query(form): Query<PeriodForm>,
+) -> Result<Html<String>, WebError> {
+    let year = form
+        .year
+        .unwrap_or_else(|| crate::insurance::month_of(clock::now_ms()).0);
+    let month = form.month.as_deref().and_then(|m| m.parse::<u32>().ok());
+    let breakdown = super::breakdown(&ctx, &actor, &code, year, month).await?;
+    let county = &breakdown.county;
+    Ok(render(&BreakdownPage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        code: county.code,
+        name: county.name.clone(),
+        unit: county.unit.clone(),
+        source: county.source.clone(),
+        year,
+        month: month.map(|m| m.to_string()).unwrap_or_default(),
+        county: BreakdownRow::of(0, "全县".into(), "", county),
+        rows: breakdown
+            .institutions
+            .iter()
+            .map(|i| {
+                BreakdownRow::of(
+                    i.institution_id,
+                    i.institution_name.clone(),
+                    i.kind,
+                    &i.value,
+                )
+            })
+            .collect(),
     }))
 }
 

@@ -158,6 +158,63 @@ async fn each_indicator_has_its_exact_numerator_and_denominator() {
         "{v}"
     );
 
+    // One indicator drilled down to every member: each institution's own visits, adding up to
+    // the county's.
+    let breakdown = app
+        .get_ok(
+            &supervisor,
+            &format!("/api/v1/indicators/3.1/institutions?year={year}&month={month_number}"),
+        )
+        .await;
+    assert_eq!(breakdown["county"]["numerator"], 3.0);
+    let members = breakdown["institutions"].as_array().unwrap();
+    let member = |id: i64| {
+        members
+            .iter()
+            .find(|m| m["institution_id"] == id)
+            .unwrap_or_else(|| panic!("{id} is listed"))
+    };
+    assert_eq!(
+        (
+            member(village_id)["numerator"].as_f64(),
+            member(village_id)["denominator"].as_f64()
+        ),
+        (Some(2.0), Some(2.0))
+    );
+    let lead = app.institution_id("LH").await;
+    assert_eq!(
+        (
+            member(lead)["numerator"].as_f64(),
+            member(lead)["denominator"].as_f64()
+        ),
+        (Some(0.0), Some(1.0))
+    );
+    assert_eq!(members[0]["kind"], "牵头医院");
+    let visits: f64 = members
+        .iter()
+        .filter_map(|m| m["denominator"].as_f64())
+        .sum();
+    assert_eq!(visits, 4.0);
+    assert_error(
+        app.get(
+            &supervisor,
+            &format!("/api/v1/indicators/9.9/institutions?year={year}"),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "indicator.not_found",
+    )
+    .await;
+    let session = app.web_login("supervisor").await;
+    let (status, html) = app
+        .page(
+            &session,
+            &format!("/indicators/3.1?year={year}&month={month_number}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("全县") && html.contains("75 %"), "{html}");
+
     // CSV for spreadsheets.
     let csv = app
         .get(
