@@ -278,6 +278,18 @@ pub const DEFINITIONS: &[Definition] = &[
         source: DERIVED,
     },
     Definition {
+        code: "C.9",
+        name: "慢病规范管理率",
+        dimension: "县域指标",
+        formula: Formula::Ratio {
+            numerator: ManagedChronicToSpec,
+            denominator: ManagedChronic,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: STANDARD,
+    },
+    Definition {
         code: "P.1",
         name: "首次医疗接触至首份心电图平均时间",
         dimension: "胸痛中心",
@@ -368,6 +380,30 @@ pub const DEFINITIONS: &[Definition] = &[
         formula: Formula::Ratio {
             numerator: ChestPainFmcToBalloonWithinTarget,
             denominator: ChestPainFmcToBalloonCases,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: CHEST_PAIN,
+    },
+    Definition {
+        code: "P.9",
+        name: "进门至出门（DIDO）平均时间",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainDoorInDoorOutSeconds,
+            denominator: ChestPainDoorInDoorOutCases,
+            scale: 1.0 / 60.0,
+        },
+        unit: "分钟",
+        source: CHEST_PAIN,
+    },
+    Definition {
+        code: "P.10",
+        name: "进门至出门（DIDO） ≤30 分钟达标率",
+        dimension: "胸痛中心",
+        formula: Formula::Ratio {
+            numerator: ChestPainDoorInDoorOutWithinTarget,
+            denominator: ChestPainDoorInDoorOutCases,
             scale: 100.0,
         },
         unit: "%",

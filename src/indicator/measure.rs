@@ -41,6 +41,7 @@ pub enum Measure {
     BedDays,
     InpatientCost,
     ManagedChronic,
+    ManagedChronicToSpec,
     ManagedChronicHospitalised,
     PrematureDeaths,
     UpReferrals,
@@ -53,6 +54,9 @@ pub enum Measure {
     ChestPainEcgToReportCases,
     ChestPainEcgToReportSeconds,
     ChestPainEcgToReportWithinTarget,
+    ChestPainDoorInDoorOutCases,
+    ChestPainDoorInDoorOutSeconds,
+    ChestPainDoorInDoorOutWithinTarget,
     ChestPainDoorToBalloonCases,
     ChestPainDoorToBalloonSeconds,
     ChestPainDoorToBalloonWithinTarget,
@@ -62,7 +66,7 @@ pub enum Measure {
 }
 
 impl Measure {
-    pub const ALL: [Measure; 43] = [
+    pub const ALL: [Measure; 47] = [
         Measure::Population,
         Measure::DispatchedDoctors,
         Measure::RemoteReads,
@@ -88,6 +92,7 @@ impl Measure {
         Measure::BedDays,
         Measure::InpatientCost,
         Measure::ManagedChronic,
+        Measure::ManagedChronicToSpec,
         Measure::ManagedChronicHospitalised,
         Measure::PrematureDeaths,
         Measure::UpReferrals,
@@ -100,6 +105,9 @@ impl Measure {
         Measure::ChestPainEcgToReportCases,
         Measure::ChestPainEcgToReportSeconds,
         Measure::ChestPainEcgToReportWithinTarget,
+        Measure::ChestPainDoorInDoorOutCases,
+        Measure::ChestPainDoorInDoorOutSeconds,
+        Measure::ChestPainDoorInDoorOutWithinTarget,
         Measure::ChestPainDoorToBalloonCases,
         Measure::ChestPainDoorToBalloonSeconds,
         Measure::ChestPainDoorToBalloonWithinTarget,
@@ -136,6 +144,7 @@ impl Measure {
             Measure::BedDays => "出院者占用总床日",
             Measure::InpatientCost => "出院者住院费用（分）",
             Measure::ManagedChronic => "慢病健康管理人数",
+            Measure::ManagedChronicToSpec => "按规范管理（每年至少 4 次面对面随访）的慢病患者数",
             Measure::ManagedChronicHospitalised => "慢病健康管理人群住院人数",
             Measure::PrematureDeaths => "四类慢病过早死亡数",
             Measure::UpReferrals => "上转人次",
@@ -157,6 +166,15 @@ impl Measure {
             }
             Measure::ChestPainEcgToReportWithinTarget => {
                 "胸痛病例：心电图传至中心至报告签发 ≤10 分钟的病例数"
+            }
+            Measure::ChestPainDoorInDoorOutCases => {
+                "胸痛病例：首次医疗接触至转出（DIDO），有记录的病例数"
+            }
+            Measure::ChestPainDoorInDoorOutSeconds => {
+                "胸痛病例：首次医疗接触至转出（DIDO），合计时长（秒）"
+            }
+            Measure::ChestPainDoorInDoorOutWithinTarget => {
+                "胸痛病例：首次医疗接触至转出 ≤30 分钟的病例数"
             }
             Measure::ChestPainDoorToBalloonCases => {
                 "胸痛病例：进门至导丝通过（D2B），有记录的病例数"
@@ -193,6 +211,13 @@ impl Measure {
             Measure::ChestPainEcgToReportWithinTarget => {
                 Some(("ecg_to_report", IntervalPart::WithinTarget))
             }
+            Measure::ChestPainDoorInDoorOutCases => Some(("door_in_door_out", IntervalPart::Cases)),
+            Measure::ChestPainDoorInDoorOutSeconds => {
+                Some(("door_in_door_out", IntervalPart::Seconds))
+            }
+            Measure::ChestPainDoorInDoorOutWithinTarget => {
+                Some(("door_in_door_out", IntervalPart::WithinTarget))
+            }
             Measure::ChestPainDoorToBalloonCases => Some(("door_to_balloon", IntervalPart::Cases)),
             Measure::ChestPainDoorToBalloonSeconds => {
                 Some(("door_to_balloon", IntervalPart::Seconds))
@@ -218,9 +243,9 @@ impl Measure {
             Measure::PrimaryIncomePerStaff | Measure::LeadIncomePerStaff => {
                 Some("尚无人员收入（薪酬）数据")
             }
-            Measure::ManagedChronic | Measure::ManagedChronicHospitalised => {
-                Some("尚无慢病管理登记数据")
-            }
+            Measure::ManagedChronic
+            | Measure::ManagedChronicToSpec
+            | Measure::ManagedChronicHospitalised => Some("尚无慢病管理登记数据"),
             Measure::PrematureDeaths => Some("尚无死亡登记数据"),
             _ => None,
         }
@@ -253,6 +278,7 @@ text_enum!(Measure {
     BedDays => "bed_days",
     InpatientCost => "inpatient_cost",
     ManagedChronic => "managed_chronic",
+    ManagedChronicToSpec => "managed_chronic_to_spec",
     ManagedChronicHospitalised => "managed_chronic_hospitalised",
     PrematureDeaths => "premature_deaths",
     UpReferrals => "up_referrals",
@@ -265,6 +291,9 @@ text_enum!(Measure {
     ChestPainEcgToReportCases => "chest_pain_ecg_to_report_cases",
     ChestPainEcgToReportSeconds => "chest_pain_ecg_to_report_seconds",
     ChestPainEcgToReportWithinTarget => "chest_pain_ecg_to_report_within_target",
+    ChestPainDoorInDoorOutCases => "chest_pain_door_in_door_out_cases",
+    ChestPainDoorInDoorOutSeconds => "chest_pain_door_in_door_out_seconds",
+    ChestPainDoorInDoorOutWithinTarget => "chest_pain_door_in_door_out_within_target",
     ChestPainDoorToBalloonCases => "chest_pain_door_to_balloon_cases",
     ChestPainDoorToBalloonSeconds => "chest_pain_door_to_balloon_seconds",
     ChestPainDoorToBalloonWithinTarget => "chest_pain_door_to_balloon_within_target",

@@ -203,6 +203,9 @@ impl Counter<'_> {
             | Measure::ChestPainEcgToReportCases
             | Measure::ChestPainEcgToReportSeconds
             | Measure::ChestPainEcgToReportWithinTarget
+            | Measure::ChestPainDoorInDoorOutCases
+            | Measure::ChestPainDoorInDoorOutSeconds
+            | Measure::ChestPainDoorInDoorOutWithinTarget
             | Measure::ChestPainDoorToBalloonCases
             | Measure::ChestPainDoorToBalloonSeconds
             | Measure::ChestPainDoorToBalloonWithinTarget
@@ -216,6 +219,7 @@ impl Counter<'_> {
             | Measure::PrimaryIncomePerStaff
             | Measure::LeadIncomePerStaff
             | Measure::ManagedChronic
+            | Measure::ManagedChronicToSpec
             | Measure::ManagedChronicHospitalised
             | Measure::PrematureDeaths => return Ok(None),
         };

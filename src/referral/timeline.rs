@@ -91,7 +91,7 @@ pub struct Interval {
 
 /// The chest pain centre intervals: (name, from, to, target minutes). ECG-to-report's target is
 /// yijia's own STAT turnaround.
-pub const INTERVALS: [(&str, Point, Point, Option<f64>); 5] = [
+pub const INTERVALS: [(&str, Point, Point, Option<f64>); 6] = [
     (
         "fmc_to_ecg",
         Point::FirstMedicalContact,
@@ -109,6 +109,14 @@ pub const INTERVALS: [(&str, Point, Point, Option<f64>); 5] = [
         Point::ReportSigned,
         Point::Departure,
         None,
+    ),
+    // Door-in-door-out at the non-PCI site: from first contact there to leaving for the PCI
+    // hospital.
+    (
+        "door_in_door_out",
+        Point::FirstMedicalContact,
+        Point::Departure,
+        Some(30.0),
     ),
     (
         "door_to_balloon",

@@ -184,6 +184,7 @@ fn interval_label(name: &str) -> &'static str {
         "fmc_to_ecg" => "首次医疗接触至心电图",
         "ecg_to_report" => "心电图至报告",
         "report_to_departure" => "报告至出发",
+        "door_in_door_out" => "进门至出门（DIDO）",
         "door_to_balloon" => "门球时间（D2B）",
         "fmc_to_balloon" => "首次医疗接触至球囊",
         _ => "其他",

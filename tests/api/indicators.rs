@@ -117,7 +117,7 @@ async fn each_indicator_has_its_exact_numerator_and_denominator() {
     check("3.2", fund as f64, (fund + 250_000) as f64);
     check("2.2a", 0.0, 2000.0);
     // No records, no number: said so.
-    for code in ["2.1", "2.3", "5.1", "5.2", "1.1"] {
+    for code in ["2.1", "2.3", "5.1", "5.2", "1.1", "C.9"] {
         let v = indicator(&values, code);
         assert!(
             v["value"].is_null() && v["note"].as_str().is_some_and(|n| !n.is_empty()),
@@ -292,7 +292,8 @@ async fn chest_pain_intervals_are_indicators_from_the_cases_time_points() {
     let lead = app.institution_id("LH").await;
     let site = app.institution_of("village-doctor").await;
     // Two green-channel cases from the village; first medical contact 6 and 14 minutes before
-    // the ECG, the wire across 3 and 4 minutes after arrival at the lead hospital.
+    // the ECG, the wire across 3 and 4 minutes after arrival at the lead hospital; the first
+    // case left the village 20 minutes after its ECG.
     for (contact_before, wire_after) in [(6, 3), (14, 4)] {
         let (ecg, _) = crate::referral::critical_ecg(&app).await;
         let referral = crate::referral::green_channel(&app, &village, ecg).await;
@@ -309,7 +310,7 @@ async fn chest_pain_intervals_are_indicators_from_the_cases_time_points() {
             .get_ok(&county, &format!("/api/v1/referrals/{id}/timeline"))
             .await;
         let at = |point: &str| timeline["points"][point].as_i64().unwrap();
-        for (token, point, ms) in [
+        let mut points = vec![
             (
                 &village,
                 "first_medical_contact",
@@ -320,7 +321,11 @@ async fn chest_pain_intervals_are_indicators_from_the_cases_time_points() {
                 "wire_crossing",
                 at("arrival") + wire_after * 60_000,
             ),
-        ] {
+        ];
+        if contact_before == 6 {
+            points.push((&village, "departure", at("ecg_recorded") + 20 * 60_000));
+        }
+        for (token, point, ms) in points {
             let response = app
                 .post_json(
                     Some(token),
@@ -368,6 +373,9 @@ async fn chest_pain_intervals_are_indicators_from_the_cases_time_points() {
     assert_eq!(check(&values, "P.6", Some(2.0), 2.0), Some(100.0));
     // First contact (the ECG's recording day) to balloon (today): far beyond 120 minutes.
     assert_eq!(check(&values, "P.8", Some(0.0), 2.0), Some(0.0));
+    // Door-in-door-out of the one case that recorded its departure: 6 + 20 minutes.
+    assert_eq!(check(&values, "P.9", Some(1_560.0), 1.0), Some(26.0));
+    assert_eq!(check(&values, "P.10", Some(1.0), 1.0), Some(100.0));
 
     // Door to balloon is the PCI hospital's; the rest are the sending village's.
     let at_lead = read(format!("&institution={lead}")).await;
