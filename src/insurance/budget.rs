@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{Error, require_officer, require_reader};
 use crate::access::Actor;
@@ -490,19 +490,11 @@ pub async fn settle(ctx: &Ctx, now: Millis, actor: &Actor, year: i64) -> Result<
     .bind(year)
     .fetch_one(&ctx.db.pool)
     .await?;
-    let weights: Vec<(i64, i64)> = sqlx::query(
-        "SELECT m.institution_id, COALESCE(s.score, 100) AS score FROM \
-         (SELECT DISTINCT institution_id FROM claims WHERE community_id = $1 AND year = $2) m \
-         LEFT JOIN member_scores s ON s.community_id = $1 AND s.year = $2 \
-           AND s.institution_id = m.institution_id ORDER BY m.institution_id",
-    )
-    .bind(c)
-    .bind(year)
-    .fetch_all(&ctx.db.pool)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("institution_id")?, r.try_get("score")?)))
-    .collect::<Result<_, sqlx::Error>>()?;
+    let weights: Vec<(i64, i64)> = member_scores(&ctx.db, c, year)
+        .await?
+        .into_iter()
+        .map(|m| (m.institution_id, m.score))
+        .collect();
 
     let period = year.to_string();
     let mut tx = ctx.db.begin().await?;
@@ -649,6 +641,31 @@ pub async fn position(ctx: &Ctx, actor: &Actor, year: i64) -> Result<Position, E
     })
 }
 
+/// The members that have claims in the year, with their assessment scores (100 unless set):
+/// the weights of their share of a surplus.
+async fn member_scores(
+    db: &Db,
+    community_id: i64,
+    year: i64,
+) -> Result<Vec<MemberScore>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.institution_id, COALESCE(s.score, 100) AS score FROM \
+         (SELECT DISTINCT institution_id FROM claims WHERE community_id = $1 AND year = $2) m \
+         LEFT JOIN member_scores s ON s.community_id = $1 AND s.year = $2 \
+           AND s.institution_id = m.institution_id ORDER BY m.institution_id",
+    )
+    .bind(community_id)
+    .bind(year)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// The members' scores for the year (insurance officers and administrators).
+pub async fn scores(ctx: &Ctx, actor: &Actor, year: i64) -> Result<Vec<MemberScore>, Error> {
+    require_reader(actor)?;
+    Ok(member_scores(&ctx.db, actor.community_id, year).await?)
+}
+
 /// Sets members' assessment scores for the year (weights of their share of a surplus).
 pub async fn set_scores(
     ctx: &Ctx,
@@ -685,7 +702,7 @@ pub async fn set_scores(
     Ok(())
 }
 
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MemberScore {
     pub institution_id: i64,
     pub score: i64,

@@ -28,6 +28,7 @@ pub fn routes() -> Router<Ctx> {
         .route("/budget/{year}/prepayments", post(prepay))
         .route("/budget/{year}/reviews", post(review))
         .route("/budget/{year}/settlement", post(settle))
+        .route("/budget/{year}/scores", post(set_scores))
         .route("/claims", get(claims_page))
         .route("/claims/settle", post(settle_claims))
         .route("/claims/rules", post(put_rule))
@@ -76,6 +77,8 @@ struct BudgetPage {
     figures: Vec<Line>,
     chart: String,
     reviews: Vec<(i64, String, String, String)>,
+    /// Members with claims this year: (id, name, score), the weights of a surplus's shares.
+    scores: Vec<(i64, String, i64)>,
     accounts: Vec<Line>,
     ledger: Vec<(String, String, String, String, String)>,
 }
@@ -129,6 +132,7 @@ async fn budget_page(
         figures: Vec::new(),
         chart: String::new(),
         reviews: Vec::new(),
+        scores: Vec::new(),
         accounts: Vec::new(),
         ledger: Vec::new(),
     };
@@ -204,6 +208,14 @@ async fn budget_page(
                 yuan(r.spent_to_date_fen),
                 yuan(r.projected_fen),
             )
+        })
+        .collect();
+    page.scores = budget::scores(&ctx, &actor, year)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let name = names.get(&m.institution_id).cloned().unwrap_or_default();
+            (m.institution_id, name, m.score)
         })
         .collect();
     page.accounts = position
@@ -299,6 +311,35 @@ async fn prepay(
         year,
         budget::prepay(&ctx, clock::now_ms(), &actor, year, form.month).await,
     )
+}
+
+/// Scores as the form sends them: institution id → score.
+async fn set_scores(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(year): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let scores: Option<Vec<budget::MemberScore>> = fields
+        .iter()
+        .map(|(id, score)| {
+            Some(budget::MemberScore {
+                institution_id: id.parse().ok()?,
+                score: score.trim().parse().ok()?,
+            })
+        })
+        .collect();
+    let Some(scores) = scores else {
+        return WebError::from(super::Error::Invalid {
+            field: "score",
+            reason: "a whole number 0 to 100 for each member",
+        })
+        .into_response();
+    };
+    match budget::set_scores(&ctx, clock::now_ms(), &actor, year, &scores).await {
+        Ok(()) => Redirect::to(&format!("/budget?year={year}")).into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
 }
 
 #[derive(Deserialize)]

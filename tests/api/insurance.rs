@@ -531,6 +531,24 @@ async fn the_insurance_officer_works_from_the_pages() {
         .await;
     assert!(html.contains("本次结算 0 笔；此前已结算 1 笔"), "{html}");
 
+    // The village clinic, now with a claim, is scored for its share of a surplus.
+    let village_id = app.institution_of("village-doctor").await.to_string();
+    let scores = format!("/budget/{year}/scores");
+    let (status, _) = app
+        .submit(&session, &scores, &[(village_id.as_str(), "abc")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, html) = app
+        .submit(&session, &scores, &[(village_id.as_str(), "80")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(
+            "name=\"{village_id}\" type=\"number\" min=\"0\" max=\"100\" value=\"80\""
+        )),
+        "{html}"
+    );
+
     // A DIP group added from the form; a bad one is refused and changes nothing.
     let group = |prefix: &'static str| {
         [
