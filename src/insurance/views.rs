@@ -257,7 +257,7 @@ struct BudgetForm {
 }
 
 /// Back to the year's page once done, or the error as a page.
-fn back_to(year: i64, done: Result<budget::Position, super::Error>) -> Response {
+fn back_to<T>(year: i64, done: Result<T, super::Error>) -> Response {
     match done {
         Ok(_) => Redirect::to(&format!("/budget?year={year}")).into_response(),
         Err(error) => WebError::from(error).into_response(),
@@ -336,10 +336,10 @@ async fn set_scores(
         })
         .into_response();
     };
-    match budget::set_scores(&ctx, clock::now_ms(), &actor, year, &scores).await {
-        Ok(()) => Redirect::to(&format!("/budget?year={year}")).into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    back_to(
+        year,
+        budget::set_scores(&ctx, clock::now_ms(), &actor, year, &scores).await,
+    )
 }
 
 #[derive(Deserialize)]
