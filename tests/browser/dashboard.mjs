@@ -1,6 +1,7 @@
 // Browser test: the health bureau's supervisor opens the indicator dashboard, sees the five
-// dimensions with numerators and denominators, the charts, the "no data" notes, and drills down
-// to one institution. Run by .ci/run against `yijia serve --demo`.
+// dimensions with numerators and denominators, the charts, the "no data" notes, one indicator
+// across every member institution, and drills down to one institution. Run by .ci/run against
+// `yijia serve --demo`.
 // Usage: node dashboard.mjs http://127.0.0.1:PORT
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -30,6 +31,14 @@ try {
   assert.match(premature, /尚无死亡登记数据/, 'no made-up number where there is no data');
   const coverage = await page.textContent('tr[data-code="2.2b"]');
   assert.match(coverage, /%/);
+
+  // One indicator across every member institution, from its code.
+  await page.click('tr[data-code="3.1"] a');
+  await page.waitForSelector('#breakdown');
+  assert.ok(await page.locator('#breakdown tr[data-institution]').count() > 3, 'every member is listed');
+  assert.match(await page.textContent('#breakdown tr.county'), /全县/);
+  await page.goBack();
+  await page.waitForSelector('h1:has-text("监测指标")');
 
   // Drill down to one village clinic.
   const options = page.locator('select[name=institution] option');
