@@ -62,7 +62,36 @@ where
 #[template(path = "error.html")]
 struct ErrorPage {
     title: &'static str,
+    /// What went wrong, for the user, in Chinese.
+    explanation: &'static str,
+    /// The operation's own words and the stable code, for support.
     message: String,
+    code: &'static str,
+}
+
+/// A Chinese explanation of an error code, by its reason (the part after the area).
+fn explain_zh(code: &str) -> &'static str {
+    let reason = code.rsplit('.').next().unwrap_or(code);
+    match reason {
+        "invalid" | "bad_request" | "invalid_json" | "invalid_query" | "invalid_path" => {
+            "填写的内容不符合要求，请核对后重新提交。"
+        }
+        "denied" => "您的角色或所在机构无权进行此操作。",
+        "unauthenticated" => "请先登录。",
+        "not_found" => "要找的记录不存在，或已不在您的权限范围内。",
+        "period_closed" => "该年度已清算关闭，其规则、结算与预付款均不能再修改。",
+        "exists" | "duplicate" | "duplicate_code" | "duplicate_username" => {
+            "该记录已存在，不能重复建立。"
+        }
+        "no_rules" => "该年度、险种和级别尚无报销规则，请先设定规则。",
+        "not_editable" => "官方与统计标准口径不可由县修改。",
+        "invalid_transition" => "当前状态下不能进行这一步。",
+        "recent_result" => "近期已有可互认的结果，请使用该结果或说明重复检查的理由。",
+        "already_claimed" | "not_claimed" | "not_reported" | "already_discharged"
+        | "already_merged" | "ecg_not_critical" => "记录的当前状态不允许这一操作。",
+        "unreadable" => "文件无法读取，请检查格式。",
+        _ => "操作未能完成。",
+    }
 }
 
 impl IntoResponse for WebError {
@@ -75,7 +104,9 @@ impl IntoResponse for WebError {
         };
         let page = ErrorPage {
             title,
+            explanation: explain_zh(self.0.code),
             message: self.0.message,
+            code: self.0.code,
         };
         (self.0.status, render(&page)).into_response()
     }

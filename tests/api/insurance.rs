@@ -455,6 +455,10 @@ async fn the_insurance_officer_works_from_the_pages() {
     form.extend(shares);
     let (status, html) = app.submit(&session, &budget_path, &form).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("填写的内容不符合要求") && html.contains("insurance.invalid"),
+        "{html}"
+    );
     form[1] = ("per_capita_yuan", "10.00");
     let (status, html) = app.submit(&session, &budget_path, &form).await;
     assert_eq!(status, StatusCode::OK);
@@ -481,8 +485,9 @@ async fn the_insurance_officer_works_from_the_pages() {
     balanced(&position);
     // Only the officer moves the money.
     let doctor = app.web_login("county-doctor").await;
-    let (status, _) = app.submit(&doctor, &prepay, &[("month", "2")]).await;
+    let (status, html) = app.submit(&doctor, &prepay, &[("month", "2")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("无权进行此操作"), "{html}");
 
     // A rule changed from the form, in yuan; the month's claims settled from the page.
     let (status, html) = app
