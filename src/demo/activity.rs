@@ -10,10 +10,12 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::rng::Rng;
+use crate::access::{Actor, ActorInstitution, Role};
 use crate::app::Ctx;
 use crate::clock::Millis;
 use crate::db::Transaction;
-use crate::insurance::{self, Rule, claim};
+use crate::institution::InstitutionKind;
+use crate::insurance::{self, Rule, budget, claim};
 
 pub(super) const DAY_MS: i64 = 86_400_000;
 pub(super) const ROWS_PER_STATEMENT: usize = 400;
@@ -370,4 +372,49 @@ pub(super) async fn staff_by_institution(
     .iter()
     .map(|r| Ok((r.try_get("institution_id")?, r.try_get("staff_id")?)))
     .collect()
+}
+
+/// Per insured resident, the year's budget: enough that the demo year ends in a surplus of about
+/// 5 % of the package, as the seeds' county retained.
+const BUDGET_PER_CAPITA_FEN: i64 = 85_000;
+
+/// The year's global budget, set by the demo's insurance officer, with the twelve monthly
+/// prepayments and the four quarterly reviews made; the year-end settlement is left to the
+/// officer, on the budget page.
+pub async fn budget(ctx: &Ctx, now: Millis, community_id: i64, year: i32) -> anyhow::Result<()> {
+    // The bureau is not a member institution: the officer belongs to none.
+    let row = sqlx::query(
+        "SELECT id, name FROM staff WHERE community_id = $1 AND username = 'insurance-officer'",
+    )
+    .bind(community_id)
+    .fetch_one(&ctx.db.pool)
+    .await?;
+    let officer = Actor {
+        staff_id: row.try_get("id")?,
+        community_id,
+        username: "insurance-officer".into(),
+        name: row.try_get("name")?,
+        roles: vec![Role::InsuranceOfficer],
+        institution: None,
+        resident_id: None,
+    };
+    let year = i64::from(year);
+    let new = budget::NewBudget {
+        method: "per_capita".into(),
+        per_capita_fen: BUDGET_PER_CAPITA_FEN,
+        growth_pp: 0,
+        packaged_pp: 90,
+        risk_reserve_pp: 10,
+        performance_pp: 70,
+        overrun_band_pp: 10,
+        overrun_fund_pp: 50,
+    };
+    budget::create(ctx, now, &officer, year, &new).await?;
+    for month in 1..=12 {
+        budget::prepay(ctx, now, &officer, year, month).await?;
+    }
+    for quarter in 1..=4 {
+        budget::review(ctx, now, &officer, year, quarter).await?;
+    }
+    Ok(())
 }

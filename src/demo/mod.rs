@@ -159,6 +159,9 @@ pub async fn load(
     crate::indicator::refresh_facts(&ctx.db, community_id).await?;
 
     let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
+    if size == Size::County {
+        activity::budget(ctx, now, community_id, today.year() - 1).await?;
+    }
     let entry = audit::Entry {
         community_id,
         at_ms: now,

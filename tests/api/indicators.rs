@@ -497,6 +497,25 @@ async fn a_demo_year_lands_where_the_seeds_put_a_good_county() {
         value("P.5")
     );
     assert!(value("P.2") >= 50.0 && value("P.4") >= 50.0, "{values}");
+    // The year's budget, as the demo's insurance officer set it: prepaid every month, reviewed
+    // every quarter, spending within the package, the settlement left to the officer.
+    yijia::demo::activity::budget(&app.ctx, yijia::clock::now_ms(), community, year)
+        .await
+        .unwrap();
+    let officer = app.login("insurance-officer").await;
+    let position = app
+        .get_ok(&officer, &format!("/api/v1/budget/{year}"))
+        .await;
+    let package = position["packaged_fen"].as_i64().unwrap();
+    assert_eq!(
+        position["prepaid_fen"].as_i64().unwrap(),
+        package - position["reserve_fen"].as_i64().unwrap()
+    );
+    assert_eq!(position["reviews"].as_array().unwrap().len(), 4);
+    let spent = position["spent_in_county_fen"].as_i64().unwrap()
+        + position["spent_out_of_county_fen"].as_i64().unwrap();
+    assert!(spent < package && spent > package * 8 / 10, "{position}");
+    assert!(position["budget"]["settled_at_ms"].is_null());
     // A year's ECG read opens with its tracing from the stored recording.
     let reader = app.login("county-reader").await;
     let ecg: i64 = sqlx::query_scalar("SELECT MAX(id) FROM ecgs")
