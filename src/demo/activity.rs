@@ -10,11 +10,10 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::rng::Rng;
-use crate::access::{Actor, ActorInstitution, Role};
+use crate::access::{Actor, Role};
 use crate::app::Ctx;
 use crate::clock::Millis;
 use crate::db::Transaction;
-use crate::institution::InstitutionKind;
 use crate::insurance::{self, Rule, budget, claim};
 
 pub(super) const DAY_MS: i64 = 86_400_000;
