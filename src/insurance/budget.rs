@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use super::{Error, require_officer, require_reader};
 use crate::access::Actor;
@@ -204,31 +204,49 @@ async fn move_money(
     Ok(())
 }
 
-/// Fund spending in county (claims) and out of county for [start, end).
+/// Fund spending in county (claims) and out of county over the months `first..=last`
+/// ('YYYY-MM'), summed.
 async fn spending(
     db: &Db,
     community_id: i64,
     months: (&str, &str),
 ) -> Result<(i64, i64), sqlx::Error> {
-    let in_county: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(fund_paid_fen), 0) AS BIGINT) FROM claims \
-         WHERE community_id = $1 AND month >= $2 AND month <= $3",
-    )
-    .bind(community_id)
-    .bind(months.0)
-    .bind(months.1)
-    .fetch_one(&db.pool)
-    .await?;
-    let out_of_county: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(fund_paid_fen), 0) AS BIGINT) FROM out_of_county_claims \
-         WHERE community_id = $1 AND month >= $2 AND month <= $3",
-    )
-    .bind(community_id)
-    .bind(months.0)
-    .bind(months.1)
-    .fetch_one(&db.pool)
-    .await?;
-    Ok((in_county, out_of_county))
+    Ok(spending_by_month(db, community_id, months)
+        .await?
+        .values()
+        .fold((0, 0), |(a, b), (x, y)| (a + x, b + y)))
+}
+
+/// Fund spending in county and out of county per month of `first..=last`: one grouped query
+/// per table.
+async fn spending_by_month(
+    db: &Db,
+    community_id: i64,
+    (first, last): (&str, &str),
+) -> Result<BTreeMap<String, (i64, i64)>, sqlx::Error> {
+    let mut months: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (table, out_of_county) in [("claims", false), ("out_of_county_claims", true)] {
+        // Only the two fixed table names are written into the SQL.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT month, CAST(SUM(fund_paid_fen) AS BIGINT) AS fund FROM {table} \
+             WHERE community_id = $1 AND month >= $2 AND month <= $3 GROUP BY month"
+        )))
+        .bind(community_id)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&db.pool)
+        .await?;
+        for row in rows {
+            let fund: i64 = row.try_get("fund")?;
+            let month = months.entry(row.try_get("month")?).or_default();
+            if out_of_county {
+                month.1 += fund;
+            } else {
+                month.0 += fund;
+            }
+        }
+    }
+    Ok(months)
 }
 
 /// Sets the year's budget and moves the package and the reserve; one budget per year.
@@ -605,9 +623,11 @@ pub async fn position(ctx: &Ctx, actor: &Actor, year: i64) -> Result<Position, E
     let packaged = budget.packaged_fen();
     let mut months = Vec::with_capacity(12);
     let (mut in_total, mut out_total) = (0, 0);
+    let spent =
+        spending_by_month(&ctx.db, c, (&format!("{year}-01"), &format!("{year}-12"))).await?;
     for m in 1..=12_i64 {
         let month = format!("{year}-{m:02}");
-        let (a, b) = spending(&ctx.db, c, (&month, &month)).await?;
+        let (a, b) = spent.get(&month).copied().unwrap_or_default();
         in_total += a;
         out_total += b;
         months.push(MonthPoint {
@@ -650,12 +670,15 @@ async fn member_scores(
 ) -> Result<Vec<MemberScore>, sqlx::Error> {
     sqlx::query_as(
         "SELECT m.institution_id, COALESCE(s.score, 100) AS score FROM \
-         (SELECT DISTINCT institution_id FROM claims WHERE community_id = $1 AND year = $2) m \
+         (SELECT DISTINCT institution_id FROM claims \
+          WHERE community_id = $1 AND month >= $3 AND month <= $4) m \
          LEFT JOIN member_scores s ON s.community_id = $1 AND s.year = $2 \
            AND s.institution_id = m.institution_id ORDER BY m.institution_id",
     )
     .bind(community_id)
     .bind(year)
+    .bind(format!("{year}-01"))
+    .bind(format!("{year}-12"))
     .fetch_all(&db.pool)
     .await
 }
