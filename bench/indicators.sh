@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times every indicator for the county demo's year on SQLite, over HTTP as the supervisor
-# (issue 6 target: under 1 s). Loads the county demo (residents and last year's activity) into
-# a fresh embedded database first; pass a data directory to reuse one already loaded.
+# (issue 6 target: under 1 s), the drill-down, the dashboard and the year's budget position.
+# Loads the county demo (residents and last year's activity) into a fresh embedded database
+# first; pass a data directory to reuse one already loaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -27,5 +28,9 @@ curl -sf -o /dev/null -w "one indicator (3.1) for each of the county's instituti
   -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators/3.1/institutions?year=$year"
 curl -sf -o /dev/null -w "dashboard page (year and 12-month trend): %{time_total} s\n" \
   -H "cookie: yijia_session=$token" "http://127.0.0.1:$port/indicators?year=$year"
+officer=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"insurance-officer","password":"yijia-demo"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+curl -sf -o /dev/null -w "budget position for the year (insurance officer): %{time_total} s\n" \
+  -H "authorization: Bearer $officer" "http://127.0.0.1:$port/api/v1/budget/$year"
 curl -sf -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/indicators.csv?year=$year" |
   grep -E '^\xEF\xBB\xBF?code|^(3\.1|3\.2|4\.2|4\.3|C\.1|C\.2|C\.7|C\.8|P\.5|P\.6),' || true
