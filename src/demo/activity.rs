@@ -342,7 +342,9 @@ pub async fn generate(
     let mut referrals = super::referrals::around_stays(&planned, &places, &mut rng, now);
     let (remote_ecg_reads, stemis) =
         super::remote_reads::generate(&mut tx, community_id, (start, days), &mut rng).await?;
-    let centre = super::referrals::chest_pain_centre(&mut tx, community_id).await?;
+    let centre = crate::referral::store::chest_pain_centre(&mut tx, community_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the community has no lead hospital"))?;
     referrals.extend(super::referrals::chest_pain(&stemis, centre, &mut rng));
     let referrals = super::referrals::write(&mut tx, community_id, &referrals).await?;
     tx.commit().await?;

@@ -5,8 +5,6 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-
 use super::activity::{DAY_MS, Place, Planned, ROWS_PER_STATEMENT, staff_by_institution};
 use super::remote_reads::CriticalRead;
 use super::rng::Rng;
@@ -267,21 +265,4 @@ pub(super) async fn write(
             .await?;
     }
     Ok(referrals.len())
-}
-
-/// The lead hospital and its chest pain centre, where the green channel goes.
-pub(super) async fn chest_pain_centre(
-    tx: &mut Transaction,
-    community_id: i64,
-) -> anyhow::Result<(i64, Option<i64>)> {
-    let row = sqlx::query(
-        "SELECT i.id, (SELECT d.id FROM departments d WHERE d.institution_id = i.id AND d.code = 'CPC') \
-         AS department FROM institutions i WHERE i.community_id = $1 AND i.kind = 'lead_hospital' \
-         ORDER BY i.id LIMIT 1",
-    )
-    .bind(community_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("the community has no lead hospital"))?;
-    Ok((row.try_get("id")?, row.try_get("department")?))
 }

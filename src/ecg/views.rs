@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -13,7 +13,7 @@ use crate::access::Role;
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::extract::{Path, WebActor};
-use crate::web::{WebError, institution_names, render, role_label};
+use crate::web::{WebError, done, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
@@ -309,10 +309,10 @@ async fn ecg_page(
 }
 
 async fn claim(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>) -> Response {
-    match super::claim(&ctx, clock::now_ms(), &actor, id).await {
-        Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        super::claim(&ctx, clock::now_ms(), &actor, id).await,
+        &format!("/ecg/{id}"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -333,10 +333,10 @@ async fn sign(
         conclusion: form.conclusion,
         critical: form.critical.is_some(),
     };
-    match super::sign_report(&ctx, clock::now_ms(), &actor, id, &report).await {
-        Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        super::sign_report(&ctx, clock::now_ms(), &actor, id, &report).await,
+        &format!("/ecg/{id}"),
+    )
 }
 
 async fn acknowledge(
@@ -344,10 +344,10 @@ async fn acknowledge(
     WebActor(actor): WebActor,
     Path(id): Path<i64>,
 ) -> Response {
-    match super::acknowledge(&ctx, clock::now_ms(), &actor, id).await {
-        Ok(_) => Redirect::to(&format!("/ecg/{id}")).into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        super::acknowledge(&ctx, clock::now_ms(), &actor, id).await,
+        &format!("/ecg/{id}"),
+    )
 }
 
 /// The 12-lead tracing as SVG, with the detected beats and ST deviations of the analysis.

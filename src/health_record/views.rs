@@ -4,13 +4,13 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use axum::routing::{get, post};
 
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::extract::{Path, WebActor};
-use crate::web::{WebError, institution_names, render, role_label};
+use crate::web::{WebError, done, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
@@ -83,8 +83,8 @@ async fn acknowledge(
     WebActor(actor): WebActor,
     Path(id): Path<i64>,
 ) -> Response {
-    match super::lab::acknowledge(&ctx, clock::now_ms(), &actor, id).await {
-        Ok(_) => Redirect::to("/critical-values").into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        super::lab::acknowledge(&ctx, clock::now_ms(), &actor, id).await,
+        "/critical-values",
+    )
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -13,7 +13,7 @@ use super::basis::{self, DefinitionChange, DefinitionView, MeasureView};
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::extract::{Path, WebActor};
-use crate::web::{WebError, chart, institution_names, render, role_label};
+use crate::web::{WebError, chart, done, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
@@ -34,14 +34,36 @@ struct DashboardForm {
     institution: Option<String>,
 }
 
-struct Row {
-    code: &'static str,
-    name: String,
-    customised: bool,
+/// An indicator's value, numerator, denominator and note as the tables show them.
+struct Cells {
     value: String,
     numerator: String,
     denominator: String,
     note: String,
+}
+
+impl Cells {
+    fn of(v: &super::Value) -> Cells {
+        Cells {
+            value: format!("{} {}", number(v.value), v.unit),
+            numerator: number(v.numerator),
+            denominator: number(v.denominator),
+            note: v.note.unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+/// The year asked for (this year when absent) and the month, if one was asked for.
+fn period(year: Option<i64>, month: Option<&str>) -> (i64, Option<u32>) {
+    let year = year.unwrap_or_else(|| crate::insurance::month_of(clock::now_ms()).0);
+    (year, month.and_then(|m| m.parse::<u32>().ok()))
+}
+
+struct Row {
+    code: &'static str,
+    name: String,
+    customised: bool,
+    cells: Cells,
 }
 
 #[derive(Template)]
@@ -71,10 +93,7 @@ async fn dashboard(
     WebActor(actor): WebActor,
     Query(form): Query<DashboardForm>,
 ) -> Result<Html<String>, WebError> {
-    let year = form
-        .year
-        .unwrap_or_else(|| crate::insurance::month_of(clock::now_ms()).0);
-    let month = form.month.as_deref().and_then(|m| m.parse::<u32>().ok());
+    let (year, month) = period(form.year, form.month.as_deref());
     let institution = form
         .institution
         .as_deref()
@@ -91,10 +110,7 @@ async fn dashboard(
             code: v.code,
             name: v.name.clone(),
             customised: v.customised,
-            value: format!("{} {}", number(v.value), v.unit),
-            numerator: number(v.numerator),
-            denominator: number(v.denominator),
-            note: v.note.unwrap_or_default().to_owned(),
+            cells: Cells::of(v),
         };
         match dimensions.iter_mut().find(|(d, _)| *d == v.dimension) {
             Some((_, rows)) => rows.push(row),
@@ -149,24 +165,7 @@ struct BreakdownRow {
     institution_id: i64,
     name: String,
     kind: &'static str,
-    value: String,
-    numerator: String,
-    denominator: String,
-    note: String,
-}
-
-impl BreakdownRow {
-    fn of(institution_id: i64, name: String, kind: &'static str, v: &super::Value) -> Self {
-        BreakdownRow {
-            institution_id,
-            name,
-            kind,
-            value: format!("{} {}", number(v.value), v.unit),
-            numerator: number(v.numerator),
-            denominator: number(v.denominator),
-            note: v.note.unwrap_or_default().to_owned(),
-        }
-    }
+    cells: Cells,
 }
 
 #[derive(Template)]
@@ -180,7 +179,7 @@ struct BreakdownPage {
     source: String,
     year: i64,
     month: String,
-    county: BreakdownRow,
+    county: Cells,
     rows: Vec<BreakdownRow>,
 }
 
@@ -197,10 +196,7 @@ async fn breakdown_page(
     Path(code): Path<String>,
     Query(form): Query<PeriodForm>,
 ) -> Result<Html<String>, WebError> {
-    let year = form
-        .year
-        .unwrap_or_else(|| crate::insurance::month_of(clock::now_ms()).0);
-    let month = form.month.as_deref().and_then(|m| m.parse::<u32>().ok());
+    let (year, month) = period(form.year, form.month.as_deref());
     let breakdown = super::breakdown(&ctx, &actor, &code, year, month).await?;
     let county = &breakdown.county;
     Ok(render(&BreakdownPage {
@@ -212,17 +208,15 @@ async fn breakdown_page(
         source: county.source.clone(),
         year,
         month: month.map(|m| m.to_string()).unwrap_or_default(),
-        county: BreakdownRow::of(0, "全县".into(), "", county),
+        county: Cells::of(county),
         rows: breakdown
             .institutions
             .iter()
-            .map(|i| {
-                BreakdownRow::of(
-                    i.institution_id,
-                    i.institution_name.clone(),
-                    i.kind,
-                    &i.value,
-                )
+            .map(|i| BreakdownRow {
+                institution_id: i.institution_id,
+                name: i.institution_name.clone(),
+                kind: i.kind,
+                cells: Cells::of(&i.value),
             })
             .collect(),
     }))
@@ -291,10 +285,10 @@ async fn put_definition(
         unit: form.unit,
         basis: form.basis,
     };
-    match basis::put(&ctx, clock::now_ms(), &actor, &code, &change).await {
-        Ok(_) => Redirect::to("/indicators/definitions").into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        basis::put(&ctx, clock::now_ms(), &actor, &code, &change).await,
+        "/indicators/definitions",
+    )
 }
 
 async fn reset_definition(
@@ -302,8 +296,8 @@ async fn reset_definition(
     WebActor(actor): WebActor,
     Path(code): Path<String>,
 ) -> Response {
-    match basis::reset(&ctx, clock::now_ms(), &actor, &code).await {
-        Ok(_) => Redirect::to("/indicators/definitions").into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        basis::reset(&ctx, clock::now_ms(), &actor, &code).await,
+        "/indicators/definitions",
+    )
 }

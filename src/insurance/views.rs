@@ -19,7 +19,7 @@ use crate::access::Role;
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::extract::{Path, WebActor};
-use crate::web::{WebError, chart, institution_names, render, role_label};
+use crate::web::{WebError, chart, done, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
@@ -49,6 +49,14 @@ pub fn yuan(fen: i64) -> String {
         grouped.push(c);
     }
     format!("{sign}{grouped}.{:02}", fen % 100)
+}
+
+mod filters {
+    /// Fen as yuan in a template: `{{ claim.fund_paid_fen|yuan }}`.
+    #[askama::filter_fn]
+    pub fn yuan(fen: &i64, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::yuan(*fen))
+    }
 }
 
 #[derive(Deserialize)]
@@ -256,14 +264,6 @@ struct BudgetForm {
     overrun_fund_pp: i64,
 }
 
-/// Back to the year's page once done, or the error as a page.
-fn back_to<T>(year: i64, done: Result<T, super::Error>) -> Response {
-    match done {
-        Ok(_) => Redirect::to(&format!("/budget?year={year}")).into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
-}
-
 async fn create_budget(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
@@ -290,9 +290,9 @@ async fn create_budget(
         overrun_band_pp: form.overrun_band_pp,
         overrun_fund_pp: form.overrun_fund_pp,
     };
-    back_to(
-        year,
+    done(
         budget::create(&ctx, clock::now_ms(), &actor, year, &new).await,
+        &format!("/budget?year={year}"),
     )
 }
 
@@ -307,9 +307,9 @@ async fn prepay(
     Path(year): Path<i64>,
     Form(form): Form<MonthForm>,
 ) -> Response {
-    back_to(
-        year,
+    done(
         budget::prepay(&ctx, clock::now_ms(), &actor, year, form.month).await,
+        &format!("/budget?year={year}"),
     )
 }
 
@@ -336,9 +336,9 @@ async fn set_scores(
         })
         .into_response();
     };
-    back_to(
-        year,
+    done(
         budget::set_scores(&ctx, clock::now_ms(), &actor, year, &scores).await,
+        &format!("/budget?year={year}"),
     )
 }
 
@@ -353,9 +353,9 @@ async fn review(
     Path(year): Path<i64>,
     Form(form): Form<QuarterForm>,
 ) -> Response {
-    back_to(
-        year,
+    done(
         budget::review(&ctx, clock::now_ms(), &actor, year, form.quarter).await,
+        &format!("/budget?year={year}"),
     )
 }
 
@@ -364,9 +364,9 @@ async fn settle(
     WebActor(actor): WebActor,
     Path(year): Path<i64>,
 ) -> Response {
-    back_to(
-        year,
+    done(
         budget::settle(&ctx, clock::now_ms(), &actor, year).await,
+        &format!("/budget?year={year}"),
     )
 }
 
@@ -412,10 +412,6 @@ struct ClaimsPage {
 }
 
 impl ClaimsPage {
-    fn yuan(&self, fen: &i64) -> String {
-        yuan(*fen)
-    }
-
     fn level(&self, level: &i64) -> &'static str {
         match level {
             1 => "村卫生室",
@@ -548,10 +544,10 @@ async fn put_rule(
         rate_pp: form.rate_pp,
         annual_cap_fen,
     };
-    match super::put_rule(&ctx, clock::now_ms(), &actor, &rule).await {
-        Ok(_) => Redirect::to(&format!("/claims?month={}", form.month)).into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        super::put_rule(&ctx, clock::now_ms(), &actor, &rule).await,
+        &format!("/claims?month={}", form.month),
+    )
 }
 
 #[derive(Deserialize)]
@@ -573,10 +569,6 @@ struct DipPage {
 }
 
 impl DipPage {
-    fn yuan(&self, fen: &i64) -> String {
-        yuan(*fen)
-    }
-
     fn name(&self, id: &i64) -> String {
         self.names.get(id).cloned().unwrap_or_default()
     }
@@ -612,10 +604,10 @@ async fn put_dip_group(
     WebActor(actor): WebActor,
     Form(group): Form<Group>,
 ) -> Response {
-    match dip::put_group(&ctx, clock::now_ms(), &actor, &group).await {
-        Ok(_) => Redirect::to("/dip").into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        dip::put_group(&ctx, clock::now_ms(), &actor, &group).await,
+        "/dip",
+    )
 }
 
 #[cfg(test)]

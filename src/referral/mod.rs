@@ -399,12 +399,13 @@ pub async fn green_channel_from_ecg(
         .last()
         .filter(|r| r.critical.0)
         .ok_or(Error::EcgNotCritical)?;
-    let (lead, department) = store::chest_pain_centre(&ctx.db, actor.community_id)
-        .await?
-        .ok_or(Error::Invalid {
-            field: "ecg_id",
-            reason: "the community has no lead hospital",
-        })?;
+    // The connection goes back to the pool before the referral's transaction takes one.
+    let centre =
+        store::chest_pain_centre(&mut *ctx.db.pool.acquire().await?, actor.community_id).await?;
+    let (lead, department) = centre.ok_or(Error::Invalid {
+        field: "ecg_id",
+        reason: "the community has no lead hospital",
+    })?;
     let new = NewReferral {
         resident_id: detail.ecg.resident_id,
         direction: Direction::Up,

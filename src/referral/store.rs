@@ -147,24 +147,19 @@ pub async fn referrals_of_institution(
 
 /// The lead hospital of a community and its chest pain centre department, if present.
 pub async fn chest_pain_centre(
-    db: &Db,
+    conn: &mut AnyConnection,
     community_id: i64,
 ) -> Result<Option<(i64, Option<i64>)>, sqlx::Error> {
-    let lead: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM institutions WHERE community_id = $1 AND kind = 'lead_hospital' ORDER BY id LIMIT 1",
+    let row = sqlx::query(
+        "SELECT i.id, (SELECT d.id FROM departments d WHERE d.community_id = i.community_id \
+         AND d.institution_id = i.id AND d.code = 'CPC') AS department FROM institutions i \
+         WHERE i.community_id = $1 AND i.kind = 'lead_hospital' ORDER BY i.id LIMIT 1",
     )
     .bind(community_id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(conn)
     .await?;
-    let Some(lead) = lead else { return Ok(None) };
-    let department: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM departments WHERE community_id = $1 AND institution_id = $2 AND code = 'CPC'",
-    )
-    .bind(community_id)
-    .bind(lead)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(Some((lead, department)))
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("department")?)))
+        .transpose()
 }
 
 /// Records (or corrects) a staff-entered time point.

@@ -91,7 +91,7 @@ pub struct Interval {
 
 /// The chest pain centre intervals: (name, from, to, target minutes). ECG-to-report's target is
 /// yijia's own STAT turnaround.
-pub const INTERVALS: [(&str, Point, Point, Option<f64>); 6] = [
+const INTERVALS: [(&str, Point, Point, Option<f64>); 6] = [
     (
         "fmc_to_ecg",
         Point::FirstMedicalContact,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -14,7 +14,7 @@ use super::model::{self, Party, ReferralQuery, ReferralState};
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::extract::{Path, WebActor};
-use crate::web::{WebError, institution_names, render, role_label};
+use crate::web::{WebError, done, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
@@ -157,10 +157,10 @@ async fn transition(
         })
         .into_response();
     };
-    match super::transition(&ctx, clock::now_ms(), &actor, id, to, "").await {
-        Ok(_) => Redirect::to("/referrals").into_response(),
-        Err(error) => WebError::from(error).into_response(),
-    }
+    done(
+        super::transition(&ctx, clock::now_ms(), &actor, id, to, "").await,
+        "/referrals",
+    )
 }
 
 fn point_label(point: &str) -> &'static str {

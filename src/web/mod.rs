@@ -112,6 +112,17 @@ impl IntoResponse for WebError {
     }
 }
 
+/// A form's answer: back to `to` once the operation is done, or its error as a page.
+pub(crate) fn done<T, E>(result: Result<T, E>, to: &str) -> Response
+where
+    ApiError: From<E>,
+{
+    match result {
+        Ok(_) => Redirect::to(to).into_response(),
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
+
 pub(crate) fn render(template: &impl Template) -> Html<String> {
     Html(template.render().unwrap_or_else(|error| {
         tracing::error!(%error, "template failed");
