@@ -9,6 +9,7 @@ use crate::audit::Auditor;
 use crate::db::Db;
 use crate::live::Hub;
 use crate::staff::SessionCache;
+use crate::staff::throttle::Throttle;
 
 /// What every operation needs besides its own arguments: the database, the audit writer and
 /// the cache of live sessions and the hub of live updates.
@@ -17,6 +18,8 @@ pub struct Ctx {
     pub db: Db,
     pub auditor: Auditor,
     pub sessions: Arc<SessionCache>,
+    /// Failed logins per username and address, and per address.
+    pub logins: Arc<Throttle>,
     pub live: Hub,
 }
 
@@ -28,6 +31,7 @@ impl Ctx {
             db,
             auditor,
             sessions: Arc::default(),
+            logins: Arc::default(),
             live: Hub::default(),
         }
     }

@@ -135,6 +135,12 @@ impl From<staff::Error> for ApiError {
                 response.retry_after_s = Some(retry_after_s);
                 return response;
             }
+            E::Busy => {
+                let mut response =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "auth.busy", message);
+                response.retry_after_s = Some(1);
+                return response;
+            }
             E::Unauthenticated => (StatusCode::UNAUTHORIZED, "auth.unauthenticated"),
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "staff.invalid"),
             E::DuplicateUsername => (StatusCode::CONFLICT, "staff.duplicate_username"),

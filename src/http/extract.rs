@@ -91,6 +91,22 @@ impl FromRequestParts<Ctx> for WebActor {
     }
 }
 
+/// The address of the connecting client (the TCP peer; a proxy's own forwarding headers are
+/// not trusted).
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+        Ok(ClientAddress(address))
+    }
+}
+
 /// `?limit=&offset=`, with a default and a ceiling.
 #[derive(Clone, Copy, Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct PageParams {

@@ -10,7 +10,7 @@ use crate::access::Role;
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiActor, Json, Page, PageParams, Query};
+use crate::http::extract::{ApiActor, ClientAddress, Json, Page, PageParams, Query};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
@@ -24,13 +24,14 @@ pub fn routes() -> Router<Ctx> {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials,
     responses((status = 200, body = LoginToken),
               (status = 401, description = "auth.invalid_credentials", body = ErrorBody),
-              (status = 429, description = "auth.too_many_attempts", body = ErrorBody)))]
+              (status = 429, description = "auth.too_many_attempts, auth.busy", body = ErrorBody)))]
 pub async fn create_session(
     ctx: axum::extract::State<Ctx>,
+    ClientAddress(address): ClientAddress,
     Json(credentials): Json<Credentials>,
 ) -> Result<Json<LoginToken>, ApiError> {
     Ok(Json(
-        super::login(&ctx, clock::now_ms(), &credentials).await?,
+        super::login(&ctx, clock::now_ms(), &credentials, address).await?,
     ))
 }
 

@@ -3,10 +3,12 @@
 
 pub mod http;
 pub mod model;
+mod password;
 pub mod store;
+pub mod throttle;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use std::net::IpAddr;
+
 use sha2::{Digest, Sha256};
 
 use crate::access::{Actor, Role};
@@ -18,8 +20,6 @@ use model::{Credentials, LoginToken, NewStaff, Staff};
 
 /// How long a session lasts: one working day and a night shift.
 pub const SESSION_MS: Millis = 16 * 3600 * 1000;
-/// Failures allowed before logins for a username are slowed down.
-const FREE_FAILURES: i64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -27,6 +27,8 @@ pub enum Error {
     InvalidCredentials,
     #[error("too many failed logins; try again in {retry_after_s} s")]
     TooManyAttempts { retry_after_s: i64 },
+    #[error("too many logins at once; try again in a moment")]
+    Busy,
     #[error("not logged in, or the session has expired")]
     Unauthenticated,
     #[error("{field}: {reason}")]
@@ -48,30 +50,9 @@ pub enum Error {
     Audit(#[from] audit::Error),
 }
 
-/// Hashes a password with argon2id on a blocking thread.
+/// Hashes a new password with argon2id on the password workers.
 pub async fn hash_password(password: String) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(|_| Error::Hashing)
-    })
-    .await
-    .map_err(|_| Error::Hashing)?
-}
-
-async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    password::hash(password).await.map_err(|_| Error::Hashing)
 }
 
 /// A real hash of nothing in particular, verified against when the username is unknown.
@@ -94,37 +75,28 @@ fn new_token() -> String {
     hex::encode(bytes)
 }
 
-/// How long a username must wait after `failures` failed logins, in seconds.
-fn backoff_s(failures: i64) -> i64 {
-    if failures < FREE_FAILURES {
-        0
-    } else {
-        (1_i64 << (failures - FREE_FAILURES).min(8)).min(300)
-    }
-}
-
-/// Checks a username and password and opens a session.
-pub async fn login(ctx: &Ctx, now: Millis, credentials: &Credentials) -> Result<LoginToken, Error> {
+/// Checks a username and password from a client address and opens a session.
+pub async fn login(
+    ctx: &Ctx,
+    now: Millis,
+    credentials: &Credentials,
+    address: IpAddr,
+) -> Result<LoginToken, Error> {
     let username = credentials.username.trim();
-    let (failures, last_failure_ms) = store::login_failures(&ctx.db, username).await?;
-    let wait_until = last_failure_ms + backoff_s(failures) * 1000;
-    if failures >= FREE_FAILURES && now < wait_until {
-        return Err(Error::TooManyAttempts {
-            retry_after_s: (wait_until - now + 999) / 1000,
-        });
+    if username.len() > 100 || credentials.password.len() > password::MAX_PASSWORD_BYTES {
+        return Err(Error::InvalidCredentials);
     }
-    let account = store::password_hash_of(&ctx.db, username).await?;
-    // An unknown username costs the same hashing work as a wrong password.
-    let stored = match &account {
-        Some((_, _, hash)) => hash.clone(),
-        None => dummy_hash().await?,
-    };
-    let verified = verify_password(credentials.password.clone(), stored).await;
-    let Some((staff_id, community_id, _)) = account.filter(|_| verified) else {
-        store::record_login_failure(&ctx.db, username, now).await?;
+    let attempt = ctx
+        .logins
+        .begin(username, address, now)
+        .map_err(|retry_after_s| Error::TooManyAttempts { retry_after_s })?;
+    let result = check_password(ctx, username, &credentials.password).await;
+    let now = crate::clock::now_ms().max(now);
+    ctx.logins
+        .finish(attempt, matches!(result, Ok(Some(_))), now);
+    let Some((staff_id, community_id)) = result? else {
         return Err(Error::InvalidCredentials);
     };
-    store::clear_login_failures(&ctx.db, username).await?;
     let token = new_token();
     let expires_at_ms = now + SESSION_MS;
     store::insert_session(
@@ -140,6 +112,29 @@ pub async fn login(ctx: &Ctx, now: Millis, credentials: &Credentials) -> Result<
         token,
         expires_at_ms,
     })
+}
+
+/// The account whose password this is, if any. An unknown username costs the same hashing
+/// work as a wrong password, so timing does not tell which usernames exist.
+async fn check_password(
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+) -> Result<Option<(i64, i64)>, Error> {
+    let account = store::password_hash_of(&ctx.db, username).await?;
+    let stored = match &account {
+        Some((_, _, hash)) => hash.clone(),
+        None => dummy_hash().await?,
+    };
+    let verified = password::verify(password.to_owned(), stored)
+        .await
+        .map_err(|refused| match refused {
+            password::Refused::Busy => Error::Busy,
+            password::Refused::Failed => Error::Hashing,
+        })?;
+    Ok(account
+        .filter(|_| verified)
+        .map(|(staff_id, community_id, _)| (staff_id, community_id)))
 }
 
 /// Recently seen sessions, so that a busy client does not cost a database query per request.

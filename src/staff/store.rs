@@ -1,4 +1,4 @@
-//! SQL for staff, sessions and failed-login counts.
+//! SQL for staff and sessions.
 
 use sqlx::{AnyConnection, Row};
 
@@ -199,40 +199,6 @@ pub async fn actor_by_session(
         resident_id: row.try_get("resident_id")?,
     };
     Ok(Some((actor, row.try_get("expires_at_ms")?)))
-}
-
-/// (failures, last failure time) for a username.
-pub async fn login_failures(db: &Db, username: &str) -> Result<(i64, i64), sqlx::Error> {
-    let row =
-        sqlx::query("SELECT failures, last_failure_ms FROM login_failures WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&db.pool)
-            .await?;
-    match row {
-        Some(row) => Ok((row.try_get("failures")?, row.try_get("last_failure_ms")?)),
-        None => Ok((0, 0)),
-    }
-}
-
-pub async fn record_login_failure(db: &Db, username: &str, now_ms: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO login_failures (username, failures, last_failure_ms) VALUES ($1, 1, $2) \
-         ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, \
-         last_failure_ms = excluded.last_failure_ms",
-    )
-    .bind(username)
-    .bind(now_ms)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn clear_login_failures(db: &Db, username: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(username)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
 }
 
 /// The portal account of a resident, if one was issued.

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::access::Actor;
 use crate::app::Ctx;
 use crate::http::error::ApiError;
-use crate::http::extract::{Path, Query, SESSION_COOKIE, WebActor, session_cookie};
+use crate::http::extract::{ClientAddress, Path, Query, SESSION_COOKIE, WebActor, session_cookie};
 use crate::resident::model::ResidentQuery;
 use crate::staff::model::Credentials;
 use crate::{clock, institution, resident, staff};
@@ -167,8 +167,12 @@ async fn login_page() -> Html<String> {
     render(&LoginPage { error: None })
 }
 
-async fn login(State(ctx): State<Ctx>, Form(credentials): Form<Credentials>) -> Response {
-    match staff::login(&ctx, clock::now_ms(), &credentials).await {
+async fn login(
+    State(ctx): State<Ctx>,
+    ClientAddress(address): ClientAddress,
+    Form(credentials): Form<Credentials>,
+) -> Response {
+    match staff::login(&ctx, clock::now_ms(), &credentials, address).await {
         Ok(token) => {
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
@@ -187,6 +191,7 @@ async fn login(State(ctx): State<Ctx>, Form(credentials): Form<Credentials>) -> 
                 staff::Error::TooManyAttempts { retry_after_s } => {
                     format!("登录失败次数过多，请 {retry_after_s} 秒后再试")
                 }
+                staff::Error::Busy => "此刻登录的人太多，请稍后再试".to_owned(),
                 _ => return WebError::from(error).into_response(),
             };
             let status = ApiError::from(error).status;

@@ -63,26 +63,38 @@ async fn a_wrong_password_is_refused_and_calls_without_a_token_are_unauthenticat
     assert_error(response, StatusCode::UNAUTHORIZED, "auth.unauthenticated").await;
 }
 
+/// A client connecting from another loopback address, as another machine would.
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(Some(address.parse().unwrap()))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn login_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{}/api/v1/auth/login", app.address))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
-async fn repeated_failed_logins_are_slowed_down_even_with_the_right_password() {
+async fn repeated_failed_logins_are_slowed_down_for_that_client_only() {
     let app = TestApp::spawn().await;
+    let attacker = client_from("127.0.0.3");
     for _ in 0..5 {
-        let response = app
-            .post_json(
-                None,
-                "/api/v1/auth/login",
-                &json!({"username": "admin", "password": "guess-guess"}),
-            )
-            .await;
+        let response = login_from(&app, &attacker, "admin", "guess-guess").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
-    let response = app
-        .post_json(
-            None,
-            "/api/v1/auth/login",
-            &json!({"username": "admin", "password": "yijia-demo"}),
-        )
-        .await;
+    let response = login_from(&app, &attacker, "admin", "yijia-demo").await;
     assert!(response.headers().get("retry-after").is_some());
     assert_error(
         response,
@@ -90,6 +102,64 @@ async fn repeated_failed_logins_are_slowed_down_even_with_the_right_password() {
         "auth.too_many_attempts",
     )
     .await;
+    // The real user at their own machine is not locked out by someone else's guesses.
+    let response = login_from(&app, &client_from("127.0.0.4"), "admin", "yijia-demo").await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn concurrent_guesses_get_five_password_checks_and_a_burst_of_made_up_names_is_answered() {
+    let app = TestApp::spawn().await;
+    let attacker = client_from("127.0.0.5");
+    let guesses = (0..40).map(|_| login_from(&app, &attacker, "village-doctor", "guess-guess"));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(checked, 5, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS)
+    );
+
+    // A burst of logins with made-up usernames: each is answered (refused, or busy), none
+    // fails inside, and no row is kept per name.
+    let sprayer = client_from("127.0.0.6");
+    let burst = (0..300).map(|n| {
+        let sprayer = sprayer.clone();
+        let url = format!("{}/api/v1/auth/login", app.address);
+        async move {
+            sprayer
+                .post(url)
+                .json(&json!({"username": format!("nobody{n}"), "password": "x"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(burst).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // The real user from elsewhere still logs in at once.
+    let response = login_from(
+        &app,
+        &client_from("127.0.0.7"),
+        "village-doctor",
+        "yijia-demo",
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[tokio::test]
