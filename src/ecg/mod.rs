@@ -35,6 +35,8 @@ pub enum Error {
         field: &'static str,
         reason: &'static str,
     },
+    #[error("this Idempotency-Key was used for another upload (another resident or file)")]
+    IdempotencyKeyReused,
     #[error("no such ECG")]
     NotFound,
     #[error("another reader has claimed this ECG")]
@@ -166,22 +168,16 @@ pub async fn upload(
     now: Millis,
     today: time::Date,
     actor: &Actor,
-    upload: Upload,
+    mut upload: Upload,
 ) -> Result<(Ecg, bool), Error> {
     let site = actor.institution.ok_or(crate::access::Denied)?;
-    if let Some(key) = &upload.idempotency_key {
-        if key.is_empty() || key.len() > 200 {
-            return Err(Error::Invalid {
-                field: "Idempotency-Key",
-                reason: "1 to 200 characters",
-            });
-        }
-        if let Some(existing) =
-            store::ecg_by_idempotency_key(&ctx.db, actor.community_id, actor.staff_id, key).await?
-        {
-            authorize(ctx, now, actor, &existing, Access::Read, "ecg.upload.retry").await?;
-            return Ok((existing, false));
-        }
+    if let Some(key) = &upload.idempotency_key
+        && (key.is_empty() || key.len() > 200)
+    {
+        return Err(Error::Invalid {
+            field: "Idempotency-Key",
+            reason: "1 to 200 characters",
+        });
     }
     if upload.clinical_note.chars().count() > 2000 {
         return Err(Error::Invalid {
@@ -190,6 +186,20 @@ pub async fn upload(
         });
     }
     let resident = find_resident(ctx, actor, &upload.resident).await?;
+    let original = pack_files(&upload.files);
+    let digest = store::digest(&original);
+    if let Some(existing) = retried(
+        ctx,
+        actor,
+        upload.idempotency_key.as_deref(),
+        resident.id,
+        &digest,
+    )
+    .await?
+    {
+        authorize(ctx, now, actor, &existing, Access::Read, "ecg.upload.retry").await?;
+        return Ok((existing, false));
+    }
     resident::authorize(
         ctx,
         now,
@@ -200,25 +210,20 @@ pub async fn upload(
         "ecg.upload",
     )
     .await?;
-    let (format, waveform) = read_files(&upload.files)?;
     let patient = patient_of(&resident, today);
-    let (analysis, waveform): (Analysis, Waveform) = tokio::task::spawn_blocking(move || {
-        (yijia_ecg::analyze(&waveform, Some(patient)), waveform)
-    })
-    .await
-    .map_err(|_| Error::Unreadable("the analysis failed".into()))?;
-    let priority = if analysis.critical {
-        Priority::Stat
-    } else {
-        Priority::Routine
-    };
     let original_name = upload
         .files
         .iter()
         .map(|(name, _)| name.as_str())
         .collect::<Vec<_>>()
         .join("+");
-    let original = pack_files(&upload.files);
+    let files = std::mem::take(&mut upload.files);
+    let (format, waveform, analysis) = read_and_analyse(files, patient).await?;
+    let priority = if analysis.critical {
+        Priority::Stat
+    } else {
+        Priority::Routine
+    };
     let analysis_json = serde_json::to_string(&analysis)
         .map_err(|_| Error::Unreadable("the analysis failed".into()))?;
     let row = store::NewRow {
@@ -250,11 +255,15 @@ pub async fn upload(
         {
             // A concurrent retry won the race; answer with its ECG.
             drop(tx);
-            let key = upload.idempotency_key.as_deref().unwrap_or_default();
-            let existing =
-                store::ecg_by_idempotency_key(&ctx.db, actor.community_id, actor.staff_id, key)
-                    .await?
-                    .ok_or(Error::NotFound)?;
+            let existing = retried(
+                ctx,
+                actor,
+                upload.idempotency_key.as_deref(),
+                resident.id,
+                &digest,
+            )
+            .await?
+            .ok_or(Error::NotFound)?;
             return Ok((existing, false));
         }
         Err(error) => return Err(error.into()),
@@ -266,6 +275,52 @@ pub async fn upload(
     tx.commit().await?;
     publish(ctx, actor, "ecg.uploaded", id, Audience::Readers);
     Ok((load(ctx, actor, id).await?, true))
+}
+
+/// The ECG an earlier attempt with the same idempotency key created, if any. The key names one
+/// request: sent again with another resident or another file it is refused, and nothing of
+/// the second request is stored.
+async fn retried(
+    ctx: &Ctx,
+    actor: &Actor,
+    key: Option<&str>,
+    resident_id: i64,
+    digest: &str,
+) -> Result<Option<Ecg>, Error> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let Some((existing, existing_digest)) =
+        store::ecg_by_idempotency_key(&ctx.db, actor.community_id, actor.staff_id, key).await?
+    else {
+        return Ok(None);
+    };
+    if existing.resident_id != resident_id || existing_digest != digest {
+        return Err(Error::IdempotencyKeyReused);
+    }
+    Ok(Some(existing))
+}
+
+/// Uploads read and analysed at once; more wait. Reading and analysing run on the blocking
+/// pool, never on the async workers, so a hard file cannot stall other requests, and at most
+/// this many recordings (each at most `yijia_ecg::MAX_SAMPLES`) are in memory at a time.
+static READ_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+async fn read_and_analyse(
+    files: Vec<(String, Vec<u8>)>,
+    patient: Patient,
+) -> Result<(Format, Waveform, Analysis), Error> {
+    let _slot = READ_SLOTS
+        .acquire()
+        .await
+        .map_err(|_| Error::Unreadable("the reader has stopped".into()))?;
+    tokio::task::spawn_blocking(move || {
+        let (format, waveform) = read_files(&files)?;
+        let analysis = yijia_ecg::analyze(&waveform, Some(patient));
+        Ok((format, waveform, analysis))
+    })
+    .await
+    .map_err(|_| Error::Unreadable("the analysis failed".into()))?
 }
 
 /// The uploaded files as one blob: for each file, its name length (u16), name, byte length

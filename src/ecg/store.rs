@@ -83,13 +83,18 @@ impl Recording {
     }
 }
 
+/// The SHA-256 of an original file, hex: how recordings are told apart.
+pub fn digest(original: &[u8]) -> String {
+    hex::encode(Sha256::digest(original))
+}
+
 /// Stores a recording once per distinct original file and returns its id.
 pub async fn insert_recording(
     conn: &mut AnyConnection,
     community_id: i64,
     recording: Recording,
 ) -> Result<i64, sqlx::Error> {
-    let digest = hex::encode(Sha256::digest(&recording.original));
+    let digest = digest(&recording.original);
     sqlx::query(
         "INSERT INTO ecg_recordings (community_id, digest, original, sampling_hz, lead_names, \
          waveform_uv) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -120,13 +125,14 @@ pub async fn ecg_by_id(db: &Db, community_id: i64, id: i64) -> Result<Option<Ecg
     .await
 }
 
+/// The ECG an idempotency key created, with the digest of its original file.
 pub async fn ecg_by_idempotency_key(
     db: &Db,
     community_id: i64,
     staff_id: i64,
     key: &str,
-) -> Result<Option<Ecg>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+) -> Result<Option<(Ecg, String)>, sqlx::Error> {
+    let ecg: Option<Ecg> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM ecgs e WHERE e.community_id = $1 AND e.uploaded_by_staff_id = $2 \
          AND e.idempotency_key = $3"
     )))
@@ -134,7 +140,16 @@ pub async fn ecg_by_idempotency_key(
     .bind(staff_id)
     .bind(key)
     .fetch_optional(&db.pool)
-    .await
+    .await?;
+    let Some(ecg) = ecg else { return Ok(None) };
+    let digest: String = sqlx::query_scalar(
+        "SELECT r.digest FROM ecgs e JOIN ecg_recordings r ON r.id = e.recording_id \
+         WHERE e.id = $1",
+    )
+    .bind(ecg.id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(Some((ecg, digest)))
 }
 
 pub async fn analysis_of(db: &Db, community_id: i64, id: i64) -> Result<String, sqlx::Error> {

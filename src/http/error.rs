@@ -175,6 +175,10 @@ impl From<ecg::Error> for ApiError {
         let message = error.to_string();
         let (status, code) = match error {
             E::Unreadable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "ecg.unreadable"),
+            E::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ecg.idempotency_key_reused",
+            ),
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "ecg.invalid"),
             E::NotFound => (StatusCode::NOT_FOUND, "ecg.not_found"),
             E::AlreadyClaimed => (StatusCode::CONFLICT, "ecg.already_claimed"),

@@ -139,6 +139,10 @@ async fn damaged_or_absurd_files_are_refused_and_nothing_is_stored() {
         vec![("notes.txt", b"just some text".to_vec())],
         vec![],
     ];
+    let cases = cases
+        .into_iter()
+        .chain(absurd_values())
+        .chain(damaged_dicoms());
     for files in cases {
         let response = upload(
             &app,
@@ -150,6 +154,105 @@ async fn damaged_or_absurd_files_are_refused_and_nothing_is_stored() {
         assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "ecg.unreadable").await;
     }
     assert_eq!(app.count("ecgs").await, 0);
+}
+
+/// Numbers no ECG can hold: not-a-number and overflowing samples, absurd gains and baselines.
+fn absurd_values() -> Vec<Files> {
+    let aecg = String::from_utf8(shared("hl7-aecg/ecg_hl7.xml")).unwrap();
+    let header = String::from_utf8(shared("mitdb/100s.hea")).unwrap();
+    let mut cases: Vec<Files> = ["NaN", "1e309", "-inf"]
+        .into_iter()
+        .map(|value| {
+            let xml = aecg.replacen("<digits>", &format!("<digits>{value} "), 1);
+            vec![("ecg.xml", xml.into_bytes())]
+        })
+        .collect();
+    for gain in [
+        "NaN",
+        "inf",
+        "1e-300",
+        "1e300",
+        "200(2147483648)",
+        "200(-2147483648)",
+    ] {
+        let hea = header.replace(" 212 200 ", &format!(" 212 {gain} "));
+        cases.push(vec![
+            ("100s.hea", hea.into_bytes()),
+            ("100s.dat", shared("mitdb/100s.dat")),
+        ]);
+    }
+    cases
+}
+
+/// The waveform DICOM with damaged lengths: its Waveform Data length off by two (which made
+/// the parser allocate gigabytes), and bit flips across its element headers.
+fn damaged_dicoms() -> Vec<Files> {
+    let original = shared("dicom/pydicom_waveform_ecg.dcm");
+    let mut off_by_two = original.clone();
+    off_by_two[18638..18642].copy_from_slice(&240_002u32.to_le_bytes());
+    let mut cases: Vec<Files> = vec![vec![("ecg.dcm", off_by_two)]];
+    // A fixed sequence of bit flips across the element headers before the samples, each with
+    // a Waveform Data length of 2 GiB that the file does not hold.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..8 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let at = 132 + (state % 18_500) as usize;
+        let mut flipped = original.clone();
+        flipped[at] ^= 1 << (state >> 61);
+        flipped[18638..18642].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+        cases.push(vec![("ecg.dcm", flipped)]);
+    }
+    cases
+}
+
+#[tokio::test]
+async fn an_idempotency_key_sent_again_with_another_upload_is_refused() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+    let first = upload(
+        &app,
+        &token,
+        form(resident, vec![("ecg.json", inferior_stemi_json())]),
+        Some("clinic-7-ecg-0002"),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let other_resident: i64 =
+        sqlx::query_scalar("SELECT MAX(id) FROM residents WHERE village_clinic_id = $1")
+            .bind(village)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_ne!(other_resident, resident);
+    let normal = yijia_ecg::formats::json::write(&synth::generate(&Case::Normal.spec()));
+    for (who, file) in [
+        (other_resident, inferior_stemi_json()),
+        (resident, normal.into_bytes()),
+    ] {
+        let response = upload(
+            &app,
+            &token,
+            form(who, vec![("ecg.json", file)]),
+            Some("clinic-7-ecg-0002"),
+        )
+        .await;
+        assert_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ecg.idempotency_key_reused",
+        )
+        .await;
+    }
+    assert_eq!(app.count("ecgs").await, 1);
+    let kept = app
+        .get_ok(&token, &format!("/api/v1/ecgs/{}", first["id"]))
+        .await;
+    assert_eq!(kept["resident_id"], resident);
 }
 
 #[tokio::test]

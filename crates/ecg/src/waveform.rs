@@ -16,8 +16,38 @@ pub struct Waveform {
     pub leads: Vec<Lead>,
 }
 
+/// The most samples (all leads together) a recording may hold: ten minutes of 12 leads at
+/// 500 Hz, or 30 minutes of two leads at 1 kHz. Readers check it before they allocate, so no
+/// file can make the server hold more than this (16 MB as i32) per recording being read.
+pub const MAX_SAMPLES: usize = 4_000_000;
+
+/// The largest amplitude taken as an ECG sample: ±100 mV, far beyond any body surface ECG.
+pub const MAX_MICROVOLTS: f64 = 100_000.0;
+
+/// One sample in µV from a reader's arithmetic, refused when it is not a number or beyond
+/// what an ECG can be (a damaged gain, baseline or scale).
+pub fn microvolts(value: f64) -> Result<i32, Invalid> {
+    if value.is_finite() && value.abs() <= MAX_MICROVOLTS {
+        Ok(value.round() as i32)
+    } else {
+        Err(Invalid::Amplitude)
+    }
+}
+
+/// Checks, before allocating, that `channels` × `samples` fits [`MAX_SAMPLES`].
+pub fn check_size(channels: usize, samples: usize) -> Result<(), Invalid> {
+    match channels.checked_mul(samples) {
+        Some(total) if total <= MAX_SAMPLES => Ok(()),
+        _ => Err(Invalid::TooManySamples),
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Invalid {
+    #[error("a sample is not a number or beyond ±100 mV (a damaged gain, baseline or scale)")]
+    Amplitude,
+    #[error("the recording holds more than {MAX_SAMPLES} samples")]
+    TooManySamples,
     #[error("no leads")]
     NoLeads,
     #[error("sampling rate {0} Hz is outside 100–10000 Hz")]
@@ -43,6 +73,7 @@ impl Waveform {
         if self.leads.iter().any(|l| l.samples_uv.len() != length) {
             return Err(Invalid::UnequalLengths);
         }
+        check_size(self.leads.len(), length)?;
         if (length as f64) < 2.0 * self.sampling_hz {
             return Err(Invalid::TooShort);
         }

@@ -6,9 +6,11 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::{Unreadable, unreadable};
-use crate::waveform::{Lead, Waveform, lead_order, make_names_unique, standard_lead_name};
+use crate::waveform::{
+    Lead, Waveform, check_size, lead_order, make_names_unique, microvolts, standard_lead_name,
+};
 
-fn microvolts(value: f64, unit: &str) -> Result<f64, Unreadable> {
+fn to_microvolts(value: f64, unit: &str) -> Result<f64, Unreadable> {
     match unit {
         "uV" | "µV" => Ok(value),
         "mV" => Ok(value * 1000.0),
@@ -34,6 +36,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
     let mut in_digits = false;
     let mut increment_s: Option<f64> = None;
     let mut leads: Vec<Lead> = Vec::new();
+    let mut total_samples = 0;
     let attribute = |e: &quick_xml::events::BytesStart, name: &str| -> Option<String> {
         e.attributes()
             .flatten()
@@ -60,6 +63,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
                         if let Some(seq) = current.as_mut() {
                             let value: f64 = attribute(&e, "value")
                                 .and_then(|v| v.parse().ok())
+                                .filter(|v: &f64| v.is_finite())
                                 .ok_or_else(|| unreadable("HL7 aECG: bad increment"))?;
                             let unit = attribute(&e, "unit").unwrap_or_else(|| "s".into());
                             seq.increment_s =
@@ -70,8 +74,9 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
                         if let Some(seq) = current.as_mut() {
                             let value: f64 = attribute(&e, "value")
                                 .and_then(|v| v.parse().ok())
+                                .filter(|v: &f64| v.is_finite())
                                 .ok_or_else(|| unreadable("HL7 aECG: bad origin or scale"))?;
-                            let uv = microvolts(
+                            let uv = to_microvolts(
                                 value,
                                 &attribute(&e, "unit").unwrap_or_else(|| "uV".into()),
                             )?;
@@ -107,14 +112,16 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
                             } else {
                                 seq.scale_uv
                             };
-                            let samples_uv = digits
-                                .split_whitespace()
-                                .map(|d| {
-                                    d.parse::<f64>()
-                                        .map(|v| (seq.origin_uv + v * scale).round() as i32)
-                                })
-                                .collect::<Result<Vec<_>, _>>()
-                                .map_err(|_| unreadable("HL7 aECG: digits must be numbers"))?;
+                            let count = digits.split_whitespace().count();
+                            total_samples += count;
+                            check_size(1, total_samples)?;
+                            let mut samples_uv = Vec::with_capacity(count);
+                            for d in digits.split_whitespace() {
+                                let v = d
+                                    .parse::<f64>()
+                                    .map_err(|_| unreadable("HL7 aECG: digits must be numbers"))?;
+                                samples_uv.push(microvolts(seq.origin_uv + v * scale)?);
+                            }
                             leads.push(Lead {
                                 name: standard_lead_name(&code),
                                 samples_uv,

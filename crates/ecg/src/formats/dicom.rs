@@ -9,7 +9,9 @@ use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 
 use super::{Unreadable, unreadable};
-use crate::waveform::{Lead, Waveform, make_names_unique, standard_lead_name};
+use crate::waveform::{
+    Lead, Waveform, check_size, make_names_unique, microvolts, standard_lead_name,
+};
 
 const ECG_SOP_CLASSES: [&str; 2] = [
     "1.2.840.10008.5.1.4.1.1.9.1.1",
@@ -65,6 +67,7 @@ fn units_to_microvolts(channel: &InMemDicomObject) -> f64 {
 }
 
 pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
+    super::dicom_lengths::check(bytes)?;
     let object = OpenFileOptions::new()
         .read_preamble(ReadPreamble::Auto)
         .from_reader(bytes)
@@ -106,6 +109,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         .map_err(|_| unreadable("DICOM: no Waveform Data"))?
         .to_bytes()
         .map_err(|_| unreadable("DICOM: unreadable Waveform Data"))?;
+    check_size(channels, samples)?;
     if data.len() < channels * samples * 2 {
         return Err(unreadable(
             "DICOM: Waveform Data is shorter than its channels × samples",
@@ -126,9 +130,9 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
             .map(|s| {
                 let at = (s * channels + index) * 2;
                 let raw = f64::from(i16::from_le_bytes([data[at], data[at + 1]]));
-                ((raw + baseline) * scale).round() as i32
+                microvolts((raw + baseline) * scale)
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         leads.push(Lead { name, samples_uv });
     }
     make_names_unique(&mut leads);

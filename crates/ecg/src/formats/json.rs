@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{Unreadable, unreadable};
-use crate::waveform::{Lead, Waveform, lead_order, make_names_unique, standard_lead_name};
+use crate::waveform::{
+    Lead, Waveform, check_size, lead_order, make_names_unique, microvolts, standard_lead_name,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,18 +17,21 @@ struct Form {
 }
 
 pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
+    // Values are separated by commas: their count bounds what parsing will allocate.
+    let separators = bytes.iter().filter(|b| **b == b',').count();
+    check_size(1, separators.saturating_sub(64))?;
     let form: Form =
         serde_json::from_slice(bytes).map_err(|e| unreadable(format!("JSON ECG: {e}")))?;
     let mut leads = Vec::with_capacity(form.leads.len());
     for (name, values) in form.leads {
-        if values.iter().any(|v| !v.is_finite() || v.abs() > 100_000.0) {
-            return Err(unreadable(format!(
-                "JSON ECG: lead {name} has values outside ±100 mV"
-            )));
-        }
+        let samples_uv = values
+            .iter()
+            .map(|v| microvolts(*v))
+            .collect::<Result<_, _>>()
+            .map_err(|_| unreadable(format!("JSON ECG: lead {name} has values outside ±100 mV")))?;
         leads.push(Lead {
             name: standard_lead_name(&name),
-            samples_uv: values.iter().map(|v| v.round() as i32).collect(),
+            samples_uv,
         });
     }
     leads.sort_by_key(|l| lead_order(&l.name));

@@ -4,6 +4,7 @@
 
 pub mod aecg;
 pub mod dicom;
+mod dicom_lengths;
 pub mod json;
 pub mod wfdb;
 

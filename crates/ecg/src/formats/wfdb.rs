@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::{Unreadable, unreadable};
-use crate::waveform::{Lead, Waveform, make_names_unique, standard_lead_name};
+use crate::waveform::{
+    Invalid, Lead, Waveform, check_size, make_names_unique, microvolts, standard_lead_name,
+};
 
 struct Signal {
     file: String,
@@ -111,12 +113,23 @@ fn parse_signal_line(line: &str) -> Result<Signal, Unreadable> {
         Some(text) => {
             let without_units = text.split('/').next().unwrap_or_default();
             let (gain_text, baseline) = match without_units.split_once('(') {
-                Some((gain, rest)) => (gain, rest.trim_end_matches(')').parse().ok()),
+                Some((gain, rest)) => (
+                    gain,
+                    Some(
+                        rest.trim_end_matches(')')
+                            .parse::<i32>()
+                            .map_err(|_| unreadable("WFDB header: bad baseline"))?,
+                    ),
+                ),
                 None => (without_units, None),
             };
+            // ADC units per millivolt: zero means "not given"; anything beyond a nanovolt's
+            // resolution or coarser than a volt per unit is a damaged header.
             let gain: f64 = gain_text
                 .parse()
-                .map_err(|_| unreadable("WFDB header: bad gain"))?;
+                .ok()
+                .filter(|g: &f64| *g == 0.0 || (1e-3..=1e6).contains(&g.abs()))
+                .ok_or_else(|| unreadable("WFDB header: bad gain"))?;
             (
                 if gain == 0.0 { 200.0 } else { gain },
                 baseline.unwrap_or(adc_zero),
@@ -179,6 +192,9 @@ pub fn read(
     file: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> Result<Waveform, Unreadable> {
     let header = parse_header(header_text)?;
+    if let Some(samples) = header.samples {
+        check_size(header.signals.len(), samples)?;
+    }
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (index, signal) in header.signals.iter().enumerate() {
         groups.entry(signal.file.clone()).or_default().push(index);
@@ -191,6 +207,11 @@ pub fn read(
         }
         let bytes = file(name)
             .ok_or_else(|| unreadable(format!("WFDB: the signal file {name} is missing")))?;
+        let in_file = match format {
+            212 => bytes.len() / 3 * 2,
+            _ => bytes.len() / 2,
+        };
+        check_size(1, in_file)?;
         for (member, decoded) in members.iter().zip(decode(format, &bytes, members.len())) {
             samples[*member] = decoded;
         }
@@ -217,10 +238,20 @@ pub fn read(
             }
         }
         let name = standard_lead_name(&signal.description);
+        let invalid = if signal.format == 212 { -2048 } else { -32768 };
+        let mut previous = 0;
         let samples_uv = values
             .iter()
-            .map(|v| ((f64::from(*v - signal.baseline)) * 1000.0 / signal.gain).round() as i32)
-            .collect();
+            .map(|&v| {
+                // WFDB marks a missing sample with the format's lowest value: hold the last.
+                if v != invalid {
+                    previous = microvolts(
+                        (f64::from(v) - f64::from(signal.baseline)) * 1000.0 / signal.gain,
+                    )?;
+                }
+                Ok(previous)
+            })
+            .collect::<Result<_, Invalid>>()?;
         leads.push(Lead { name, samples_uv });
     }
     make_names_unique(&mut leads);
