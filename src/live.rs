@@ -11,7 +11,8 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use crate::access::{Actor, Role};
+use crate::access::Actor;
+use crate::institution::model::CentreService;
 
 /// Who should hear about an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -38,7 +39,7 @@ impl Event {
     fn is_for(&self, actor: &Actor) -> bool {
         actor.community_id == self.community_id
             && match self.audience {
-                Audience::Readers => actor.has_role(Role::Reader),
+                Audience::Readers => actor.reads_for(CentreService::Ecg),
                 Audience::Institution(id) => actor.institution.is_some_and(|i| i.id == id),
             }
     }

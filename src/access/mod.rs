@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::institution::InstitutionKind;
+use crate::institution::model::CentreService;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -22,10 +23,13 @@ pub enum Role {
     InsuranceOfficer,
     Supervisor,
     Resident,
+    /// A machine account of another system (the LIS): it may only deliver what its interface
+    /// carries (results over HL7 v2) and read nothing.
+    Interface,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::VillageDoctor,
         Role::Doctor,
         Role::Reader,
@@ -33,6 +37,7 @@ impl Role {
         Role::InsuranceOfficer,
         Role::Supervisor,
         Role::Resident,
+        Role::Interface,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +49,7 @@ impl Role {
             Role::InsuranceOfficer => "insurance_officer",
             Role::Supervisor => "supervisor",
             Role::Resident => "resident",
+            Role::Interface => "interface",
         }
     }
 
@@ -60,6 +66,7 @@ impl Role {
             Role::InsuranceOfficer => "医保经办",
             Role::Supervisor => "卫健监管",
             Role::Resident => "居民",
+            Role::Interface => "系统接口",
         }
     }
 
@@ -69,19 +76,20 @@ impl Role {
         use Purpose::*;
         match self {
             Role::VillageDoctor | Role::Doctor => matches!(purpose, Demographics | Clinical),
+            Role::Interface => purpose == Results && access == Write,
             Role::Reader => match purpose {
                 Demographics => access == Read,
                 Clinical => true,
-                Financial => false,
+                Financial | Results => false,
             },
             Role::Admin => purpose == Demographics,
             Role::InsuranceOfficer => match purpose {
                 Demographics => access == Read,
                 Financial => true,
-                Clinical => false,
+                Clinical | Results => false,
             },
             Role::Supervisor => false,
-            Role::Resident => access == Read,
+            Role::Resident => access == Read && purpose != Results,
         }
     }
 }
@@ -95,6 +103,9 @@ pub enum Purpose {
     Clinical,
     /// Claims, costs, reimbursement.
     Financial,
+    /// Results delivered into the record by another system's interface (lab results over
+    /// HL7 v2); only machine accounts write them this way, and nobody reads through it.
+    Results,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +120,8 @@ pub struct ActorInstitution {
     pub id: i64,
     pub kind: InstitutionKind,
     pub township_id: Option<i64>,
+    /// What a shared centre does.
+    pub service: Option<CentreService>,
 }
 
 /// Someone logged in: a member of staff, or a resident at their own portal.
@@ -175,9 +188,20 @@ impl Actor {
         self.roles.contains(&role)
     }
 
-    /// A member of staff, not only a resident signed in to their portal.
+    /// A person on the staff: neither only a resident signed in to their portal nor a machine
+    /// account.
     pub fn is_staff(&self) -> bool {
-        self.roles.iter().any(|r| *r != Role::Resident)
+        self.roles
+            .iter()
+            .any(|r| !matches!(r, Role::Resident | Role::Interface))
+    }
+
+    /// A reader at the shared centre that provides `service`: who takes that centre's work.
+    pub fn reads_for(&self, service: CentreService) -> bool {
+        self.has_role(Role::Reader)
+            && self
+                .institution
+                .is_some_and(|i| i.kind == InstitutionKind::Centre && i.service == Some(service))
     }
 
     /// The set of residents whose `purpose` data this actor may `access`.
@@ -197,6 +221,11 @@ impl Actor {
             },
             Role::InsuranceOfficer => Scope::Community,
             Role::Supervisor => Scope::Nothing,
+            Role::Interface => match self.institution {
+                // A lab's results may be for any resident of the community.
+                Some(_) => Scope::Community,
+                None => Scope::Nothing,
+            },
             _ => match self.institution {
                 None => Scope::Nothing,
                 Some(institution) => institution_reach(institution),
@@ -250,11 +279,24 @@ pub fn check(
     if actor.community_id != place.community_id {
         return Err(Denied);
     }
-    let scope = actor.scope(purpose, access);
+    if reaches(actor.scope(purpose, access), place) {
+        Ok(())
+    } else {
+        Err(Denied)
+    }
+}
+
+/// Whether the staff of an institution reach a resident (a doctor there could open the record):
+/// where a result for the resident may be sent.
+pub fn institution_reaches(institution: ActorInstitution, place: &ResidentPlace) -> bool {
+    reaches(institution_reach(institution), place)
+}
+
+fn reaches(scope: Scope, place: &ResidentPlace) -> bool {
     let assigned = scope
         .assigned_institution()
         .is_some_and(|id| place.assigned_institution_ids.contains(&id));
-    let allowed = match scope {
+    match scope {
         Scope::Nothing => false,
         Scope::OnlySelf { resident_id } => resident_id == place.resident_id,
         Scope::Village { village_clinic_id } => {
@@ -262,8 +304,7 @@ pub fn check(
         }
         Scope::Township { township_id, .. } => place.township_id == township_id || assigned,
         Scope::Community => true,
-    };
-    if allowed { Ok(()) } else { Err(Denied) }
+    }
 }
 
 /// May the actor see community-wide aggregates (counts, indicators)? Supervisors, insurance
@@ -271,7 +312,7 @@ pub fn check(
 pub fn may_see_aggregates(actor: &Actor) -> bool {
     actor.roles.iter().any(|role| match role {
         Role::Supervisor | Role::InsuranceOfficer | Role::Admin => true,
-        Role::Resident => false,
+        Role::Resident | Role::Interface => false,
         _ => actor
             .institution
             .is_some_and(|i| institution_reach(i) == Scope::Community),
@@ -310,6 +351,7 @@ mod tests {
             id: 20,
             kind: InstitutionKind::VillageClinic,
             township_id: Some(10),
+            service: None,
         };
         let doctor = actor(&[Role::VillageDoctor], Some(village));
         assert!(check(&doctor, Purpose::Clinical, Access::Read, &place(20, 10)).is_ok());

@@ -16,6 +16,7 @@ use crate::access::Role;
 use crate::app::Ctx;
 use crate::audit;
 use crate::clock::Millis;
+use crate::institution::model::CentreService;
 use crate::institution::{InstitutionKind, NewInstitution, store as institutions};
 use crate::resident::id_number;
 use crate::staff::{
@@ -243,6 +244,7 @@ fn institution(
         longitude: Some((longitude * 1e4).round() / 1e4),
         // Most, not all, village clinics have an ECG device (indicator 2.2).
         has_ecg_device: kind != InstitutionKind::VillageClinic || !rng.chance(0.08),
+        service: None,
     }
 }
 
@@ -288,13 +290,20 @@ async fn build_tree(
     }
     let (mut ecg_centre, mut lab_centre) = (0, 0);
     for (code, name) in names::CENTRES.iter().take(shape.centres) {
-        let centre = institution(
+        let mut centre = institution(
             InstitutionKind::Centre,
             Some(lead_hospital),
             (*code).into(),
             (*name).into(),
             rng,
         );
+        centre.service = Some(match *code {
+            "C-ECG" => CentreService::Ecg,
+            "C-IMG" => CentreService::Imaging,
+            "C-LAB" => CentreService::Lab,
+            "C-PATH" => CentreService::Pathology,
+            _ => CentreService::Other,
+        });
         let id = institutions::insert_institution(conn, community_id, None, &centre).await?;
         match *code {
             "C-ECG" => ecg_centre = id,
@@ -659,7 +668,7 @@ async fn create_demo_accounts(
         account(
             "lab-interface",
             "检验中心 LIS 接口",
-            Role::Reader,
+            Role::Interface,
             Some(tree.lab_centre),
             None,
             "医学检验中心",

@@ -15,7 +15,7 @@ use yijia_ecg::analysis::{Patient, Sex};
 use yijia_ecg::formats::{self, Format, Unreadable};
 use yijia_ecg::{Analysis, Waveform};
 
-use crate::access::{Access, Actor, Purpose, Role};
+use crate::access::{Access, Actor, Purpose};
 use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
@@ -380,9 +380,7 @@ pub async fn waveform(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<
 }
 
 fn require_reader(actor: &Actor) -> Result<(), Error> {
-    if actor.has_role(Role::Reader)
-        && actor.scope(Purpose::Clinical, Access::Write) == crate::access::Scope::Community
-    {
+    if actor.reads_for(crate::institution::model::CentreService::Ecg) {
         Ok(())
     } else {
         Err(crate::access::Denied.into())

@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::model::{NewReport, State as EcgState};
-use crate::access::Role;
 use crate::app::Ctx;
 use crate::clock;
 use crate::http::extract::{Path, WebActor};
@@ -257,7 +256,7 @@ async fn ecg_page(
             .map_or("—".to_owned(), |v| format!("{v:.0} ms"))
     };
     let ecg = &detail.ecg;
-    let is_reader = actor.has_role(Role::Reader);
+    let is_reader = actor.reads_for(crate::institution::model::CentreService::Ecg);
     let holds = ecg.state == EcgState::Claimed && ecg.claimed_by_staff_id == Some(actor.staff_id);
     let at_site = actor.institution.map(|i| i.id) == Some(ecg.site_institution_id);
     let page = EcgPage {

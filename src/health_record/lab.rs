@@ -5,7 +5,7 @@
 
 use super::model::LabReport;
 use super::{Error, store};
-use crate::access::{Access, Actor, Purpose};
+use crate::access::{self, Access, Actor, Purpose};
 use crate::app::Ctx;
 use crate::audit::{self, Entry, Outcome};
 use crate::clock::Millis;
@@ -92,7 +92,7 @@ async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Ta
             now,
             actor,
             &resident,
-            Purpose::Clinical,
+            Purpose::Results,
             Access::Write,
             "lab_report.create",
         )
@@ -102,22 +102,10 @@ async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Ta
             other => Taken::Failed(other.into()),
         })?;
     }
+    let place = resident::store::place_of(&ctx.db, &resident).await?;
     let mut ordering = Vec::with_capacity(message.orders.len());
     for order in &message.orders {
-        let institution = match &order.ordering_facility {
-            None => resident.village_clinic_id,
-            Some(code) => {
-                institutions::institution_by_code(&ctx.db, community_id, code)
-                    .await?
-                    .ok_or_else(|| {
-                        refuse(format!(
-                            "ordering facility {code} is not a member institution"
-                        ))
-                    })?
-                    .id
-            }
-        };
-        ordering.push(institution);
+        ordering.push(recipient(ctx, community_id, order, &resident, &place).await?);
     }
 
     let mut tx = ctx.db.begin().await?;
@@ -183,18 +171,55 @@ async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Ta
     audit::store::append(&mut tx, &entries).await?;
     tx.commit().await?;
     for (id, institution, critical) in reports {
-        ctx.live.publish(Event {
-            community_id,
-            audience: Audience::Institution(institution),
-            kind: if critical {
-                "lab.critical"
-            } else {
-                "lab.reported"
-            },
-            id,
-        });
+        let kind = if critical {
+            "lab.critical"
+        } else {
+            "lab.reported"
+        };
+        // The lab centre hears of its own critical values too, to phone if nobody answers.
+        let lab = critical.then_some(sender.id);
+        for audience in std::iter::once(institution).chain(lab) {
+            ctx.live.publish(Event {
+                community_id,
+                audience: Audience::Institution(audience),
+                kind,
+                id,
+            });
+        }
     }
     Ok(())
+}
+
+/// The institution a report goes to: the ordering facility (ORC-21) when it is a member whose
+/// staff reach the resident, else the resident's own village clinic, so that a result (and a
+/// critical value) always reaches someone who may open the record, never nobody.
+async fn recipient(
+    ctx: &Ctx,
+    community_id: i64,
+    order: &hl7v2::Order,
+    resident: &resident::model::Resident,
+    place: &access::ResidentPlace,
+) -> Result<i64, Taken> {
+    let Some(code) = &order.ordering_facility else {
+        return Ok(resident.village_clinic_id);
+    };
+    let Some(institution) = institutions::institution_by_code(&ctx.db, community_id, code).await?
+    else {
+        return Err(refuse(format!(
+            "ordering facility {code} is not a member institution"
+        )));
+    };
+    let staff_reach = access::ActorInstitution {
+        id: institution.id,
+        kind: institution.kind,
+        township_id: institution.township_id,
+        service: None,
+    };
+    Ok(if access::institution_reaches(staff_reach, place) {
+        institution.id
+    } else {
+        resident.village_clinic_id
+    })
 }
 
 /// The resident named in PID-3: the first identifier that is a valid ID number of a resident
@@ -254,9 +279,15 @@ pub async fn critical_values(
     if actor.scope(Purpose::Clinical, Access::Read) == crate::access::Scope::Nothing {
         return Err(crate::access::Denied.into());
     }
-    let reports =
-        store::critical_lab_reports_of(&ctx.db, actor.community_id, institution.id, limit, offset)
-            .await?;
+    let scope = actor.scope(Purpose::Clinical, Access::Read);
+    let reports = store::critical_lab_reports_of(
+        &ctx.db,
+        actor.community_id,
+        institution.id,
+        scope,
+        (limit, offset),
+    )
+    .await?;
     let entries = reports
         .iter()
         .map(|r| {

@@ -6,6 +6,7 @@ use super::model::{
     Costs, Diagnosis, Encounter, ExamReport, ItemKind, LabReport, LabResult, NewExamReport,
     TimelineItem,
 };
+use crate::access::Scope;
 use crate::db::Db;
 
 const ENCOUNTER_COLUMNS: &str = "id, resident_id, institution_id, department_id, doctor_staff_id, \
@@ -289,23 +290,34 @@ async fn results_of(db: &Db, community_id: i64, id: i64) -> Result<Vec<LabResult
 
 /// Critical lab reports ordered by an institution, with their results, unacknowledged first,
 /// newest first.
+/// Critical lab reports sent to an institution, of residents inside `scope`.
 pub async fn critical_lab_reports_of(
     db: &Db,
     community_id: i64,
     institution_id: i64,
-    limit: i64,
-    offset: i64,
+    scope: Scope,
+    (limit, offset): (i64, i64),
 ) -> Result<Vec<LabReport>, sqlx::Error> {
-    let mut reports: Vec<LabReport> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {LAB_COLUMNS} FROM lab_reports WHERE community_id = $1 \
-         AND ordering_institution_id = $2 AND critical = 1 \
-         ORDER BY CASE WHEN acknowledged_at_ms IS NULL THEN 0 ELSE 1 END, received_at_ms DESC, id DESC {}",
+    let (in_scope, values) = crate::resident::store::scope_condition(scope, 3);
+    let columns = LAB_COLUMNS
+        .split(", ")
+        .map(|c| format!("l.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM lab_reports l JOIN residents r ON r.id = l.resident_id \
+         WHERE l.community_id = $1 AND l.ordering_institution_id = $2 AND l.critical = 1 \
+         AND {in_scope} \
+         ORDER BY CASE WHEN l.acknowledged_at_ms IS NULL THEN 0 ELSE 1 END, l.received_at_ms DESC, \
+         l.id DESC {}",
         crate::db::limit_clause(limit, offset)
     )))
     .bind(community_id)
-    .bind(institution_id)
-    .fetch_all(&db.pool)
-    .await?;
+    .bind(institution_id);
+    for value in values {
+        query = query.bind(value);
+    }
+    let mut reports: Vec<LabReport> = query.fetch_all(&db.pool).await?;
     for report in &mut reports {
         report.results = results_of(db, community_id, report.id).await?;
     }

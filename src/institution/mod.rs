@@ -109,6 +109,12 @@ pub async fn create(
         ),
         None => None,
     };
+    if (new.kind == InstitutionKind::Centre) != new.service.is_some() {
+        return Err(Error::Invalid {
+            field: "service",
+            reason: "a shared centre says what it does (ecg, imaging, lab, pathology, other); no other kind does",
+        });
+    }
     let allowed = new.kind.allowed_parents();
     let shape_ok = match &parent {
         None => allowed.is_empty(),

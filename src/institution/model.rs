@@ -84,6 +84,30 @@ impl TryFrom<String> for InstitutionKind {
     }
 }
 
+/// What a shared centre does; it decides whose work its readers may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CentreService {
+    /// 心电诊断
+    Ecg,
+    /// 影像诊断
+    Imaging,
+    /// 医学检验
+    Lab,
+    /// 病理诊断
+    Pathology,
+    /// Any other shared service (consultation, emergency, sterilisation …).
+    Other,
+}
+
+text_enum!(CentreService {
+    Ecg => "ecg",
+    Imaging => "imaging",
+    Lab => "lab",
+    Pathology => "pathology",
+    Other => "other",
+});
+
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Institution {
     pub id: i64,
@@ -101,6 +125,9 @@ pub struct Institution {
     pub longitude: Option<f64>,
     #[sqlx(try_from = "i64")]
     pub has_ecg_device: Flag,
+    /// What a shared centre does (`ecg`, `imaging`, `lab`, `pathology`, `other`); absent
+    /// for other institutions.
+    pub service: Option<String>,
 }
 
 /// A boolean stored as 0/1, the one form both engines share.
@@ -135,6 +162,9 @@ pub struct NewInstitution {
     pub longitude: Option<f64>,
     #[serde(default)]
     pub has_ecg_device: bool,
+    /// Required for a shared centre, refused for any other kind.
+    #[serde(default)]
+    pub service: Option<CentreService>,
 }
 
 /// One node of the institution tree, for display.

@@ -6,7 +6,7 @@ use super::model::{Department, Institution, NewInstitution};
 use crate::db::Db;
 
 const COLUMNS: &str = "id, community_id, parent_id, township_id, kind, code, name, address, \
-                       latitude, longitude, has_ecg_device";
+                       latitude, longitude, has_ecg_device, service";
 
 pub async fn institutions_in_community(
     db: &Db,
@@ -57,8 +57,8 @@ pub async fn insert_institution(
 ) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO institutions (community_id, parent_id, township_id, kind, code, name, \
-         address, latitude, longitude, has_ecg_device) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         address, latitude, longitude, has_ecg_device, service) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(community_id)
     .bind(new.parent_id)
@@ -70,6 +70,7 @@ pub async fn insert_institution(
     .bind(new.latitude)
     .bind(new.longitude)
     .bind(i64::from(new.has_ecg_device))
+    .bind(new.service.map(super::model::CentreService::as_str))
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)

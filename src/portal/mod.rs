@@ -56,19 +56,24 @@ pub async fn issue(
     actor: &Actor,
     resident_id: i64,
 ) -> Result<PortalCredentials, Error> {
-    if actor.institution.is_none() || actor.has_role(Role::Resident) {
-        return Err(crate::access::Denied.into());
-    }
     let resident = resident::load_authorized(
         ctx,
         now,
         actor,
         resident_id,
-        Purpose::Demographics,
+        Purpose::Clinical,
         Access::Write,
         "portal.issue",
     )
     .await?;
+    // Face to face, with the ID card: a doctor of the resident's own village clinic or
+    // township centre, nobody else (not an administrator, not the county).
+    let own_clinic = actor
+        .institution
+        .is_some_and(|i| i.id == resident.village_clinic_id || i.id == resident.township_id);
+    if !own_clinic || !(actor.has_role(Role::VillageDoctor) || actor.has_role(Role::Doctor)) {
+        return Err(crate::access::Denied.into());
+    }
     let password = new_password();
     let username = resident.id_number.clone();
     match staff::store::account_of_resident(&ctx.db, actor.community_id, resident.id).await? {

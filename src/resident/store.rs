@@ -91,7 +91,7 @@ pub async fn place_of(db: &Db, resident: &Resident) -> Result<ResidentPlace, sql
 
 /// The SQL condition (on alias `r`) that keeps residents inside `scope`, using parameters from
 /// `$next` on; returns the condition and the values to bind, in order.
-fn scope_condition(scope: Scope, next: usize) -> (String, Vec<i64>) {
+pub fn scope_condition(scope: Scope, next: usize) -> (String, Vec<i64>) {
     let assigned = |param: usize| {
         format!(
             "r.id IN (SELECT ra.resident_id FROM resident_assignments ra \

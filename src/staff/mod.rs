@@ -253,7 +253,7 @@ pub fn check_new_staff(new: &NewStaff) -> Result<(), Error> {
     let clinical = new.roles.iter().any(|r| {
         matches!(
             r,
-            Role::VillageDoctor | Role::Doctor | Role::Reader | Role::Admin
+            Role::VillageDoctor | Role::Doctor | Role::Reader | Role::Admin | Role::Interface
         )
     });
     if clinical && new.institution_id.is_none() {
@@ -315,9 +315,17 @@ pub async fn create_unchecked(
     Ok(id)
 }
 
-/// An administrator creates an account in their community.
+/// An administrator creates a staff or machine account in their community. Residents' portal
+/// accounts are not made here: they are issued face to face by their own clinic
+/// (`portal::issue`), so no account can be minted that reads a record its creator cannot.
 pub async fn create(ctx: &Ctx, now: Millis, actor: &Actor, new: &NewStaff) -> Result<Staff, Error> {
     require_admin(actor)?;
+    if new.roles.contains(&Role::Resident) || new.resident_id.is_some() {
+        return Err(Error::Invalid {
+            field: "roles",
+            reason: "a resident's portal account is issued by their own clinic, not here",
+        });
+    }
     let id = create_unchecked(ctx, now, actor.community_id, new).await?;
     audit::store::append_committed(
         &ctx.db,

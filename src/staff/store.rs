@@ -168,7 +168,7 @@ pub async fn actor_by_session(
 ) -> Result<Option<(Actor, i64)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT st.id, st.community_id, st.username, st.name, st.roles, st.resident_id, \
-         st.institution_id, i.kind, i.township_id, se.expires_at_ms \
+         st.institution_id, i.kind, i.township_id, i.service, se.expires_at_ms \
          FROM sessions se JOIN staff st ON st.id = se.staff_id \
          LEFT JOIN institutions i ON i.id = st.institution_id \
          WHERE se.token_hash = $1 AND se.expires_at_ms > $2 AND st.active = 1",
@@ -186,6 +186,10 @@ pub async fn actor_by_session(
             id,
             kind,
             township_id: row.try_get("township_id")?,
+            service: row
+                .try_get::<Option<String>, _>("service")?
+                .as_deref()
+                .and_then(crate::institution::model::CentreService::parse),
         }),
         _ => None,
     };

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, assert_error};
 
 struct Residents {
     own_village: i64,
@@ -88,19 +88,22 @@ async fn search_results_never_leave_the_scope() {
 async fn a_resident_sees_only_themself() {
     let app = TestApp::spawn().await;
     let r = residents(&app).await;
-    let admin = app.login("admin").await;
-    let account = json!({"username": "resident-a", "password": "resident-password", "name": "居民甲", "roles": ["resident"], "resident_id": r.own_village});
-    assert_eq!(
-        app.post_json(Some(&admin), "/api/v1/staff", &account)
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    let village_doctor = app.login("village-doctor").await;
+    let issued: Value = app
+        .post_json(
+            Some(&village_doctor),
+            &format!("/api/v1/residents/{}/portal-account", r.own_village),
+            &Value::Null,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let response = app
         .post_json(
             None,
             "/api/v1/auth/login",
-            &json!({"username": "resident-a", "password": "resident-password"}),
+            &json!({"username": issued["username"], "password": issued["password"]}),
         )
         .await;
     let token = response.json::<Value>().await.unwrap()["token"]
@@ -174,4 +177,107 @@ async fn denials_are_audited_and_shown_in_the_residents_access_list() {
             .iter()
             .any(|a| a["outcome"] == "allowed" && a["actor_name"] == "县心电诊断医师")
     );
+}
+
+#[tokio::test]
+async fn machine_accounts_and_administrators_stay_out_of_clinical_work() {
+    let app = TestApp::spawn().await;
+    let r = residents(&app).await;
+    let village_doctor = app.login("village-doctor").await;
+    let ecg = crate::ecg::upload_stemi(&app, &village_doctor, r.own_village).await;
+    let ecg_id = ecg["id"].as_i64().unwrap();
+
+    // The LIS's account feeds HL7 v2 and nothing else: no ECG, waveform, worklist, referral,
+    // resident, staff list or indicator.
+    let lis = app.login("lab-interface").await;
+    for path in [
+        format!("/api/v1/ecgs/{ecg_id}"),
+        format!("/api/v1/ecgs/{ecg_id}/waveform"),
+        format!("/api/v1/residents/{}", r.own_village),
+        "/api/v1/ecg/worklist".to_owned(),
+        "/api/v1/referrals".to_owned(),
+        "/api/v1/staff".to_owned(),
+        "/api/v1/indicators?year=2026".to_owned(),
+    ] {
+        let status = app.get(&lis, &path).await.status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let claim = app
+        .post_json(
+            Some(&lis),
+            &format!("/api/v1/ecgs/{ecg_id}/claim"),
+            &Value::Null,
+        )
+        .await;
+    assert_error(claim, StatusCode::FORBIDDEN, "access.denied").await;
+
+    // A lab centre's reader cannot take the ECG centre's work.
+    let admin = app.login("admin").await;
+    let lab_centre = app.institution_id("C-LAB").await;
+    let lab_reader = json!({"username": "lab-reader", "password": "lab-reader-password",
+        "name": "检验医师", "roles": ["reader"], "institution_id": lab_centre});
+    let created = app
+        .post_json(Some(&admin), "/api/v1/staff", &lab_reader)
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let lab_reader: Value = app
+        .post_json(
+            None,
+            "/api/v1/auth/login",
+            &json!({"username": "lab-reader", "password": "lab-reader-password"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lab_reader = lab_reader["token"].as_str().unwrap();
+    let claim = app
+        .post_json(
+            Some(lab_reader),
+            &format!("/api/v1/ecgs/{ecg_id}/claim"),
+            &Value::Null,
+        )
+        .await;
+    assert_error(claim, StatusCode::FORBIDDEN, "access.denied").await;
+    let ecg_reader = app.login("county-reader").await;
+    let claim = app
+        .post_json(
+            Some(&ecg_reader),
+            &format!("/api/v1/ecgs/{ecg_id}/claim"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(claim.status(), StatusCode::OK);
+
+    // An administrator issues no portal credentials and mints no resident account, for a real
+    // resident or a made-up one.
+    let issue = app
+        .post_json(
+            Some(&admin),
+            &format!("/api/v1/residents/{}/portal-account", r.own_village),
+            &Value::Null,
+        )
+        .await;
+    assert_error(issue, StatusCode::FORBIDDEN, "access.denied").await;
+    for (roles, resident) in [
+        (json!(["resident"]), r.own_village),
+        (json!(["reader"]), 999_999),
+    ] {
+        let account = json!({"username": "minted", "password": "minted-password", "name": "x",
+            "roles": roles, "institution_id": lab_centre, "resident_id": resident});
+        let response = app.post_json(Some(&admin), "/api/v1/staff", &account).await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "staff.invalid").await;
+    }
+    // Nor does a doctor of another township or of the county: only the resident's own clinic.
+    for username in ["county-doctor"] {
+        let token = app.login(username).await;
+        let issue = app
+            .post_json(
+                Some(&token),
+                &format!("/api/v1/residents/{}/portal-account", r.own_village),
+                &Value::Null,
+            )
+            .await;
+        assert_error(issue, StatusCode::FORBIDDEN, "access.denied").await;
+    }
 }

@@ -473,3 +473,61 @@ async fn a_recognised_recent_result_blocks_a_silent_repeat() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_critical_value_for_a_resident_the_orderer_cannot_see_goes_to_the_residents_own_clinic() {
+    let app = TestApp::spawn().await;
+    let lis = app.login("lab-interface").await;
+    let village_doctor = app.login("village-doctor").await;
+    let village = app.institution_of("village-doctor").await;
+    let township = app.institution_of("township-doctor").await;
+    let stranger = app.resident_outside_township(township).await;
+    let id_number = app.id_number_of(stranger).await;
+    // The message names the village clinic as orderer for a resident of another township.
+    let message = oru("LAB0100", &id_number, &app.code_of(village).await, true);
+    let (status, ack) = post_hl7(&app, &lis, &message).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ack.contains("\rMSA|AA|LAB0100"), "{ack}");
+
+    // The village doctor sees nothing of that resident, in the API or the page.
+    let listed = app.get_ok(&village_doctor, "/api/v1/critical-values").await;
+    assert!(listed["items"].as_array().unwrap().is_empty(), "{listed}");
+    let session = app.web_login("village-doctor").await;
+    let (_, html) = app.page(&session, "/critical-values").await;
+    assert!(!html.contains("血小板计数 12"), "{html}");
+
+    // The resident's own village clinic has it, and closes the loop.
+    let own_clinic: i64 =
+        sqlx::query_scalar("SELECT village_clinic_id FROM residents WHERE id = $1")
+            .bind(stranger)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let admin = app.login("admin").await;
+    let account = json!({"username": "own-clinic-doctor", "password": "own-clinic-password",
+        "name": "本村医生", "roles": ["village_doctor"], "institution_id": own_clinic});
+    let created = app.post_json(Some(&admin), "/api/v1/staff", &account).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let login: Value = app
+        .post_json(
+            None,
+            "/api/v1/auth/login",
+            &json!({"username": "own-clinic-doctor", "password": "own-clinic-password"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own_doctor = login["token"].as_str().unwrap();
+    let listed = app.get_ok(own_doctor, "/api/v1/critical-values").await;
+    assert_eq!(listed["items"][0]["resident_id"], stranger, "{listed}");
+    let id = listed["items"][0]["id"].as_i64().unwrap();
+    let acknowledged = app
+        .post_json(
+            Some(own_doctor),
+            &format!("/api/v1/lab-reports/{id}/acknowledge"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(acknowledged.status(), StatusCode::OK);
+}
