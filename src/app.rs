@@ -8,19 +8,21 @@ use tokio::net::TcpListener;
 use crate::audit::Auditor;
 use crate::db::Db;
 use crate::live::Hub;
-use crate::staff::SessionCache;
 use crate::staff::throttle::Throttle;
 
-/// What every operation needs besides its own arguments: the database, the audit writer and
-/// the cache of live sessions and the hub of live updates.
+/// What every operation needs besides its own arguments: the database, the audit writer, the
+/// login slow-down, the hub of live updates and the server's public address.
 #[derive(Clone)]
 pub struct Ctx {
     pub db: Db,
     pub auditor: Auditor,
-    pub sessions: Arc<SessionCache>,
     /// Failed logins per username and address, and per address.
     pub logins: Arc<Throttle>,
     pub live: Hub,
+    /// The server's public base URL (`https://yijia.example.cn`), for absolute links and the
+    /// same-origin check of page forms; from `serve --public-url`, else from the address the
+    /// server listens on.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl Ctx {
@@ -30,16 +32,27 @@ impl Ctx {
         Ctx {
             db,
             auditor,
-            sessions: Arc::default(),
             logins: Arc::default(),
             live: Hub::default(),
+            public_url: None,
         }
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.public_url
+            .as_deref()
+            .unwrap_or("http://127.0.0.1:8080")
+            .trim_end_matches('/')
     }
 }
 
 /// Serves the API and the web pages on `listener` until the process ends, with the
 /// background jobs beside it.
-pub async fn serve(listener: TcpListener, ctx: Ctx) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, mut ctx: Ctx) -> std::io::Result<()> {
+    if ctx.public_url.is_none() {
+        ctx.public_url = Some(format!("http://{}", listener.local_addr()?).into());
+    }
     tokio::spawn(crate::critical_value::run(ctx.clone()));
     let router = crate::http::router(ctx);
     axum::serve(

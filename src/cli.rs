@@ -82,6 +82,11 @@ enum Command {
         /// Also take HL7 v2 messages from the LIS over MLLP (TCP) here, e.g. 127.0.0.1:2575.
         #[arg(long)]
         mllp_addr: Option<SocketAddr>,
+        /// The address users reach the server at, e.g. https://yijia.example.cn behind a
+        /// proxy: used for absolute links and the same-origin check of forms. Default:
+        /// http://ADDR.
+        #[arg(long, env = "YIJIA_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Load demo data.
     Demo {
@@ -239,7 +244,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             storage,
             demo,
             mllp_addr,
-        } => serve(addr, mllp_addr, storage, demo).await,
+            public_url,
+        } => serve(addr, mllp_addr, public_url, storage, demo).await,
         Command::Demo {
             size,
             seed,
@@ -442,10 +448,18 @@ async fn community_id(ctx: &Ctx, code: Option<&str>) -> anyhow::Result<i64> {
 async fn serve(
     addr: SocketAddr,
     mllp_addr: Option<SocketAddr>,
+    public_url: Option<String>,
     storage: Storage,
     load_demo: bool,
 ) -> anyhow::Result<ExitCode> {
-    let ctx = Ctx::new(storage.connect().await?);
+    let mut ctx = Ctx::new(storage.connect().await?);
+    if let Some(url) = public_url {
+        anyhow::ensure!(
+            url.starts_with("http://") || url.starts_with("https://"),
+            "--public-url must begin with http:// or https://"
+        );
+        ctx.public_url = Some(url.trim_end_matches('/').into());
+    }
     if load_demo {
         match demo::load(
             &ctx,

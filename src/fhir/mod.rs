@@ -7,7 +7,7 @@ pub mod resources;
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::Value;
@@ -78,25 +78,17 @@ fn not_found() -> FhirError {
     ))
 }
 
-/// The server's own address as the client reached it, for absolute URLs.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
+/// The FHIR base of the server's configured public address: never taken from the request's
+/// `Host` or `X-Forwarded-*`, which a client can set to anything.
+fn base_url(ctx: &Ctx) -> String {
+    ctx.public_url().to_owned()
 }
 
 /// `GET /fhir/metadata`: what this server offers (no sign-in needed).
-async fn metadata(headers: HeaderMap) -> Response {
+async fn metadata(State(ctx): State<Ctx>) -> Response {
     fhir(
         StatusCode::OK,
-        &resources::capability_statement(&base_url(&headers), clock::now_ms()),
+        &resources::capability_statement(&base_url(&ctx), clock::now_ms()),
     )
 }
 
@@ -112,12 +104,11 @@ fn prefixed_id<'a>(id: &'a str, prefix: &str) -> Option<&'a str> {
 async fn read(
     State(ctx): State<Ctx>,
     actor: Result<ApiActor, ApiError>,
-    headers: HeaderMap,
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<Response, FhirError> {
     let ApiActor(actor) = actor?;
     let now = clock::now_ms();
-    let base = base_url(&headers);
+    let base = base_url(&ctx);
     let resource = match kind.as_str() {
         "Patient" => {
             resources::patient(&crate::resident::get(&ctx, now, &actor, numeric_id(&id)?).await?)
@@ -301,13 +292,12 @@ fn search_url(base: &str, kind: &str, params: &Params, offset: i64) -> String {
 async fn search(
     State(ctx): State<Ctx>,
     actor: Result<ApiActor, ApiError>,
-    headers: HeaderMap,
     Path(kind): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, FhirError> {
     let ApiActor(actor) = actor?;
     let now = clock::now_ms();
-    let base = base_url(&headers);
+    let base = base_url(&ctx);
     let params = Params::parse(raw.as_deref());
     let (count, offset) = params.page()?;
     // One more than the page holds, to know whether another page follows.

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod openapi;
 
 use axum::Router;
@@ -36,7 +37,14 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(crate::indicator::views::routes())
         .merge(web::routes())
         .fallback(not_found)
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            guard::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            security_headers,
+        ))
         .with_state(ctx)
 }
 
@@ -48,9 +56,25 @@ async fn not_found() -> error::ApiError {
     error::ApiError::not_found()
 }
 
-/// Health data must not be cached by browsers or proxies, nor framed by other sites.
-async fn security_headers(mut response: axum::response::Response) -> impl IntoResponse {
+/// Health data must not be cached by browsers or proxies, nor framed by other sites, nor its
+/// addresses sent to them; served over TLS, browsers are told to keep to it.
+async fn security_headers(
+    axum::extract::State(ctx): axum::extract::State<Ctx>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> impl IntoResponse {
+    let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if ctx.public_url().starts_with("https://") {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -80,7 +80,6 @@ pub async fn issue(
         Some(account_id) => {
             let hash = staff::hash_password(password.clone()).await?;
             staff::store::replace_password(&ctx.db, account_id, &hash).await?;
-            ctx.sessions.clear();
         }
         None => {
             let new = staff::model::NewStaff {

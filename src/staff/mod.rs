@@ -137,78 +137,18 @@ async fn check_password(
         .map(|(staff_id, community_id, _)| (staff_id, community_id)))
 }
 
-/// Recently seen sessions, so that a busy client does not cost a database query per request.
-/// An entry lives at most [`SessionCache::TTL_MS`]; logging out removes it at once, and other
-/// server processes sharing the database notice a logout within that time.
-#[derive(Default)]
-pub struct SessionCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (Actor, Millis)>>,
-}
-
-impl SessionCache {
-    const TTL_MS: Millis = 30_000;
-    const MAX_ENTRIES: usize = 20_000;
-
-    fn get(&self, token_hash: &str, now: Millis) -> Option<Actor> {
-        let entries = self
-            .entries
-            .lock()
-            .expect("the session cache lock is never poisoned");
-        entries
-            .get(token_hash)
-            .filter(|(_, valid_until)| now < *valid_until)
-            .map(|(actor, _)| actor.clone())
-    }
-
-    fn put(&self, token_hash: String, actor: Actor, valid_until: Millis) {
-        let mut entries = self
-            .entries
-            .lock()
-            .expect("the session cache lock is never poisoned");
-        if entries.len() >= Self::MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(token_hash, (actor, valid_until));
-    }
-
-    /// Forgets every cached session, e.g. after a password was replaced.
-    pub fn clear(&self) {
-        self.entries
-            .lock()
-            .expect("the session cache lock is never poisoned")
-            .clear();
-    }
-
-    fn remove(&self, token_hash: &str) {
-        let mut entries = self
-            .entries
-            .lock()
-            .expect("the session cache lock is never poisoned");
-        entries.remove(token_hash);
-    }
-}
-
 /// The actor behind a session token.
+/// The actor behind a session token. Asked of the database on every request (one lookup by
+/// primary key), so a session ended anywhere — logout, a reissued password, an account made
+/// inactive, another server process — ends at once.
 pub async fn authenticate(ctx: &Ctx, now: Millis, token: &str) -> Result<Actor, Error> {
-    let hash = token_hash(token);
-    if let Some(actor) = ctx.sessions.get(&hash, now) {
-        return Ok(actor);
-    }
-    let (actor, expires_at_ms) = store::actor_by_session(&ctx.db, &hash, now)
+    store::actor_by_session(&ctx.db, &token_hash(token), now)
         .await?
-        .ok_or(Error::Unauthenticated)?;
-    ctx.sessions.put(
-        hash,
-        actor.clone(),
-        expires_at_ms.min(now + SessionCache::TTL_MS),
-    );
-    Ok(actor)
+        .ok_or(Error::Unauthenticated)
 }
 
 pub async fn logout(ctx: &Ctx, token: &str) -> Result<(), Error> {
-    let hash = token_hash(token);
-    ctx.sessions.remove(&hash);
-    Ok(store::delete_session(&ctx.db, &hash).await?)
+    Ok(store::delete_session(&ctx.db, &token_hash(token)).await?)
 }
 
 fn require_admin(actor: &Actor) -> Result<(), Error> {

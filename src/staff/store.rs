@@ -160,15 +160,15 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error
     Ok(())
 }
 
-/// The actor behind a live session, and when the session expires.
+/// The actor behind a live session.
 pub async fn actor_by_session(
     db: &Db,
     token_hash: &str,
     now_ms: i64,
-) -> Result<Option<(Actor, i64)>, sqlx::Error> {
+) -> Result<Option<Actor>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT st.id, st.community_id, st.username, st.name, st.roles, st.resident_id, \
-         st.institution_id, i.kind, i.township_id, i.service, se.expires_at_ms \
+         st.institution_id, i.kind, i.township_id, i.service \
          FROM sessions se JOIN staff st ON st.id = se.staff_id \
          LEFT JOIN institutions i ON i.id = st.institution_id \
          WHERE se.token_hash = $1 AND se.expires_at_ms > $2 AND st.active = 1",
@@ -202,7 +202,7 @@ pub async fn actor_by_session(
         institution,
         resident_id: row.try_get("resident_id")?,
     };
-    Ok(Some((actor, row.try_get("expires_at_ms")?)))
+    Ok(Some(actor))
 }
 
 /// The portal account of a resident, if one was issued.

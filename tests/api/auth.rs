@@ -209,13 +209,7 @@ async fn the_web_login_sets_a_secure_http_only_cookie_and_pages_need_it() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/login");
-    let response = app
-        .client
-        .post(format!("{}/login", app.address))
-        .form(&[("username", "village-doctor"), ("password", "yijia-demo")])
-        .send()
-        .await
-        .unwrap();
+    let response = app.web_login_with("village-doctor", "yijia-demo").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = response.headers()["set-cookie"]
         .to_str()

@@ -417,13 +417,8 @@ async fn a_recognised_recent_result_blocks_a_silent_repeat() {
         let app = &app;
         let session = session.clone();
         async move {
-            app.client
-                .post(format!("{}/residents/{resident}/orders", app.address))
-                .header("cookie", session)
-                .form(form)
-                .send()
+            app.post_form(&session, &format!("/residents/{resident}/orders"), form)
                 .await
-                .unwrap()
                 .text()
                 .await
                 .unwrap()

@@ -119,17 +119,47 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Logs in through the web form; returns the session cookie to send as `Cookie`.
+    /// Logs in through the web form, as a browser does (the login page first, for its form
+    /// token); returns the session cookie to send as `Cookie`.
     pub async fn web_login(&self, username: &str) -> String {
-        let response = self
+        let response = self.web_login_with(username, demo::DEMO_PASSWORD).await;
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// Sends the login form with these credentials, as a browser does.
+    pub async fn web_login_with(&self, username: &str, password: &str) -> Response {
+        let page = self
             .client
-            .post(format!("{}/login", self.address))
-            .form(&[("username", username), ("password", demo::DEMO_PASSWORD)])
+            .get(format!("{}/login", self.address))
             .send()
             .await
             .unwrap();
-        let cookie = response.headers()["set-cookie"].to_str().unwrap();
-        cookie.split(';').next().unwrap().to_owned()
+        let form_cookie = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let token = form_token(&page.text().await.unwrap());
+        self.client
+            .post(format!("{}/login", self.address))
+            .header("cookie", form_cookie)
+            .header("origin", &self.address)
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf", &token),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The form token a signed-in page carries for this session.
+    pub async fn form_token(&self, session: &str) -> String {
+        form_token(&self.page(session, "/").await.1)
     }
 
     /// A web page as the holder of a session cookie: its status and HTML.
@@ -152,19 +182,28 @@ impl TestApp {
         path: &str,
         form: &[(&str, &str)],
     ) -> (StatusCode, String) {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .header("cookie", session)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+        let response = self.post_form(session, path, form).await;
         if response.status() == StatusCode::SEE_OTHER {
             let location = response.headers()["location"].to_str().unwrap().to_owned();
             return self.page(session, &location).await;
         }
         (response.status(), response.text().await.unwrap())
+    }
+
+    /// Posts a page's form as the holder of a session cookie, as the browser sends it (from
+    /// this origin, with the page's form token).
+    pub async fn post_form(&self, session: &str, path: &str, form: &[(&str, &str)]) -> Response {
+        let token = self.form_token(session).await;
+        let mut form = form.to_vec();
+        form.push(("csrf", &token));
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("cookie", session)
+            .header("origin", &self.address)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Opens the live event stream as the holder of `token`.
@@ -291,6 +330,16 @@ impl TestApp {
             .output()
             .expect("the yijia binary runs")
     }
+}
+
+/// The form token in a page's HTML.
+pub fn form_token(html: &str) -> String {
+    let marker = r#"name="csrf" value=""#;
+    let start = html
+        .find(marker)
+        .expect("the page has a form with its token")
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 /// Asserts the status and the stable error code of a response.

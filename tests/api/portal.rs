@@ -88,16 +88,7 @@ async fn a_resident_sees_their_record_their_ecg_report_and_who_looked_at_it() {
     );
 
     // On the web: the portal, the ECG report with its tracing, the accesses.
-    let login = app
-        .client
-        .post(format!("{}/login", app.address))
-        .form(&[
-            ("username", username.as_str()),
-            ("password", password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let login = app.web_login_with(&username, &password).await;
     let session = login.headers()["set-cookie"]
         .to_str()
         .unwrap()
