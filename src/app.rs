@@ -64,7 +64,7 @@ pub async fn serve(listener: TcpListener, mut ctx: Ctx) -> std::io::Result<()> {
 
 /// Takes HL7 v2 messages from the LIS over MLLP on `listener` until the process ends.
 pub async fn serve_mllp(listener: TcpListener, ctx: Ctx) {
-    crate::hl7v2::mllp::serve(listener, move |message: String| {
+    crate::hl7v2::mllp::serve(listener, move |message: Vec<u8>| {
         let ctx = ctx.clone();
         async move {
             let via = crate::health_record::lab::Via::Mllp;

@@ -62,6 +62,9 @@ async fn read_upload(headers: &HeaderMap, mut multipart: Multipart) -> Result<Up
             continue;
         }
         let value = field.text().await.map_err(multipart_error)?;
+        if crate::http::guard::has_control(&value) {
+            return Err(crate::http::guard::control_character());
+        }
         match name.as_str() {
             "resident_id" => {
                 resident_id = Some(value.trim().parse::<i64>().map_err(|_| {
@@ -127,9 +130,9 @@ pub async fn create_ecg(
     ctx: axum::extract::State<Ctx>,
     ApiActor(actor): ApiActor,
     headers: HeaderMap,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<EcgDetail>), ApiError> {
-    let upload = read_upload(&headers, multipart).await?;
+    let upload = read_upload(&headers, multipart?).await?;
     let now = clock::now_ms();
     let (ecg, created) = super::upload(&ctx, now, clock::today_cst(), &actor, upload).await?;
     let detail = super::get(&ctx, now, &actor, ecg.id).await?;

@@ -179,6 +179,14 @@ pub async fn upload(
             reason: "1 to 200 characters",
         });
     }
+    // Digital ECG carts came after 1990; a recording cannot come from tomorrow.
+    const EARLIEST_RECORDING_MS: Millis = 631_152_000_000;
+    if !(EARLIEST_RECORDING_MS..=now + 86_400_000).contains(&upload.recorded_at_ms) {
+        return Err(Error::Invalid {
+            field: "recorded_at",
+            reason: "must lie between 1990 and a day from now",
+        });
+    }
     if upload.clinical_note.chars().count() > 2000 {
         return Err(Error::Invalid {
             field: "clinical_note",

@@ -153,14 +153,21 @@ pub async fn list_critical_values(
 pub async fn receive_hl7v2(
     ctx: axum::extract::State<Ctx>,
     ApiActor(actor): ApiActor,
-    body: String,
+    body: axum::body::Body,
 ) -> impl IntoResponse {
-    let answer =
-        super::lab::receive(&ctx, clock::now_ms(), &body, super::lab::Via::Staff(&actor)).await;
-    let status = match answer.code {
-        "AA" => StatusCode::OK,
-        "AE" => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::BAD_REQUEST,
+    let now = clock::now_ms();
+    let (answer, status) = match axum::body::to_bytes(body, crate::hl7v2::MAX_MESSAGE_BYTES).await {
+        Ok(bytes) => {
+            let answer =
+                super::lab::receive(&ctx, now, &bytes, super::lab::Via::Staff(&actor)).await;
+            let status = match answer.code {
+                "AA" => StatusCode::OK,
+                "AE" => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            (answer, status)
+        }
+        Err(_) => (super::lab::too_large(now), StatusCode::PAYLOAD_TOO_LARGE),
     };
     (
         status,

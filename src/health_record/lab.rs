@@ -28,11 +28,22 @@ pub struct Answer {
     pub ack: String,
 }
 
-/// Takes one HL7 v2 message and returns the ACK to send back.
-pub async fn receive(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Answer {
-    let header = hl7v2::header(text).unwrap_or_default();
+/// Takes one HL7 v2 message, as bytes in the character set its MSH-18 names, and returns the
+/// ACK to send back.
+pub async fn receive(ctx: &Ctx, now: Millis, bytes: &[u8], via: Via<'_>) -> Answer {
+    let decoded = hl7v2::decode(bytes);
+    let text = match &decoded {
+        Ok(text) => std::borrow::Cow::Borrowed(text.as_str()),
+        // Enough of the MSH to address the refusal.
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    let header = hl7v2::header(&text).unwrap_or_default();
     let ack_id = format!("ACK{now}");
-    let refusal = match take(ctx, now, text, via).await {
+    let taken = match decoded {
+        Ok(_) => take(ctx, now, &text, via).await,
+        Err(refusal) => Err(Taken::Refused(refusal)),
+    };
+    let refusal = match taken {
         Ok(()) => None,
         Err(Taken::Refused(refusal)) => Some(refusal),
         Err(Taken::Failed(error)) => {
@@ -46,6 +57,23 @@ pub async fn receive(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Answer
     Answer {
         code: refusal.as_ref().map_or("AA", Refusal::ack_code),
         ack: hl7v2::ack(&header, refusal.as_ref(), now, &ack_id),
+    }
+}
+
+/// The answer to a message larger than [`hl7v2::MAX_MESSAGE_BYTES`], which is not read.
+pub fn too_large(now: Millis) -> Answer {
+    let refusal = Refusal::Reject(format!(
+        "the message is larger than {} MiB",
+        hl7v2::MAX_MESSAGE_BYTES >> 20
+    ));
+    Answer {
+        code: refusal.ack_code(),
+        ack: hl7v2::ack(
+            &hl7v2::Header::default(),
+            Some(&refusal),
+            now,
+            &format!("ACK{now}"),
+        ),
     }
 }
 
@@ -69,7 +97,7 @@ fn reject(text: impl Into<String>) -> Taken {
 }
 
 async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Taken> {
-    let message = hl7v2::read_observations(text).map_err(Taken::Refused)?;
+    let message = hl7v2::read_observations(text, now).map_err(Taken::Refused)?;
     let community_id = match via {
         Via::Staff(actor) => actor.community_id,
         Via::Mllp => institutions::community_by_code(&ctx.db, &message.header.receiving_facility)

@@ -10,7 +10,7 @@ const START: u8 = 0x0b;
 const END: u8 = 0x1c;
 const CARRIAGE_RETURN: u8 = 0x0d;
 /// A frame larger than this closes the connection.
-const MAX_FRAME: usize = 4 << 20;
+const MAX_FRAME: usize = super::MAX_MESSAGE_BYTES + 3;
 
 /// Frames a message for sending.
 pub fn frame(message: &str) -> Vec<u8> {
@@ -25,7 +25,7 @@ pub fn frame(message: &str) -> Vec<u8> {
 /// reply.
 pub async fn serve<F, Fut>(listener: TcpListener, handle: F)
 where
-    F: Fn(String) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(Vec<u8>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = String> + Send,
 {
     loop {
@@ -47,7 +47,7 @@ where
 
 async fn connection<F, Fut>(stream: TcpStream, handle: F) -> std::io::Result<()>
 where
-    F: Fn(String) -> Fut,
+    F: Fn(Vec<u8>) -> Fut,
     Fut: Future<Output = String>,
 {
     let (read, mut write) = stream.into_split();
@@ -74,7 +74,7 @@ where
             continue; // noise between frames
         };
         let body = &buffer[start + 1..buffer.len() - 1];
-        let reply = handle(String::from_utf8_lossy(body).into_owned()).await;
+        let reply = handle(body.to_vec()).await;
         write.write_all(&frame(&reply)).await?;
         write.flush().await?;
     }

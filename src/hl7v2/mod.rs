@@ -76,6 +76,110 @@ impl Result {
     }
 }
 
+/// The largest message taken, over MLLP or HTTP.
+pub const MAX_MESSAGE_BYTES: usize = 4 << 20;
+/// Segments in one message: a lab report of many panels has a few hundred.
+const MAX_SEGMENTS: usize = 2000;
+/// Repetitions of one field (PID-3's identifiers, a result's repeats).
+const MAX_REPEATS: usize = 100;
+/// MSH-10, the message control ID (ST, at most 199 characters in HL7 v2.7).
+const MAX_CONTROL_ID: usize = 199;
+
+/// The text of a message from its bytes, in the character set MSH-18 names (HL7 table 0211,
+/// and the labels Chinese LIS use: `GB 18030-2000`, `GBK`, `UNICODE UTF-8` …); without MSH-18
+/// it must be UTF-8 (of which ASCII is part). Bytes that are not valid in that character set,
+/// and control characters other than the segment and line separators, are refused.
+pub fn decode(bytes: &[u8]) -> std::result::Result<String, Refusal> {
+    let charset = declared_charset(bytes);
+    let encoding = match charset.as_str() {
+        "" | "ASCII" | "UNICODE" | "UNICODE UTF-8" => encoding_rs::UTF_8,
+        "GB 18030-2000" | "GB18030" => encoding_rs::GB18030,
+        "BIG-5" => encoding_rs::BIG5,
+        "KS X 1001" => encoding_rs::EUC_KR,
+        "ISO IR87" => encoding_rs::ISO_2022_JP,
+        label => iso_8859(label)
+            .or_else(|| encoding_rs::Encoding::for_label(label.as_bytes()))
+            .filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE)
+            .ok_or_else(|| {
+                Refusal::Reject(format!("MSH-18 character set {label:?} is not supported"))
+            })?,
+    };
+    let text = encoding
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .ok_or_else(|| {
+            Refusal::Reject(if charset.is_empty() {
+                "the message is not UTF-8 and MSH-18 names no character set".into()
+            } else {
+                format!("the message is not valid {charset} (MSH-18)")
+            })
+        })?;
+    let framing = |c: char| c == '\u{b}' || c == '\u{1c}';
+    let body = text.trim_matches(framing);
+    if body
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t'))
+    {
+        return Err(Refusal::Reject(
+            "the message holds a control character (such as NUL)".into(),
+        ));
+    }
+    Ok(text.into_owned())
+}
+
+/// `8859/1` … `8859/15` (HL7's spelling of ISO 8859).
+fn iso_8859(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    let part = label.strip_prefix("8859/")?;
+    encoding_rs::Encoding::for_label(format!("iso-8859-{part}").as_bytes())
+}
+
+/// MSH-18 as written, read from the raw bytes of the first segment.
+fn declared_charset(bytes: &[u8]) -> String {
+    let start = bytes.iter().position(|b| *b == b'M').unwrap_or(bytes.len());
+    let msh = &bytes[start..];
+    let end = msh
+        .iter()
+        .position(|b| *b == b'\r' || *b == b'\n')
+        .unwrap_or(msh.len());
+    let msh = &msh[..end];
+    if !msh.starts_with(b"MSH") || msh.len() < 4 {
+        return String::new();
+    }
+    let separator = msh[3];
+    msh.split(|b| *b == separator)
+        .nth(17)
+        .map(|field| {
+            let first = field.split(|b| *b == b'~').next().unwrap_or_default();
+            String::from_utf8_lossy(first).trim().to_ascii_uppercase()
+        })
+        .unwrap_or_default()
+}
+
+/// Refuses a message beyond the sane maxima before it is parsed.
+fn check_limits(text: &str) -> std::result::Result<(), Refusal> {
+    let segments = text.split('\r').filter(|s| !s.is_empty()).count();
+    if segments > MAX_SEGMENTS {
+        return Err(Refusal::Reject(format!(
+            "the message has {segments} segments; at most {MAX_SEGMENTS} are taken"
+        )));
+    }
+    let repetition = text.chars().nth(5).filter(|c| !c.is_alphanumeric());
+    if let Some(repetition) = repetition {
+        let field_separator = text.chars().nth(3).unwrap_or('|');
+        let most = text
+            .split('\r')
+            .flat_map(|segment| segment.split(field_separator))
+            .map(|field| field.matches(repetition).count())
+            .max()
+            .unwrap_or(0);
+        if most >= MAX_REPEATS {
+            return Err(Refusal::Reject(format!(
+                "a field repeats more than {MAX_REPEATS} times"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Strips the framing a message may arrive with and normalises segment separators to `\r`.
 fn normalise(text: &str) -> String {
     text.trim_matches(|c: char| c == '\u{b}' || c == '\u{1c}' || c.is_whitespace())
@@ -92,10 +196,12 @@ fn value(message: &Message, query: &str) -> String {
         .to_owned()
 }
 
-/// Reads the MSH of a message; `Reject` when there is none.
+/// Reads the MSH of a message (and only it, however long the rest); `Reject` when there is
+/// none.
 pub fn header(text: &str) -> std::result::Result<Header, Refusal> {
     let text = normalise(text);
-    let message = Message::parse(&text)
+    let msh = text.split('\r').next().unwrap_or_default();
+    let message = Message::parse(msh)
         .map_err(|_| Refusal::Reject("not an HL7 v2 message (no readable MSH segment)".into()))?;
     read_header(&message)
 }
@@ -120,11 +226,21 @@ fn read_header(message: &Message) -> std::result::Result<Header, Refusal> {
     })
 }
 
-/// An HL7 timestamp as milliseconds; without a zone it is China Standard Time.
+/// 1900-01-01T00:00Z: no result in the record is older.
+const EARLIEST_MS: Millis = -2_208_988_800_000;
+const DAY_MS: Millis = 86_400_000;
+
+/// An HL7 timestamp as milliseconds; without a zone it is China Standard Time. Offsets
+/// beyond ±14:00 are not offsets.
 fn timestamp(text: &str) -> Option<Millis> {
     let stamp: TimeStamp = text.parse().ok()?;
     stamp.month?;
     stamp.day?;
+    if let Some(offset) = stamp.offset
+        && (offset.hours.abs() > 14 || offset.minutes > 59)
+    {
+        return None;
+    }
     let local = time::PrimitiveDateTime::try_from(stamp).ok()?;
     let offset = match stamp.offset {
         Some(o) => {
@@ -137,9 +253,11 @@ fn timestamp(text: &str) -> Option<Millis> {
     Some((local.assume_offset(offset).unix_timestamp_nanos() / 1_000_000) as Millis)
 }
 
-/// Reads an `ORU^R01`: the patient, and each order with its results.
-pub fn read_observations(text: &str) -> std::result::Result<Observations, Refusal> {
+/// Reads an `ORU^R01`: the patient, and each order with its results; times outside 1900 to a
+/// day after `now` are refused.
+pub fn read_observations(text: &str, now: Millis) -> std::result::Result<Observations, Refusal> {
     let text = normalise(text);
+    check_limits(&text)?;
     let message = Message::parse(&text)
         .map_err(|_| Refusal::Reject("not an HL7 v2 message (no readable MSH segment)".into()))?;
     let header = read_header(&message)?;
@@ -147,6 +265,11 @@ pub fn read_observations(text: &str) -> std::result::Result<Observations, Refusa
         return Err(Refusal::Reject(
             "MSH-10 (message control ID) is empty".into(),
         ));
+    }
+    if header.control_id.chars().count() > MAX_CONTROL_ID {
+        return Err(Refusal::Reject(format!(
+            "MSH-10 (message control ID) is longer than {MAX_CONTROL_ID} characters"
+        )));
     }
     if header.message_type != "ORU^R01" {
         return Err(Refusal::Reject(format!(
@@ -197,11 +320,13 @@ pub fn read_observations(text: &str) -> std::result::Result<Observations, Refusa
                     ));
                 }
                 let observed = field(7, 1);
-                let observed_at_ms = timestamp(&observed).ok_or_else(|| {
-                    Refusal::Error(format!(
-                        "OBR-7 (observation time) {observed:?} is not a time"
-                    ))
-                })?;
+                let observed_at_ms = timestamp(&observed)
+                    .filter(|at| (EARLIEST_MS..=now + DAY_MS).contains(at))
+                    .ok_or_else(|| {
+                        Refusal::Error(format!(
+                            "OBR-7 (observation time) {observed:?} is not a time"
+                        ))
+                    })?;
                 orders.push(Order {
                     name: Some(field(4, 2))
                         .filter(|n| !n.is_empty())
@@ -269,7 +394,13 @@ pub fn ack(header: &Header, refusal: Option<&Refusal>, now: Millis, ack_id: &str
         at.minute(),
         at.second()
     );
-    let clean = |text: &str| text.replace(['|', '^', '~', '\\', '&', '\r', '\n'], " ");
+    // Echoed fields are cut to what HL7 allows, so an absurd field is not sent back whole.
+    let clean = |text: &str| {
+        text.chars()
+            .take(MAX_CONTROL_ID)
+            .collect::<String>()
+            .replace(['|', '^', '~', '\\', '&', '\r', '\n'], " ")
+    };
     let version = if header.version.is_empty() {
         "2.5.1"
     } else {
@@ -303,6 +434,9 @@ pub fn ack(header: &Header, refusal: Option<&Refusal>, now: Millis, ack_id: &str
 mod tests {
     use super::*;
 
+    /// 2026-12-01T00:00Z.
+    const NOW: Millis = 1_796_083_200_000;
+
     pub const ORU: &str = "MSH|^~\\&|LIS|LAB01|YIJIA|C001|20261123083000||ORU^R01|MSG0001|P|2.5.1\r\
 PID|1||110101199003074514^^^^NNCHN||张^三\r\
 ORC|RE||||||||||||||||||||县人民医院^^^^^^^^^H001\r\
@@ -312,7 +446,7 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
 
     #[test]
     fn an_oru_is_read_with_its_patient_orders_and_results() {
-        let read = read_observations(ORU).unwrap();
+        let read = read_observations(ORU, NOW).unwrap();
         assert_eq!(read.header.control_id, "MSG0001");
         assert_eq!(read.header.sending_facility, "LAB01");
         assert_eq!(read.id_numbers, vec!["110101199003074514".to_owned()]);
@@ -332,17 +466,64 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
 
     #[test]
     fn broken_messages_are_refused_with_the_right_code() {
-        assert_eq!(read_observations("hello").unwrap_err().ack_code(), "AR");
+        assert_eq!(
+            read_observations("hello", NOW).unwrap_err().ack_code(),
+            "AR"
+        );
         let adt = ORU.replace("ORU^R01", "ADT^A01");
-        assert_eq!(read_observations(&adt).unwrap_err().ack_code(), "AR");
+        assert_eq!(read_observations(&adt, NOW).unwrap_err().ack_code(), "AR");
         let no_time = ORU.replace("20261123081500", "soon");
-        assert_eq!(read_observations(&no_time).unwrap_err().ack_code(), "AE");
+        assert_eq!(
+            read_observations(&no_time, NOW).unwrap_err().ack_code(),
+            "AE"
+        );
         let no_obx: String = ORU
             .split('\r')
             .filter(|s| !s.starts_with("OBX"))
             .collect::<Vec<_>>()
             .join("\r");
-        assert_eq!(read_observations(&no_obx).unwrap_err().ack_code(), "AE");
+        assert_eq!(
+            read_observations(&no_obx, NOW).unwrap_err().ack_code(),
+            "AE"
+        );
+    }
+
+    #[test]
+    fn times_beyond_reason_and_floods_are_refused() {
+        for stamp in ["99991231235959", "18991231", "20261123081500+2500"] {
+            let odd = ORU.replace("20261123081500", stamp);
+            assert_eq!(
+                read_observations(&odd, NOW).unwrap_err().ack_code(),
+                "AE",
+                "{stamp}"
+            );
+        }
+        let flood = ORU.replace("^^^^NNCHN", &"~1".repeat(200));
+        assert_eq!(read_observations(&flood, NOW).unwrap_err().ack_code(), "AR");
+        let obx = "OBX|1|NM|WBC^白细胞计数||6.1|10*9/L|3.5-9.5|N|||F\r".repeat(3000);
+        let many = format!("{ORU}{obx}");
+        assert_eq!(read_observations(&many, NOW).unwrap_err().ack_code(), "AR");
+        let long_id = ORU.replace("MSG0001", &"9".repeat(1 << 20));
+        assert_eq!(
+            read_observations(&long_id, NOW).unwrap_err().ack_code(),
+            "AR"
+        );
+        let ack = ack(&header(&long_id).unwrap(), None, 0, "A");
+        assert!(ack.len() < 1000);
+    }
+
+    #[test]
+    fn text_is_decoded_by_msh_18_and_control_characters_refused() {
+        let gb = ORU.replace("|P|2.5.1", "|P|2.5.1||||||GB 18030-2000");
+        let (bytes, _, _) = encoding_rs::GB18030.encode(&gb);
+        let text = decode(&bytes).unwrap();
+        assert!(text.contains("血小板计数"));
+        // The same GB18030 bytes without MSH-18 are not UTF-8: refused, not mojibake.
+        let (plain, _, _) = encoding_rs::GB18030.encode(ORU);
+        assert_eq!(decode(&plain).unwrap_err().ack_code(), "AR");
+        let nul = ORU.replace("张^三", "张\0三");
+        assert_eq!(decode(nul.as_bytes()).unwrap_err().ack_code(), "AR");
+        assert!(decode(ORU.as_bytes()).is_ok());
     }
 
     #[test]

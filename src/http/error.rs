@@ -322,6 +322,16 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
+impl From<axum::extract::multipart::MultipartRejection> for ApiError {
+    fn from(rejection: axum::extract::multipart::MultipartRejection) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "http.invalid_multipart",
+            rejection.body_text(),
+        )
+    }
+}
+
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
         ApiError::new(

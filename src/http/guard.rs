@@ -162,12 +162,17 @@ fn new_token() -> String {
     hex::encode(bytes)
 }
 
-fn control_character() -> ApiError {
+pub fn control_character() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "http.control_character",
         "text may not hold control characters such as NUL",
     )
+}
+
+/// Text with a control character that has no place in a field (all but tab and line breaks).
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(forbidden_control)
 }
 
 fn forbidden_control(c: char) -> bool {
@@ -187,7 +192,7 @@ fn has_control_escape(path: &str) -> bool {
 }
 
 fn form_has_control(bytes: &[u8]) -> bool {
-    form_urlencoded::parse(bytes).any(|(k, v)| k.chars().chain(v.chars()).any(forbidden_control))
+    form_urlencoded::parse(bytes).any(|(k, v)| has_control(&k) || has_control(&v))
 }
 
 /// A JSON text with a control character in a string, raw or escaped (`\u0000`).

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod ecg;
 mod fhir;
+mod hardening;
 mod health_record;
 mod helpers;
 mod indicators;
