@@ -108,7 +108,9 @@ pub async fn append_committed(db: &Db, entries: &[Entry]) -> Result<(), sqlx::Er
     tx.commit().await
 }
 
-/// Who looked at or changed a resident's data, newest first.
+/// Who looked at or changed a resident's data, newest first. Another resident (a portal
+/// account that tried this record) is named only as 另一位居民: one resident never learns
+/// another's name from here.
 pub async fn accesses_of_resident(
     db: &Db,
     community_id: i64,
@@ -119,15 +121,17 @@ pub async fn accesses_of_resident(
     // resident_ids holds a resident and those merged into it; they are few.
     let list: Vec<String> = resident_ids.iter().map(i64::to_string).collect();
     let sql = format!(
-        "SELECT a.seq, a.at_ms, a.actor_staff_id, s.name AS actor_name, a.actor_institution_id, \
+        "SELECT a.seq, a.at_ms, a.actor_staff_id, \
+         CASE WHEN s.resident_id IS NOT NULL AND s.resident_id NOT IN ({list}) \
+         THEN '另一位居民' ELSE s.name END AS actor_name, a.actor_institution_id, \
          i.name AS actor_institution_name, a.action, a.outcome \
          FROM audit_log a \
          LEFT JOIN staff s ON s.id = a.actor_staff_id \
          LEFT JOIN institutions i ON i.id = a.actor_institution_id \
-         WHERE a.community_id = $1 AND a.resident_id IN ({}) \
+         WHERE a.community_id = $1 AND a.resident_id IN ({list}) \
          ORDER BY a.seq DESC {}",
-        list.join(", "),
-        crate::db::limit_clause(limit, offset)
+        crate::db::limit_clause(limit, offset),
+        list = list.join(", "),
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(community_id)

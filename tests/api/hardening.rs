@@ -284,3 +284,60 @@ async fn a_multipart_without_a_boundary_gets_the_one_error_shape() {
     let body: Value = response.json().await.unwrap();
     assert!(body["code"].as_str().is_some(), "{body}");
 }
+
+#[tokio::test]
+async fn a_residents_access_history_does_not_name_another_resident_who_tried() {
+    let app = TestApp::spawn().await;
+    let village = app.institution_of("village-doctor").await;
+    let (a, b): (i64, i64) =
+        sqlx::query_as("SELECT MIN(id), MAX(id) FROM residents WHERE village_clinic_id = $1")
+            .bind(village)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let doctor = app.login("village-doctor").await;
+    let mut tokens = Vec::new();
+    for resident in [a, b] {
+        let issued: Value = app
+            .post_json(
+                Some(&doctor),
+                &format!("/api/v1/residents/{resident}/portal-account"),
+                &Value::Null,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let login: Value = app
+            .post_json(
+                None,
+                "/api/v1/auth/login",
+                &json!({"username": issued["username"], "password": issued["password"]}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        tokens.push(login["token"].as_str().unwrap().to_owned());
+    }
+    let probe = app.get(&tokens[1], &format!("/api/v1/residents/{a}")).await;
+    assert_eq!(probe.status(), StatusCode::FORBIDDEN);
+    let b_name: String = sqlx::query_scalar("SELECT name FROM residents WHERE id = $1")
+        .bind(b)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let history = app
+        .get_ok(&tokens[0], &format!("/api/v1/residents/{a}/accesses"))
+        .await;
+    let text = history.to_string();
+    assert!(!text.contains(&b_name), "{text}");
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor_name"] == "另一位居民" && e["outcome"] == "denied"),
+        "{text}"
+    );
+}
