@@ -115,6 +115,7 @@ pub fn action_label_zh(action: &str) -> &str {
         "referral.create" => "发起转诊",
         "referral.green_channel" => "绿色通道转诊",
         "referral.read" => "查看转诊",
+        "referral.list" => "转诊列表",
         "referral.transition" => "转诊状态变更",
         "referral.time_point" => "录入时间节点",
         "referral.down_suggestions" => "下转建议",

@@ -172,7 +172,14 @@ pub async fn list_referrals(
     Query(query): Query<ReferralQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<Referral>>, ApiError> {
-    let referrals = super::list(&ctx, &actor, &query, page.fetch_limit(), page.offset()).await?;
+    let referrals = super::list(
+        &ctx,
+        clock::now_ms(),
+        &actor,
+        &query,
+        page.fetch_limit(),
+        page.offset(),
+    ).await?;
     Ok(Json(page.page(referrals)))
 }
 

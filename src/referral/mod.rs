@@ -357,6 +357,7 @@ pub async fn transition(
 /// the whole community); green channel first.
 pub async fn list(
     ctx: &Ctx,
+    now: Millis,
     actor: &Actor,
     query: &ReferralQuery,
     limit: i64,
@@ -373,7 +374,7 @@ pub async fn list(
     if actor.scope(Purpose::Clinical, Access::Read) == crate::access::Scope::Nothing {
         return Err(crate::access::Denied.into());
     }
-    Ok(store::referrals_of_institution(
+    let referrals = store::referrals_of_institution(
         &ctx.db,
         actor.community_id,
         institution,
@@ -382,7 +383,26 @@ pub async fn list(
         limit,
         offset,
     )
-    .await?)
+    .await?;
+    // A list shows residents, diagnoses and reasons: one entry per resident shown, naming the
+    // referrals of theirs on the page, so each resident's access history has it.
+    let mut shown: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    for referral in &referrals {
+        shown
+            .entry(referral.resident_id)
+            .or_default()
+            .push(referral.id.to_string());
+    }
+    let entries = shown
+        .into_iter()
+        .map(|(resident_id, ids)| {
+            Entry::by(actor, now, "referral.list", "referral", None)
+                .about_resident(resident_id)
+                .detail(format!("referrals={}", ids.join(",")))
+        })
+        .collect();
+    ctx.auditor.record(entries).await?;
+    Ok(referrals)
 }
 
 /// From a signed critical ECG report, one action: an up-referral to the lead hospital's chest

@@ -85,7 +85,8 @@ async fn board(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
 ) -> Result<Html<String>, WebError> {
-    let referrals = super::list(&ctx, &actor, &ReferralQuery::default(), 100, 0).await?;
+    let now = clock::now_ms();
+    let referrals = super::list(&ctx, now, &actor, &ReferralQuery::default(), 100, 0).await?;
     let names: HashMap<i64, String> = institution_names(&ctx, &actor).await;
     let own = actor.institution.map(|i| i.id);
     let rows = referrals

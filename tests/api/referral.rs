@@ -116,6 +116,15 @@ async fn green_channel_to_the_cath_lab_and_back_home_by_down_referral() {
             .iter()
             .any(|r| r["id"] == routine["id"])
     );
+    // Listing shows the resident's diagnosis and reason: the list read is in the audit log.
+    let listed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'referral.list' AND resident_id = $1",
+    )
+    .bind(resident)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(listed, 1);
 
     // Only the receiving side moves it on; an illegal step is refused.
     assert_error(
