@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::audit::Auditor;
+use crate::audit::anchor::Anchor;
 use crate::db::Db;
 use crate::live::Hub;
 use crate::staff::throttle::Throttle;
@@ -23,6 +24,8 @@ pub struct Ctx {
     /// same-origin check of page forms; from `serve --public-url`, else from the address the
     /// server listens on.
     pub public_url: Option<Arc<str>>,
+    /// Where the audit chain's signed checkpoints are written, outside the database.
+    pub audit_anchor: Option<Anchor>,
 }
 
 impl Ctx {
@@ -35,6 +38,7 @@ impl Ctx {
             logins: Arc::default(),
             live: Hub::default(),
             public_url: None,
+            audit_anchor: None,
         }
     }
 
@@ -54,6 +58,9 @@ pub async fn serve(listener: TcpListener, mut ctx: Ctx) -> std::io::Result<()> {
         ctx.public_url = Some(format!("http://{}", listener.local_addr()?).into());
     }
     tokio::spawn(crate::critical_value::run(ctx.clone()));
+    if let Some(anchor) = ctx.audit_anchor.clone() {
+        tokio::spawn(crate::audit::anchor::run(anchor, ctx.db.clone()));
+    }
     let router = crate::http::router(ctx);
     axum::serve(
         listener,

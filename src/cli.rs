@@ -34,6 +34,11 @@ pub struct Storage {
     /// A postgres://… URL to use PostgreSQL instead of the embedded database.
     #[arg(long, env = "YIJIA_DATABASE_URL")]
     database_url: Option<String>,
+    /// Where the audit chain's signed checkpoints and their key are kept: outside the
+    /// database, on storage its administrators cannot write. Default: beside the data
+    /// directory, DATA_DIR.anchor.
+    #[arg(long, env = "YIJIA_AUDIT_ANCHOR")]
+    audit_anchor: Option<PathBuf>,
 }
 
 impl Storage {
@@ -46,6 +51,15 @@ impl Storage {
                 Ok(db::sqlite_url(&self.data_dir))
             }
         }
+    }
+
+    fn anchor(&self) -> anyhow::Result<audit::anchor::Anchor> {
+        let dir = self.audit_anchor.clone().unwrap_or_else(|| {
+            let mut name = self.data_dir.clone().into_os_string();
+            name.push(".anchor");
+            PathBuf::from(name)
+        });
+        Ok(audit::anchor::Anchor::open(&dir)?)
     }
 
     async fn connect(&self) -> anyhow::Result<Db> {
@@ -211,8 +225,15 @@ enum AdminCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Exit 0 only if every community's audit chain is intact.
+    /// Exit 0 only if every community's audit chain is intact and still holds its newest
+    /// signed checkpoint.
     Verify {
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Write a signed checkpoint of every chain's head now, and print it (to keep a copy
+    /// elsewhere as well).
+    Checkpoint {
         #[command(flatten)]
         storage: Storage,
     },
@@ -401,10 +422,23 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Audit {
+            command: AuditCommand::Checkpoint { storage },
+        } => {
+            let db = storage.connect().await?;
+            let lines = storage.anchor()?.checkpoint(&db, clock::now_ms()).await?;
+            if lines.is_empty() {
+                println!("no chain moved since the last checkpoint");
+            }
+            for line in lines {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
             command: AuditCommand::Verify { storage },
         } => {
             let db = storage.connect().await?;
-            match audit::verify(&db).await? {
+            match audit::verify(&db, Some(&storage.anchor()?)).await? {
                 audit::Verdict::Intact { entries } => {
                     println!("audit chain intact: {entries} entries");
                     Ok(ExitCode::SUCCESS)
@@ -453,6 +487,7 @@ async fn serve(
     load_demo: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut ctx = Ctx::new(storage.connect().await?);
+    ctx.audit_anchor = Some(storage.anchor()?);
     if let Some(url) = public_url {
         anyhow::ensure!(
             url.starts_with("http://") || url.starts_with("https://"),

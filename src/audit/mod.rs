@@ -9,6 +9,7 @@
 //! through [`Auditor`], which commits many readers' entries in one transaction (group commit)
 //! and answers each reader only once its entry is durable.
 
+pub mod anchor;
 pub mod store;
 
 use serde::Serialize;
@@ -263,7 +264,12 @@ pub enum Verdict {
     },
 }
 
-/// Walks every community's chain and compares it with the chain heads.
-pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
-    store::verify(db).await
+/// Walks every community's chain and compares it with the chain heads and, when an anchor is
+/// given, with its newest checkpoint of each community (which the chain must still hold).
+pub async fn verify(db: &Db, anchor: Option<&anchor::Anchor>) -> Result<Verdict, anchor::Error> {
+    let checkpoints = match anchor {
+        Some(anchor) => anchor.latest()?,
+        None => Default::default(),
+    };
+    Ok(store::verify(db, &checkpoints).await?)
 }

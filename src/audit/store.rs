@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, Row};
 
+use super::anchor::Checkpoint;
 use super::{AccessRecord, Entry, GENESIS_HASH, Verdict, entry_hash};
 use crate::db::Db;
 
@@ -139,15 +140,31 @@ pub async fn accesses_of_resident(
         .await
 }
 
-/// Walks each community's chain in pages and checks links, hashes and the head.
-pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
+/// Walks each community's chain in pages and checks links, hashes, the head, and that the
+/// chain still holds each community's checkpointed entry.
+pub async fn verify(
+    db: &Db,
+    checkpoints: &BTreeMap<i64, Checkpoint>,
+) -> Result<Verdict, sqlx::Error> {
     let heads =
         sqlx::query("SELECT community_id, seq, hash FROM audit_heads ORDER BY community_id")
             .fetch_all(&db.pool)
             .await?;
+    if let Some(lost) = checkpoints.keys().find(|community| {
+        !heads
+            .iter()
+            .any(|h| h.try_get::<i64, _>("community_id").ok() == Some(**community))
+    }) {
+        return Ok(Verdict::Broken {
+            community_id: *lost,
+            seq: 0,
+            reason: "the community's chain is gone, but a checkpoint holds it".into(),
+        });
+    }
     let mut total = 0;
     for head in heads {
         let community_id: i64 = head.try_get("community_id")?;
+        let checkpoint = checkpoints.get(&community_id);
         let head_seq: i64 = head.try_get("seq")?;
         let head_hash: String = head.try_get("hash")?;
         let broken = |seq: i64, reason: &str| Verdict::Broken {
@@ -202,6 +219,12 @@ pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
                 {
                     return Ok(broken(seq, "entry altered"));
                 }
+                if checkpoint.is_some_and(|c| c.seq == seq && c.hash != stored_hash) {
+                    return Ok(broken(
+                        seq,
+                        "the chain was rewritten: this entry differs from the signed checkpoint",
+                    ));
+                }
                 prev_hash = stored_hash;
                 expected_seq += 1;
                 total += 1;
@@ -209,6 +232,14 @@ pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
         }
         if expected_seq - 1 != head_seq || prev_hash != head_hash {
             return Ok(broken(expected_seq, "newest entries missing"));
+        }
+        if let Some(checkpoint) = checkpoint
+            && checkpoint.seq > head_seq
+        {
+            return Ok(broken(
+                head_seq + 1,
+                "the chain was truncated: it ends before its signed checkpoint",
+            ));
         }
     }
     Ok(Verdict::Intact { entries: total })

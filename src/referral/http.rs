@@ -179,7 +179,8 @@ pub async fn list_referrals(
         &query,
         page.fetch_limit(),
         page.offset(),
-    ).await?;
+    )
+    .await?;
     Ok(Json(page.page(referrals)))
 }
 

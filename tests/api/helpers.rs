@@ -19,6 +19,8 @@ pub struct TestApp {
     pub db: Db,
     /// The running server's context, for calling jobs directly with a chosen time.
     pub ctx: Ctx,
+    /// The audit anchor's folder (checkpoints and their key), outside the database.
+    pub anchor_dir: std::path::PathBuf,
     sqlite_dir: Option<std::path::PathBuf>,
 }
 
@@ -27,6 +29,7 @@ impl Drop for TestApp {
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+        let _ = std::fs::remove_dir_all(&self.anchor_dir);
     }
 }
 
@@ -74,7 +77,10 @@ impl TestApp {
         let db = Db::connect(&database_url)
             .await
             .expect("the test database opens");
-        let ctx = Ctx::new(db.clone());
+        let mut ctx = Ctx::new(db.clone());
+        let anchor_dir = std::env::temp_dir().join(format!("{}.anchor", unique_name()));
+        ctx.audit_anchor =
+            Some(yijia::audit::anchor::Anchor::open(&anchor_dir).expect("the anchor opens"));
         let now = yijia::clock::now_ms();
         demo::load(
             &ctx,
@@ -100,6 +106,7 @@ impl TestApp {
             client,
             db,
             ctx,
+            anchor_dir,
             sqlite_dir,
         }
     }
@@ -326,6 +333,8 @@ impl TestApp {
             .args(args)
             .arg("--database-url")
             .arg(&self.database_url)
+            .arg("--audit-anchor")
+            .arg(&self.anchor_dir)
             .env_remove("YIJIA_DATABASE_URL")
             .output()
             .expect("the yijia binary runs")
