@@ -306,6 +306,19 @@ pub async fn create_exam_report(
     new: &NewExamReport,
 ) -> Result<ExamReport, Error> {
     let institution = actor.institution.ok_or(crate::access::Denied)?;
+    // A shared centre's reader signs only its own service's reports (an ECG reader no X-ray);
+    // the county's combined ultrasound and ECG centre reads ultrasound too.
+    if actor.has_role(crate::access::Role::Reader) && !actor.has_role(crate::access::Role::Doctor) {
+        use crate::institution::model::CentreService as S;
+        let own = match new.kind {
+            model::ExamKind::Imaging => actor.reads_for(S::Imaging),
+            model::ExamKind::Ultrasound => actor.reads_for(S::Imaging) || actor.reads_for(S::Ecg),
+            model::ExamKind::Pathology => actor.reads_for(S::Pathology),
+        };
+        if !own {
+            return Err(crate::access::Denied.into());
+        }
+    }
     let text_ok =
         |text: &str, min: usize, max: usize| (min..=max).contains(&text.trim().chars().count());
     if !text_ok(&new.item_code, 1, 40) || !text_ok(&new.item_name, 1, 100) {

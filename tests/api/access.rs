@@ -249,6 +249,14 @@ async fn machine_accounts_and_administrators_stay_out_of_clinical_work() {
         .await;
     assert_eq!(claim.status(), StatusCode::OK);
 
+    // An ECG reader signs no X-ray report.
+    let xray = json!({"resident_id": r.own_village, "kind": "imaging", "item_code": "CXR",
+        "item_name": "胸部正位片", "conclusion": "心肺未见异常", "performed_at": "2026-11-20T09:00:00+08:00"});
+    let response = app
+        .post_json(Some(&ecg_reader), "/api/v1/exam-reports", &xray)
+        .await;
+    assert_error(response, StatusCode::FORBIDDEN, "access.denied").await;
+
     // An administrator issues no portal credentials and mints no resident account, for a real
     // resident or a made-up one.
     let issue = app
