@@ -22,6 +22,15 @@ struct Encoding {
     big_endian: bool,
 }
 
+/// One element header: tag, VR (explicit, or from the dictionary), value length, and where the
+/// value starts.
+struct Header {
+    tag: (u16, u16),
+    vr: Option<VR>,
+    length: u32,
+    value: usize,
+}
+
 struct Walk<'a> {
     bytes: &'a [u8],
 }
@@ -56,20 +65,20 @@ impl Walk<'_> {
         })
     }
 
-    /// One element header at `at`: tag, VR (explicit, or from the dictionary), value length,
-    /// and where the value starts.
-    fn header(
-        &self,
-        at: usize,
-        encoding: Encoding,
-    ) -> Result<((u16, u16), Option<VR>, u32, usize), Unreadable> {
+    /// The element header at `at`.
+    fn header(&self, at: usize, encoding: Encoding) -> Result<Header, Unreadable> {
         let group = self.u16_at(at, encoding)?;
         let element = self.u16_at(at + 2, encoding)?;
         let tag = (group, element);
         if group == 0xFFFE || !encoding.explicit {
             let length = self.u32_at(at + 4, encoding)?;
             let vr = (group != 0xFFFE).then(|| implicit_vr(tag)).flatten();
-            return Ok((tag, vr, length, at + 8));
+            return Ok(Header {
+                tag,
+                vr,
+                length,
+                value: at + 8,
+            });
         }
         let code = self
             .bytes
@@ -79,16 +88,17 @@ impl Walk<'_> {
             .ok()
             .and_then(|text| text.parse::<VR>().ok())
             .ok_or_else(|| damaged("an unknown value representation", at + 4))?;
-        if long_length(vr) {
-            Ok((tag, Some(vr), self.u32_at(at + 8, encoding)?, at + 12))
+        let (length, value) = if long_length(vr) {
+            (self.u32_at(at + 8, encoding)?, at + 12)
         } else {
-            Ok((
-                tag,
-                Some(vr),
-                u32::from(self.u16_at(at + 6, encoding)?),
-                at + 8,
-            ))
-        }
+            (u32::from(self.u16_at(at + 6, encoding)?), at + 8)
+        };
+        Ok(Header {
+            tag,
+            vr: Some(vr),
+            length,
+            value,
+        })
     }
 
     /// Elements from `at` up to `end`, or up to an item delimiter when `in_undefined_item`.
@@ -105,7 +115,12 @@ impl Walk<'_> {
             return Err(damaged("sequences nested too deeply", at));
         }
         while at < end {
-            let (tag, vr, length, value) = self.header(at, encoding)?;
+            let Header {
+                tag,
+                vr,
+                length,
+                value,
+            } = self.header(at, encoding)?;
             if tag == ITEM_END {
                 if in_undefined_item {
                     return Ok(value);
@@ -162,7 +177,9 @@ impl Walk<'_> {
             if defined_end == Some(at) {
                 return Ok(at);
             }
-            let (tag, _, length, value) = self.header(at, encoding)?;
+            let Header {
+                tag, length, value, ..
+            } = self.header(at, encoding)?;
             match tag {
                 SEQUENCE_END if defined_end.is_none() => return Ok(value),
                 ITEM if length == UNDEFINED => {
@@ -229,7 +246,9 @@ pub fn check(bytes: &[u8]) -> Result<(), Unreadable> {
     let mut at = 132;
     let mut transfer_syntax = String::new();
     while at < bytes.len() && walk.u16_at(at, explicit_le)? == 0x0002 {
-        let (tag, _, length, value) = walk.header(at, explicit_le)?;
+        let Header {
+            tag, length, value, ..
+        } = walk.header(at, explicit_le)?;
         let value_end = value
             .checked_add(length as usize)
             .filter(|&e| length != UNDEFINED && e <= bytes.len())
