@@ -88,7 +88,8 @@ async fn check(ctx: &Ctx, request: Request) -> Result<Passed, ApiError> {
     }
     let media = media_type(&parts.headers);
     let page = is_page(&parts.method, parts.uri.path());
-    let inspect = page || media.ends_with("json") || media == "application/x-www-form-urlencoded";
+    let form = media == "application/x-www-form-urlencoded";
+    let inspect = form || media.ends_with("json");
     let (mut raw, mut body) = if inspect {
         let bytes = axum::body::to_bytes(body, MAX_INSPECTED_BODY)
             .await
@@ -118,8 +119,23 @@ async fn check(ctx: &Ctx, request: Request) -> Result<Passed, ApiError> {
     if page {
         same_origin(ctx, &parts.headers)?;
         let expected = expected_token(&parts.headers);
-        let bytes = body.take().unwrap_or_default();
-        let (sent, rest) = take_form_token(&media, &bytes);
+        // A urlencoded form carries its token as a field; any other (a multipart upload)
+        // in its action's query, where `with_form_tokens` put it.
+        let sent = match body.take() {
+            Some(bytes) if form => {
+                let (sent, rest) = take_form_token(&bytes);
+                body = Some(rest);
+                sent
+            }
+            other => {
+                body = other;
+                parts.uri.query().and_then(|query| {
+                    form_urlencoded::parse(query.as_bytes())
+                        .find(|(key, _)| key == FORM_FIELD)
+                        .map(|(_, value)| value.into_owned())
+                })
+            }
+        };
         match (expected, sent) {
             (Some(expected), Some(sent)) if expected == sent => {}
             _ => {
@@ -130,7 +146,6 @@ async fn check(ctx: &Ctx, request: Request) -> Result<Passed, ApiError> {
                 ));
             }
         }
-        body = Some(rest);
     }
     let body = match (body, raw.take()) {
         (Some(bytes), _) => Body::from(bytes),
@@ -223,10 +238,7 @@ fn json_has_control(bytes: &[u8]) -> bool {
 }
 
 /// Takes the form token out of a urlencoded body; returns it and the body without it.
-fn take_form_token(media: &str, bytes: &Bytes) -> (Option<String>, Bytes) {
-    if media != "application/x-www-form-urlencoded" {
-        return (None, bytes.clone());
-    }
+fn take_form_token(bytes: &Bytes) -> (Option<String>, Bytes) {
     let mut token = None;
     let mut rest = form_urlencoded::Serializer::new(String::new());
     for (key, value) in form_urlencoded::parse(bytes) {
@@ -309,6 +321,8 @@ async fn with_form_tokens(tokens: FormTokens, response: Response) -> Response {
     Response::from_parts(parts, Body::from(page))
 }
 
+/// A urlencoded form gets a hidden field; a multipart one the token in its action's query
+/// (its body is a file upload the guard does not read).
 fn insert_form_tokens(html: &str, token: &str) -> String {
     let field = format!(r#"<input type="hidden" name="{FORM_FIELD}" value="{token}">"#);
     let mut out = String::with_capacity(html.len() + 256);
@@ -318,17 +332,37 @@ fn insert_form_tokens(html: &str, token: &str) -> String {
             break;
         };
         let end = start + length + 1;
-        out.push_str(&rest[..end]);
-        if rest[start..end]
-            .to_ascii_lowercase()
-            .contains("method=\"post\"")
-        {
+        let tag = &rest[start..end];
+        let lower = tag.to_ascii_lowercase();
+        out.push_str(&rest[..start]);
+        if !lower.contains("method=\"post\"") {
+            out.push_str(tag);
+        } else if lower.contains("multipart/form-data") {
+            out.push_str(&with_token_in_action(tag, token));
+        } else {
+            out.push_str(tag);
             out.push_str(&field);
         }
         rest = &rest[end..];
     }
     out.push_str(rest);
     out
+}
+
+fn with_token_in_action(tag: &str, token: &str) -> String {
+    let Some(start) = tag.find("action=\"").map(|i| i + "action=\"".len()) else {
+        return tag.to_owned();
+    };
+    let Some(length) = tag[start..].find('"') else {
+        return tag.to_owned();
+    };
+    let action = &tag[start..start + length];
+    let joiner = if action.contains('?') { "&amp;" } else { "?" };
+    format!(
+        "{}{action}{joiner}{FORM_FIELD}={token}{}",
+        &tag[..start],
+        &tag[start + length..]
+    )
 }
 
 #[cfg(test)]
@@ -347,6 +381,15 @@ mod tests {
         assert!(!form_has_control(b"note=%E8%83%B8%E7%97%9B%0A"));
         assert!(has_control_escape("/api/v1/residents/%00"));
         assert!(!has_control_escape("/api/v1/residents/12"));
+    }
+
+    #[test]
+    fn a_multipart_form_gets_the_token_in_its_action() {
+        let html = r#"<form method="post" enctype="multipart/form-data" action="/ecgs/new">"#;
+        assert_eq!(
+            insert_form_tokens(html, "t0k"),
+            r#"<form method="post" enctype="multipart/form-data" action="/ecgs/new?csrf=t0k">"#
+        );
     }
 
     #[test]
