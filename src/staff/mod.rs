@@ -91,9 +91,9 @@ pub async fn login(
         .begin(username, address, now)
         .map_err(|retry_after_s| Error::TooManyAttempts { retry_after_s })?;
     let result = check_password(ctx, username, &credentials.password).await;
-    let now = crate::clock::now_ms().max(now);
-    ctx.logins
-        .finish(attempt, matches!(result, Ok(Some(_))), now);
+    // Busy or failed inside: the password was not checked, so it is no failure of the client.
+    let checked = result.as_ref().ok().map(Option::is_some);
+    ctx.logins.finish(attempt, checked, now);
     let Some((staff_id, community_id)) = result? else {
         return Err(Error::InvalidCredentials);
     };

@@ -101,20 +101,21 @@ impl Throttle {
         Ok(Attempt { account, address })
     }
 
-    /// Ends an attempt: a failure counts against the username and the address; a success
-    /// forgets the username's failures from that address.
-    pub fn finish(&self, attempt: Attempt, succeeded: bool, now: Millis) {
+    /// Ends an attempt: `Some(false)`, a wrong password, counts against the username and the
+    /// address; `Some(true)` forgets the username's failures from that address; `None` (the
+    /// password was never checked) only ends the attempt.
+    pub fn finish(&self, attempt: Attempt, succeeded: Option<bool>, now: Millis) {
         let mut entries = self.lock();
         for key in [&attempt.address, &attempt.account] {
             if let Some(record) = entries.get_mut(key) {
                 record.in_flight = record.in_flight.saturating_sub(1);
-                if !succeeded {
+                if succeeded == Some(false) {
                     record.failures += 1;
                     record.last_failure_ms = now;
                 }
             }
         }
-        if succeeded {
+        if succeeded == Some(true) {
             entries.remove(&attempt.account);
         }
         if let Some(record) = entries.get(&attempt.address)
@@ -152,12 +153,12 @@ mod tests {
             .collect();
         assert_eq!(started.len(), ACCOUNT_FREE as usize);
         for attempt in started {
-            throttle.finish(attempt, false, 1000);
+            throttle.finish(attempt, Some(false), 1000);
         }
         assert_eq!(throttle.begin("doctor", here(), 1500).err(), Some(1));
         // The real user elsewhere is not locked out.
         let attempt = throttle.begin("doctor", elsewhere(), 1500).unwrap();
-        throttle.finish(attempt, true, 1500);
+        throttle.finish(attempt, Some(true), 1500);
     }
 
     #[test]
@@ -165,7 +166,7 @@ mod tests {
         let throttle = Throttle::default();
         for n in 0..ADDRESS_FREE {
             let attempt = throttle.begin(&format!("user{n}"), here(), 1000).unwrap();
-            throttle.finish(attempt, false, 1000);
+            throttle.finish(attempt, Some(false), 1000);
         }
         assert!(throttle.begin("someone-else", here(), 1000).is_err());
         assert!(throttle.begin("someone-else", elsewhere(), 1000).is_ok());
