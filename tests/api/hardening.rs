@@ -341,3 +341,38 @@ async fn a_residents_access_history_does_not_name_another_resident_who_tried() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn behind_an_https_public_url_links_use_it_and_browsers_are_told_to_keep_to_tls() {
+    let app = TestApp::spawn().await;
+    let mut ctx = app.ctx.clone();
+    ctx.public_url = Some("https://yijia.example.cn".into());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(yijia::app::serve(listener, ctx));
+    let response = app
+        .client
+        .get(format!("{address}/fhir/metadata"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    let metadata = response.text().await.unwrap();
+    assert!(
+        metadata.contains("https://yijia.example.cn/fhir"),
+        "{metadata}"
+    );
+    // Served at its own address with no public URL, no HSTS.
+    let plain = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("strict-transport-security").is_none());
+}
