@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use yijia::app::{self, Ctx};
+use yijia::app;
+use yijia::ctx::Ctx;
 use yijia::db::Db;
 
 const UPLOADS: usize = 200;

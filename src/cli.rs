@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::access::Role;
-use crate::app::{self, Ctx};
+use crate::app;
+use crate::ctx::Ctx;
 use crate::db::{self, Db, Engine};
 use crate::staff::model::{NewStaff, TitleLevel};
 use crate::{audit, clock, demo, staff};

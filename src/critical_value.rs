@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use crate::app::Ctx;
 use crate::audit::{self, Entry, Outcome};
 use crate::clock::{self, Millis};
+use crate::ctx::Ctx;
 use crate::live::{Audience, Event};
 
 /// A critical report left unacknowledged: its community, its id, the institution that must

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod critical_value;
+pub mod ctx;
 pub mod db;
 pub mod demo;
 pub mod ecg;

@@ -11,8 +11,8 @@ use sqlx::Row;
 
 use super::rng::Rng;
 use crate::access::{Actor, Role};
-use crate::app::Ctx;
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::db::Transaction;
 use crate::insurance::{self, Rule, budget, claim};
 

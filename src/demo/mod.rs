@@ -13,9 +13,9 @@ use sqlx::AnyConnection;
 use time::{Date, Duration};
 
 use crate::access::Role;
-use crate::app::Ctx;
 use crate::audit;
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::institution::model::CentreService;
 use crate::institution::{InstitutionKind, NewInstitution, store as institutions};
 use crate::resident::id_number;

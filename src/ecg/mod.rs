@@ -16,9 +16,9 @@ use yijia_ecg::formats::{self, Format, Unreadable};
 use yijia_ecg::{Analysis, Waveform};
 
 use crate::access::{Access, Actor, Purpose};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::live::{Audience, Event};
 use crate::resident::{self, model::Resident};
 use model::{Ecg, EcgDetail, NewReport, Priority, ResidentRef, State, Upload, WorklistItem};

@@ -9,8 +9,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::model::{NewReport, State as EcgState};
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, done, institution_names, render, role_label};
 

@@ -13,8 +13,8 @@ use axum::routing::get;
 use serde_json::Value;
 
 use crate::access::Actor;
-use crate::app::Ctx;
 use crate::clock::{self, Millis};
+use crate::ctx::Ctx;
 use crate::health_record::model::{ItemKind, TimelineQuery};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiActor, Path};

@@ -10,8 +10,8 @@ use super::model::{
     Discharge, Encounter, ExamReport, LabReport, NewEncounter, NewExamReport, TimelineItem,
     TimelineQuery,
 };
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiActor, Json, Page, PageParams, Path, Query};
 

@@ -6,9 +6,9 @@
 use super::model::LabReport;
 use super::{Error, store};
 use crate::access::{self, Access, Actor, Purpose};
-use crate::app::Ctx;
 use crate::audit::{self, Entry, Outcome};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::hl7v2::{self, Observations, Refusal};
 use crate::institution::store as institutions;
 use crate::live::{Audience, Event};

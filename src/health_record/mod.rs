@@ -10,9 +10,9 @@ pub mod store;
 pub mod views;
 
 use crate::access::{Access, Actor, Purpose};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::{self, Millis};
+use crate::ctx::Ctx;
 use crate::resident;
 use model::{
     Discharge, Encounter, EncounterKind, ExamReport, ItemKind, NewEncounter, NewExamReport,

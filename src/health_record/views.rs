@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::response::{Html, Response};
 use axum::routing::{get, post};
 
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, done, institution_names, render, role_label};
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use crate::access::Actor;
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 use crate::{clock, staff};
 
 /// The name of the web session cookie.

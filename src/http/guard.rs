@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::extract::{SESSION_COOKIE, cookie};
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 
 /// The cookie that carries the login form's token before there is a session.
 pub const FORM_COOKIE: &str = "yijia_form";

@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 use crate::{ecg, health_record, institution, recognition, referral, resident, staff, web};
 
 pub fn router(ctx: Ctx) -> Router {

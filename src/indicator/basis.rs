@@ -10,9 +10,9 @@ use super::definitions::{DEFINITIONS, DERIVED};
 use super::store::{self, CountyDefinition};
 use super::{Definition, Error, Formula, Measure};
 use crate::access::{self, Actor, Role};
-use crate::app::Ctx;
 use crate::audit;
 use crate::clock::{self, Millis};
+use crate::ctx::Ctx;
 use crate::db::Db;
 
 /// An indicator's definition as the county uses it.

@@ -7,8 +7,8 @@ use axum::routing::{get, put};
 
 use super::basis::{self, DefinitionChange, DefinitionView, MeasureView};
 use super::{Breakdown, IndicatorQuery, Value};
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiActor, Json, Path, Query};
 

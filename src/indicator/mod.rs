@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::access::{self, Actor};
-use crate::app::Ctx;
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::institution::{Institution, InstitutionKind};
 
 pub use measure::Measure;

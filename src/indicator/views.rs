@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::IndicatorQuery;
 use super::basis::{self, DefinitionChange, DefinitionView, MeasureView};
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, chart, done, institution_names, render, role_label};
 

@@ -6,8 +6,8 @@ use axum::routing::get;
 use serde::Serialize;
 
 use super::model::{Department, Institution, NewInstitution};
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiActor, Json, Path};
 

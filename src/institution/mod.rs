@@ -9,9 +9,9 @@ pub mod store;
 pub use model::{Department, Institution, InstitutionKind, NewInstitution, TreeNode};
 
 use crate::access::{Actor, Denied, Role};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

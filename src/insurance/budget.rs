@@ -16,9 +16,9 @@ use sqlx::{AnyConnection, Row};
 
 use super::{Error, require_officer, require_reader};
 use crate::access::Actor;
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::db::Db;
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]

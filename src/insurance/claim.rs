@@ -8,9 +8,9 @@ use sqlx::Row;
 
 use super::{Error, Rule, budget, require_officer, require_reader};
 use crate::access::Actor;
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 
 /// A down-referral raises the rate of the receiving institution's encounters that begin within
 /// this many days of it.

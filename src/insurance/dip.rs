@@ -11,9 +11,9 @@ use sqlx::Row;
 
 use super::{Error, require_officer, require_reader};
 use crate::access::Actor;
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Group {

@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::app::Ctx;
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::resident::IdNumber;
 
 #[derive(Debug, thiserror::Error)]

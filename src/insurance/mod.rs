@@ -131,7 +131,7 @@ pub async fn upsert_rule_in(
 
 /// The insurance officer sets a rule; a settled year's rules cannot change.
 pub async fn put_rule(
-    ctx: &crate::app::Ctx,
+    ctx: &crate::ctx::Ctx,
     now: crate::clock::Millis,
     actor: &Actor,
     rule: &Rule,
@@ -151,7 +151,7 @@ pub async fn put_rule(
     rules(ctx, actor, rule.year).await
 }
 
-pub async fn rules(ctx: &crate::app::Ctx, actor: &Actor, year: i64) -> Result<Vec<Rule>, Error> {
+pub async fn rules(ctx: &crate::ctx::Ctx, actor: &Actor, year: i64) -> Result<Vec<Rule>, Error> {
     require_reader(actor)?;
     Ok(sqlx::query_as(
         "SELECT year, scheme, level, deductible_fen, eligible_pp, rate_pp, annual_cap_fen \

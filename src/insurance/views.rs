@@ -16,8 +16,8 @@ use super::claim::{self, Claim, MonthTotals};
 use super::dip::{self, Group, MonthScores};
 use super::{Rule, import::yuan_to_fen};
 use crate::access::Role;
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, chart, done, institution_names, render, role_label};
 

@@ -8,9 +8,9 @@ pub mod views;
 use serde::Serialize;
 
 use crate::access::{Access, Actor, Purpose, Role};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::{resident, staff};
 
 #[derive(Debug, thiserror::Error)]

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::health_record::model::{ItemKind, TimelineQuery};
 use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, institution_names, render, role_label};

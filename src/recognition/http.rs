@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 
 use super::{Item, MonthFigures, NewItem, NewOrder, Order, RecognisedQuery, RecognisedResult};
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiActor, Json, Path, Query};
 use crate::referral::figures::MonthQuery;

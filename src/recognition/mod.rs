@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::access::{self, Access, Actor, Purpose, Role};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::resident;
 
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,8 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use super::{NewOrder, RecognisedResult};
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, render, role_label};
 

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
 use crate::access::{Actor, Denied, Role};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::db::Db;
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::Error;
 use super::timeline;
 use crate::access::{self, Actor};
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 
 #[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
 pub struct MonthQuery {

@@ -10,8 +10,8 @@ use super::model::{
     DownSuggestion, NewReferral, Referral, ReferralDetail, ReferralQuery, Transition,
 };
 use super::timeline::{NewTimePoint, Timeline};
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiActor, Json, Page, PageParams, Path, Query};
 

@@ -13,9 +13,9 @@ pub mod timeline;
 pub mod views;
 
 use crate::access::{Access, Actor, Purpose};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::health_record::{self, ReceivingEncounter, model::EncounterKind};
 use crate::institution;
 use crate::live::{Audience, Event};

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::model::{self, Party, ReferralQuery, ReferralState};
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, done, institution_names, render, role_label};
 

@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use super::model::{MergeRequest, NewResident, ProbableDuplicate, Resident, ResidentQuery};
-use crate::app::Ctx;
 use crate::audit::AccessRecord;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiActor, Json, Page, PageParams, Path, Query};
 

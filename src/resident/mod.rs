@@ -10,9 +10,9 @@ pub mod store;
 use time::Date;
 
 use crate::access::{self, Access, Actor, Purpose, ResidentPlace};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::db;
 use crate::institution::{self, InstitutionKind};
 pub use id_number::{IdNumber, InvalidIdNumber};

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Credentials, LoginToken, NewStaff, Staff};
 use crate::access::Role;
-use crate::app::Ctx;
 use crate::clock;
+use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiActor, ClientAddress, Json, Page, PageParams, Query};
 

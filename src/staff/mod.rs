@@ -12,9 +12,9 @@ use std::net::IpAddr;
 use sha2::{Digest, Sha256};
 
 use crate::access::{Actor, Role};
-use crate::app::Ctx;
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
+use crate::ctx::Ctx;
 use crate::institution;
 use model::{Credentials, LoginToken, NewStaff, Staff};
 

@@ -13,7 +13,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::access::Actor;
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 use crate::http::error::ApiError;
 use crate::http::extract::{ClientAddress, Path, Query, SESSION_COOKIE, WebActor, session_cookie};
 use crate::resident::model::ResidentQuery;

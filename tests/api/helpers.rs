@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
-use yijia::app::{self, Ctx};
+use yijia::app;
+use yijia::ctx::Ctx;
 use yijia::db::Db;
 use yijia::demo;
 
