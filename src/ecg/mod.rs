@@ -384,7 +384,11 @@ pub async fn waveform(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<
                 .collect(),
         })
         .collect();
-    Ok(Waveform { sampling_hz, leads })
+    Ok(Waveform {
+        sampling_hz,
+        leads,
+        non_ecg_channels: Vec::new(),
+    })
 }
 
 fn require_reader(actor: &Actor) -> Result<(), Error> {

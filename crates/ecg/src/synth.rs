@@ -159,5 +159,6 @@ pub fn generate(spec: &Spec) -> Waveform {
                 samples_uv: samples.iter().map(|v| v.round() as i32).collect(),
             })
             .collect(),
+        non_ecg_channels: Vec::new(),
     }
 }

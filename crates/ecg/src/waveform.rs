@@ -13,7 +13,12 @@ pub struct Lead {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Waveform {
     pub sampling_hz: f64,
+    /// ECG leads only, in µV.
     pub leads: Vec<Lead>,
+    /// Channels the file holds that are not ECG leads (pleth, respiration, pressure …): kept
+    /// in the stored original, never analysed, never on the paper.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub non_ecg_channels: Vec<String>,
 }
 
 /// The most samples (all leads together) a recording may hold: ten minutes of 12 leads at

@@ -265,3 +265,42 @@ fn ventricular_bigeminy_with_fusion_beats_is_detected_beat_for_beat() {
     assert!(counts.sensitivity() >= 0.999, "{counts:?}");
     assert!(counts.positive_predictivity() >= 0.999, "{counts:?}");
 }
+
+#[test]
+fn every_device_wfdb_record_reads_with_its_ecg_leads_only() {
+    let read = |name: &str| formats::wfdb::read_path(&shared(&format!("devices/wfdb/{name}.hea")));
+    // Pulse oximetry and respiration are channels, never leads.
+    let v102 = read("v102s").unwrap();
+    let names: Vec<&str> = v102.leads.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["II", "V"]);
+    assert_eq!(v102.non_ecg_channels, ["PLETH", "RESP"]);
+    assert_eq!(analyze(&v102, None).leads, ["II", "V"]);
+    // Samples per frame (MCL1 at 4 × 125 Hz) and skew; pressure and respiration left out.
+    let holter = read("03700181").unwrap();
+    assert_eq!(holter.sampling_hz, 500.0);
+    assert_eq!(holter.leads.len(), 1);
+    assert_eq!(holter.len(), 75_000 * 4);
+    assert_eq!(holter.non_ecg_channels, ["ABP", "RESP"]);
+    // Format 16 with four leads, and format 80.
+    let four = read("test01_00s").unwrap();
+    assert_eq!((four.leads.len(), four.len()), (4, 4000));
+    let eighty = read("3000003_0003").unwrap();
+    assert_eq!(
+        (eighty.leads.len(), eighty.len(), eighty.sampling_hz),
+        (2, 1028, 125.0)
+    );
+    // An odd number of samples in format 212 is whole, not truncated: its three channels are
+    // MIT-BIH record 100's first 999 samples (MLII, V5, MLII) packed three to a frame.
+    let odd = read("100_3chan").unwrap();
+    assert_eq!((odd.leads.len(), odd.len()), (3, 999));
+    let record_100 = formats::wfdb::read_path(&shared("mitdb/100.hea")).unwrap();
+    assert_eq!(
+        odd.leads[0].samples_uv,
+        record_100.leads[0].samples_uv[..999]
+    );
+    assert_eq!(
+        odd.leads[1].samples_uv,
+        record_100.leads[1].samples_uv[..999]
+    );
+    assert_eq!(odd.leads[2].samples_uv, odd.leads[0].samples_uv);
+}

@@ -136,5 +136,9 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         leads.push(Lead { name, samples_uv });
     }
     make_names_unique(&mut leads);
-    Ok(Waveform { sampling_hz, leads })
+    Ok(Waveform {
+        sampling_hz,
+        leads,
+        non_ecg_channels: Vec::new(),
+    })
 }

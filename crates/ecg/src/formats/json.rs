@@ -39,6 +39,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
     Ok(Waveform {
         sampling_hz: form.sampling_hz,
         leads,
+        non_ecg_channels: Vec::new(),
     })
 }
 
