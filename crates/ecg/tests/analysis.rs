@@ -304,3 +304,24 @@ fn every_device_wfdb_record_reads_with_its_ecg_leads_only() {
     );
     assert_eq!(odd.leads[2].samples_uv, odd.leads[0].samples_uv);
 }
+
+#[test]
+fn files_are_told_apart_by_content_and_utf16_xml_reads_as_utf8() {
+    let aecg = std::fs::read(shared("hl7-aecg/ecg_hl7.xml")).unwrap();
+    let (_, utf8) = formats::read_single(&aecg).unwrap();
+    let text = String::from_utf8(aecg).unwrap();
+    let mut utf16 = vec![0xff, 0xfe];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let (format, wide) = formats::read_single(&utf16).unwrap();
+    assert_eq!(format, Format::Aecg);
+    assert_eq!(wide, utf8);
+    // Recognised for what they are, not taken for aECG.
+    for (path, says) in [
+        ("devices/scp/ecgtoolkit_Example.scp", "SCP-ECG"),
+        ("devices/philips/deid_3.xml", "Philips SierraECG"),
+    ] {
+        let bytes = std::fs::read(shared(path)).unwrap();
+        let error = formats::read_single(&bytes).unwrap_err().to_string();
+        assert!(error.contains(says), "{path}: {error}");
+    }
+}

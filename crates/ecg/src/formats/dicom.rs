@@ -1,7 +1,8 @@
-//! DICOM waveforms: 12-lead ECG (1.2.840.10008.5.1.4.1.1.9.1.1) and general ECG
-//! (1.2.840.10008.5.1.4.1.1.9.1.2). The first multiplex group of the Waveform Sequence (the
-//! rhythm) is read; sample values become µV through each channel's sensitivity, correction
-//! factor, baseline and units.
+//! DICOM waveforms of every SOP class that carries ECG channels: 12-lead, general, ambulatory
+//! and 32-bit ECG, hemodynamic and cardiac electrophysiology. The first multiplex group of the
+//! Waveform Sequence (the rhythm) is read; sample values become µV through each channel's
+//! sensitivity, correction factor, baseline and units. Channels in other units (pressure,
+//! temperature …) are kept out of the leads and named as non-ECG channels.
 
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
@@ -13,9 +14,13 @@ use crate::waveform::{
     Lead, Waveform, check_size, make_names_unique, microvolts, standard_lead_name,
 };
 
-const ECG_SOP_CLASSES: [&str; 2] = [
-    "1.2.840.10008.5.1.4.1.1.9.1.1",
-    "1.2.840.10008.5.1.4.1.1.9.1.2",
+const ECG_SOP_CLASSES: [&str; 6] = [
+    "1.2.840.10008.5.1.4.1.1.9.1.1", // 12-lead ECG
+    "1.2.840.10008.5.1.4.1.1.9.1.2", // General ECG
+    "1.2.840.10008.5.1.4.1.1.9.1.3", // Ambulatory ECG
+    "1.2.840.10008.5.1.4.1.1.9.1.4", // General 32-bit ECG
+    "1.2.840.10008.5.1.4.1.1.9.2.1", // Hemodynamic Waveform
+    "1.2.840.10008.5.1.4.1.1.9.3.1", // Basic Cardiac Electrophysiology
 ];
 
 fn float(object: &InMemDicomObject, tag: Tag, default: f64) -> Result<f64, Unreadable> {
@@ -56,13 +61,16 @@ fn first_item(object: &InMemDicomObject, tag: Tag) -> Option<&InMemDicomObject> 
         .and_then(|items| items.first())
 }
 
-fn units_to_microvolts(channel: &InMemDicomObject) -> f64 {
+/// µV per unit of a channel's sensitivity (UCUM), or `None` for a unit that is not a voltage.
+fn units_to_microvolts(channel: &InMemDicomObject) -> Option<f64> {
     let unit = first_item(channel, tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE)
         .and_then(|u| text(u, tags::CODE_VALUE));
     match unit.as_deref() {
-        Some("mV") => 1000.0,
-        Some("V") => 1_000_000.0,
-        _ => 1.0,
+        None | Some("uV") => Some(1.0),
+        Some("mV") => Some(1000.0),
+        Some("V") => Some(1_000_000.0),
+        Some("nV") => Some(0.001),
+        Some(_) => None,
     }
 }
 
@@ -79,7 +87,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         .to_owned();
     if !ECG_SOP_CLASSES.contains(&sop_class.as_str()) {
         return Err(unreadable(format!(
-            "DICOM: SOP class {sop_class} is not a 12-lead or general ECG"
+            "DICOM: SOP class {sop_class} is not a waveform class that carries ECG"
         )));
     }
     let group = first_item(&object, tags::WAVEFORM_SEQUENCE)
@@ -116,15 +124,20 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         ));
     }
     let mut leads = Vec::with_capacity(channels);
+    let mut non_ecg_channels = Vec::new();
     for (index, channel) in definitions.iter().enumerate() {
         let source = first_item(channel, tags::CHANNEL_SOURCE_SEQUENCE);
         let name = source
             .and_then(|s| text(s, tags::CODE_MEANING).or_else(|| text(s, tags::CODE_VALUE)))
             .map(|n| standard_lead_name(&n))
             .unwrap_or_else(|| format!("channel {}", index + 1));
+        let Some(per_unit) = units_to_microvolts(channel) else {
+            non_ecg_channels.push(name);
+            continue;
+        };
         let scale = float(channel, tags::CHANNEL_SENSITIVITY, 1.0)?
             * float(channel, tags::CHANNEL_SENSITIVITY_CORRECTION_FACTOR, 1.0)?
-            * units_to_microvolts(channel);
+            * per_unit;
         let baseline = float(channel, tags::CHANNEL_BASELINE, 0.0)?;
         let samples_uv = (0..samples)
             .map(|s| {
@@ -139,6 +152,6 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
     Ok(Waveform {
         sampling_hz,
         leads,
-        non_ecg_channels: Vec::new(),
+        non_ecg_channels,
     })
 }

@@ -41,31 +41,96 @@ impl Format {
         }
     }
 
-    /// Guesses the format of a single file from its content.
-    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    /// The format of a single file from its content (never its name).
+    pub fn sniff(bytes: &[u8]) -> Result<Format, Unreadable> {
         if bytes.len() > 132 && &bytes[128..132] == b"DICM" {
-            return Some(Format::Dicom);
+            return Ok(Format::Dicom);
+        }
+        if bytes.get(16..22) == Some(b"SCPECG".as_slice()) {
+            return Err(unreadable("SCP-ECG files are recognised but not read yet"));
+        }
+        if bytes.starts_with(b"0       ") || bytes.starts_with(b"\xffBIOSEMI") {
+            return Err(unreadable(
+                "EDF and BDF files are recognised but not read yet",
+            ));
         }
         let start = bytes
             .iter()
             .position(|b| !b.is_ascii_whitespace())
-            .map(|i| bytes[i])?;
+            .map(|i| bytes[i]);
         match start {
-            b'{' => Some(Format::Json),
-            b'<' => Some(Format::Aecg),
-            _ => None,
+            Some(b'{') => Ok(Format::Json),
+            Some(b'<') => match xml_root(bytes).as_deref() {
+                Some("AnnotatedECG") => Ok(Format::Aecg),
+                Some("RestingECG") => Err(unreadable(
+                    "GE MUSE XML (RestingECG) is recognised but not read yet",
+                )),
+                Some("CardiologyXML") => Err(unreadable(
+                    "GE CardioSoft XML (CardiologyXML) is recognised but not read yet",
+                )),
+                Some("restingecgdata") => Err(unreadable(
+                    "Philips SierraECG XML (restingecgdata) is recognised but not read yet",
+                )),
+                Some(other) => Err(unreadable(format!(
+                    "XML whose root is <{other}> is not an ECG format read here"
+                ))),
+                None => Err(unreadable("XML without a root element")),
+            },
+            _ => Err(unreadable(
+                "not a DICOM, HL7 aECG, SCP-ECG, EDF or JSON ECG file",
+            )),
         }
     }
 }
 
-/// Reads one self-contained file (DICOM, aECG or JSON) and checks the result.
+/// The local name of an XML document's root element.
+fn xml_root(bytes: &[u8]) -> Option<String> {
+    let mut rest = bytes;
+    loop {
+        let open = rest.iter().position(|b| *b == b'<')?;
+        rest = &rest[open + 1..];
+        match rest.first()? {
+            b'?' | b'!' => continue,
+            _ => {
+                let end = rest
+                    .iter()
+                    .position(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')?;
+                let name = std::str::from_utf8(&rest[..end]).ok()?;
+                return Some(name.rsplit(':').next().unwrap_or(name).to_owned());
+            }
+        }
+    }
+}
+
+/// A file in UTF-16 (with its byte order mark) as UTF-8; any other file as it is.
+fn utf8_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Unreadable> {
+    let little = match bytes {
+        [0xff, 0xfe, ..] => true,
+        [0xfe, 0xff, ..] => false,
+        _ => return Ok(std::borrow::Cow::Borrowed(bytes)),
+    };
+    let units = bytes[2..].chunks_exact(2).map(|c| {
+        if little {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .collect::<Result<_, _>>()
+        .map_err(|_| unreadable("the file says UTF-16 but is not"))?;
+    Ok(std::borrow::Cow::Owned(text.into_bytes()))
+}
+
+/// Reads one self-contained file (DICOM, aECG or JSON; XML also in UTF-16) and checks the
+/// result.
 pub fn read_single(bytes: &[u8]) -> Result<(Format, Waveform), Unreadable> {
-    let format =
-        Format::sniff(bytes).ok_or_else(|| unreadable("not a DICOM, HL7 aECG or JSON ECG file"))?;
+    let bytes = utf8_of(bytes)?;
+    let format = Format::sniff(&bytes)?;
     let waveform = match format {
-        Format::Dicom => dicom::read(bytes)?,
-        Format::Aecg => aecg::read(bytes)?,
-        Format::Json => json::read(bytes)?,
+        Format::Dicom => dicom::read(&bytes)?,
+        Format::Aecg => aecg::read(&bytes)?,
+        Format::Json => json::read(&bytes)?,
         Format::Wfdb => unreachable!("WFDB needs a header and a data file"),
     };
     waveform.check()?;
