@@ -154,36 +154,26 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
         j_point_mm.insert(name.clone(), round(beat[j_point] - baseline));
     }
 
-    // PR and QT on lead II (or the first lead).
-    let (_, reference) = medians
+    // P and T are delineated on band-passed medians (0.5–40 Hz, zero phase), which keep
+    // their shape but not the wander that moves a raw baseline; ST above stays on the raw.
+    let filtered: Vec<(String, Vec<f64>)> = waveform
+        .leads
         .iter()
-        .find(|(n, _)| n == "II")
-        .unwrap_or(&medians[0]);
-    let baseline =
-        reference[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
-    let deviation = |i: usize| (reference[i] - baseline).abs();
-    let p_search = onset.saturating_sub(ms(250.0))..onset.saturating_sub(ms(60.0));
-    let pr_ms = p_search
-        .clone()
-        .max_by(|a, b| deviation(*a).total_cmp(&deviation(*b)))
-        .filter(|&p| deviation(p) > 40.0)
-        .map(|p_peak| {
-            let p_onset = (p_search.start..p_peak)
-                .rev()
-                .find(|&i| deviation(i) < 0.2 * deviation(p_peak))
-                .unwrap_or(p_search.start);
-            (onset - p_onset) as f64 * 1000.0 / fs
-        });
-    let t_search = (j_point + ms(80.0)).min(length - 1)..(j_point + ms(450.0)).min(length - 1);
-    let qt_ms = t_search
-        .clone()
-        .max_by(|a, b| deviation(*a).total_cmp(&deviation(*b)))
-        .filter(|&t| deviation(t) > 50.0)
-        .and_then(|t_peak| {
-            (t_peak..length)
-                .find(|&i| deviation(i) < 0.15 * deviation(t_peak))
-                .map(|t_end| (t_end - onset) as f64 * 1000.0 / fs)
-        });
+        .filter_map(|lead| {
+            let mut signal: Vec<f32> = lead.samples_uv.iter().map(|v| *v as f32).collect();
+            crate::filter::band_pass(&mut signal, fs, 0.5, 40.0);
+            let signal: Vec<i32> = signal.iter().map(|v| v.round() as i32).collect();
+            median_beat(&signal, beats, before, after).map(|m| (lead.name.clone(), m))
+        })
+        .collect();
+    let rr = {
+        let mut rr = rr_intervals_s(beats, fs);
+        median(&mut rr).unwrap_or(1.0)
+    };
+    let qt_ms = t_end(&filtered, &baseline_window, j_point, rr, fs)
+        .map(|end| (end - onset) as f64 * 1000.0 / fs);
+    let pr_ms = p_onset(&filtered, &baseline_window, onset, rr, fs)
+        .map(|start| (onset - start) as f64 * 1000.0 / fs);
     BeatMeasurements {
         pr_ms,
         qrs_ms: Some(qrs_ms),
@@ -191,6 +181,96 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
         st_deviation_mm,
         j_point_mm,
     }
+}
+
+/// A lead's median beat as deviation from its PR-segment baseline.
+fn deviation_of(beat: &[f64], baseline_window: &std::ops::Range<usize>) -> Vec<f64> {
+    let baseline = beat[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
+    beat.iter().map(|v| v - baseline).collect()
+}
+
+/// The slope at `i`, per sample, over ±`half` samples.
+fn slope_at(beat: &[f64], i: usize, half: usize) -> f64 {
+    let (from, to) = (i.saturating_sub(half), (i + half).min(beat.len() - 1));
+    (beat[to] - beat[from]) / (to - from).max(1) as f64
+}
+
+/// Where the tangent at `at` crosses the baseline.
+fn tangent_crossing(beat: &[f64], at: usize, half: usize) -> Option<f64> {
+    let slope = slope_at(beat, at, half);
+    (slope.abs() > f64::EPSILON).then(|| at as f64 - beat[at] / slope)
+}
+
+/// The end of the T wave by the tangent method: on the lead with the largest T wave, the
+/// tangent at the steepest point of the T wave's descent meets the baseline.
+fn t_end(
+    medians: &[(String, Vec<f64>)],
+    baseline_window: &std::ops::Range<usize>,
+    j_point: usize,
+    rr_s: f64,
+    fs: f64,
+) -> Option<usize> {
+    let ms = |n: f64| (n * fs / 1000.0).round() as usize;
+    let length = medians.first()?.1.len();
+    let window = (j_point + ms(60.0)).min(length - 1)
+        ..(j_point + ms(450.0_f64.min(rr_s * 1000.0 * 0.7))).min(length - 1);
+    let (beat, peak) = medians
+        .iter()
+        .map(|(_, m)| deviation_of(m, baseline_window))
+        .filter_map(|beat| {
+            let peak = window
+                .clone()
+                .max_by(|a, b| beat[*a].abs().total_cmp(&beat[*b].abs()))?;
+            Some((beat, peak))
+        })
+        .max_by(|(a, pa), (b, pb)| a[*pa].abs().total_cmp(&b[*pb].abs()))?;
+    if beat[peak].abs() < 50.0 {
+        return None; // no T wave to speak of
+    }
+    let half = ms(8.0).max(1);
+    let sign = beat[peak].signum();
+    let descent = (peak..(peak + ms(200.0)).min(length - 1)).max_by(|a, b| {
+        (-sign * slope_at(&beat, *a, half)).total_cmp(&(-sign * slope_at(&beat, *b, half)))
+    })?;
+    let end = tangent_crossing(&beat, descent, half)?;
+    (end > peak as f64 && end < (peak + ms(300.0)) as f64).then(|| end.round() as usize)
+}
+
+/// The onset of the P wave by the tangent method: on lead II (or the lead with the largest P
+/// wave), the tangent at the steepest point of the P wave's rise meets the baseline.
+fn p_onset(
+    medians: &[(String, Vec<f64>)],
+    baseline_window: &std::ops::Range<usize>,
+    qrs_onset: usize,
+    rr_s: f64,
+    fs: f64,
+) -> Option<usize> {
+    let ms = |n: f64| (n * fs / 1000.0).round() as usize;
+    // After the previous T wave, and at least 40 ms before the QRS.
+    let earliest = ms(300.0_f64.min(rr_s * 1000.0 * 0.45));
+    let window = qrs_onset.saturating_sub(earliest)..qrs_onset.saturating_sub(ms(40.0));
+    if window.is_empty() {
+        return None;
+    }
+    let lead = medians
+        .iter()
+        .find(|(name, _)| name == "II")
+        .or_else(|| medians.first())?;
+    let beat = deviation_of(&lead.1, baseline_window);
+    let peak = window
+        .clone()
+        .max_by(|a, b| beat[*a].abs().total_cmp(&beat[*b].abs()))?;
+    if beat[peak].abs() < 25.0 || peak <= window.start {
+        return None; // no P wave: atrial fibrillation, or a junctional rhythm
+    }
+    let half = ms(8.0).max(1);
+    let sign = beat[peak].signum();
+    let rise = (peak.saturating_sub(ms(100.0)).max(window.start)..peak).max_by(|a, b| {
+        (sign * slope_at(&beat, *a, half)).total_cmp(&(sign * slope_at(&beat, *b, half)))
+    })?;
+    let start = tangent_crossing(&beat, rise, half)?;
+    let floor = peak.saturating_sub(ms(150.0)) as f64;
+    (start >= floor && start < peak as f64).then(|| start.round() as usize)
 }
 
 /// Whether each beat looks wide (QRS over 120 ms), judged from the duration of steep slope

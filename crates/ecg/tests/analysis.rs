@@ -325,3 +325,43 @@ fn files_are_told_apart_by_content_and_utf16_xml_reads_as_utf8() {
         assert!(error.contains(says), "{path}: {error}");
     }
 }
+
+#[test]
+fn intervals_agree_with_the_devices_own_measurements() {
+    // ECG Toolkit's example, as DICOM and as aECG: the DICOM states PR 148, QRS 120 and
+    // QT 420 ms (devices/README.md). Goal: PR within 20, QRS within 15, QT within 30 ms.
+    let mut analyses = Vec::new();
+    for path in [
+        "devices/scp/ecgtoolkit_Example.dcm",
+        "devices/scp/ecgtoolkit_Example.xml",
+    ] {
+        let (_, waveform) = formats::read_path(&shared(path)).unwrap();
+        let analysis = analyze(&waveform, None);
+        let within = |value: Option<f64>, device: f64, tolerance: f64| {
+            value.is_some_and(|v| (v - device).abs() <= tolerance)
+        };
+        assert!(
+            within(analysis.pr_ms, 148.0, 20.0),
+            "{path}: PR {:?}",
+            analysis.pr_ms
+        );
+        assert!(
+            within(analysis.qrs_ms, 120.0, 15.0),
+            "{path}: QRS {:?}",
+            analysis.qrs_ms
+        );
+        assert!(
+            within(analysis.qt_ms, 420.0, 30.0),
+            "{path}: QT {:?}",
+            analysis.qt_ms
+        );
+        analyses.push((
+            analysis.heart_rate_bpm,
+            analysis.pr_ms,
+            analysis.qrs_ms,
+            analysis.qt_ms,
+        ));
+    }
+    // The same recording in two formats gives the same analysis.
+    assert_eq!(analyses[0], analyses[1]);
+}
