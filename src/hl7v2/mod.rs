@@ -5,7 +5,6 @@
 pub mod mllp;
 
 use hl7_parser::Message;
-use hl7_parser::datetime::TimeStamp;
 
 use crate::clock::Millis;
 
@@ -86,9 +85,10 @@ const MAX_REPEATS: usize = 100;
 const MAX_CONTROL_ID: usize = 199;
 
 /// The text of a message from its bytes, in the character set MSH-18 names (HL7 table 0211,
-/// and the labels Chinese LIS use: `GB 18030-2000`, `GBK`, `UNICODE UTF-8` …); without MSH-18
-/// it must be UTF-8 (of which ASCII is part). Bytes that are not valid in that character set,
-/// and control characters other than the segment and line separators, are refused.
+/// and the labels Chinese LIS use: `GB 18030-2000`, `GBK`, `UNICODE UTF-8` …). Without MSH-18
+/// it is UTF-8 (of which ASCII is part) or, failing that, GB 18030 (what Chinese LIS send
+/// undeclared). Bytes that are not valid in that character set, and control characters
+/// other than the segment and line separators, are refused.
 pub fn decode(bytes: &[u8]) -> std::result::Result<String, Refusal> {
     let charset = declared_charset(bytes);
     let encoding = match charset.as_str() {
@@ -106,9 +106,15 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<String, Refusal> {
     };
     let text = encoding
         .decode_without_bom_handling_and_without_replacement(bytes)
+        .or_else(|| {
+            charset.is_empty().then(|| {
+                encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)
+            })?
+        })
         .ok_or_else(|| {
             Refusal::Reject(if charset.is_empty() {
-                "the message is not UTF-8 and MSH-18 names no character set".into()
+                "the message is neither UTF-8 nor GB 18030, and MSH-18 names no character set"
+                    .into()
             } else {
                 format!("the message is not valid {charset} (MSH-18)")
             })
@@ -230,27 +236,60 @@ fn read_header(message: &Message) -> std::result::Result<Header, Refusal> {
 const EARLIEST_MS: Millis = -2_208_988_800_000;
 const DAY_MS: Millis = 86_400_000;
 
-/// An HL7 timestamp as milliseconds; without a zone it is China Standard Time. Offsets
-/// beyond ±14:00 are not offsets.
+/// An HL7 DTM (`YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]`, any precision) as the
+/// milliseconds of the start of the period it names; without an offset it is China Standard
+/// Time. An offset beyond ±14:00 is not an offset.
 fn timestamp(text: &str) -> Option<Millis> {
-    let stamp: TimeStamp = text.parse().ok()?;
-    stamp.month?;
-    stamp.day?;
-    if let Some(offset) = stamp.offset
-        && (offset.hours.abs() > 14 || offset.minutes > 59)
+    let text = text.trim();
+    let (digits, offset) = match text.find(['+', '-']) {
+        Some(at) => (&text[..at], Some(&text[at..])),
+        None => (text, None),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if !whole.bytes().all(|b| b.is_ascii_digit())
+        || ![4, 6, 8, 10, 12, 14].contains(&whole.len())
+        || (!fraction.is_empty() && (whole.len() != 14 || fraction.len() > 4))
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
     {
         return None;
     }
-    let local = time::PrimitiveDateTime::try_from(stamp).ok()?;
-    let offset = match stamp.offset {
-        Some(o) => {
-            let minutes =
-                i32::from(o.hours) * 60 + i32::from(o.minutes) * i32::from(o.hours.signum());
-            time::UtcOffset::from_whole_seconds(minutes * 60).ok()?
-        }
-        None => time::UtcOffset::from_hms(8, 0, 0).ok()?,
+    let part = |from: usize, default: u32| -> Option<u32> {
+        whole
+            .get(from..from + 2)
+            .map_or(Some(default), |p| p.parse().ok())
     };
-    Some((local.assume_offset(offset).unix_timestamp_nanos() / 1_000_000) as Millis)
+    let year: i32 = whole[..4].parse().ok()?;
+    let month = time::Month::try_from(u8::try_from(part(4, 1)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, u8::try_from(part(6, 1)?).ok()?).ok()?;
+    let nanos = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<9}").parse::<u32>().ok()?
+    };
+    let clock = time::Time::from_hms_nano(
+        u8::try_from(part(8, 0)?).ok()?,
+        u8::try_from(part(10, 0)?).ok()?,
+        u8::try_from(part(12, 0)?).ok()?,
+        nanos,
+    )
+    .ok()?;
+    let offset = match offset {
+        None => time::UtcOffset::from_hms(8, 0, 0).ok()?,
+        Some(zone) => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let zone = &zone[1..];
+            if zone.len() != 4 || !zone.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let (hours, minutes): (i32, i32) = (zone[..2].parse().ok()?, zone[2..].parse().ok()?);
+            if hours > 14 || minutes > 59 {
+                return None;
+            }
+            time::UtcOffset::from_whole_seconds(sign * (hours * 3600 + minutes * 60)).ok()?
+        }
+    };
+    let at = time::PrimitiveDateTime::new(date, clock).assume_offset(offset);
+    Some((at.unix_timestamp_nanos() / 1_000_000) as Millis)
 }
 
 /// Reads an `ORU^R01`: the patient, and each order with its results; times outside 1900 to a
@@ -489,6 +528,34 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
     }
 
     #[test]
+    fn times_are_read_at_any_precision_with_their_offset() {
+        // 2026-11-23 08:15 China Standard Time is 00:15 UTC.
+        assert_eq!(timestamp("202611230815"), Some(1_795_392_900_000));
+        let day = timestamp("20261123").unwrap();
+        assert_eq!(
+            timestamp("202611230815"),
+            Some(day + 8 * 3_600_000 + 15 * 60_000)
+        );
+        assert_eq!(
+            timestamp("20261123081500.25+0800"),
+            timestamp("202611230815").map(|t| t + 250)
+        );
+        assert_eq!(timestamp("20261123001500+0000"), timestamp("202611230815"));
+        assert_eq!(timestamp("2026"), timestamp("20260101"));
+        assert_eq!(timestamp("202611"), timestamp("20261101"));
+        for bad in [
+            "2026112",
+            "20261323",
+            "20261123250000",
+            "20261123+2500",
+            "soon",
+            "",
+        ] {
+            assert_eq!(timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn times_beyond_reason_and_floods_are_refused() {
         for stamp in ["99991231235959", "18991231", "20261123081500+2500"] {
             let odd = ORU.replace("20261123081500", stamp);
@@ -518,9 +585,13 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
         let (bytes, _, _) = encoding_rs::GB18030.encode(&gb);
         let text = decode(&bytes).unwrap();
         assert!(text.contains("血小板计数"));
-        // The same GB18030 bytes without MSH-18 are not UTF-8: refused, not mojibake.
+        // The same GB18030 bytes without MSH-18 are not UTF-8: read as GB 18030, not mojibake.
         let (plain, _, _) = encoding_rs::GB18030.encode(ORU);
-        assert_eq!(decode(&plain).unwrap_err().ack_code(), "AR");
+        assert!(decode(&plain).unwrap().contains("血小板计数"));
+        // Bytes valid in neither: refused.
+        let mut broken = ORU.as_bytes().to_vec();
+        broken.extend([0xff, 0xff]);
+        assert_eq!(decode(&broken).unwrap_err().ack_code(), "AR");
         let nul = ORU.replace("张^三", "张\0三");
         assert_eq!(decode(nul.as_bytes()).unwrap_err().ack_code(), "AR");
         assert!(decode(ORU.as_bytes()).is_ok());

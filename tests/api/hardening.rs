@@ -237,8 +237,17 @@ async fn hl7_over_http_always_answers_with_an_ack_and_decodes_by_msh_18() {
         .await
         .unwrap();
     assert_eq!(name, "葡萄糖");
-    // The same bytes without MSH-18 are not UTF-8: an AR that says why, nothing stored.
-    let plain = gb18030(&message("GB0002", ""));
+    // Undeclared GB18030, as many Chinese LIS send it: read as GB 18030, not mojibake.
+    let (status, ack) = post_hl7_bytes(&app, &lis, gb18030(&message("GB0003", ""))).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM lab_results")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(names, ["葡萄糖", "葡萄糖"]);
+    // Bytes valid in no character set, undeclared: an AR that says why, nothing stored.
+    let mut plain = gb18030(&message("GB0002", ""));
+    plain.extend([0xff, 0xff]);
     let (status, ack) = post_hl7_bytes(&app, &lis, plain).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
@@ -264,7 +273,7 @@ async fn hl7_over_http_always_answers_with_an_ack_and_decodes_by_msh_18() {
     let future = message("Y9999", "").replace("20261123081500+0800", "99991123081500");
     let (status, ack) = post_hl7_bytes(&app, &lis, future.into_bytes()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{ack}");
-    assert_eq!(app.count("lab_reports").await, 1);
+    assert_eq!(app.count("lab_reports").await, 2);
 }
 
 #[tokio::test]
