@@ -32,7 +32,7 @@ const MAX_PAGE: usize = 8 << 20;
 
 pub async fn guard(State(ctx): State<Ctx>, request: Request, next: Next) -> Response {
     match check(&ctx, request).await {
-        Ok(request) => with_form_tokens(request.1, next.run(request.0).await).await,
+        Ok((request, tokens)) => with_form_tokens(tokens, next.run(request).await).await,
         Err(error) => error.into_response(),
     }
 }
@@ -70,10 +70,11 @@ fn media_type(headers: &HeaderMap) -> String {
 /// pre-session token to set as a cookie, when the visitor has none).
 type Passed = (Request, FormTokens);
 
-#[derive(Default)]
-struct FormTokens {
-    token: Option<String>,
-    new_cookie: bool,
+/// What the pages of a response need to carry: nothing for the API, else the visitor's token
+/// (`None`: a visitor without one, who gets a new one with its cookie).
+enum FormTokens {
+    NotAPage,
+    Page(Option<String>),
 }
 
 async fn check(ctx: &Ctx, request: Request) -> Result<Passed, ApiError> {
@@ -152,23 +153,13 @@ async fn check(ctx: &Ctx, request: Request) -> Result<Passed, ApiError> {
         (None, Some(raw)) => raw,
         (None, None) => Body::empty(),
     };
-    let tokens = FormTokens::for_response(&parts.headers);
+    let path = parts.uri.path();
+    let tokens = if path.starts_with("/api/") || path.starts_with("/fhir") {
+        FormTokens::NotAPage
+    } else {
+        FormTokens::Page(expected_token(&parts.headers))
+    };
     Ok((Request::from_parts(parts, body), tokens))
-}
-
-impl FormTokens {
-    fn for_response(headers: &HeaderMap) -> FormTokens {
-        match expected_token(headers) {
-            Some(token) => FormTokens {
-                token: Some(token),
-                new_cookie: false,
-            },
-            None => FormTokens {
-                token: Some(new_token()),
-                new_cookie: true,
-            },
-        }
-    }
 }
 
 fn new_token() -> String {
@@ -302,9 +293,14 @@ async fn with_form_tokens(tokens: FormTokens, response: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let Some(token) = tokens.token.filter(|_| is_html) else {
+    let FormTokens::Page(token) = tokens else {
         return response;
     };
+    if !is_html {
+        return response;
+    }
+    let new_cookie = token.is_none();
+    let token = token.unwrap_or_else(new_token);
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
@@ -312,7 +308,7 @@ async fn with_form_tokens(tokens: FormTokens, response: Response) -> Response {
     let html = String::from_utf8_lossy(&bytes);
     let page = insert_form_tokens(&html, &token);
     parts.headers.remove(header::CONTENT_LENGTH);
-    if tokens.new_cookie {
+    if new_cookie {
         let cookie = format!("{FORM_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict");
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             parts.headers.append(header::SET_COOKIE, value);
