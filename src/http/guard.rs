@@ -51,9 +51,15 @@ fn session_token(session: &str) -> String {
     hex::encode(&digest[..16])
 }
 
-fn is_page(method: &Method, path: &str) -> bool {
+/// Pages sign in with the cookie; the API and FHIR take bearer tokens only.
+fn is_page(path: &str) -> bool {
+    !path.starts_with("/api/") && !path.starts_with("/fhir")
+}
+
+/// A request that changes something on a page, which must come from a form of ours.
+fn is_page_change(method: &Method, path: &str) -> bool {
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    !safe && !path.starts_with("/api/") && !path.starts_with("/fhir")
+    !safe && is_page(path)
 }
 
 fn media_type(headers: &HeaderMap) -> String {
@@ -88,7 +94,7 @@ async fn check(ctx: &Ctx, request: Request) -> Result<Passed, ApiError> {
         return Err(control_character());
     }
     let media = media_type(&parts.headers);
-    let page = is_page(&parts.method, parts.uri.path());
+    let page = is_page_change(&parts.method, parts.uri.path());
     let form = media == "application/x-www-form-urlencoded";
     let inspect = form || media.ends_with("json");
     let (mut raw, mut body) = if inspect {
@@ -153,11 +159,10 @@ async fn check(ctx: &Ctx, request: Request) -> Result<Passed, ApiError> {
         (None, Some(raw)) => raw,
         (None, None) => Body::empty(),
     };
-    let path = parts.uri.path();
-    let tokens = if path.starts_with("/api/") || path.starts_with("/fhir") {
-        FormTokens::NotAPage
-    } else {
+    let tokens = if is_page(parts.uri.path()) {
         FormTokens::Page(expected_token(&parts.headers))
+    } else {
+        FormTokens::NotAPage
     };
     Ok((Request::from_parts(parts, body), tokens))
 }

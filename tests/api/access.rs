@@ -99,17 +99,12 @@ async fn a_resident_sees_only_themself() {
         .json()
         .await
         .unwrap();
-    let response = app
-        .post_json(
-            None,
-            "/api/v1/auth/login",
-            &json!({"username": issued["username"], "password": issued["password"]}),
+    let token = app
+        .login_with(
+            issued["username"].as_str().unwrap(),
+            issued["password"].as_str().unwrap(),
         )
         .await;
-    let token = response.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     assert_eq!(
         app.get(&token, &format!("/api/v1/residents/{}", r.own_village))
             .await
@@ -220,20 +215,10 @@ async fn machine_accounts_and_administrators_stay_out_of_clinical_work() {
         .post_json(Some(&admin), "/api/v1/staff", &lab_reader)
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let lab_reader: Value = app
-        .post_json(
-            None,
-            "/api/v1/auth/login",
-            &json!({"username": "lab-reader", "password": "lab-reader-password"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let lab_reader = lab_reader["token"].as_str().unwrap();
+    let lab_reader = app.login_with("lab-reader", "lab-reader-password").await;
     let claim = app
         .post_json(
-            Some(lab_reader),
+            Some(&lab_reader),
             &format!("/api/v1/ecgs/{ecg_id}/claim"),
             &Value::Null,
         )

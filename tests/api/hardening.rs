@@ -317,17 +317,9 @@ async fn a_residents_access_history_does_not_name_another_resident_who_tried() {
             .json()
             .await
             .unwrap();
-        let login: Value = app
-            .post_json(
-                None,
-                "/api/v1/auth/login",
-                &json!({"username": issued["username"], "password": issued["password"]}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        tokens.push(login["token"].as_str().unwrap().to_owned());
+        let username = issued["username"].as_str().unwrap();
+        let password = issued["password"].as_str().unwrap();
+        tokens.push(app.login_with(username, password).await);
     }
     let probe = app.get(&tokens[1], &format!("/api/v1/residents/{a}")).await;
     assert_eq!(probe.status(), StatusCode::FORBIDDEN);

@@ -503,17 +503,9 @@ async fn a_critical_value_for_a_resident_the_orderer_cannot_see_goes_to_the_resi
         "name": "本村医生", "roles": ["village_doctor"], "institution_id": own_clinic});
     let created = app.post_json(Some(&admin), "/api/v1/staff", &account).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let login: Value = app
-        .post_json(
-            None,
-            "/api/v1/auth/login",
-            &json!({"username": "own-clinic-doctor", "password": "own-clinic-password"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let own_doctor = login["token"].as_str().unwrap();
+    let own_doctor = &app
+        .login_with("own-clinic-doctor", "own-clinic-password")
+        .await;
     let listed = app.get_ok(own_doctor, "/api/v1/critical-values").await;
     assert_eq!(listed["items"][0]["resident_id"], stranger, "{listed}");
     let id = listed["items"][0]["id"].as_i64().unwrap();

@@ -113,11 +113,16 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str) -> String {
+        self.login_with(username, demo::DEMO_PASSWORD).await
+    }
+
+    /// Logs in through the API with these credentials; returns the bearer token.
+    pub async fn login_with(&self, username: &str, password: &str) -> String {
         let response = self
             .post_json(
                 None,
                 "/api/v1/auth/login",
-                &serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD}),
+                &serde_json::json!({"username": username, "password": password}),
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "{username} logs in");
