@@ -388,6 +388,7 @@ pub async fn waveform(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<
         sampling_hz,
         leads,
         non_ecg_channels: Vec::new(),
+        ..Default::default()
     })
 }
 

@@ -73,7 +73,7 @@ async fn every_shared_format_uploads_and_is_analysed() {
             12,
         ),
         (
-            "hl7_aecg",
+            "aecg",
             vec![("ecg.xml", shared("hl7-aecg/ecg_hl7.xml"))],
             12,
         ),

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod formats;
 pub mod measure;
 pub mod score;
+pub mod stated;
 pub mod stemi;
 pub mod synth;
 pub mod waveform;

@@ -160,5 +160,6 @@ pub fn generate(spec: &Spec) -> Waveform {
             })
             .collect(),
         non_ecg_channels: Vec::new(),
+        ..Default::default()
     }
 }

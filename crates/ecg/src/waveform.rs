@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::stated::{Device, DeviceStatement};
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Lead {
     /// Standard name where known (`I`, `II`, `III`, `aVR`, `aVL`, `aVF`, `V1`–`V6`), else as given.
@@ -10,7 +12,7 @@ pub struct Lead {
     pub samples_uv: Vec<i32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Waveform {
     pub sampling_hz: f64,
     /// ECG leads only, in µV.
@@ -19,6 +21,12 @@ pub struct Waveform {
     /// in the stored original, never analysed, never on the paper.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub non_ecg_channels: Vec<String>,
+    /// The recording device, where the file names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<Device>,
+    /// The device's own analysis, where the file states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_statement: Option<DeviceStatement>,
 }
 
 /// The most samples (all leads together) a recording may hold: ten minutes of 12 leads at
@@ -156,4 +164,33 @@ pub fn lead_order(name: &str) -> usize {
         "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
     ];
     ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len())
+}
+
+/// Derives III, aVR, aVL and aVF from I and II (Einthoven and Goldberger) where a file
+/// stores only the eight independent leads.
+pub fn derive_limb_leads(leads: &mut Vec<Lead>) {
+    let find = |leads: &[Lead], name: &str| leads.iter().position(|l| l.name == name);
+    let (Some(i), Some(ii)) = (find(leads, "I"), find(leads, "II")) else {
+        return;
+    };
+    if ["III", "aVR", "aVL", "aVF"]
+        .iter()
+        .any(|name| find(leads, name).is_some())
+    {
+        return;
+    }
+    let (one, two) = (&leads[i].samples_uv, &leads[ii].samples_uv);
+    let derive = |f: fn(i32, i32) -> i32| -> Vec<i32> {
+        one.iter().zip(two).map(|(a, b)| f(*a, *b)).collect()
+    };
+    let derived = [
+        ("III", derive(|a, b| b - a)),
+        ("aVR", derive(|a, b| -(a + b) / 2)),
+        ("aVL", derive(|a, b| a - b / 2)),
+        ("aVF", derive(|a, b| b - a / 2)),
+    ];
+    leads.extend(derived.into_iter().map(|(name, samples_uv)| Lead {
+        name: name.to_owned(),
+        samples_uv,
+    }));
 }

@@ -145,5 +145,6 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         sampling_hz: (1.0 / increment * 1000.0).round() / 1000.0,
         leads,
         non_ecg_channels: Vec::new(),
+        ..Default::default()
     })
 }

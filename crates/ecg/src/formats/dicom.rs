@@ -153,5 +153,6 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         sampling_hz,
         leads,
         non_ecg_channels,
+        ..Default::default()
     })
 }

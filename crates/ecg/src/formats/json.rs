@@ -40,6 +40,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         sampling_hz: form.sampling_hz,
         leads,
         non_ecg_channels: Vec::new(),
+        ..Default::default()
     })
 }
 

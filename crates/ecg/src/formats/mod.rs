@@ -6,6 +6,7 @@ pub mod aecg;
 pub mod dicom;
 mod dicom_lengths;
 pub mod json;
+pub mod scp;
 pub mod wfdb;
 
 use crate::waveform::{Invalid, Waveform};
@@ -28,6 +29,7 @@ pub enum Format {
     Wfdb,
     Dicom,
     Aecg,
+    Scp,
     Json,
 }
 
@@ -36,7 +38,8 @@ impl Format {
         match self {
             Format::Wfdb => "wfdb",
             Format::Dicom => "dicom",
-            Format::Aecg => "hl7_aecg",
+            Format::Aecg => "aecg",
+            Format::Scp => "scp",
             Format::Json => "json",
         }
     }
@@ -47,7 +50,7 @@ impl Format {
             return Ok(Format::Dicom);
         }
         if bytes.get(16..22) == Some(b"SCPECG".as_slice()) {
-            return Err(unreadable("SCP-ECG files are recognised but not read yet"));
+            return Ok(Format::Scp);
         }
         if bytes.starts_with(b"0       ") || bytes.starts_with(b"\xffBIOSEMI") {
             return Err(unreadable(
@@ -130,6 +133,7 @@ pub fn read_single(bytes: &[u8]) -> Result<(Format, Waveform), Unreadable> {
     let waveform = match format {
         Format::Dicom => dicom::read(&bytes)?,
         Format::Aecg => aecg::read(&bytes)?,
+        Format::Scp => scp::read(&bytes)?,
         Format::Json => json::read(&bytes)?,
         Format::Wfdb => unreachable!("WFDB needs a header and a data file"),
     };

@@ -462,6 +462,7 @@ pub fn read(
         sampling_hz: header.sampling_hz * rate_multiple as f64,
         leads,
         non_ecg_channels,
+        ..Default::default()
     };
     waveform.check()?;
     Ok(waveform)
