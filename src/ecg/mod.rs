@@ -68,28 +68,7 @@ fn read_files(files: &[(String, Vec<u8>)]) -> Result<(Format, Waveform), Error> 
             MAX_UPLOAD_BYTES >> 20
         )));
     }
-    match files {
-        [] => Err(Error::Unreadable("no file was sent".into())),
-        [(_, bytes)] => formats::read_single(bytes).map_err(unreadable),
-        _ => {
-            let (_, header) = files
-                .iter()
-                .find(|(name, _)| name.ends_with(".hea"))
-                .ok_or_else(|| {
-                    Error::Unreadable("several files need to be a WFDB .hea with its .dat".into())
-                })?;
-            let header = std::str::from_utf8(header)
-                .map_err(|_| Error::Unreadable("the WFDB header is not text".into()))?;
-            let lookup = |wanted: &str| {
-                files
-                    .iter()
-                    .find(|(name, _)| name == wanted || name.ends_with(&format!("/{wanted}")))
-                    .map(|(_, b)| b.clone())
-            };
-            let waveform = formats::wfdb::read(header, &lookup).map_err(unreadable)?;
-            Ok((Format::Wfdb, waveform))
-        }
-    }
+    formats::read_files(files).map_err(unreadable)
 }
 
 fn patient_of(resident: &Resident, today: time::Date) -> Patient {

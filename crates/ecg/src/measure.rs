@@ -65,6 +65,10 @@ pub struct BeatMeasurements {
     pub pr_ms: Option<f64>,
     pub qrs_ms: Option<f64>,
     pub qt_ms: Option<f64>,
+    /// Frontal plane axes (degrees, −180…180) from the net area of each wave in I and aVF.
+    pub p_axis_deg: Option<f64>,
+    pub qrs_axis_deg: Option<f64>,
+    pub t_axis_deg: Option<f64>,
     /// ST deviation at J+60 ms against the PR baseline, in mm at 10 mm/mV.
     pub st_deviation_mm: BTreeMap<String, f64>,
     /// Deviation at the J point itself, in mm; the STEMI criteria use it.
@@ -170,17 +174,38 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
         let mut rr = rr_intervals_s(beats, fs);
         median(&mut rr).unwrap_or(1.0)
     };
-    let qt_ms = t_end(&filtered, &baseline_window, j_point, rr, fs)
-        .map(|end| (end - onset) as f64 * 1000.0 / fs);
-    let pr_ms = p_onset(&filtered, &baseline_window, onset, rr, fs)
-        .map(|start| (onset - start) as f64 * 1000.0 / fs);
+    let t_end = t_end(&filtered, &baseline_window, j_point, rr, fs);
+    let p_start = p_onset(&filtered, &baseline_window, onset, rr, fs);
+    let axis = |range: std::ops::Range<usize>| frontal_axis(&filtered, &baseline_window, range);
     BeatMeasurements {
-        pr_ms,
+        pr_ms: p_start.map(|start| (onset - start) as f64 * 1000.0 / fs),
         qrs_ms: Some(qrs_ms),
-        qt_ms,
+        qt_ms: t_end.map(|end| (end - onset) as f64 * 1000.0 / fs),
+        p_axis_deg: p_start.and_then(|start| axis(start..onset.saturating_sub(ms(20.0)))),
+        qrs_axis_deg: axis(onset..j_point),
+        t_axis_deg: t_end.and_then(|end| axis((j_point + ms(40.0)).min(end)..end)),
         st_deviation_mm,
         j_point_mm,
     }
+}
+
+/// The frontal axis of the wave in `range`: the angle of its net area in leads I and aVF
+/// (aVF pointing down, as the hexaxial reference system draws it).
+fn frontal_axis(
+    medians: &[(String, Vec<f64>)],
+    baseline_window: &std::ops::Range<usize>,
+    range: std::ops::Range<usize>,
+) -> Option<f64> {
+    if range.is_empty() {
+        return None;
+    }
+    let net = |name: &str| {
+        let (_, beat) = medians.iter().find(|(lead, _)| lead == name)?;
+        let deviation = deviation_of(beat, baseline_window);
+        Some(deviation.get(range.clone())?.iter().sum::<f64>())
+    };
+    let (i, avf) = (net("I")?, net("aVF")?);
+    (i.abs() + avf.abs() > f64::EPSILON).then(|| avf.atan2(i).to_degrees().round())
 }
 
 /// A lead's median beat as deviation from its PR-segment baseline.

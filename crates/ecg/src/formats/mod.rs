@@ -5,8 +5,12 @@
 pub mod aecg;
 pub mod dicom;
 mod dicom_lengths;
+pub mod edf;
 pub mod json;
+mod muse;
+mod philips;
 pub mod scp;
+mod xml;
 pub mod wfdb;
 
 use crate::waveform::{Invalid, Waveform};
@@ -30,6 +34,9 @@ pub enum Format {
     Dicom,
     Aecg,
     Scp,
+    Muse,
+    Philips,
+    Edf,
     Json,
 }
 
@@ -40,7 +47,24 @@ impl Format {
             Format::Dicom => "dicom",
             Format::Aecg => "aecg",
             Format::Scp => "scp",
+            Format::Muse => "muse",
+            Format::Philips => "philips",
+            Format::Edf => "edf",
             Format::Json => "json",
+        }
+    }
+
+    /// The format's name for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Wfdb => "WFDB",
+            Format::Dicom => "DICOM waveform",
+            Format::Aecg => "HL7 aECG",
+            Format::Scp => "SCP-ECG",
+            Format::Muse => "GE MUSE / CardioSoft XML",
+            Format::Philips => "Philips SierraECG XML",
+            Format::Edf => "EDF, EDF+ or BDF",
+            Format::Json => "yijia JSON",
         }
     }
 
@@ -53,9 +77,7 @@ impl Format {
             return Ok(Format::Scp);
         }
         if bytes.starts_with(b"0       ") || bytes.starts_with(b"\xffBIOSEMI") {
-            return Err(unreadable(
-                "EDF and BDF files are recognised but not read yet",
-            ));
+            return Ok(Format::Edf);
         }
         let start = bytes
             .iter()
@@ -65,15 +87,8 @@ impl Format {
             Some(b'{') => Ok(Format::Json),
             Some(b'<') => match xml_root(bytes).as_deref() {
                 Some("AnnotatedECG") => Ok(Format::Aecg),
-                Some("RestingECG") => Err(unreadable(
-                    "GE MUSE XML (RestingECG) is recognised but not read yet",
-                )),
-                Some("CardiologyXML") => Err(unreadable(
-                    "GE CardioSoft XML (CardiologyXML) is recognised but not read yet",
-                )),
-                Some("restingecgdata") => Err(unreadable(
-                    "Philips SierraECG XML (restingecgdata) is recognised but not read yet",
-                )),
+                Some("RestingECG" | "CardiologyXML") => Ok(Format::Muse),
+                Some("restingecgdata") => Ok(Format::Philips),
                 Some(other) => Err(unreadable(format!(
                     "XML whose root is <{other}> is not an ECG format read here"
                 ))),
@@ -105,35 +120,75 @@ fn xml_root(bytes: &[u8]) -> Option<String> {
     }
 }
 
-/// A file in UTF-16 (with its byte order mark) as UTF-8; any other file as it is.
+/// A text file as UTF-8: UTF-16 by its byte order mark, or an XML file whose declaration
+/// names another encoding (ISO-8859-1, GB 2312 …); any other file as it is.
 fn utf8_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Unreadable> {
-    let little = match bytes {
-        [0xff, 0xfe, ..] => true,
-        [0xfe, 0xff, ..] => false,
-        _ => return Ok(std::borrow::Cow::Borrowed(bytes)),
+    let (encoding, skip) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((encoding, skip)) => (encoding, skip),
+        None => match declared_encoding(bytes) {
+            Some(encoding) if encoding != encoding_rs::UTF_8 => (encoding, 0),
+            _ => return Ok(std::borrow::Cow::Borrowed(bytes)),
+        },
     };
-    let units = bytes[2..].chunks_exact(2).map(|c| {
-        if little {
-            u16::from_le_bytes([c[0], c[1]])
-        } else {
-            u16::from_be_bytes([c[0], c[1]])
-        }
-    });
-    let text: String = char::decode_utf16(units)
-        .collect::<Result<_, _>>()
-        .map_err(|_| unreadable("the file says UTF-16 but is not"))?;
-    Ok(std::borrow::Cow::Owned(text.into_bytes()))
+    let (text, malformed) = encoding.decode_without_bom_handling(&bytes[skip..]);
+    if malformed {
+        return Err(unreadable(format!(
+            "the file says it is {} but is not",
+            encoding.name()
+        )));
+    }
+    let text = text.into_owned();
+    // The declaration no longer says what the bytes are.
+    Ok(std::borrow::Cow::Owned(strip_declaration(text).into_bytes()))
+}
+
+/// The encoding an XML declaration names.
+fn declared_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = bytes.get(..bytes.len().min(200))?;
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let declaration = std::str::from_utf8(&head[..end]).ok()?;
+    let at = declaration.find("encoding")? + "encoding".len();
+    let value = declaration[at..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = value.chars().next()?;
+    let label = value[1..].split(quote).next()?;
+    encoding_rs::Encoding::for_label(label.as_bytes())
+}
+
+fn strip_declaration(text: String) -> String {
+    match (text.starts_with("<?xml"), text.find("?>")) {
+        (true, Some(end)) => text[end + 2..].to_owned(),
+        _ => text,
+    }
 }
 
 /// Reads one self-contained file (DICOM, aECG or JSON; XML also in UTF-16) and checks the
 /// result.
 pub fn read_single(bytes: &[u8]) -> Result<(Format, Waveform), Unreadable> {
-    let bytes = utf8_of(bytes)?;
-    let format = Format::sniff(&bytes)?;
+    let (format, bytes) = match Format::sniff(bytes) {
+        Ok(binary @ (Format::Dicom | Format::Scp | Format::Edf)) => {
+            (binary, std::borrow::Cow::Borrowed(bytes))
+        }
+        _ => {
+            let text = utf8_of(bytes)?;
+            (Format::sniff(&text)?, text)
+        }
+    };
     let waveform = match format {
         Format::Dicom => dicom::read(&bytes)?,
         Format::Aecg => aecg::read(&bytes)?,
         Format::Scp => scp::read(&bytes)?,
+        Format::Edf => edf::read(&bytes)?,
+        Format::Muse | Format::Philips => {
+            let root = xml::parse(&bytes).map_err(|e| unreadable(format!("{}: {e}", format.name())))?;
+            match (format, root.name.as_str()) {
+                (Format::Philips, _) => philips::read(&root)?,
+                (_, "CardiologyXML") => muse::read_cardiosoft(&root)?,
+                _ => muse::read_muse(&root)?,
+            }
+        }
         Format::Json => json::read(&bytes)?,
         Format::Wfdb => unreachable!("WFDB needs a header and a data file"),
     };
@@ -141,13 +196,49 @@ pub fn read_single(bytes: &[u8]) -> Result<(Format, Waveform), Unreadable> {
     Ok((format, waveform))
 }
 
-/// Reads an ECG file from disk: a WFDB `.hea` (with its signal files beside it) or a single
-/// DICOM, HL7 aECG or JSON file.
-pub fn read_path(path: &std::path::Path) -> Result<(Format, Waveform), Unreadable> {
-    if path.extension().is_some_and(|e| e == "hea") {
-        return Ok((Format::Wfdb, wfdb::read_path(path)?));
+/// Reads what a device or a user sent: one self-contained file, or a WFDB header (`.hea`)
+/// with the signal files it names.
+pub fn read_files(files: &[(String, Vec<u8>)]) -> Result<(Format, Waveform), Unreadable> {
+    let is_header = |name: &str| name.ends_with(".hea");
+    match files {
+        [] => Err(unreadable("no file was sent")),
+        [(name, bytes)] if !is_header(name) => read_single(bytes),
+        _ => {
+            let (_, header) = files.iter().find(|(name, _)| is_header(name)).ok_or_else(|| {
+                unreadable("several files need to be a WFDB .hea with its signal files")
+            })?;
+            let header = std::str::from_utf8(header)
+                .map_err(|_| unreadable("the WFDB header is not text"))?;
+            let lookup = |wanted: &str| {
+                files
+                    .iter()
+                    .find(|(name, _)| name == wanted || name.ends_with(&format!("/{wanted}")))
+                    .map(|(_, b)| b.clone())
+            };
+            Ok((Format::Wfdb, wfdb::read(header, &lookup)?))
+        }
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| unreadable(format!("cannot read {}: {e}", path.display())))?;
-    read_single(&bytes)
+}
+
+/// Reads ECG files from disk: a WFDB `.hea` (its signal files are found beside it) or one
+/// self-contained file.
+pub fn read_paths(paths: &[std::path::PathBuf]) -> Result<(Format, Waveform), Unreadable> {
+    if let Some(header) = paths.iter().find(|p| p.extension().is_some_and(|e| e == "hea")) {
+        return Ok((Format::Wfdb, wfdb::read_path(header)?));
+    }
+    let files = paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path)
+                .map_err(|e| unreadable(format!("cannot read {}: {e}", path.display())))?;
+            Ok((path.display().to_string(), bytes))
+        })
+        .collect::<Result<Vec<_>, Unreadable>>()?;
+    read_files(&files)
+}
+
+/// Reads an ECG file from disk: a WFDB `.hea` (with its signal files beside it) or a single
+/// self-contained file.
+pub fn read_path(path: &std::path::Path) -> Result<(Format, Waveform), Unreadable> {
+    read_paths(&[path.to_path_buf()])
 }
