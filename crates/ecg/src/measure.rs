@@ -226,8 +226,10 @@ fn tangent_crossing(beat: &[f64], at: usize, half: usize) -> Option<f64> {
     (slope.abs() > f64::EPSILON).then(|| at as f64 - beat[at] / slope)
 }
 
-/// The end of the T wave by the tangent method: on the lead with the largest T wave, the
-/// tangent at the steepest point of the T wave's descent meets the baseline.
+/// The end of the T wave: per lead by the tangent method (the tangent at the steepest point
+/// of the T wave's descent meets the baseline), then across the leads whose T wave is clear
+/// (≥ 100 µV) the third quartile of their ends — the global T end lies near the latest lead's,
+/// as the CSE definitions have it, without following one noisy lead.
 fn t_end(
     medians: &[(String, Vec<f64>)],
     baseline_window: &std::ops::Range<usize>,
@@ -239,7 +241,16 @@ fn t_end(
     let length = medians.first()?.1.len();
     let window = (j_point + ms(60.0)).min(length - 1)
         ..(j_point + ms(450.0_f64.min(rr_s * 1000.0 * 0.7))).min(length - 1);
-    let (beat, peak) = medians
+    let half = ms(8.0).max(1);
+    let lead_end = |beat: &[f64], peak: usize| -> Option<usize> {
+        let sign = beat[peak].signum();
+        let descent = (peak..(peak + ms(200.0)).min(length - 1)).max_by(|a, b| {
+            (-sign * slope_at(beat, *a, half)).total_cmp(&(-sign * slope_at(beat, *b, half)))
+        })?;
+        let end = tangent_crossing(beat, descent, half)?;
+        (end > peak as f64 && end < (peak + ms(300.0)) as f64).then(|| end.round() as usize)
+    };
+    let waves: Vec<(Vec<f64>, usize)> = medians
         .iter()
         .map(|(_, m)| deviation_of(m, baseline_window))
         .filter_map(|beat| {
@@ -248,17 +259,24 @@ fn t_end(
                 .max_by(|a, b| beat[*a].abs().total_cmp(&beat[*b].abs()))?;
             Some((beat, peak))
         })
-        .max_by(|(a, pa), (b, pb)| a[*pa].abs().total_cmp(&b[*pb].abs()))?;
-    if beat[peak].abs() < 50.0 {
-        return None; // no T wave to speak of
+        .collect();
+    let mut ends: Vec<usize> = waves
+        .iter()
+        .filter(|(beat, peak)| beat[*peak].abs() >= 100.0)
+        .filter_map(|(beat, peak)| lead_end(beat, *peak))
+        .collect();
+    if ends.is_empty() {
+        // Low voltage: the lead with the largest T wave, if it has one at all.
+        let (beat, peak) = waves
+            .iter()
+            .max_by(|(a, pa), (b, pb)| a[*pa].abs().total_cmp(&b[*pb].abs()))?;
+        if beat[*peak].abs() < 50.0 {
+            return None; // no T wave to speak of
+        }
+        ends.extend(lead_end(beat, *peak));
     }
-    let half = ms(8.0).max(1);
-    let sign = beat[peak].signum();
-    let descent = (peak..(peak + ms(200.0)).min(length - 1)).max_by(|a, b| {
-        (-sign * slope_at(&beat, *a, half)).total_cmp(&(-sign * slope_at(&beat, *b, half)))
-    })?;
-    let end = tangent_crossing(&beat, descent, half)?;
-    (end > peak as f64 && end < (peak + ms(300.0)) as f64).then(|| end.round() as usize)
+    ends.sort_unstable();
+    ends.get((ends.len().saturating_sub(1) * 3).div_ceil(4)).copied()
 }
 
 /// The onset of the P wave by the tangent method: on lead II (or the lead with the largest P

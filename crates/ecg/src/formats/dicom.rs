@@ -1,8 +1,11 @@
 //! DICOM waveforms of every SOP class that carries ECG channels: 12-lead, general, ambulatory
-//! and 32-bit ECG, hemodynamic and cardiac electrophysiology. The first multiplex group of the
-//! Waveform Sequence (the rhythm) is read; sample values become µV through each channel's
-//! sensitivity, correction factor, baseline and units. Channels in other units (pressure,
-//! temperature …) are kept out of the leads and named as non-ECG channels.
+//! and 32-bit ECG, hemodynamic and cardiac electrophysiology. Of the Waveform Sequence's
+//! multiplex groups the rhythm is read (the group labelled RHYTHM, else the longest; median
+//! beats are left to yijia's own analysis); 8-, 16- and 32-bit samples, signed or unsigned,
+//! become µV through each channel's sensitivity, correction factor, baseline and units.
+//! Channels in other units (pressure, temperature …) are kept out of the leads and named as
+//! non-ECG channels. The Waveform Annotation Sequence gives the device's own measurements
+//! (by their concept names) and statements (unformatted text).
 
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
@@ -10,6 +13,7 @@ use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 
 use super::{Unreadable, unreadable};
+use crate::stated::{Device, DeviceStatement};
 use crate::waveform::{
     Lead, Waveform, check_size, make_names_unique, microvolts, standard_lead_name,
 };
@@ -90,18 +94,37 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
             "DICOM: SOP class {sop_class} is not a waveform class that carries ECG"
         )));
     }
-    let group = first_item(&object, tags::WAVEFORM_SEQUENCE)
+    let groups = object
+        .element_opt(tags::WAVEFORM_SEQUENCE)
+        .ok()
+        .flatten()
+        .and_then(|e| e.items())
         .ok_or_else(|| unreadable("DICOM: no Waveform Sequence"))?;
+    let duration = |g: &InMemDicomObject| -> f64 {
+        let samples = integer(g, tags::NUMBER_OF_WAVEFORM_SAMPLES).unwrap_or(0);
+        f64::from(samples) / float(g, tags::SAMPLING_FREQUENCY, 1.0).unwrap_or(1.0).max(1.0)
+    };
+    let group = groups
+        .iter()
+        .find(|g| {
+            text(g, tags::MULTIPLEX_GROUP_LABEL).is_some_and(|l| l.eq_ignore_ascii_case("RHYTHM"))
+        })
+        .or_else(|| groups.iter().max_by(|a, b| duration(a).total_cmp(&duration(b))))
+        .ok_or_else(|| unreadable("DICOM: the Waveform Sequence is empty"))?;
     let channels = integer(group, tags::NUMBER_OF_WAVEFORM_CHANNELS)? as usize;
     let samples = integer(group, tags::NUMBER_OF_WAVEFORM_SAMPLES)? as usize;
     let sampling_hz = float(group, tags::SAMPLING_FREQUENCY, 0.0)?;
     let bits = integer(group, tags::WAVEFORM_BITS_ALLOCATED)?;
     let interpretation = text(group, tags::WAVEFORM_SAMPLE_INTERPRETATION).unwrap_or_default();
-    if bits != 16 || interpretation != "SS" {
-        return Err(unreadable(format!(
-            "DICOM: only 16-bit signed samples are supported, not {bits}-bit {interpretation}"
-        )));
-    }
+    let width = match (bits, interpretation.as_str()) {
+        (8, "SB" | "UB") | (16, "SS" | "US") | (32, "SL" | "UL") => (bits / 8) as usize,
+        _ => {
+            return Err(unreadable(format!(
+                "DICOM: {bits}-bit {interpretation:?} samples are not a waveform encoding"
+            )));
+        }
+    };
+    let signed = interpretation.starts_with('S');
     let definitions = group
         .element(tags::CHANNEL_DEFINITION_SEQUENCE)
         .ok()
@@ -118,7 +141,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         .to_bytes()
         .map_err(|_| unreadable("DICOM: unreadable Waveform Data"))?;
     check_size(channels, samples)?;
-    if data.len() < channels * samples * 2 {
+    if data.len() < channels * samples * width {
         return Err(unreadable(
             "DICOM: Waveform Data is shorter than its channels × samples",
         ));
@@ -141,18 +164,83 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         let baseline = float(channel, tags::CHANNEL_BASELINE, 0.0)?;
         let samples_uv = (0..samples)
             .map(|s| {
-                let at = (s * channels + index) * 2;
-                let raw = f64::from(i16::from_le_bytes([data[at], data[at + 1]]));
+                let at = (s * channels + index) * width;
+                let raw = sample(&data[at..at + width], signed);
                 microvolts((raw + baseline) * scale)
             })
             .collect::<Result<_, _>>()?;
         leads.push(Lead { name, samples_uv });
     }
     make_names_unique(&mut leads);
+    let manufacturer = text(&object, tags::MANUFACTURER).filter(|m| !m.eq_ignore_ascii_case("unknown"));
     Ok(Waveform {
         sampling_hz,
         leads,
         non_ecg_channels,
-        ..Default::default()
+        device: Device::named(manufacturer, text(&object, tags::MANUFACTURER_MODEL_NAME)),
+        device_statement: statement(&object),
     })
+}
+
+/// One little-endian sample of 1, 2 or 4 bytes.
+fn sample(bytes: &[u8], signed: bool) -> f64 {
+    match (bytes.len(), signed) {
+        (1, true) => f64::from(bytes[0] as i8),
+        (1, false) => f64::from(bytes[0]),
+        (2, true) => f64::from(i16::from_le_bytes([bytes[0], bytes[1]])),
+        (2, false) => f64::from(u16::from_le_bytes([bytes[0], bytes[1]])),
+        (_, true) => f64::from(i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])),
+        (_, false) => f64::from(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])),
+    }
+}
+
+/// The device's measurements and statements from the Waveform Annotation Sequence.
+fn statement(object: &InMemDicomObject) -> Option<DeviceStatement> {
+    let annotations = object
+        .element_opt(tags::WAVEFORM_ANNOTATION_SEQUENCE)
+        .ok()
+        .flatten()
+        .and_then(|e| e.items())?;
+    let mut stated = DeviceStatement::default();
+    let mut lines = Vec::new();
+    let mut rr_ms = None;
+    for annotation in annotations {
+        if let Some(line) = text(annotation, tags::UNFORMATTED_TEXT_VALUE).filter(|t| !t.is_empty()) {
+            lines.push(line);
+            continue;
+        }
+        let Some(meaning) = first_item(annotation, tags::CONCEPT_NAME_CODE_SEQUENCE)
+            .and_then(|c| text(c, tags::CODE_MEANING))
+        else {
+            continue;
+        };
+        let Ok(value) = float(annotation, tags::NUMERIC_VALUE, f64::NAN) else {
+            continue;
+        };
+        if value.is_nan() {
+            continue;
+        }
+        let slot = match meaning.to_ascii_lowercase().as_str() {
+            "pr interval" => &mut stated.pr_ms,
+            "qrs duration" => &mut stated.qrs_ms,
+            "qt interval" => &mut stated.qt_ms,
+            "qtc interval" => &mut stated.qtc_ms,
+            "p axis" => &mut stated.p_axis_deg,
+            "qrs axis" => &mut stated.qrs_axis_deg,
+            "t axis" => &mut stated.t_axis_deg,
+            "ventricular rate" | "heart rate" | "ventricular heart rate" => {
+                &mut stated.heart_rate_bpm
+            }
+            "rr interval" => &mut rr_ms,
+            _ => continue,
+        };
+        slot.get_or_insert(value);
+    }
+    if stated.heart_rate_bpm.is_none() {
+        stated.heart_rate_bpm = rr_ms.filter(|rr| *rr > 0.0).map(|rr| 60_000.0 / rr);
+    }
+    if !lines.is_empty() {
+        stated.text = Some(lines.join("\n"));
+    }
+    stated.plausible().if_any()
 }

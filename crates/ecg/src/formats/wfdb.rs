@@ -2,8 +2,10 @@
 //! `signal(5)` and `header(5)` define them. Formats 8 (first differences), 16, 24, 32, 61
 //! (big-endian 16), 80 and 160 (offset binary), 212 (two 12-bit samples in three bytes), 310
 //! and 311 (three 10-bit samples in four bytes); samples per frame (`212x4`), skew (`:4`) and
-//! byte offset (`+24`); any sample count, including an odd one in format 212. Left out:
-//! multi-segment records and FLAC-compressed formats (508–524), refused with that reason.
+//! byte offset (`+24`); any sample count, including an odd one in format 212; multi-segment
+//! records (fixed or variable layout: the leads every segment has, joined in order; a null
+//! segment `~` reads as 0 µV). Left out: FLAC-compressed formats (508–524), refused with that
+//! reason.
 //! Checksums in the header are verified, so a damaged or truncated file is refused.
 //!
 //! Channels that are not ECG leads — a unit that is not a voltage (`/NU`, `/mmHg`), or a
@@ -87,9 +89,7 @@ pub fn parse_header(text: &str) -> Result<Header, Unreadable> {
         .ok_or_else(|| unreadable("empty WFDB header"))?;
     let fields: Vec<&str> = record_line.split_whitespace().collect();
     if fields.len() < 2 || fields[0].contains('/') {
-        return Err(unreadable(
-            "WFDB header: bad record line (multi-segment records are not supported)",
-        ));
+        return Err(unreadable("WFDB header: bad record line"));
     }
     let count: usize = fields[1]
         .parse()
@@ -330,6 +330,98 @@ fn decode(format: u32, bytes: &[u8]) -> Vec<i32> {
 
 /// Reads a record from its header and a function that returns a named signal file.
 pub fn read(
+    header_text: &str,
+    file: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Result<Waveform, Unreadable> {
+    let record_line = header_text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or_default();
+    if record_line
+        .split_whitespace()
+        .next()
+        .is_some_and(|name| name.contains('/'))
+    {
+        return read_segments(header_text, file);
+    }
+    read_segment(header_text, file)
+}
+
+/// A multi-segment record: the segments' headers are named in the master header.
+fn read_segments(
+    header_text: &str,
+    file: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Result<Waveform, Unreadable> {
+    let mut lines = header_text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let fields: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    let count: usize = fields[0]
+        .split('/')
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .filter(|n| (1..=10_000).contains(n))
+        .ok_or_else(|| unreadable("WFDB header: bad segment count"))?;
+    let mut joined: Option<Waveform> = None;
+    let mut gaps: Vec<(usize, usize)> = Vec::new(); // (position, samples) of null segments
+    for _ in 0..count {
+        let line = lines
+            .next()
+            .ok_or_else(|| unreadable("WFDB header: fewer segment lines than segments"))?;
+        let mut parts = line.split_whitespace();
+        let (name, length) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let length: usize = length
+            .parse()
+            .map_err(|_| unreadable("WFDB header: bad segment length"))?;
+        if length == 0 {
+            continue; // the layout segment names the signals but holds none
+        }
+        if name == "~" {
+            gaps.push((joined.as_ref().map_or(0, Waveform::len), length));
+            continue;
+        }
+        let text = file(&format!("{name}.hea"))
+            .ok_or_else(|| unreadable(format!("WFDB: the segment header {name}.hea is missing")))?;
+        let text = String::from_utf8(text)
+            .map_err(|_| unreadable(format!("WFDB: the segment header {name}.hea is not text")))?;
+        let segment = read_segment(&text, file)?;
+        let total = joined.as_ref().map_or(0, Waveform::len) + segment.len();
+        check_size(segment.leads.len(), total + gaps.iter().map(|g| g.1).sum::<usize>())?;
+        joined = Some(match joined {
+            None => segment,
+            Some(mut whole) => {
+                if whole.sampling_hz != segment.sampling_hz {
+                    return Err(unreadable("WFDB: segments have different sampling rates"));
+                }
+                whole.leads.retain(|l| segment.lead(&l.name).is_some());
+                for lead in &mut whole.leads {
+                    let more = &segment.lead(&lead.name).expect("kept").samples_uv;
+                    lead.samples_uv.extend_from_slice(more);
+                }
+                for channel in segment.non_ecg_channels {
+                    if !whole.non_ecg_channels.contains(&channel) {
+                        whole.non_ecg_channels.push(channel);
+                    }
+                }
+                whole
+            }
+        });
+    }
+    let mut whole = joined.ok_or_else(|| unreadable("WFDB: every segment is empty"))?;
+    for (position, length) in gaps.into_iter().rev() {
+        for lead in &mut whole.leads {
+            let at = position.min(lead.samples_uv.len());
+            lead.samples_uv.splice(at..at, std::iter::repeat_n(0, length));
+        }
+    }
+    whole.check()?;
+    Ok(whole)
+}
+
+/// A single-segment record.
+fn read_segment(
     header_text: &str,
     file: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> Result<Waveform, Unreadable> {
