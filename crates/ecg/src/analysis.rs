@@ -62,10 +62,30 @@ pub struct Disagreement {
 fn disagreements(analysis: &Analysis, device: &DeviceStatement) -> Vec<Disagreement> {
     let rate_tolerance = device.heart_rate_bpm.unwrap_or(0.0) * stated::TOLERANCE_RATE;
     [
-        ("heart_rate_bpm", analysis.heart_rate_bpm, device.heart_rate_bpm, rate_tolerance),
-        ("pr_ms", analysis.pr_ms, device.pr_ms, stated::TOLERANCE_PR_MS),
-        ("qrs_ms", analysis.qrs_ms, device.qrs_ms, stated::TOLERANCE_QRS_MS),
-        ("qt_ms", analysis.qt_ms, device.qt_ms, stated::TOLERANCE_QT_MS),
+        (
+            "heart_rate_bpm",
+            analysis.heart_rate_bpm,
+            device.heart_rate_bpm,
+            rate_tolerance,
+        ),
+        (
+            "pr_ms",
+            analysis.pr_ms,
+            device.pr_ms,
+            stated::TOLERANCE_PR_MS,
+        ),
+        (
+            "qrs_ms",
+            analysis.qrs_ms,
+            device.qrs_ms,
+            stated::TOLERANCE_QRS_MS,
+        ),
+        (
+            "qt_ms",
+            analysis.qt_ms,
+            device.qt_ms,
+            stated::TOLERANCE_QT_MS,
+        ),
     ]
     .into_iter()
     .filter_map(|(measure, ours, theirs, tolerance)| {
@@ -138,12 +158,32 @@ pub fn analyze(waveform: &Waveform, patient: Option<Patient>) -> Analysis {
             not_measured.insert(field.to_owned(), reason.to_owned());
         }
     };
-    missing("heart_rate_bpm", heart_rate_bpm, "fewer than two QRS complexes were found");
-    missing("pr_ms", measured.pr_ms, "no P wave was found before the QRS (atrial fibrillation, a junctional rhythm, or noise)");
-    missing("qrs_ms", measured.qrs_ms, "too few clean beats for a median beat");
-    missing("qt_ms", measured.qt_ms, "no T wave end was found (a flat T wave, or noise)");
+    missing(
+        "heart_rate_bpm",
+        heart_rate_bpm,
+        "fewer than two QRS complexes were found",
+    );
+    missing(
+        "pr_ms",
+        measured.pr_ms,
+        "no P wave was found before the QRS (atrial fibrillation, a junctional rhythm, or noise)",
+    );
+    missing(
+        "qrs_ms",
+        measured.qrs_ms,
+        "too few clean beats for a median beat",
+    );
+    missing(
+        "qt_ms",
+        measured.qt_ms,
+        "no T wave end was found (a flat T wave, or noise)",
+    );
     missing("qtc_ms", corrected(0.5), "needs both QT and heart rate");
-    missing("qrs_axis_deg", measured.qrs_axis_deg, "needs leads I and aVF");
+    missing(
+        "qrs_axis_deg",
+        measured.qrs_axis_deg,
+        "needs leads I and aVF",
+    );
     let mut analysis = Analysis {
         sampling_hz: fs,
         duration_s: waveform.duration_s(),

@@ -141,7 +141,7 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
     let j_point = (before..length.saturating_sub(hold))
         .find(|&i| slope[i..i + hold].iter().all(|&s| s < quiet))
         .unwrap_or(before + ms(40.0));
-    let qrs_ms = (j_point - onset) as f64 * 1000.0 / fs;
+    let qrs_ms = ((j_point - onset) as f64 * 1000.0 / fs).round();
 
     let baseline_window = onset.saturating_sub(ms(30.0))
         ..onset
@@ -178,9 +178,9 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
     let p_start = p_onset(&filtered, &baseline_window, onset, rr, fs);
     let axis = |range: std::ops::Range<usize>| frontal_axis(&filtered, &baseline_window, range);
     BeatMeasurements {
-        pr_ms: p_start.map(|start| (onset - start) as f64 * 1000.0 / fs),
+        pr_ms: p_start.map(|start| ((onset - start) as f64 * 1000.0 / fs).round()),
         qrs_ms: Some(qrs_ms),
-        qt_ms: t_end.map(|end| (end - onset) as f64 * 1000.0 / fs),
+        qt_ms: t_end.map(|end| ((end - onset) as f64 * 1000.0 / fs).round()),
         p_axis_deg: p_start.and_then(|start| axis(start..onset.saturating_sub(ms(20.0)))),
         qrs_axis_deg: axis(onset..j_point),
         t_axis_deg: t_end.and_then(|end| axis((j_point + ms(40.0)).min(end)..end)),
@@ -276,7 +276,8 @@ fn t_end(
         ends.extend(lead_end(beat, *peak));
     }
     ends.sort_unstable();
-    ends.get((ends.len().saturating_sub(1) * 3).div_ceil(4)).copied()
+    ends.get((ends.len().saturating_sub(1) * 3).div_ceil(4))
+        .copied()
 }
 
 /// The onset of the P wave by the tangent method: on lead II (or the lead with the largest P

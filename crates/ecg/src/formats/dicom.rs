@@ -102,14 +102,21 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         .ok_or_else(|| unreadable("DICOM: no Waveform Sequence"))?;
     let duration = |g: &InMemDicomObject| -> f64 {
         let samples = integer(g, tags::NUMBER_OF_WAVEFORM_SAMPLES).unwrap_or(0);
-        f64::from(samples) / float(g, tags::SAMPLING_FREQUENCY, 1.0).unwrap_or(1.0).max(1.0)
+        f64::from(samples)
+            / float(g, tags::SAMPLING_FREQUENCY, 1.0)
+                .unwrap_or(1.0)
+                .max(1.0)
     };
     let group = groups
         .iter()
         .find(|g| {
             text(g, tags::MULTIPLEX_GROUP_LABEL).is_some_and(|l| l.eq_ignore_ascii_case("RHYTHM"))
         })
-        .or_else(|| groups.iter().max_by(|a, b| duration(a).total_cmp(&duration(b))))
+        .or_else(|| {
+            groups
+                .iter()
+                .max_by(|a, b| duration(a).total_cmp(&duration(b)))
+        })
         .ok_or_else(|| unreadable("DICOM: the Waveform Sequence is empty"))?;
     let channels = integer(group, tags::NUMBER_OF_WAVEFORM_CHANNELS)? as usize;
     let samples = integer(group, tags::NUMBER_OF_WAVEFORM_SAMPLES)? as usize;
@@ -172,7 +179,8 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         leads.push(Lead { name, samples_uv });
     }
     make_names_unique(&mut leads);
-    let manufacturer = text(&object, tags::MANUFACTURER).filter(|m| !m.eq_ignore_ascii_case("unknown"));
+    let manufacturer =
+        text(&object, tags::MANUFACTURER).filter(|m| !m.eq_ignore_ascii_case("unknown"));
     Ok(Waveform {
         sampling_hz,
         leads,
@@ -205,7 +213,8 @@ fn statement(object: &InMemDicomObject) -> Option<DeviceStatement> {
     let mut lines = Vec::new();
     let mut rr_ms = None;
     for annotation in annotations {
-        if let Some(line) = text(annotation, tags::UNFORMATTED_TEXT_VALUE).filter(|t| !t.is_empty()) {
+        if let Some(line) = text(annotation, tags::UNFORMATTED_TEXT_VALUE).filter(|t| !t.is_empty())
+        {
             lines.push(line);
             continue;
         }
@@ -237,7 +246,9 @@ fn statement(object: &InMemDicomObject) -> Option<DeviceStatement> {
         slot.get_or_insert(value);
     }
     if stated.heart_rate_bpm.is_none() {
-        stated.heart_rate_bpm = rr_ms.filter(|rr| *rr > 0.0).map(|rr| 60_000.0 / rr);
+        stated.heart_rate_bpm = rr_ms
+            .filter(|rr| *rr > 0.0)
+            .map(|rr| (600_000.0 / rr).round() / 10.0);
     }
     if !lines.is_empty() {
         stated.text = Some(lines.join("\n"));

@@ -79,12 +79,15 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
     let record_s = number(&field(bytes, 244, 8)?, "the data record duration")?;
     let count = number(&field(bytes, 252, 4)?, "the number of signals")? as usize;
     if count == 0 || count > 512 || header_bytes != 256 * (count + 1) {
-        return Err(problem("the header's size and its number of signals disagree"));
+        return Err(problem(
+            "the header's size and its number of signals disagree",
+        ));
     }
     if bytes.len() < header_bytes {
         return Err(problem("the file ends inside its header"));
     }
-    let column = |offset: usize, len: usize, k: usize| field(bytes, 256 + offset * count + len * k, len);
+    let column =
+        |offset: usize, len: usize, k: usize| field(bytes, 256 + offset * count + len * k, len);
     let mut signals = Vec::with_capacity(count);
     for k in 0..count {
         signals.push(Signal {
@@ -117,8 +120,10 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         }
         stated
     };
-    if !(record_s > 0.0) {
-        return Err(problem("EDF files without a record duration (pure annotations) hold no signal"));
+    if record_s <= 0.0 {
+        return Err(problem(
+            "EDF files without a record duration (pure annotations) hold no signal",
+        ));
     }
     let offsets: Vec<usize> = signals
         .iter()
@@ -129,7 +134,16 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         })
         .collect();
     let records = if discontinuous {
-        first_stretch(bytes, header_bytes, record_size, records, record_s, &signals, &offsets, width)
+        first_stretch(
+            bytes,
+            header_bytes,
+            record_size,
+            records,
+            record_s,
+            &signals,
+            &offsets,
+            width,
+        )
     } else {
         records
     };
@@ -141,7 +155,8 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         if signal.is_annotations() {
             continue;
         }
-        let (Some(name), Some(per_unit)) = (signal.lead_name(), signal.microvolts_per_unit()) else {
+        let (Some(name), Some(per_unit)) = (signal.lead_name(), signal.microvolts_per_unit())
+        else {
             non_ecg_channels.push(signal.label.clone());
             continue;
         };
@@ -152,7 +167,10 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         let (dmin, dmax) = signal.digital;
         let (pmin, pmax) = signal.physical;
         if dmax <= dmin {
-            return Err(problem(format!("signal {} has an empty digital range", signal.label)));
+            return Err(problem(format!(
+                "signal {} has an empty digital range",
+                signal.label
+            )));
         }
         let gain = (pmax - pmin) / (dmax - dmin) * per_unit;
         check_size(leads.len() + 1, records * signal.per_record)?;
@@ -165,7 +183,9 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
                 } else {
                     i32::from(i16::from_le_bytes([sample[0], sample[1]]))
                 };
-                samples_uv.push(microvolts((f64::from(digital) - dmin) * gain + pmin * per_unit)?);
+                samples_uv.push(microvolts(
+                    (f64::from(digital) - dmin) * gain + pmin * per_unit,
+                )?);
             }
         }
         leads.push(Lead { name, samples_uv });

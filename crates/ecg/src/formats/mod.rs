@@ -10,8 +10,8 @@ pub mod json;
 mod muse;
 mod philips;
 pub mod scp;
-mod xml;
 pub mod wfdb;
+mod xml;
 
 use crate::waveform::{Invalid, Waveform};
 
@@ -139,7 +139,9 @@ fn utf8_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Unreadable> {
     }
     let text = text.into_owned();
     // The declaration no longer says what the bytes are.
-    Ok(std::borrow::Cow::Owned(strip_declaration(text).into_bytes()))
+    Ok(std::borrow::Cow::Owned(
+        strip_declaration(text).into_bytes(),
+    ))
 }
 
 /// The encoding an XML declaration names.
@@ -151,7 +153,10 @@ fn declared_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let end = head.windows(2).position(|w| w == b"?>")?;
     let declaration = std::str::from_utf8(&head[..end]).ok()?;
     let at = declaration.find("encoding")? + "encoding".len();
-    let value = declaration[at..].trim_start().strip_prefix('=')?.trim_start();
+    let value = declaration[at..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = value.chars().next()?;
     let label = value[1..].split(quote).next()?;
     encoding_rs::Encoding::for_label(label.as_bytes())
@@ -182,7 +187,8 @@ pub fn read_single(bytes: &[u8]) -> Result<(Format, Waveform), Unreadable> {
         Format::Scp => scp::read(&bytes)?,
         Format::Edf => edf::read(&bytes)?,
         Format::Muse | Format::Philips => {
-            let root = xml::parse(&bytes).map_err(|e| unreadable(format!("{}: {e}", format.name())))?;
+            let root =
+                xml::parse(&bytes).map_err(|e| unreadable(format!("{}: {e}", format.name())))?;
             match (format, root.name.as_str()) {
                 (Format::Philips, _) => philips::read(&root)?,
                 (_, "CardiologyXML") => muse::read_cardiosoft(&root)?,
@@ -204,9 +210,12 @@ pub fn read_files(files: &[(String, Vec<u8>)]) -> Result<(Format, Waveform), Unr
         [] => Err(unreadable("no file was sent")),
         [(name, bytes)] if !is_header(name) => read_single(bytes),
         _ => {
-            let (_, header) = files.iter().find(|(name, _)| is_header(name)).ok_or_else(|| {
-                unreadable("several files need to be a WFDB .hea with its signal files")
-            })?;
+            let (_, header) = files
+                .iter()
+                .find(|(name, _)| is_header(name))
+                .ok_or_else(|| {
+                    unreadable("several files need to be a WFDB .hea with its signal files")
+                })?;
             let header = std::str::from_utf8(header)
                 .map_err(|_| unreadable("the WFDB header is not text"))?;
             let lookup = |wanted: &str| {
@@ -223,7 +232,10 @@ pub fn read_files(files: &[(String, Vec<u8>)]) -> Result<(Format, Waveform), Unr
 /// Reads ECG files from disk: a WFDB `.hea` (its signal files are found beside it) or one
 /// self-contained file.
 pub fn read_paths(paths: &[std::path::PathBuf]) -> Result<(Format, Waveform), Unreadable> {
-    if let Some(header) = paths.iter().find(|p| p.extension().is_some_and(|e| e == "hea")) {
+    if let Some(header) = paths
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "hea"))
+    {
         return Ok((Format::Wfdb, wfdb::read_path(header)?));
     }
     let files = paths

@@ -17,7 +17,12 @@ fn problem(reason: impl std::fmt::Display) -> Unreadable {
     unreadable(format!("GE XML: {reason}"))
 }
 
-fn finish(mut leads: Vec<Lead>, sampling_hz: f64, device: Option<Device>, statement: DeviceStatement) -> Waveform {
+fn finish(
+    mut leads: Vec<Lead>,
+    sampling_hz: f64,
+    device: Option<Device>,
+    statement: DeviceStatement,
+) -> Waveform {
     derive_limb_leads(&mut leads);
     leads.sort_by_key(|l| lead_order(&l.name));
     make_names_unique(&mut leads);
@@ -35,7 +40,9 @@ fn unit_scale(unit: Option<&str>) -> Result<f64, Unreadable> {
     match unit.map(str::to_ascii_uppercase).as_deref() {
         None | Some("MICROVOLTS" | "UV" | "UVPERLSB" | "µV") => Ok(1.0),
         Some("MILLIVOLTS" | "MV") => Ok(1000.0),
-        Some(other) => Err(problem(format!("amplitude unit {other:?} is not a voltage"))),
+        Some(other) => Err(problem(format!(
+            "amplitude unit {other:?} is not a voltage"
+        ))),
     }
 }
 
@@ -43,7 +50,10 @@ pub fn read_muse(root: &Element) -> Result<Waveform, Unreadable> {
     let waveforms: Vec<&Element> = root.children("Waveform").collect();
     let rhythm = waveforms
         .iter()
-        .find(|w| w.text_of("WaveformType").is_some_and(|t| t.eq_ignore_ascii_case("Rhythm")))
+        .find(|w| {
+            w.text_of("WaveformType")
+                .is_some_and(|t| t.eq_ignore_ascii_case("Rhythm"))
+        })
         .or(waveforms.first())
         .ok_or_else(|| problem("no <Waveform> in the RestingECG"))?;
     let base = rhythm
@@ -60,12 +70,18 @@ pub fn read_muse(root: &Element) -> Result<Waveform, Unreadable> {
             .ok_or_else(|| problem("a LeadData without a LeadID"))?;
         let per_bit = data.number_of("LeadAmplitudeUnitsPerBit").unwrap_or(1.0)
             * unit_scale(data.text_of("LeadAmplitudeUnits"))?;
+        let baseline = data.number_of("FirstSampleBaseline").unwrap_or(0.0);
         let size = data.number_of("LeadSampleSize").unwrap_or(2.0);
         if size != 2.0 {
-            return Err(problem(format!("{size}-byte samples are not 16-bit samples")));
+            return Err(problem(format!(
+                "{size}-byte samples are not 16-bit samples"
+            )));
         }
-        let bytes = xml::base64(data.text_of("WaveFormData").unwrap_or_default(), 2 * MAX_SAMPLES)
-            .map_err(problem)?;
+        let bytes = xml::base64(
+            data.text_of("WaveFormData").unwrap_or_default(),
+            2 * MAX_SAMPLES,
+        )
+        .map_err(problem)?;
         let count = data
             .number_of("LeadSampleCountTotal")
             .map_or(bytes.len() / 2, |n| (n as usize).min(bytes.len() / 2));
@@ -74,14 +90,18 @@ pub fn read_muse(root: &Element) -> Result<Waveform, Unreadable> {
         let samples_uv = bytes
             .chunks_exact(2)
             .take(count)
-            .map(|c| microvolts(f64::from(i16::from_le_bytes([c[0], c[1]])) * per_bit))
+            .map(|c| microvolts((f64::from(i16::from_le_bytes([c[0], c[1]])) - baseline) * per_bit))
             .collect::<Result<_, _>>()?;
         leads.push(Lead { name, samples_uv });
     }
     let demographics = root.child("TestDemographics");
     let device = Device::named(
-        demographics.and_then(|d| d.text_of("AcquisitionDeviceManufacturer")).map(str::to_owned),
-        demographics.and_then(|d| d.text_of("AcquisitionDevice")).map(str::to_owned),
+        demographics
+            .and_then(|d| d.text_of("AcquisitionDeviceManufacturer"))
+            .map(str::to_owned),
+        demographics
+            .and_then(|d| d.text_of("AcquisitionDevice"))
+            .map(str::to_owned),
     );
     let measured = root.child("RestingECGMeasurements");
     let number = |name: &str| measured.and_then(|m| m.number_of(name));
@@ -136,7 +156,10 @@ pub fn read_cardiosoft(root: &Element) -> Result<Waveform, Unreadable> {
     let resolution = strip
         .child("Resolution")
         .map(|r| -> Result<f64, Unreadable> {
-            let value = r.trimmed().and_then(|t| t.parse::<f64>().ok()).unwrap_or(1.0);
+            let value = r
+                .trimmed()
+                .and_then(|t| t.parse::<f64>().ok())
+                .unwrap_or(1.0);
             let unit = r.attribute("units").map(|u| u.trim_end_matches("perLsb"));
             Ok(value * unit_scale(unit)?)
         })
@@ -167,7 +190,9 @@ pub fn read_cardiosoft(root: &Element) -> Result<Waveform, Unreadable> {
     }
     let device = root.find("DeviceInfo");
     let device = Device::named(
-        device.and_then(|d| d.text_of("Manufacturer")).map(str::to_owned),
+        device
+            .and_then(|d| d.text_of("Manufacturer"))
+            .map(str::to_owned),
         device.and_then(|d| d.text_of("Desc")).map(str::to_owned),
     );
     let measured = root.find("RestingECGMeasurements");
@@ -175,8 +200,16 @@ pub fn read_cardiosoft(root: &Element) -> Result<Waveform, Unreadable> {
     let interpretation = root.find("Interpretation");
     let text: Vec<&str> = interpretation
         .map(|i| {
-            let mut lines: Vec<&str> = i.find_all("DiagnosisText").into_iter().filter_map(Element::trimmed).collect();
-            lines.extend(i.find_all("ConclusionText").into_iter().filter_map(Element::trimmed));
+            let mut lines: Vec<&str> = i
+                .find_all("DiagnosisText")
+                .into_iter()
+                .filter_map(Element::trimmed)
+                .collect();
+            lines.extend(
+                i.find_all("ConclusionText")
+                    .into_iter()
+                    .filter_map(Element::trimmed),
+            );
             lines
         })
         .unwrap_or_default();

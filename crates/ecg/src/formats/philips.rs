@@ -59,7 +59,9 @@ fn lzw(data: &[u8], limit: usize) -> Result<Vec<u8>, Unreadable> {
         }
         output.extend_from_slice(&entry);
         if output.len() > limit {
-            return Err(problem("a lead decompresses to more samples than a recording holds"));
+            return Err(problem(
+                "a lead decompresses to more samples than a recording holds",
+            ));
         }
         previous = entry;
     }
@@ -95,7 +97,8 @@ fn xli(data: &[u8]) -> Result<Vec<Vec<i16>>, Unreadable> {
         let size = i32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
         let first = i16::from_le_bytes([data[at + 6], data[at + 7]]);
         at += 8;
-        let size = usize::try_from(size).map_err(|_| problem("an XLI chunk has a negative size"))?;
+        let size =
+            usize::try_from(size).map_err(|_| problem("an XLI chunk has a negative size"))?;
         let chunk = data
             .get(at..at.saturating_add(size))
             .ok_or_else(|| problem("an XLI chunk runs past the data (truncated)"))?;
@@ -114,7 +117,11 @@ fn default_names(count: usize) -> Vec<String> {
         "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
     ];
     (0..count)
-        .map(|i| STANDARD.get(i).map_or(format!("channel {}", i + 1), |s| (*s).to_owned()))
+        .map(|i| {
+            STANDARD
+                .get(i)
+                .map_or(format!("channel {}", i + 1), |s| (*s).to_owned())
+        })
         .collect()
 }
 
@@ -137,7 +144,11 @@ fn rebuild_limb_leads(leads: &mut [Lead]) {
         values.sort_unstable();
         values.get(values.len() / 2).copied().unwrap_or(0)
     };
-    let (one, two, three) = (&leads[i].samples_uv, &leads[ii].samples_uv, &leads[iii].samples_uv);
+    let (one, two, three) = (
+        &leads[i].samples_uv,
+        &leads[ii].samples_uv,
+        &leads[iii].samples_uv,
+    );
     let as_residual = median(three.iter().map(|v| v.abs()).collect());
     let as_lead = median(
         one.iter()
@@ -161,7 +172,9 @@ fn rebuild_limb_leads(leads: &mut [Lead]) {
 
 pub fn read(root: &Element) -> Result<Waveform, Unreadable> {
     let info = root.child("documentinfo");
-    let version = info.and_then(|i| i.text_of("documentversion")).unwrap_or_default();
+    let version = info
+        .and_then(|i| i.text_of("documentversion"))
+        .unwrap_or_default();
     if !VERSIONS.contains(&version) {
         return Err(problem(format!(
             "document version {version:?} is not one of {}",
@@ -212,7 +225,10 @@ pub fn read(root: &Element) -> Result<Waveform, Unreadable> {
         }
         other => return Err(problem(format!("compression {other:?} is not read"))),
     };
-    let names: Vec<String> = match waveforms.attribute("leadlabels").filter(|l| !l.trim().is_empty()) {
+    let names: Vec<String> = match waveforms
+        .attribute("leadlabels")
+        .filter(|l| !l.trim().is_empty())
+    {
         Some(labels) => labels.split_whitespace().map(standard_lead_name).collect(),
         None => default_names(stored.len()),
     };
@@ -269,7 +285,9 @@ fn device(root: &Element) -> Option<Device> {
 }
 
 fn statement(root: &Element) -> Option<DeviceStatement> {
-    let interpretation = root.find("interpretations").and_then(|i| i.find("interpretation"))?;
+    let interpretation = root
+        .find("interpretations")
+        .and_then(|i| i.find("interpretation"))?;
     let global = interpretation.child("globalmeasurements");
     let number = |name: &str| global.and_then(|g| g.number_of(name));
     let lines: Vec<String> = interpretation

@@ -473,7 +473,7 @@ fn statement(
             .ok()
             .and_then(valid)
             .filter(|rr| *rr > 0.0)
-            .map(|rr| 60_000.0 / rr);
+            .map(|rr| (600_000.0 / rr).round() / 10.0);
         if blocks > 0 {
             let at = |i: usize| s.u16(6 + 2 * i).ok().and_then(valid);
             let (p_on, qrs_on, qrs_off, t_off) = (at(0), at(2), at(3), at(4));
@@ -525,8 +525,7 @@ fn statement(
             let line = body
                 .split(|b| *b == 0)
                 .map(|part| text(part, latin))
-                .filter(|t| !t.is_empty())
-                .last()
+                .rfind(|t| !t.is_empty())
                 .unwrap_or_default();
             if !line.is_empty() {
                 lines.push(line);
@@ -688,5 +687,72 @@ mod tests {
     #[test]
     fn crc_is_ccitt() {
         assert_eq!(crc(b"123456789"), 0x29B1);
+    }
+}
+
+#[cfg(test)]
+mod damage {
+    use super::*;
+
+    /// Rewrites every CRC of a record, so damage reaches the decoders behind them.
+    fn seal(bytes: &mut [u8]) {
+        let pointers = Bytes(&bytes[6..]).u32(4).unwrap() as usize;
+        let entries: Vec<(u32, u32)> = bytes[6 + 16..6 + pointers]
+            .chunks_exact(10)
+            .map(|e| {
+                (
+                    u32::from_le_bytes([e[2], e[3], e[4], e[5]]),
+                    u32::from_le_bytes([e[6], e[7], e[8], e[9]]),
+                )
+            })
+            .collect();
+        for (length, index) in entries {
+            let (start, length) = (index as usize, length as usize);
+            if start == 0 || length < 16 || start - 1 + length > bytes.len() {
+                continue;
+            }
+            let section = &mut bytes[start - 1..start - 1 + length];
+            let sum = crc(&section[2..]);
+            section[..2].copy_from_slice(&sum.to_le_bytes());
+        }
+        let sum = crc(&bytes[2..]);
+        bytes[..2].copy_from_slice(&sum.to_le_bytes());
+    }
+
+    #[test]
+    fn damage_behind_valid_crcs_is_refused_or_read_never_a_panic() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/ecg/devices/scp/ecgtoolkit_Example.scp"
+        );
+        let original = std::fs::read(path).expect("shared SCP-ECG example");
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut read = 0;
+        for _ in 0..300 {
+            let mut bytes = original.clone();
+            // Flip bits anywhere after section 0's header: sizes, counts, tables, data.
+            for _ in 0..(1 + next() % 6) {
+                let at = 6 + 16 + (next() as usize) % (bytes.len() - 22);
+                bytes[at] ^= 1 << (next() % 8);
+            }
+            seal(&mut bytes);
+            if let Ok(waveform) = read_checked(&bytes) {
+                read += 1;
+                assert!(waveform.leads.len() * waveform.len() <= crate::waveform::MAX_SAMPLES);
+            }
+        }
+        assert!(read < 300, "some damage must be refused");
+    }
+
+    fn read_checked(bytes: &[u8]) -> Result<Waveform, Unreadable> {
+        let waveform = read(bytes)?;
+        waveform.check()?;
+        Ok(waveform)
     }
 }

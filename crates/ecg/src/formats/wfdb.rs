@@ -357,7 +357,11 @@ fn read_segments(
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'));
-    let fields: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    let fields: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
     let count: usize = fields[0]
         .split('/')
         .nth(1)
@@ -371,7 +375,10 @@ fn read_segments(
             .next()
             .ok_or_else(|| unreadable("WFDB header: fewer segment lines than segments"))?;
         let mut parts = line.split_whitespace();
-        let (name, length) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let (name, length) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
         let length: usize = length
             .parse()
             .map_err(|_| unreadable("WFDB header: bad segment length"))?;
@@ -388,7 +395,10 @@ fn read_segments(
             .map_err(|_| unreadable(format!("WFDB: the segment header {name}.hea is not text")))?;
         let segment = read_segment(&text, file)?;
         let total = joined.as_ref().map_or(0, Waveform::len) + segment.len();
-        check_size(segment.leads.len(), total + gaps.iter().map(|g| g.1).sum::<usize>())?;
+        check_size(
+            segment.leads.len(),
+            total + gaps.iter().map(|g| g.1).sum::<usize>(),
+        )?;
         joined = Some(match joined {
             None => segment,
             Some(mut whole) => {
@@ -413,7 +423,8 @@ fn read_segments(
     for (position, length) in gaps.into_iter().rev() {
         for lead in &mut whole.leads {
             let at = position.min(lead.samples_uv.len());
-            lead.samples_uv.splice(at..at, std::iter::repeat_n(0, length));
+            lead.samples_uv
+                .splice(at..at, std::iter::repeat_n(0, length));
         }
     }
     whole.check()?;
