@@ -173,9 +173,11 @@ enum UploadCommand {
 
 #[derive(Subcommand)]
 enum EcgCommand {
-    /// Analyse an ECG file (.hea, .dcm, .xml or .json) and print the findings.
+    /// Analyse an ECG recording and print the findings: one file (DICOM, HL7 aECG, SCP-ECG,
+    /// GE MUSE/CardioSoft or Philips XML, EDF/BDF, JSON) or a WFDB .hea with its signal files.
     Analyze {
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Print the whole analysis as JSON.
         #[arg(long)]
         json: bool,
@@ -185,6 +187,8 @@ enum EcgCommand {
         #[arg(long)]
         age: Option<u32>,
     },
+    /// List the ECG formats read, with the sample files that prove each.
+    Formats,
     /// Score QRS detection against reference annotations (.atr beside each .hea), as EC57.
     Score {
         #[arg(required = true)]
@@ -582,16 +586,17 @@ async fn backup(storage: &Storage, path: &std::path::Path) -> anyhow::Result<()>
 fn command_to_ecg(command: EcgCommand) -> crate::ecg::cli::Command {
     match command {
         EcgCommand::Analyze {
-            file,
+            files,
             json,
             sex,
             age,
         } => crate::ecg::cli::Command::Analyze {
-            file,
+            files,
             json,
             sex,
             age,
         },
+        EcgCommand::Formats => crate::ecg::cli::Command::Formats,
         EcgCommand::Score { records } => crate::ecg::cli::Command::Score { records },
         EcgCommand::Synth { case } => crate::ecg::cli::Command::Synth { case },
     }

@@ -1,22 +1,23 @@
-//! `yijia ecg analyze` and `yijia ecg score`: the analysis library on files, for readers,
-//! developers and the accuracy figures in the notes.
+//! `yijia ecg analyze`, `yijia ecg formats` and `yijia ecg score`: the analysis library on
+//! files, for readers, developers and the accuracy figures in the notes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use yijia_ecg::analysis::{Patient, Sex};
-use yijia_ecg::formats;
+use yijia_ecg::formats::{self, Format};
 use yijia_ecg::score::{Counts, score};
 use yijia_ecg::synth::Case;
 
 pub enum Command {
     Analyze {
-        file: PathBuf,
+        files: Vec<PathBuf>,
         json: bool,
         sex: Option<String>,
         age: Option<u32>,
     },
+    Formats,
     Score {
         records: Vec<PathBuf>,
     },
@@ -36,11 +37,15 @@ pub enum SynthCase {
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Analyze {
-            file,
+            files,
             json,
             sex,
             age,
-        } => analyze(&file, json, sex.as_deref(), age),
+        } => analyze(&files, json, sex.as_deref(), age),
+        Command::Formats => {
+            print_formats();
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Score { records } => score_records(&records),
         Command::Synth { case } => {
             let case = match case {
@@ -58,14 +63,88 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The formats read, each with what it covers and the files in the project's fixtures and the
+/// shared data that the tests read it from.
+const FORMATS: [(Format, &str, &[&str]); 8] = [
+    (
+        Format::Dicom,
+        "DICOM waveforms: 12-lead, general, ambulatory, 32-bit ECG, hemodynamic, cardiac EP; 8/16/32-bit; the rhythm group; device annotations",
+        &[
+            "../shared/data/ecg/dicom/pydicom_waveform_ecg.dcm",
+            "../shared/data/ecg/devices/scp/ecgtoolkit_Example.dcm",
+        ],
+    ),
+    (
+        Format::Aecg,
+        "HL7 v3 annotated ECG (aECG)",
+        &[
+            "../shared/data/ecg/hl7-aecg/ecg_hl7.xml",
+            "../shared/data/ecg/devices/scp/ecgtoolkit_Example.xml",
+        ],
+    ),
+    (
+        Format::Scp,
+        "SCP-ECG (EN 1064): CRCs, Huffman (default and custom tables), 1st/2nd differences, reference beat subtraction, device measurements and statements",
+        &["../shared/data/ecg/devices/scp/ecgtoolkit_Example.scp"],
+    ),
+    (
+        Format::Muse,
+        "GE MUSE XML (RestingECG) and CardioSoft XML (CardiologyXML): 8 stored leads, III/aVR/aVL/aVF derived, device measurements and diagnosis",
+        &["tests/fixtures/ecg/ptb_s0010_5s_muse.xml"],
+    ),
+    (
+        Format::Philips,
+        "Philips SierraECG XML 1.03/1.04/1.04.01/1.04.02: XLI or plain base64, UTF-8/UTF-16, residual limb leads rebuilt, device measurements and statements",
+        &["../shared/data/ecg/devices/philips/deid_3.xml"],
+    ),
+    (
+        Format::Edf,
+        "EDF, EDF+ (continuous; discontinuous: the first uninterrupted stretch) and BDF: ECG channels by label, others kept out",
+        &["tests/fixtures/ecg/ptb_s0010_5s.edf"],
+    ),
+    (
+        Format::Wfdb,
+        "WFDB: formats 8, 16, 24, 32, 61, 80, 160, 212, 310, 311; samples per frame, skew, byte offset, multi-segment records, checksums (FLAC formats 508–524 left out)",
+        &[
+            "../shared/data/ecg/mitdb/100.hea",
+            "../shared/data/ecg/devices/wfdb/*.hea",
+            "tests/fixtures/ecg/100_multi.hea",
+        ],
+    ),
+    (
+        Format::Json,
+        "yijia's JSON form {\"sampling_hz\": …, \"leads\": {\"I\": [µV …]}}",
+        &["yijia ecg synth normal"],
+    ),
+];
+
+fn print_formats() {
+    for (format, covers, files) in FORMATS {
+        println!("{:<8} {}", format.as_str(), format.name());
+        println!("         {covers}");
+        for file in files {
+            println!("         proven by {file}");
+        }
+    }
+}
+
+/// What `yijia ecg analyze --json` prints: the format beside the analysis.
+#[derive(serde::Serialize)]
+struct Printed<'a> {
+    format: &'static str,
+    #[serde(flatten)]
+    analysis: &'a yijia_ecg::Analysis,
+}
+
 fn analyze(
-    file: &std::path::Path,
+    files: &[PathBuf],
     json: bool,
     sex: Option<&str>,
     age: Option<u32>,
 ) -> anyhow::Result<ExitCode> {
+    let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let (format, waveform) =
-        formats::read_path(file).with_context(|| format!("cannot read {}", file.display()))?;
+        formats::read_paths(files).with_context(|| format!("cannot read {}", shown.join(" ")))?;
     let patient = match (sex, age) {
         (Some(sex), Some(age_years)) => {
             let sex = match sex {
@@ -80,10 +159,24 @@ fn analyze(
     };
     let analysis = yijia_ecg::analyze(&waveform, patient);
     if json {
-        println!("{}", serde_json::to_string_pretty(&analysis)?);
+        let printed = Printed {
+            format: format.as_str(),
+            analysis: &analysis,
+        };
+        println!("{}", serde_json::to_string_pretty(&printed)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("format         {}", format.as_str());
+    if let Some(device) = &analysis.device {
+        let named: Vec<&str> = [device.manufacturer.as_deref(), device.model.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        println!("device         {}", named.join(" "));
+    }
+    if !analysis.non_ecg_channels.is_empty() {
+        println!("not ECG        {}", analysis.non_ecg_channels.join(" "));
+    }
     println!(
         "leads          {} at {} Hz, {:.1} s",
         analysis.leads.join(" "),
@@ -105,6 +198,32 @@ fn analyze(
         ms(analysis.qrs_ms),
         ms(analysis.qt_ms)
     );
+    println!(
+        "QTc            {} (Bazett), {} (Fridericia)",
+        ms(analysis.qtc_ms),
+        ms(analysis.qtc_fridericia_ms)
+    );
+    if let Some(stated) = &analysis.device_statement {
+        println!(
+            "device says    rate {}, PR / QRS / QT {} / {} / {}, QTc {}",
+            stated
+                .heart_rate_bpm
+                .map_or("—".into(), |r| format!("{r:.0}/min")),
+            ms(stated.pr_ms),
+            ms(stated.qrs_ms),
+            ms(stated.qt_ms),
+            ms(stated.qtc_ms)
+        );
+        if let Some(text) = &stated.text {
+            println!("device text    {}", text.replace('\n', " / "));
+        }
+        for d in &analysis.disagreements {
+            println!(
+                "disagrees      {}: yijia {:.0}, device {:.0}",
+                d.measure, d.yijia, d.device
+            );
+        }
+    }
     let st: Vec<String> = analysis
         .st_deviation_mm
         .iter()

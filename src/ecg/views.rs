@@ -229,6 +229,12 @@ struct EcgPage {
     heart_rate: String,
     rhythm: &'static str,
     intervals: String,
+    /// 一家自动分析 beside 设备自动分析, one row per measurement.
+    measures: Vec<MeasureRow>,
+    device: Option<String>,
+    device_text: Option<String>,
+    disagrees: bool,
+    non_ecg: String,
     stemi: String,
     critical: String,
     svg: String,
@@ -237,6 +243,49 @@ struct EcgPage {
     can_sign: bool,
     can_acknowledge: bool,
     acknowledged: Option<String>,
+}
+
+struct MeasureRow {
+    label: &'static str,
+    ours: String,
+    device: String,
+    disagrees: bool,
+}
+
+/// yijia's and the device's automatic measurements side by side; the device column is empty
+/// when the file stated nothing.
+fn measure_rows(analysis: &serde_json::Value) -> Vec<MeasureRow> {
+    let stated = &analysis["device_statement"];
+    let flagged: Vec<&str> = analysis["disagreements"]
+        .as_array()
+        .map(|d| d.iter().filter_map(|x| x["measure"].as_str()).collect())
+        .unwrap_or_default();
+    let show = |value: &serde_json::Value, unit: &str| {
+        value
+            .as_f64()
+            .map_or("—".to_owned(), |v| format!("{v:.0} {unit}"))
+    };
+    [
+        ("心率", "heart_rate_bpm", "heart_rate_bpm", "次/分"),
+        ("PR 间期", "pr_ms", "pr_ms", "ms"),
+        ("QRS 时限", "qrs_ms", "qrs_ms", "ms"),
+        ("QT 间期", "qt_ms", "qt_ms", "ms"),
+        ("QTc（Bazett）", "qtc_ms", "qtc_ms", "ms"),
+        ("P 电轴", "p_axis_deg", "p_axis_deg", "°"),
+        ("QRS 电轴", "qrs_axis_deg", "qrs_axis_deg", "°"),
+        ("T 电轴", "t_axis_deg", "t_axis_deg", "°"),
+    ]
+    .into_iter()
+    .map(|(label, ours, theirs, unit)| MeasureRow {
+        label,
+        ours: match analysis["not_measured"][ours].as_str() {
+            Some(_) if analysis[ours].is_null() => "未能测量".to_owned(),
+            _ => show(&analysis[ours], unit),
+        },
+        device: show(&stated[theirs], unit),
+        disagrees: flagged.contains(&ours),
+    })
+    .collect()
 }
 
 async fn ecg_page(
@@ -282,6 +331,29 @@ async fn ecg_page(
             .map_or("—".into(), |r| format!("{r:.0} 次/分")),
         rhythm: rhythm_label(analysis["rhythm"].as_str().unwrap_or_default()),
         intervals: format!("{} / {} / {}", ms("pr_ms"), ms("qrs_ms"), ms("qt_ms")),
+        measures: measure_rows(analysis),
+        device: analysis["device"].as_object().map(|d| {
+            ["manufacturer", "model"]
+                .iter()
+                .filter_map(|k| d.get(*k).and_then(|v| v.as_str()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        device_text: analysis["device_statement"]["text"]
+            .as_str()
+            .map(str::to_owned),
+        disagrees: analysis["disagreements"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty()),
+        non_ecg: analysis["non_ecg_channels"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            })
+            .unwrap_or_default(),
         stemi: stemi_zh(&analysis["stemi"]),
         critical: critical_zh(analysis),
         svg: tracing_svg(&waveform, analysis),
