@@ -143,6 +143,7 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
     let mut recent = RecentBeats::default();
     let mut beats: Vec<usize> = Vec::new(); // energy-peak positions of accepted beats
     let mut beat_slopes: Vec<f32> = Vec::new();
+    let mut beat_energies: Vec<f32> = Vec::new();
     let mut rr: Vec<usize> = Vec::new();
     let mut pending_noise: Vec<usize> = Vec::new(); // candidates since the last beat, rejected
 
@@ -174,6 +175,7 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
                     recent.push(f.energy[missed]);
                     rr.push(missed - last);
                     beat_slopes.push(f.max_slope_near(missed, half_qrs));
+                    beat_energies.push(f.energy[missed]);
                     beats.push(missed);
                     pending_noise.clear();
                 }
@@ -183,13 +185,17 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
         let threshold = noise_level + 0.25 * (level - noise_level);
         let value = f.energy[peak];
         let mut is_beat = value > threshold;
-        if is_beat && let (Some(&last), Some(&last_slope)) = (beats.last(), beat_slopes.last()) {
+        if is_beat
+            && let (Some(&last), Some(&last_slope), Some(&last_energy)) =
+                (beats.last(), beat_slopes.last(), beat_energies.last())
+        {
             if peak - last < refractory {
                 is_beat = false;
             } else if peak - last < t_wave_window {
-                // A T wave rises more slowly than the QRS before it.
+                // A T wave rises more slowly than the QRS before it and carries less QRS-band
+                // energy; an early ventricular beat is slower too, but wide and strong.
                 let slope = f.max_slope_near(peak, half_qrs);
-                if slope < 0.5 * last_slope {
+                if slope < 0.5 * last_slope && value < last_energy {
                     is_beat = false;
                 }
             }
@@ -201,6 +207,7 @@ pub fn detect_lead(samples: &[i32], sampling_hz: f64) -> Vec<usize> {
                 rr.push(peak - last);
             }
             beat_slopes.push(f.max_slope_near(peak, half_qrs));
+            beat_energies.push(value);
             beats.push(peak);
             pending_noise.clear();
         } else {
