@@ -1,5 +1,6 @@
-//! Lab reports from the LIS: each `ORU^R01` is matched to a resident by ID number (PID-3),
-//! stored whole or not at all, and answered with an ACK. A report with a critical value is a
+//! Lab reports from the LIS: each results message (`ORU^R01`, `OUL^R21/R22/R24`, alone or in
+//! a batch) is matched to a resident by ID number (PID-3), stored whole or not at all, and
+//! answered with an ACK (a batch with a batch of ACKs). A report with a critical value is a
 //! critical value (危急值) for the ordering institution, acknowledged there and escalated when it
 //! is not, the same closed loop as a critical ECG report (`crate::critical_value`).
 
@@ -9,7 +10,7 @@ use crate::access::{self, Access, Actor, Purpose};
 use crate::audit::{self, Entry, Outcome};
 use crate::clock::Millis;
 use crate::ctx::Ctx;
-use crate::hl7v2::{self, Observations, Refusal};
+use crate::hl7v2::{self, ErrorCode, Observations, Refusal};
 use crate::institution::store as institutions;
 use crate::live::{Audience, Event};
 use crate::resident::{self, IdNumber};
@@ -28,19 +29,54 @@ pub struct Answer {
     pub ack: String,
 }
 
-/// Takes one HL7 v2 message, as bytes in the character set its MSH-18 names, and returns the
-/// ACK to send back.
+/// Takes one HL7 v2 message or batch, as bytes in the character set its MSH-18 names, and
+/// returns the ACK to send back. A batch is answered with a batch of one ACK per message; its
+/// code is `AA` only when every message was taken.
 pub async fn receive(ctx: &Ctx, now: Millis, bytes: &[u8], via: Via<'_>) -> Answer {
     let decoded = hl7v2::decode(bytes);
-    let text = match &decoded {
-        Ok(text) => std::borrow::Cow::Borrowed(text.as_str()),
+    if let Ok(text) = &decoded
+        && let Some(messages) = hl7v2::batch_messages(text)
+    {
+        let mut acks = Vec::with_capacity(messages.len());
+        let mut code = "AA";
+        for (index, message) in messages.iter().enumerate() {
+            let answer = receive_one(ctx, now, message, Ok(()), via, index).await;
+            if answer.code != "AA" && code == "AA" {
+                code = answer.code;
+            }
+            acks.push(answer.ack);
+        }
+        return Answer {
+            code,
+            ack: hl7v2::batch_ack(&acks, now),
+        };
+    }
+    match decoded {
+        Ok(text) => receive_one(ctx, now, &text, Ok(()), via, 0).await,
         // Enough of the MSH to address the refusal.
-        Err(_) => String::from_utf8_lossy(bytes),
+        Err(refusal) => {
+            let text = String::from_utf8_lossy(bytes);
+            receive_one(ctx, now, &text, Err(refusal), via, 0).await
+        }
+    }
+}
+
+async fn receive_one(
+    ctx: &Ctx,
+    now: Millis,
+    text: &str,
+    decoded: Result<(), Refusal>,
+    via: Via<'_>,
+    index: usize,
+) -> Answer {
+    let header = hl7v2::header(text).unwrap_or_default();
+    let ack_id = if index == 0 {
+        format!("ACK{now}")
+    } else {
+        format!("ACK{now}-{index}")
     };
-    let header = hl7v2::header(&text).unwrap_or_default();
-    let ack_id = format!("ACK{now}");
     let taken = match decoded {
-        Ok(_) => take(ctx, now, &text, via).await,
+        Ok(()) => take(ctx, now, text, via).await,
         Err(refusal) => Err(Taken::Refused(refusal)),
     };
     let refusal = match taken {
@@ -48,7 +84,10 @@ pub async fn receive(ctx: &Ctx, now: Millis, bytes: &[u8], via: Via<'_>) -> Answ
         Err(Taken::Refused(refusal)) => Some(refusal),
         Err(Taken::Failed(error)) => {
             tracing::error!(%error, control_id = %header.control_id, "HL7 v2 message not stored");
-            Some(Refusal::Error("internal error; send again later".into()))
+            Some(Refusal::Error(
+                ErrorCode::InternalError,
+                "internal error; send again later".into(),
+            ))
         }
     };
     if let Some(refusal) = &refusal {
@@ -62,7 +101,7 @@ pub async fn receive(ctx: &Ctx, now: Millis, bytes: &[u8], via: Via<'_>) -> Answ
 
 /// The answer to a message larger than [`hl7v2::MAX_MESSAGE_BYTES`], which is not read.
 pub fn too_large(now: Millis) -> Answer {
-    let refusal = Refusal::Reject(format!(
+    let refusal = Refusal::unreadable(format!(
         "the message is larger than {} MiB",
         hl7v2::MAX_MESSAGE_BYTES >> 20
     ));
@@ -88,30 +127,43 @@ impl<E: Into<Error>> From<E> for Taken {
     }
 }
 
-fn refuse(text: impl Into<String>) -> Taken {
-    Taken::Refused(Refusal::Error(text.into()))
+fn refuse(code: ErrorCode, text: impl Into<String>) -> Taken {
+    Taken::Refused(Refusal::Error(code, text.into()))
 }
 
-fn reject(text: impl Into<String>) -> Taken {
-    Taken::Refused(Refusal::Reject(text.into()))
+fn reject(code: ErrorCode, text: impl Into<String>) -> Taken {
+    Taken::Refused(Refusal::Reject(code, text.into()))
 }
 
 async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Taken> {
-    let message = hl7v2::read_observations(text, now).map_err(Taken::Refused)?;
+    let message = hl7v2::read_results(text, now).map_err(Taken::Refused)?;
     let community_id = match via {
         Via::Staff(actor) => actor.community_id,
         Via::Mllp => institutions::community_by_code(&ctx.db, &message.header.receiving_facility)
             .await?
-            .ok_or_else(|| reject("MSH-6 (receiving facility) is not a community known here"))?,
+            .ok_or_else(|| {
+                reject(
+                    ErrorCode::TableValueNotFound,
+                    "MSH-6 (receiving facility) is not a community known here",
+                )
+            })?,
     };
     let sender =
         institutions::institution_by_code(&ctx.db, community_id, &message.header.sending_facility)
             .await?
-            .ok_or_else(|| reject("MSH-4 (sending facility) is not a member institution"))?;
+            .ok_or_else(|| {
+                reject(
+                    ErrorCode::TableValueNotFound,
+                    "MSH-4 (sending facility) is not a member institution",
+                )
+            })?;
     if let Via::Staff(actor) = via
         && actor.institution.map(|i| i.id) != Some(sender.id)
     {
-        return Err(reject("MSH-4 (sending facility) is not your institution"));
+        return Err(reject(
+            ErrorCode::TableValueNotFound,
+            "MSH-4 (sending facility) is not your institution",
+        ));
     }
     let resident = find_resident(ctx, community_id, &message).await?;
     if let Via::Staff(actor) = via {
@@ -126,7 +178,10 @@ async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Ta
         )
         .await
         .map_err(|error| match error {
-            resident::Error::Denied(_) => reject("you may not write this resident's record"),
+            resident::Error::Denied(_) => reject(
+                ErrorCode::InternalError,
+                "you may not write this resident's record",
+            ),
             other => Taken::Failed(other.into()),
         })?;
     }
@@ -219,8 +274,9 @@ async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Ta
 }
 
 /// The institution a report goes to: the ordering facility (ORC-21) when it is a member whose
-/// staff reach the resident, else the resident's own village clinic, so that a result (and a
-/// critical value) always reaches someone who may open the record, never nobody.
+/// staff reach the resident, else the resident's own village clinic — also when the orderer is
+/// outside the community (kept as the lab named it) — so that a result (and a critical value)
+/// always reaches someone who may open the record, never nobody.
 async fn recipient(
     ctx: &Ctx,
     community_id: i64,
@@ -233,9 +289,7 @@ async fn recipient(
     };
     let Some(institution) = institutions::institution_by_code(&ctx.db, community_id, code).await?
     else {
-        return Err(refuse(format!(
-            "ordering facility {code} is not a member institution"
-        )));
+        return Ok(resident.village_clinic_id);
     };
     let staff_reach = access::ActorInstitution {
         id: institution.id,
@@ -269,6 +323,7 @@ async fn find_resident(
         }
     }
     Err(refuse(
+        ErrorCode::UnknownKey,
         "unknown patient: no resident with the ID number in PID-3",
     ))
 }

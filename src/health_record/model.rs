@@ -162,12 +162,26 @@ pub struct LabReport {
     pub acknowledged_by_staff_id: Option<i64>,
     pub acknowledged_at_ms: Option<i64>,
     pub escalated_at_ms: Option<i64>,
+    /// How precisely the lab gave the observation time: `year` … `day` … `second`, `fraction`.
+    pub observed_precision: String,
+    /// The ordering facility as the lab named it (ORC-21), also when it is not a member.
+    pub ordering_facility_given: String,
+    /// OBR-25 (HL7 table 0123): `F` final, `P` preliminary, `C` corrected, `X` cancelled …
+    pub status: String,
+    /// The lab's comments on the order (NTE).
+    pub comment: String,
+    /// The specimen (SPM): its ID (barcode), type and collection time.
+    pub specimen_id: String,
+    pub specimen_type: String,
+    pub specimen_collected_at_ms: Option<i64>,
     #[sqlx(skip)]
     pub results: Vec<LabResult>,
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct LabResult {
+    /// 1-based, in the order the lab sent them.
+    pub position: i64,
     pub code: String,
     pub name: String,
     pub value: String,
@@ -177,6 +191,21 @@ pub struct LabResult {
     pub abnormal_flag: String,
     #[sqlx(try_from = "i64")]
     pub critical: Flag,
+    /// OBX-2: NM, ST, TX, FT, SN, CE, CWE, ED …
+    pub value_type: String,
+    /// The LOINC code and name the lab sent beside its own code; empty when it sent none.
+    pub loinc_code: String,
+    pub loinc_name: String,
+    /// OBX-11 (HL7 table 0085): `F` final, `P` preliminary, `C` a correction, `X` cannot be done.
+    pub status: String,
+    /// The lab's comments on this result (NTE).
+    pub comment: String,
+    /// The media type of an embedded document (ED), fetched from
+    /// `/api/v1/lab-reports/{id}/results/{position}/attachment`; empty when there is none.
+    pub attachment_type: String,
+    /// A later result corrects this one (OBX-11 `C`); it is kept as history.
+    #[sqlx(try_from = "i64")]
+    pub superseded: Flag,
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -214,29 +214,57 @@ pub async fn insert_lab_report(
     conn: &mut AnyConnection,
     row: &NewLabReportRow<'_>,
 ) -> Result<i64, sqlx::Error> {
-    let critical = row.order.results.iter().any(crate::hl7v2::Result::critical);
+    let order = row.order;
+    let critical = order.results.iter().any(crate::hl7v2::Result::critical);
+    let specimen = order.specimen.clone().unwrap_or_default();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO lab_reports (community_id, resident_id, message_id, lab_institution_id, \
-         ordering_institution_id, order_code, order_name, observed_at_ms, received_at_ms, critical) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         ordering_institution_id, order_code, order_name, observed_at_ms, received_at_ms, critical, \
+         observed_precision, ordering_facility_given, status, comment, specimen_id, specimen_type, \
+         specimen_collected_at_ms, raw_segment) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+         RETURNING id",
     )
     .bind(row.community_id)
     .bind(row.resident_id)
     .bind(row.message_id)
     .bind(row.lab_institution_id)
     .bind(row.ordering_institution_id)
-    .bind(&row.order.code)
-    .bind(&row.order.name)
-    .bind(row.order.observed_at_ms)
+    .bind(&order.code)
+    .bind(&order.name)
+    .bind(order.observed.at_ms)
     .bind(row.now_ms)
     .bind(i64::from(critical))
+    .bind(order.observed.precision.as_str())
+    .bind(
+        [order.ordering_facility.as_deref().unwrap_or(""), &order.ordering_facility_name]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+    .bind(if order.status.is_empty() { "F" } else { &order.status })
+    .bind(&order.comment)
+    .bind(&specimen.id)
+    .bind(&specimen.kind)
+    .bind(specimen.collected.map(|c| c.at_ms))
+    .bind(&order.raw)
     .fetch_one(&mut *conn)
     .await?;
-    for (position, result) in row.order.results.iter().enumerate() {
-        sqlx::query(
+    for (position, result) in order.results.iter().enumerate() {
+        let (loinc_code, loinc_name) = result.loinc.clone().unwrap_or_default();
+        let status = if result.status.is_empty() {
+            "F"
+        } else {
+            &result.status
+        };
+        let result_id: i64 = sqlx::query_scalar(
             "INSERT INTO lab_results (community_id, lab_report_id, position, code, name, value, \
-             unit, reference_range, abnormal_flag, critical) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             unit, reference_range, abnormal_flag, critical, value_type, loinc_code, loinc_name, \
+             status, comment, attachment_type, attachment, raw_segment, resident_id, order_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20) RETURNING id",
         )
         .bind(row.community_id)
         .bind(id)
@@ -248,15 +276,64 @@ pub async fn insert_lab_report(
         .bind(&result.reference_range)
         .bind(&result.abnormal_flag)
         .bind(i64::from(result.critical()))
-        .execute(&mut *conn)
+        .bind(&result.value_type)
+        .bind(loinc_code)
+        .bind(loinc_name)
+        .bind(status)
+        .bind(&result.comment)
+        .bind(
+            result
+                .attachment
+                .as_ref()
+                .map_or("", |a| a.media_type.as_str()),
+        )
+        .bind(result.attachment.as_ref().map(|a| a.data.clone()))
+        .bind(&result.raw)
+        .bind(row.resident_id)
+        .bind(&order.code)
+        .fetch_one(&mut *conn)
         .await?;
+        if status == "C" {
+            // A correction supersedes the current result of the same test of the same order.
+            sqlx::query(
+                "UPDATE lab_results SET superseded_by = $1 WHERE community_id = $2 \
+                 AND resident_id = $3 AND order_code = $4 AND code = $5 AND id <> $1 \
+                 AND superseded_by IS NULL",
+            )
+            .bind(result_id)
+            .bind(row.community_id)
+            .bind(row.resident_id)
+            .bind(&order.code)
+            .bind(&result.code)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     Ok(id)
 }
 
+/// An embedded document of a result (an ED value): its media type and bytes.
+pub async fn lab_attachment(
+    db: &Db,
+    community_id: i64,
+    report_id: i64,
+    position: i64,
+) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT attachment_type, attachment FROM lab_results WHERE community_id = $1 \
+         AND lab_report_id = $2 AND position = $3 AND attachment IS NOT NULL",
+    )
+    .bind(community_id)
+    .bind(report_id)
+    .bind(position)
+    .fetch_optional(&db.pool)
+    .await
+}
+
 const LAB_COLUMNS: &str = "id, resident_id, lab_institution_id, ordering_institution_id, \
      order_code, order_name, observed_at_ms, received_at_ms, critical, acknowledged_by_staff_id, \
-     acknowledged_at_ms, escalated_at_ms";
+     acknowledged_at_ms, escalated_at_ms, observed_precision, ordering_facility_given, status, \
+     comment, specimen_id, specimen_type, specimen_collected_at_ms";
 
 pub async fn lab_report_by_id(
     db: &Db,
@@ -279,7 +356,9 @@ pub async fn lab_report_by_id(
 
 async fn results_of(db: &Db, community_id: i64, id: i64) -> Result<Vec<LabResult>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT code, name, value, unit, reference_range, abnormal_flag, critical FROM lab_results \
+        "SELECT position, code, name, value, unit, reference_range, abnormal_flag, critical, \
+         value_type, loinc_code, loinc_name, status, comment, attachment_type, \
+         CASE WHEN superseded_by IS NULL THEN 0 ELSE 1 END AS superseded FROM lab_results \
          WHERE community_id = $1 AND lab_report_id = $2 ORDER BY position",
     )
     .bind(community_id)

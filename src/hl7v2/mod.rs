@@ -1,29 +1,90 @@
-//! HL7 v2.x as a LIS speaks it: reading an `ORU^R01` (observation results) into lab reports,
-//! and writing the `ACK` that answers every message. No SQL and no HTTP here: the health record
-//! stores what this reads, and `mllp` and the HTTP handler carry the bytes.
+//! HL7 v2.x as lab systems speak it: reading results (`ORU^R01`, and the specimen-centred
+//! `OUL^R21`, `OUL^R22`, `OUL^R24`) into lab reports, alone or in a batch (FHS/BHS), and writing
+//! the `ACK` that answers every message in the layout of the version it answers. No SQL and no
+//! HTTP here: the health record stores what this reads, and `mllp` and the HTTP handler carry
+//! the bytes.
 
 pub mod mllp;
+pub mod results;
+pub mod text;
 
 use hl7_parser::Message;
 
 use crate::clock::Millis;
+pub use results::{Attachment, Observations, Order, Result, Specimen, read_results};
+pub use text::{Dtm, Precision};
+
+/// HL7 table 0357, the error codes an ACK gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    SegmentSequence,
+    RequiredFieldMissing,
+    DataType,
+    TableValueNotFound,
+    UnsupportedMessageType,
+    UnsupportedVersion,
+    UnknownKey,
+    DuplicateKey,
+    InternalError,
+}
+
+impl ErrorCode {
+    pub fn code(self) -> u16 {
+        match self {
+            ErrorCode::SegmentSequence => 100,
+            ErrorCode::RequiredFieldMissing => 101,
+            ErrorCode::DataType => 102,
+            ErrorCode::TableValueNotFound => 103,
+            ErrorCode::UnsupportedMessageType => 200,
+            ErrorCode::UnsupportedVersion => 203,
+            ErrorCode::UnknownKey => 204,
+            ErrorCode::DuplicateKey => 205,
+            ErrorCode::InternalError => 207,
+        }
+    }
+
+    pub fn text(self) -> &'static str {
+        match self {
+            ErrorCode::SegmentSequence => "Segment sequence error",
+            ErrorCode::RequiredFieldMissing => "Required field missing",
+            ErrorCode::DataType => "Data type error",
+            ErrorCode::TableValueNotFound => "Table value not found",
+            ErrorCode::UnsupportedMessageType => "Unsupported message type",
+            ErrorCode::UnsupportedVersion => "Unsupported version id",
+            ErrorCode::UnknownKey => "Unknown key identifier",
+            ErrorCode::DuplicateKey => "Duplicate key identifier",
+            ErrorCode::InternalError => "Application internal error",
+        }
+    }
+}
 
 /// Why a message is not taken: `AR` when it cannot be processed at all (unreadable, wrong type
 /// or sender), `AE` when it was read but its content is wrong. Nothing is stored either way.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("{0}")]
-    Reject(String),
-    #[error("{0}")]
-    Error(String),
+    #[error("{1}")]
+    Reject(ErrorCode, String),
+    #[error("{1}")]
+    Error(ErrorCode, String),
 }
 
 impl Refusal {
     pub fn ack_code(&self) -> &'static str {
         match self {
-            Refusal::Reject(_) => "AR",
-            Refusal::Error(_) => "AE",
+            Refusal::Reject(..) => "AR",
+            Refusal::Error(..) => "AE",
         }
+    }
+
+    pub fn error_code(&self) -> ErrorCode {
+        match self {
+            Refusal::Reject(code, _) | Refusal::Error(code, _) => *code,
+        }
+    }
+
+    /// An `AR` for a message that cannot be read.
+    pub fn unreadable(text: impl Into<String>) -> Refusal {
+        Refusal::Reject(ErrorCode::DataType, text.into())
     }
 }
 
@@ -38,51 +99,21 @@ pub struct Header {
     pub version: String,
 }
 
-/// One `ORU^R01` read into what the health record keeps.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Observations {
-    pub header: Header,
-    /// PID-3: the patient's resident ID number (the first identifier that is one).
-    pub id_numbers: Vec<String>,
-    pub orders: Vec<Order>,
-}
-
-/// One OBR with its OBX results.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Order {
-    pub code: String,
-    pub name: String,
-    pub observed_at_ms: Millis,
-    /// ORC-21.10 (or ORC-17.1): the institution code of whoever ordered the test.
-    pub ordering_facility: Option<String>,
-    pub results: Vec<Result>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Result {
-    pub code: String,
-    pub name: String,
-    pub value: String,
-    pub unit: String,
-    pub reference_range: String,
-    pub abnormal_flag: String,
-}
-
-impl Result {
-    /// A panic value (HL7 table 0078: `LL`, `HH`, or `AA` critically abnormal).
-    pub fn critical(&self) -> bool {
-        matches!(self.abnormal_flag.as_str(), "LL" | "HH" | "AA")
+impl Header {
+    /// The trigger event of MSH-9 (`R01` of `ORU^R01`).
+    pub fn trigger(&self) -> &str {
+        self.message_type.split('^').nth(1).unwrap_or("")
     }
 }
 
 /// The largest message taken, over MLLP or HTTP.
 pub const MAX_MESSAGE_BYTES: usize = 4 << 20;
 /// Segments in one message: a lab report of many panels has a few hundred.
-const MAX_SEGMENTS: usize = 2000;
+pub(crate) const MAX_SEGMENTS: usize = 2000;
 /// Repetitions of one field (PID-3's identifiers, a result's repeats).
 const MAX_REPEATS: usize = 100;
 /// MSH-10, the message control ID (ST, at most 199 characters in HL7 v2.7).
-const MAX_CONTROL_ID: usize = 199;
+pub(crate) const MAX_CONTROL_ID: usize = 199;
 
 /// The text of a message from its bytes, in the character set MSH-18 names (HL7 table 0211,
 /// and the labels Chinese LIS use: `GB 18030-2000`, `GBK`, `UNICODE UTF-8` …). Without MSH-18
@@ -91,19 +122,12 @@ const MAX_CONTROL_ID: usize = 199;
 /// other than the segment and line separators, are refused.
 pub fn decode(bytes: &[u8]) -> std::result::Result<String, Refusal> {
     let charset = declared_charset(bytes);
-    let encoding = match charset.as_str() {
-        "" | "ASCII" | "UNICODE" | "UNICODE UTF-8" => encoding_rs::UTF_8,
-        "GB 18030-2000" | "GB18030" => encoding_rs::GB18030,
-        "BIG-5" => encoding_rs::BIG5,
-        "KS X 1001" => encoding_rs::EUC_KR,
-        "ISO IR87" => encoding_rs::ISO_2022_JP,
-        label => iso_8859(label)
-            .or_else(|| encoding_rs::Encoding::for_label(label.as_bytes()))
-            .filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE)
-            .ok_or_else(|| {
-                Refusal::Reject(format!("MSH-18 character set {label:?} is not supported"))
-            })?,
-    };
+    let encoding = encoding_for(&charset).ok_or_else(|| {
+        Refusal::Reject(
+            ErrorCode::TableValueNotFound,
+            format!("MSH-18 character set {charset:?} is not supported"),
+        )
+    })?;
     let text = encoding
         .decode_without_bom_handling_and_without_replacement(bytes)
         .or_else(|| {
@@ -112,7 +136,7 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<String, Refusal> {
             })?
         })
         .ok_or_else(|| {
-            Refusal::Reject(if charset.is_empty() {
+            Refusal::unreadable(if charset.is_empty() {
                 "the message is neither UTF-8 nor GB 18030, and MSH-18 names no character set"
                     .into()
             } else {
@@ -125,11 +149,28 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<String, Refusal> {
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t'))
     {
-        return Err(Refusal::Reject(
-            "the message holds a control character (such as NUL)".into(),
+        return Err(Refusal::unreadable(
+            "the message holds a control character (such as NUL)",
         ));
     }
     Ok(text.into_owned())
+}
+
+/// The character set a MSH-18 label names (HL7 table 0211, and the labels Chinese LIS use);
+/// an empty label is UTF-8, of which ASCII is part.
+pub fn encoding_for(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    match label {
+        "" | "ASCII" | "UNICODE" | "UNICODE UTF-8" | "UTF-8" => Some(encoding_rs::UTF_8),
+        "GB 18030-2000" | "GB18030" | "GB 18030" | "GBK" | "GB2312" | "GB 2312" => {
+            Some(encoding_rs::GB18030)
+        }
+        "BIG-5" => Some(encoding_rs::BIG5),
+        "KS X 1001" => Some(encoding_rs::EUC_KR),
+        "ISO IR87" => Some(encoding_rs::ISO_2022_JP),
+        label => iso_8859(label)
+            .or_else(|| encoding_rs::Encoding::for_label(label.as_bytes()))
+            .filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE),
+    }
 }
 
 /// `8859/1` … `8859/15` (HL7's spelling of ISO 8859).
@@ -139,7 +180,7 @@ fn iso_8859(label: &str) -> Option<&'static encoding_rs::Encoding> {
 }
 
 /// MSH-18 as written, read from the raw bytes of the first segment.
-fn declared_charset(bytes: &[u8]) -> String {
+pub fn declared_charset(bytes: &[u8]) -> String {
     let start = bytes.iter().position(|b| *b == b'M').unwrap_or(bytes.len());
     let msh = &bytes[start..];
     let end = msh
@@ -161,10 +202,10 @@ fn declared_charset(bytes: &[u8]) -> String {
 }
 
 /// Refuses a message beyond the sane maxima before it is parsed.
-fn check_limits(text: &str) -> std::result::Result<(), Refusal> {
+pub(crate) fn check_limits(text: &str) -> std::result::Result<(), Refusal> {
     let segments = text.split('\r').filter(|s| !s.is_empty()).count();
     if segments > MAX_SEGMENTS {
-        return Err(Refusal::Reject(format!(
+        return Err(Refusal::unreadable(format!(
             "the message has {segments} segments; at most {MAX_SEGMENTS} are taken"
         )));
     }
@@ -178,7 +219,7 @@ fn check_limits(text: &str) -> std::result::Result<(), Refusal> {
             .max()
             .unwrap_or(0);
         if most >= MAX_REPEATS {
-            return Err(Refusal::Reject(format!(
+            return Err(Refusal::unreadable(format!(
                 "a field repeats more than {MAX_REPEATS} times"
             )));
         }
@@ -187,13 +228,13 @@ fn check_limits(text: &str) -> std::result::Result<(), Refusal> {
 }
 
 /// Strips the framing a message may arrive with and normalises segment separators to `\r`.
-fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     text.trim_matches(|c: char| c == '\u{b}' || c == '\u{1c}' || c.is_whitespace())
         .replace("\r\n", "\r")
         .replace('\n', "\r")
 }
 
-fn value(message: &Message, query: &str) -> String {
+pub(crate) fn value(message: &Message, query: &str) -> String {
     message
         .query(query)
         .map(|found| found.display(&message.separators).to_string())
@@ -208,13 +249,14 @@ pub fn header(text: &str) -> std::result::Result<Header, Refusal> {
     let text = normalise(text);
     let msh = text.split('\r').next().unwrap_or_default();
     let message = Message::parse(msh)
-        .map_err(|_| Refusal::Reject("not an HL7 v2 message (no readable MSH segment)".into()))?;
+        .map_err(|_| Refusal::unreadable("not an HL7 v2 message (no readable MSH segment)"))?;
     read_header(&message)
 }
 
-fn read_header(message: &Message) -> std::result::Result<Header, Refusal> {
+pub(crate) fn read_header(message: &Message) -> std::result::Result<Header, Refusal> {
     if message.segments.first().map(|s| s.name) != Some("MSH") {
         return Err(Refusal::Reject(
+            ErrorCode::SegmentSequence,
             "the message does not begin with MSH".into(),
         ));
     }
@@ -232,194 +274,12 @@ fn read_header(message: &Message) -> std::result::Result<Header, Refusal> {
     })
 }
 
-/// 1900-01-01T00:00Z: no result in the record is older.
-const EARLIEST_MS: Millis = -2_208_988_800_000;
-const DAY_MS: Millis = 86_400_000;
+/// The versions whose ACK layout is written here; another version is answered as 2.5.1.
+const VERSIONS: [&str; 7] = ["2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6"];
 
-/// An HL7 DTM (`YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]`, any precision) as the
-/// milliseconds of the start of the period it names; without an offset it is China Standard
-/// Time. An offset beyond ±14:00 is not an offset.
-fn timestamp(text: &str) -> Option<Millis> {
-    let text = text.trim();
-    let (digits, offset) = match text.find(['+', '-']) {
-        Some(at) => (&text[..at], Some(&text[at..])),
-        None => (text, None),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if !whole.bytes().all(|b| b.is_ascii_digit())
-        || ![4, 6, 8, 10, 12, 14].contains(&whole.len())
-        || (!fraction.is_empty() && (whole.len() != 14 || fraction.len() > 4))
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let part = |from: usize, default: u32| -> Option<u32> {
-        whole
-            .get(from..from + 2)
-            .map_or(Some(default), |p| p.parse().ok())
-    };
-    let year: i32 = whole[..4].parse().ok()?;
-    let month = time::Month::try_from(u8::try_from(part(4, 1)?).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(year, month, u8::try_from(part(6, 1)?).ok()?).ok()?;
-    let nanos = if fraction.is_empty() {
-        0
-    } else {
-        format!("{fraction:0<9}").parse::<u32>().ok()?
-    };
-    let clock = time::Time::from_hms_nano(
-        u8::try_from(part(8, 0)?).ok()?,
-        u8::try_from(part(10, 0)?).ok()?,
-        u8::try_from(part(12, 0)?).ok()?,
-        nanos,
-    )
-    .ok()?;
-    let offset = match offset {
-        None => time::UtcOffset::from_hms(8, 0, 0).ok()?,
-        Some(zone) => {
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let zone = &zone[1..];
-            if zone.len() != 4 || !zone.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let (hours, minutes): (i32, i32) = (zone[..2].parse().ok()?, zone[2..].parse().ok()?);
-            if hours > 14 || minutes > 59 {
-                return None;
-            }
-            time::UtcOffset::from_whole_seconds(sign * (hours * 3600 + minutes * 60)).ok()?
-        }
-    };
-    let at = time::PrimitiveDateTime::new(date, clock).assume_offset(offset);
-    Some((at.unix_timestamp_nanos() / 1_000_000) as Millis)
-}
-
-/// Reads an `ORU^R01`: the patient, and each order with its results; times outside 1900 to a
-/// day after `now` are refused.
-pub fn read_observations(text: &str, now: Millis) -> std::result::Result<Observations, Refusal> {
-    let text = normalise(text);
-    check_limits(&text)?;
-    let message = Message::parse(&text)
-        .map_err(|_| Refusal::Reject("not an HL7 v2 message (no readable MSH segment)".into()))?;
-    let header = read_header(&message)?;
-    if header.control_id.is_empty() {
-        return Err(Refusal::Reject(
-            "MSH-10 (message control ID) is empty".into(),
-        ));
-    }
-    if header.control_id.chars().count() > MAX_CONTROL_ID {
-        return Err(Refusal::Reject(format!(
-            "MSH-10 (message control ID) is longer than {MAX_CONTROL_ID} characters"
-        )));
-    }
-    if header.message_type != "ORU^R01" {
-        return Err(Refusal::Reject(format!(
-            "message type {} is not accepted here; send ORU^R01",
-            header.message_type
-        )));
-    }
-    let pid = message
-        .segment("PID")
-        .ok_or_else(|| Refusal::Error("no PID segment".into()))?;
-    let id_numbers: Vec<String> = pid
-        .field(3)
-        .map(|field| {
-            field
-                .repeats()
-                .filter_map(|r| r.component(1))
-                .map(|c| c.display(&message.separators).to_string().trim().to_owned())
-                .filter(|id| !id.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    if id_numbers.is_empty() {
-        return Err(Refusal::Error("PID-3 holds no patient identifier".into()));
-    }
-
-    let mut orders: Vec<Order> = Vec::new();
-    let mut ordering_facility = None;
-    for segment in &message.segments {
-        let field = |n: usize, c: usize| -> String {
-            segment
-                .field(n)
-                .and_then(|f| f.component(c))
-                .map(|v| v.display(&message.separators).to_string().trim().to_owned())
-                .unwrap_or_default()
-        };
-        match segment.name {
-            "ORC" => {
-                let facility = Some(field(21, 10))
-                    .filter(|f| !f.is_empty())
-                    .or_else(|| Some(field(17, 1)).filter(|f| !f.is_empty()));
-                ordering_facility = facility;
-            }
-            "OBR" => {
-                let code = field(4, 1);
-                if code.is_empty() {
-                    return Err(Refusal::Error(
-                        "OBR-4 (universal service ID) is empty".into(),
-                    ));
-                }
-                let observed = field(7, 1);
-                let observed_at_ms = timestamp(&observed)
-                    .filter(|at| (EARLIEST_MS..=now + DAY_MS).contains(at))
-                    .ok_or_else(|| {
-                        Refusal::Error(format!(
-                            "OBR-7 (observation time) {observed:?} is not a time"
-                        ))
-                    })?;
-                orders.push(Order {
-                    name: Some(field(4, 2))
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or(code.clone()),
-                    code,
-                    observed_at_ms,
-                    ordering_facility: ordering_facility.take(),
-                    results: Vec::new(),
-                });
-            }
-            "OBX" => {
-                let order = orders
-                    .last_mut()
-                    .ok_or_else(|| Refusal::Error("an OBX segment comes before any OBR".into()))?;
-                let code = field(3, 1);
-                if code.is_empty() {
-                    return Err(Refusal::Error(
-                        "OBX-3 (observation identifier) is empty".into(),
-                    ));
-                }
-                let status = field(11, 1);
-                if matches!(status.as_str(), "D" | "W" | "X") {
-                    continue; // deleted, wrong or cannot be obtained: not a result
-                }
-                order.results.push(Result {
-                    name: Some(field(3, 2))
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or(code.clone()),
-                    code,
-                    value: segment
-                        .field(5)
-                        .map(|f| f.display(&message.separators).to_string().trim().to_owned())
-                        .unwrap_or_default(),
-                    unit: field(6, 1),
-                    reference_range: field(7, 1),
-                    abnormal_flag: field(8, 1).to_ascii_uppercase(),
-                });
-            }
-            _ => {}
-        }
-    }
-    if orders.is_empty() || orders.iter().any(|o| o.results.is_empty()) {
-        return Err(Refusal::Error(
-            "every OBR needs at least one OBX result, and there must be an OBR".into(),
-        ));
-    }
-    Ok(Observations {
-        header,
-        id_numbers,
-        orders,
-    })
-}
-
-/// The ACK for a message: `AA` with `None`, else the refusal's code and text in MSA-3 and ERR.
+/// The ACK for a message: `AA` with `None`, else the refusal's code, text and HL7 error code,
+/// in the layout of the version the message was sent in: MSH-9 with the message structure from
+/// 2.3.1 on; ERR-1 (code and location) up to 2.4, ERR-3 and ERR-4 (code and severity) from 2.5.
 pub fn ack(header: &Header, refusal: Option<&Refusal>, now: Millis, ack_id: &str) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
@@ -440,32 +300,82 @@ pub fn ack(header: &Header, refusal: Option<&Refusal>, now: Millis, ack_id: &str
             .collect::<String>()
             .replace(['|', '^', '~', '\\', '&', '\r', '\n'], " ")
     };
-    let version = if header.version.is_empty() {
-        "2.5.1"
-    } else {
-        &header.version
+    let version = VERSIONS
+        .iter()
+        .find(|v| **v == header.version)
+        .copied()
+        .unwrap_or("2.5.1");
+    let trigger = clean(header.trigger());
+    let message_type = match version {
+        "2.2" | "2.3" => format!("ACK^{trigger}"),
+        _ => format!("ACK^{trigger}^ACK"),
     };
-    let trigger = header.message_type.split('^').nth(1).unwrap_or("");
     let mut out = format!(
-        "MSH|^~\\&|YIJIA|{}|{}|{}|{stamp}||ACK^{}^ACK|{}|P|{}\r",
+        "MSH|^~\\&|YIJIA|{}|{}|{}|{stamp}||{message_type}|{}|P|{version}\r",
         clean(&header.receiving_facility),
         clean(&header.sending_application),
         clean(&header.sending_facility),
-        clean(trigger),
         clean(ack_id),
-        clean(version),
     );
     match refusal {
         None => out.push_str(&format!("MSA|AA|{}\r", clean(&header.control_id))),
         Some(refusal) => {
             let text = clean(&refusal.to_string());
+            let code = refusal.error_code();
             out.push_str(&format!(
-                "MSA|{}|{}|{text}\rERR|||207^Application internal error^HL70357|E|||{text}\r",
+                "MSA|{}|{}|{text}\r",
                 refusal.ack_code(),
                 clean(&header.control_id),
             ));
+            let error = format!("{}&{}&HL70357", code.code(), code.text());
+            match version {
+                "2.2" | "2.3" | "2.3.1" | "2.4" => out.push_str(&format!("ERR|^^^{error}\r")),
+                _ => out.push_str(&format!(
+                    "ERR|||{}^{}^HL70357|E||||{text}\r",
+                    code.code(),
+                    code.text()
+                )),
+            }
         }
     }
+    out
+}
+
+/// The messages of a batch (`FHS`/`BHS` … `BTS`/`FTS`), each beginning at its MSH; `None` when
+/// the text is a single message.
+pub fn batch_messages(text: &str) -> Option<Vec<String>> {
+    let text = normalise(text);
+    if !(text.starts_with("FHS") || text.starts_with("BHS")) {
+        return None;
+    }
+    let mut messages: Vec<String> = Vec::new();
+    for segment in text.split('\r').filter(|s| !s.is_empty()) {
+        match &segment.get(..3).unwrap_or_default() {
+            &"FHS" | &"BHS" | &"BTS" | &"FTS" => {}
+            &"MSH" => messages.push(format!("{segment}\r")),
+            _ => {
+                if let Some(current) = messages.last_mut() {
+                    current.push_str(segment);
+                    current.push('\r');
+                }
+            }
+        }
+    }
+    Some(messages)
+}
+
+/// The answer to a batch: a batch of the messages' ACKs, with the count in BTS-1.
+pub fn batch_ack(acks: &[String], now: Millis) -> String {
+    let stamp = ack(&Header::default(), None, now, "")
+        .split('|')
+        .nth(6)
+        .unwrap_or_default()
+        .to_owned();
+    let mut out = format!("FHS|^~\\&|YIJIA||||{stamp}\rBHS|^~\\&|YIJIA||||{stamp}\r");
+    for ack in acks {
+        out.push_str(ack);
+    }
+    out.push_str(&format!("BTS|{}\rFTS|1\r", acks.len()));
     out
 }
 
@@ -485,7 +395,7 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
 
     #[test]
     fn an_oru_is_read_with_its_patient_orders_and_results() {
-        let read = read_observations(ORU, NOW).unwrap();
+        let read = read_results(ORU, NOW).unwrap();
         assert_eq!(read.header.control_id, "MSG0001");
         assert_eq!(read.header.sending_facility, "LAB01");
         assert_eq!(read.id_numbers, vec!["110101199003074514".to_owned()]);
@@ -495,8 +405,10 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
             ("CBC", "血常规")
         );
         assert_eq!(order.ordering_facility.as_deref(), Some("H001"));
+        assert_eq!(order.ordering_facility_name, "县人民医院");
         // 08:15 in China Standard Time is 00:15 UTC.
-        assert_eq!(order.observed_at_ms % 86_400_000, 15 * 60_000);
+        assert_eq!(order.observed.at_ms % 86_400_000, 15 * 60_000);
+        assert_eq!(order.observed.precision, Precision::Second);
         assert_eq!(order.results.len(), 2);
         assert!(!order.results[0].critical());
         assert!(order.results[1].critical());
@@ -504,55 +416,70 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
     }
 
     #[test]
-    fn broken_messages_are_refused_with_the_right_code() {
-        assert_eq!(
-            read_observations("hello", NOW).unwrap_err().ack_code(),
-            "AR"
+    fn values_keep_their_structure_comments_codes_and_statuses() {
+        let message = ORU.replace(
+            "OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r",
+            "OBX|2|SN|GLU^葡萄糖^L^2345-7^Glucose^LN||^182|mg/dl|70_105|H|||C\r\
+NTE|1||危急值已电话通知\\R\\王医生\r\
+OBX|3|ED|PDF^报告||^AP^PDF^Base64^JVBERi0xLjQ=||||||F\r\
+OBX|4|ST|PEAK^峰值||Peak 5\\10||||||F\r\
+OBX|5|ST|^^^8480-6^Systolic^LN||\\X0D0A\\ok||||||X\r",
         );
-        let adt = ORU.replace("ORU^R01", "ADT^A01");
-        assert_eq!(read_observations(&adt, NOW).unwrap_err().ack_code(), "AR");
-        let no_time = ORU.replace("20261123081500", "soon");
+        let read = read_results(&message, NOW).unwrap();
+        let results = &read.orders[0].results;
+        assert_eq!(results[1].value, "182");
+        assert_eq!(results[1].status, "C");
+        assert_eq!(results[1].loinc, Some(("2345-7".into(), "Glucose".into())));
+        assert_eq!(results[1].comment, "危急值已电话通知~王医生");
+        let pdf = results[2].attachment.as_ref().unwrap();
+        assert_eq!(pdf.media_type, "application/pdf");
+        assert!(pdf.data.starts_with(b"%PDF-1.4"));
+        // Sysmex MOLIS: a backslash that begins no escape stays.
+        assert_eq!(results[3].value, "Peak 5\\10");
+        // Only the alternate (LOINC) identifier: taken as the code; "cannot be done" is kept.
+        assert_eq!(results[4].code, "8480-6");
+        assert_eq!(results[4].status, "X");
+        assert!(!results[4].critical());
+        // OBX-3 empty: the observation identifier is required.
+        let empty = read_results(&ORU.replace("WBC^白细胞计数", ""), NOW).unwrap_err();
+        assert_eq!((empty.ack_code(), empty.error_code().code()), ("AE", 101));
+    }
+
+    #[test]
+    fn broken_messages_are_refused_with_the_code_that_fits() {
+        let code = |text: &str| read_results(text, NOW).unwrap_err();
+        assert_eq!(code("hello").ack_code(), "AR");
+        let adt = code(&ORU.replace("ORU^R01", "ADT^A01"));
+        assert_eq!((adt.ack_code(), adt.error_code().code()), ("AR", 200));
+        let no_time = code(&ORU.replace("20261123081500", "soon"));
         assert_eq!(
-            read_observations(&no_time, NOW).unwrap_err().ack_code(),
-            "AE"
+            (no_time.ack_code(), no_time.error_code().code()),
+            ("AE", 102)
         );
+        let no_id = code(&ORU.replace("MSG0001", ""));
+        assert_eq!((no_id.ack_code(), no_id.error_code().code()), ("AR", 101));
+        // An OBR without results is an order with its state, not a refusal.
         let no_obx: String = ORU
             .split('\r')
             .filter(|s| !s.starts_with("OBX"))
             .collect::<Vec<_>>()
             .join("\r");
-        assert_eq!(
-            read_observations(&no_obx, NOW).unwrap_err().ack_code(),
-            "AE"
+        assert!(
+            read_results(&no_obx, NOW).unwrap().orders[0]
+                .results
+                .is_empty()
         );
-    }
-
-    #[test]
-    fn times_are_read_at_any_precision_with_their_offset() {
-        // 2026-11-23 08:15 China Standard Time is 00:15 UTC.
-        assert_eq!(timestamp("202611230815"), Some(1_795_392_900_000));
-        let day = timestamp("20261123").unwrap();
-        assert_eq!(
-            timestamp("202611230815"),
-            Some(day + 8 * 3_600_000 + 15 * 60_000)
+        // OUL^R22 with its specimen.
+        let oul = ORU.replace("ORU^R01", "OUL^R22^OUL_R22").replace(
+            "ORC|RE",
+            "SPM|1|2026112300123||BLD^全血|||||||||||||20261123070000\rORC|RE",
         );
+        let read = read_results(&oul, NOW).unwrap();
+        let specimen = read.orders[0].specimen.clone().unwrap();
         assert_eq!(
-            timestamp("20261123081500.25+0800"),
-            timestamp("202611230815").map(|t| t + 250)
+            (specimen.id.as_str(), specimen.kind.as_str()),
+            ("2026112300123", "全血")
         );
-        assert_eq!(timestamp("20261123001500+0000"), timestamp("202611230815"));
-        assert_eq!(timestamp("2026"), timestamp("20260101"));
-        assert_eq!(timestamp("202611"), timestamp("20261101"));
-        for bad in [
-            "2026112",
-            "20261323",
-            "20261123250000",
-            "20261123+2500",
-            "soon",
-            "",
-        ] {
-            assert_eq!(timestamp(bad), None, "{bad}");
-        }
     }
 
     #[test]
@@ -560,21 +487,20 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
         for stamp in ["99991231235959", "18991231", "20261123081500+2500"] {
             let odd = ORU.replace("20261123081500", stamp);
             assert_eq!(
-                read_observations(&odd, NOW).unwrap_err().ack_code(),
+                read_results(&odd, NOW).unwrap_err().ack_code(),
                 "AE",
                 "{stamp}"
             );
         }
+        let day = read_results(&ORU.replace("20261123081500", "20261123"), NOW).unwrap();
+        assert_eq!(day.orders[0].observed.precision, Precision::Day);
         let flood = ORU.replace("^^^^NNCHN", &"~1".repeat(200));
-        assert_eq!(read_observations(&flood, NOW).unwrap_err().ack_code(), "AR");
+        assert_eq!(read_results(&flood, NOW).unwrap_err().ack_code(), "AR");
         let obx = "OBX|1|NM|WBC^白细胞计数||6.1|10*9/L|3.5-9.5|N|||F\r".repeat(3000);
         let many = format!("{ORU}{obx}");
-        assert_eq!(read_observations(&many, NOW).unwrap_err().ack_code(), "AR");
+        assert_eq!(read_results(&many, NOW).unwrap_err().ack_code(), "AR");
         let long_id = ORU.replace("MSG0001", &"9".repeat(1 << 20));
-        assert_eq!(
-            read_observations(&long_id, NOW).unwrap_err().ack_code(),
-            "AR"
-        );
+        assert_eq!(read_results(&long_id, NOW).unwrap_err().ack_code(), "AR");
         let ack = ack(&header(&long_id).unwrap(), None, 0, "A");
         assert!(ack.len() < 1000);
     }
@@ -598,19 +524,37 @@ OBX|2|NM|PLT^血小板计数||12|10*9/L|125-350|LL|||F\r";
     }
 
     #[test]
-    fn the_ack_names_the_message_it_answers() {
+    fn the_ack_is_laid_out_for_the_version_it_answers() {
         let header = header(ORU).unwrap();
         let ack = ack(&header, None, 0, "ACK1");
         assert!(ack.starts_with(
             "MSH|^~\\&|YIJIA|C001|LIS|LAB01|19700101080000+0800||ACK^R01^ACK|ACK1|P|2.5.1\r"
         ));
         assert!(ack.ends_with("MSA|AA|MSG0001\r"));
-        let refused = super::ack(
-            &header,
-            Some(&Refusal::Error("unknown patient".into())),
-            0,
-            "ACK2",
-        );
+        let unknown = Refusal::Error(ErrorCode::UnknownKey, "unknown patient".into());
+        let refused = super::ack(&header, Some(&unknown), 0, "ACK2");
         assert!(refused.contains("MSA|AE|MSG0001|unknown patient\r"));
+        assert!(
+            refused.contains("ERR|||204^Unknown key identifier^HL70357|E||||unknown patient\r")
+        );
+        let old = Header {
+            version: "2.3".into(),
+            ..header.clone()
+        };
+        let refused = super::ack(&old, Some(&unknown), 0, "ACK3");
+        assert!(refused.contains("||ACK^R01|ACK3|P|2.3\r"));
+        assert!(refused.contains("ERR|^^^204&Unknown key identifier&HL70357\r"));
+    }
+
+    #[test]
+    fn a_batch_is_split_into_its_messages() {
+        let batch = format!(
+            "FHS|^~\\&|LIS\rBHS|^~\\&|LIS\r{ORU}{}BTS|2\rFTS|1\r",
+            ORU.replace("MSG0001", "MSG0002")
+        );
+        let messages = batch_messages(&batch).unwrap();
+        assert_eq!(messages.len(), 2);
+        assert!(messages[1].contains("MSG0002"));
+        assert!(batch_messages(ORU).is_none());
     }
 }

@@ -159,16 +159,22 @@ async fn lab_results_over_http_and_mllp_land_in_the_record_once_and_critical_val
     let (status, ack) = post_hl7(&app, &lis, &unknown_patient).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(ack.contains("\rMSA|AE|LAB0003|unknown patient"), "{ack}");
+    assert!(
+        ack.contains("|204^Unknown key identifier^HL70357|"),
+        "{ack}"
+    );
     let (status, ack) = post_hl7(&app, &lis, "this is not HL7").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(ack.contains("\rMSA|AR|"), "{ack}");
-    let no_results: String = oru("LAB0004", &id_number, &village_code, false)
-        .split('\r')
-        .filter(|s| !s.starts_with("OBX"))
-        .collect::<Vec<_>>()
-        .join("\r");
-    let ack = mllp_exchange(mllp, &no_results).await;
+    // A result without its identifier (OBX-3) is refused: 101, required field missing.
+    let no_identifier =
+        oru("LAB0004", &id_number, &village_code, false).replace("WBC^白细胞计数", "");
+    let ack = mllp_exchange(mllp, &no_identifier).await;
     assert!(ack.contains("\rMSA|AE|LAB0004"), "{ack}");
+    assert!(
+        ack.contains("|101^Required field missing^HL70357|"),
+        "{ack}"
+    );
     let ack = mllp_exchange(mllp, &message.replace("|demo|", "|nowhere|")).await;
     assert!(ack.contains("\rMSA|AR|LAB0001"), "{ack}");
     // A member of staff may only send as their own institution.
