@@ -24,6 +24,10 @@ pub fn routes() -> Router<Ctx> {
         .route("/api/v1/exam-reports/{id}", get(get_exam_report))
         .route("/api/v1/lab-reports/{id}", get(get_lab_report))
         .route(
+            "/api/v1/lab-reports/{id}/results/{position}/attachment",
+            get(get_lab_attachment),
+        )
+        .route(
             "/api/v1/lab-reports/{id}/acknowledge",
             post(acknowledge_lab_report),
         )
@@ -111,6 +115,19 @@ pub async fn get_lab_report(
     Ok(Json(
         super::lab::get(&ctx, clock::now_ms(), &actor, id).await?,
     ))
+}
+
+/// The document a result embeds (an HL7 ED value: a PDF, an image), in its own media type.
+#[utoipa::path(get, path = "/api/v1/lab-reports/{id}/results/{position}/attachment", tag = "health record",
+    responses((status = 200, body = Vec<u8>, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+pub async fn get_lab_attachment(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path((id, position)): Path<(i64, i64)>,
+) -> Result<axum::response::Response, ApiError> {
+    let (media_type, bytes) =
+        super::lab::attachment(&ctx, clock::now_ms(), &actor, id, position).await?;
+    Ok(super::lab::attachment_response(media_type, bytes))
 }
 
 /// The ordering institution acknowledges a critical lab value.

@@ -350,6 +350,44 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<LabRe
     Ok(report)
 }
 
+/// The document embedded in one result (an ED value), through the same access check and audit
+/// as the report.
+pub async fn attachment(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+    position: i64,
+) -> Result<(String, Vec<u8>), Error> {
+    get(ctx, now, actor, id).await?;
+    store::lab_attachment(&ctx.db, actor.community_id, id, position)
+        .await?
+        .ok_or(Error::ReportNotFound)
+}
+
+/// An attachment as an HTTP response: its media type, shown inline, never sniffed.
+pub fn attachment_response(media_type: String, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let media_type = axum::http::HeaderValue::from_str(&media_type).unwrap_or(
+        axum::http::HeaderValue::from_static("application/octet-stream"),
+    );
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, media_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                axum::http::HeaderValue::from_static("inline"),
+            ),
+            (
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                axum::http::HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// Critical lab values of the actor's institution, those still to acknowledge first.
 pub async fn critical_values(
     ctx: &Ctx,

@@ -323,7 +323,14 @@ fn read_order(
         .into_iter()
         .map(|(c, n)| (f.component(4, c), f.component(4, n)))
         .find(|(code, _)| !code.is_empty())
-        .unwrap_or_else(|| (String::new(), f.component(4, 9)));
+        .unwrap_or_else(|| {
+            let text = [2, 5, 9]
+                .into_iter()
+                .map(|c| f.component(4, c))
+                .find(|t| !t.is_empty())
+                .unwrap_or_default();
+            (String::new(), text)
+        });
     let (code, name) = match (code.is_empty(), name.is_empty()) {
         (true, true) => {
             return Err(Refusal::Error(
@@ -458,19 +465,12 @@ fn value_of(
                             )
                         })?
                 }
-                "hex" => {
-                    let hex = part(4);
-                    if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return Err(Refusal::Error(
-                            ErrorCode::DataType,
-                            "OBX-5 (an ED value) says Hex but is not".into(),
-                        ));
-                    }
-                    (0..hex.len())
-                        .step_by(2)
-                        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
-                        .collect()
-                }
+                "hex" => text::hex_bytes(part(4)).ok_or_else(|| {
+                    Refusal::Error(
+                        ErrorCode::DataType,
+                        "OBX-5 (an ED value) says Hex but is not".into(),
+                    )
+                })?,
                 _ => part(4).as_bytes().to_vec(),
             };
             let media_type = media_type(kind, subtype);

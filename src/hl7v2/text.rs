@@ -65,14 +65,7 @@ fn decode_escape(
             String::new()
         }
         _ if sequence.starts_with('X') => {
-            let hex = &sequence[1..];
-            if hex.is_empty() || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return None;
-            }
-            let bytes: Vec<u8> = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
-                .collect();
+            let bytes = hex_bytes(&sequence[1..]).filter(|b| !b.is_empty())?;
             let text = charset
                 .decode_without_bom_handling_and_without_replacement(&bytes)
                 .or_else(|| {
@@ -90,6 +83,17 @@ fn decode_escape(
         _ if sequence.starts_with('Z') && sequence.len() > 1 => String::new(),
         _ => return None,
     })
+}
+
+/// Bytes written as hexadecimal digits, two per byte.
+pub fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// How precisely a DTM names its time.

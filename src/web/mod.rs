@@ -456,6 +456,7 @@ fn record_row(item: crate::health_record::model::TimelineItem) -> RecordRow {
         link: match item.kind {
             ItemKind::Ecg => Some(format!("/ecg/{}", item.id)),
             ItemKind::Referral => Some(format!("/referrals/{}", item.id)),
+            ItemKind::LabReport => Some(format!("/lab-reports/{}", item.id)),
             _ => None,
         },
     }

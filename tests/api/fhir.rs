@@ -8,22 +8,6 @@ use serde_json::{Value, json};
 use crate::helpers::TestApp;
 use crate::referral::critical_ecg;
 
-/// The Python of the virtual environment that holds fhir.resources 6.2.2 (made by .ci/run).
-fn validator_python() -> std::path::PathBuf {
-    let path = std::env::var_os("YIJIA_FHIR_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python")
-        });
-    assert!(
-        path.exists(),
-        "no FHIR validator at {}: run `bash .ci/run`, or `python3 -m venv target/fhir-venv && \
-         target/fhir-venv/bin/pip install 'fhir.resources==6.2.2' 'pydantic<2'`",
-        path.display()
-    );
-    path
-}
-
 struct Fhir<'a> {
     app: &'a TestApp,
     token: String,
@@ -306,7 +290,7 @@ async fn the_record_is_served_as_fhir_r4_and_every_resource_validates() {
     }
     let file = std::env::temp_dir().join(format!("yijia-fhir-{}.json", std::process::id()));
     std::fs::write(&file, serde_json::to_vec(&resources).unwrap()).unwrap();
-    let output = tokio::process::Command::new(validator_python())
+    let output = tokio::process::Command::new(crate::helpers::python())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fhir/validate.py"

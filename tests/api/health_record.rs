@@ -26,7 +26,7 @@ fn oru(control_id: &str, id_number: &str, ordering: &str, critical: bool) -> Str
     .join("\r")
 }
 
-async fn post_hl7(app: &TestApp, token: &str, message: &str) -> (StatusCode, String) {
+pub async fn post_hl7(app: &TestApp, token: &str, message: &str) -> (StatusCode, String) {
     let response = app
         .client
         .post(format!("{}/api/v1/hl7v2", app.address))
@@ -39,12 +39,17 @@ async fn post_hl7(app: &TestApp, token: &str, message: &str) -> (StatusCode, Str
     (response.status(), response.text().await.unwrap())
 }
 
-async fn mllp_exchange(address: std::net::SocketAddr, message: &str) -> String {
+pub async fn mllp_exchange(address: std::net::SocketAddr, message: &str) -> String {
+    mllp_exchange_bytes(address, message.as_bytes()).await
+}
+
+/// One MLLP exchange of raw bytes (a message in another character set): the ACK as text.
+pub async fn mllp_exchange_bytes(address: std::net::SocketAddr, message: &[u8]) -> String {
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    stream
-        .write_all(&yijia::hl7v2::mllp::frame(message))
-        .await
-        .unwrap();
+    let mut framed = vec![0x0b];
+    framed.extend_from_slice(message);
+    framed.extend_from_slice(&[0x1c, 0x0d]);
+    stream.write_all(&framed).await.unwrap();
     let mut reply = Vec::new();
     while !reply.ends_with(&[0x1c, 0x0d]) {
         let mut chunk = [0u8; 1024];

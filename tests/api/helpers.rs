@@ -364,3 +364,44 @@ pub async fn assert_error(response: Response, status: StatusCode, code: &str) {
     assert_eq!(body["code"], code, "{body}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
 }
+
+/// The Python of the virtual environment that holds the independent clients the tests compare
+/// with: fhir.resources 6.2.2 (FHIR R4), python-hl7 and hl7apy (HL7 v2). `.ci/run` makes it.
+pub fn python() -> std::path::PathBuf {
+    let path = std::env::var_os("YIJIA_FHIR_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python")
+        });
+    assert!(
+        path.exists(),
+        "no Python clients at {}: run `bash .ci/run`, or `python3 -m venv target/fhir-venv && \
+         target/fhir-venv/bin/pip install 'fhir.resources==6.2.2' 'pydantic<2' 'hl7==0.4.5' \
+         'hl7apy==1.3.5'`",
+        path.display()
+    );
+    path
+}
+
+/// Runs one of `tests/api/python/*.py` with `input` on stdin: its exit status and output.
+pub async fn run_python(script: &str, input: &[u8]) -> (bool, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(python())
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/api/python")
+                .join(script),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).await.unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}

@@ -11,6 +11,7 @@ mod helpers;
 mod indicators;
 mod institutions;
 mod insurance;
+mod lab_messages;
 mod portal;
 mod referral;
 mod residents;
