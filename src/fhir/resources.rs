@@ -12,7 +12,7 @@ use crate::resident::model::Resident;
 use crate::staff::model::Staff;
 
 pub const ID_NUMBER_SYSTEM: &str = "urn:yijia:sid:resident-id-number";
-const INSTITUTION_CODE_SYSTEM: &str = "urn:yijia:sid:institution-code";
+pub const INSTITUTION_CODE_SYSTEM: &str = "urn:yijia:sid:institution-code";
 const USERNAME_SYSTEM: &str = "urn:yijia:sid:username";
 const LIS_CODE_SYSTEM: &str = "urn:yijia:cs:lis-code";
 const EXAM_CODE_SYSTEM: &str = "urn:yijia:cs:exam-item";
@@ -121,31 +121,143 @@ pub fn encounter(encounter: &Encounter) -> Value {
     resource
 }
 
-/// One lab result (OBX) as an Observation; its id is `lab-{report}-{position}`.
+/// A time at the precision it was given: FHIR `dateTime` may be a year, a month or a day.
+fn date_time_at(ms: Millis, precision: &str) -> String {
+    let full = rfc3339_cst(ms);
+    match precision {
+        "year" => full[..4].to_owned(),
+        "month" => full[..7].to_owned(),
+        "day" => full[..10].to_owned(),
+        _ => full,
+    }
+}
+
+/// Whether a unit is written in UCUM (the case-sensitive codes labs use: `mmol/L`, `10*9/L`,
+/// `mg/dL`, `%`, `U/L`, `mL/min/{1.73_m2}` …); `k/uL` or `second(s)` are not.
+pub fn is_ucum(unit: &str) -> bool {
+    const ATOMS: [&str; 33] = [
+        "g", "L", "l", "mol", "eq", "U", "[IU]", "[iU]", "s", "min", "h", "d", "wk", "mo", "a",
+        "m", "%", "Cel", "[degF]", "mm[Hg]", "Pa", "kat", "[pH]", "osm", "[ppm]", "[ppb]", "fL",
+        "cm[H2O]", "Ohm", "V", "Hz", "bar", "t",
+    ];
+    const PREFIXES: [&str; 11] = ["k", "d", "c", "m", "u", "n", "p", "f", "M", "G", "h"];
+    let atom = |term: &str| {
+        ATOMS.contains(&term)
+            || PREFIXES.iter().any(|p| {
+                term.strip_prefix(p)
+                    .is_some_and(|rest| ATOMS.contains(&rest))
+            })
+    };
+    let term = |term: &str| -> bool {
+        // An annotation `{…}` is a unit of its own; a term may carry a power (`m2`) and be a
+        // power of ten (`10*9`, `10^9`).
+        let term = match term.find('{') {
+            Some(at) => {
+                if !term.ends_with('}') {
+                    return false;
+                }
+                &term[..at]
+            }
+            None => term,
+        };
+        if term.is_empty() {
+            return true;
+        }
+        if let Some(exponent) = term
+            .strip_prefix("10*")
+            .or_else(|| term.strip_prefix("10^"))
+        {
+            return exponent
+                .trim_start_matches(['-', '+'])
+                .parse::<u32>()
+                .is_ok();
+        }
+        if term.bytes().all(|b| b.is_ascii_digit()) {
+            return true;
+        }
+        let base = term.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        atom(base)
+    };
+    // Terms are separated by `/` and `.`, except inside an annotation.
+    let mut terms = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (at, c) in unit.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            '/' | '.' if depth == 0 => {
+                terms.push(&unit[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    terms.push(&unit[start..]);
+    !unit.is_empty() && !unit.contains(' ') && terms.into_iter().all(term)
+}
+
+/// OBX-11 as an Observation status.
+fn observation_status(status: &str) -> &'static str {
+    match status {
+        "C" => "corrected",
+        "P" | "R" | "I" | "S" => "preliminary",
+        "X" => "cancelled",
+        "D" | "W" => "entered-in-error",
+        _ => "final",
+    }
+}
+
+/// One lab result (OBX) as an Observation; its id is `lab-{report}-{position}`. The lab's own
+/// code and the LOINC code it sent beside it; a quantity in UCUM only when the unit is UCUM;
+/// no empty strings (an absent value says why).
 pub fn lab_observation(report: &LabReport, index: usize) -> Option<Value> {
     let result = report.results.get(index)?;
+    let mut codings =
+        vec![json!({"system": LIS_CODE_SYSTEM, "code": result.code, "display": result.name})];
+    if !result.loinc_code.is_empty() {
+        let mut loinc = json!({"system": LOINC, "code": result.loinc_code});
+        if !result.loinc_name.is_empty() {
+            loinc["display"] = json!(result.loinc_name);
+        }
+        codings.push(loinc);
+    }
     let mut observation = json!({
         "resourceType": "Observation",
-        "id": format!("lab-{}-{}", report.id, index + 1),
-        "status": "final",
+        "id": format!("lab-{}-{}", report.id, result.position),
+        "status": observation_status(&result.status),
         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory", "display": "Laboratory"}]}],
-        "code": {"coding": [{"system": LIS_CODE_SYSTEM, "code": result.code, "display": result.name}], "text": result.name},
+        "code": {"coding": codings, "text": result.name},
         "subject": reference("Patient", report.resident_id),
-        "effectiveDateTime": rfc3339_cst(report.observed_at_ms),
+        "effectiveDateTime": date_time_at(report.observed_at_ms, &report.observed_precision),
         "issued": rfc3339_cst(report.received_at_ms),
         "performer": [reference("Organization", report.lab_institution_id)],
     });
-    match result.value.trim().parse::<f64>() {
-        Ok(number) if number.is_finite() => {
+    let value = result.value.trim();
+    let number = value.parse::<f64>().ok().filter(|n| n.is_finite());
+    match (number, value.is_empty(), result.attachment_type.is_empty()) {
+        (_, _, false) | (_, true, _) => {
+            let reason = if result.status == "X" {
+                "not-performed"
+            } else {
+                "unknown"
+            };
+            observation["dataAbsentReason"] = json!({"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                "code": reason,
+            }], "text": if result.attachment_type.is_empty() { "无结果".to_owned() } else { format!("见附件（{}）", result.attachment_type) }});
+        }
+        (Some(number), false, true) => {
             let mut quantity = json!({"value": number});
             if !result.unit.is_empty() {
                 quantity["unit"] = json!(result.unit);
-                quantity["system"] = json!(UCUM);
-                quantity["code"] = json!(result.unit);
+                if is_ucum(&result.unit) {
+                    quantity["system"] = json!(UCUM);
+                    quantity["code"] = json!(result.unit);
+                }
             }
             observation["valueQuantity"] = quantity;
         }
-        _ => observation["valueString"] = json!(result.value),
+        (None, false, true) => observation["valueString"] = json!(value),
     }
     if !result.reference_range.is_empty() {
         observation["referenceRange"] = json!([{"text": result.reference_range}]);
@@ -155,6 +267,16 @@ pub fn lab_observation(report: &LabReport, index: usize) -> Option<Value> {
             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
             "code": result.abnormal_flag,
         }]}]);
+    }
+    let mut notes = Vec::new();
+    if !result.comment.is_empty() {
+        notes.push(json!({"text": result.comment}));
+    }
+    if result.superseded.0 {
+        notes.push(json!({"text": "此结果已被同一项目的更正结果取代"}));
+    }
+    if !notes.is_empty() {
+        observation["note"] = json!(notes);
     }
     Some(observation)
 }
@@ -223,21 +345,51 @@ fn diagnostic_category(code: &str, display: &str) -> Value {
 }
 
 pub fn lab_report(report: &LabReport, base: &str) -> Value {
-    json!({
+    let status = match report.status.as_str() {
+        "C" => "corrected",
+        "P" | "R" | "A" | "S" => "preliminary",
+        "I" | "O" => "registered",
+        "X" => "cancelled",
+        _ => "final",
+    };
+    let mut presented = vec![
+        json!({"contentType": "application/json", "url": format!("{base}/api/v1/lab-reports/{}", report.id), "title": report.order_name}),
+    ];
+    for result in report
+        .results
+        .iter()
+        .filter(|r| !r.attachment_type.is_empty())
+    {
+        presented.push(json!({
+            "contentType": result.attachment_type,
+            "url": format!("{base}/api/v1/lab-reports/{}/results/{}/attachment", report.id, result.position),
+            "title": result.name,
+        }));
+    }
+    let mut resource = json!({
         "resourceType": "DiagnosticReport",
         "id": format!("lab-{}", report.id),
-        "status": "final",
+        "status": status,
         "category": diagnostic_category("LAB", "Laboratory"),
         "code": {"coding": [{"system": LIS_CODE_SYSTEM, "code": report.order_code, "display": report.order_name}], "text": report.order_name},
         "subject": reference("Patient", report.resident_id),
-        "effectiveDateTime": rfc3339_cst(report.observed_at_ms),
+        "effectiveDateTime": date_time_at(report.observed_at_ms, &report.observed_precision),
         "issued": rfc3339_cst(report.received_at_ms),
         "performer": [reference("Organization", report.lab_institution_id)],
-        "result": (1..=report.results.len())
-            .map(|position| reference("Observation", format!("lab-{}-{position}", report.id)))
-            .collect::<Vec<_>>(),
-        "presentedForm": [{"contentType": "application/json", "url": format!("{base}/api/v1/lab-reports/{}", report.id), "title": report.order_name}],
-    })
+        "presentedForm": presented,
+    });
+    let results: Vec<Value> = report
+        .results
+        .iter()
+        .map(|r| reference("Observation", format!("lab-{}-{}", report.id, r.position)))
+        .collect();
+    if !results.is_empty() {
+        resource["result"] = json!(results);
+    }
+    if !report.comment.is_empty() {
+        resource["conclusion"] = json!(report.comment);
+    }
+    resource
 }
 
 pub fn ecg_report(ecg: &EcgDetail, base: &str) -> Value {
@@ -367,6 +519,7 @@ pub fn searchset(
     entries: Vec<Value>,
     self_url: String,
     next_url: Option<String>,
+    total: usize,
 ) -> Value {
     let mut links = vec![json!({"relation": "self", "url": self_url})];
     if let Some(next) = next_url {
@@ -386,18 +539,26 @@ pub fn searchset(
     json!({
         "resourceType": "Bundle",
         "type": "searchset",
+        "total": total,
         "link": links,
         "entry": entries,
     })
 }
 
 pub fn capability_statement(base: &str, now: Millis) -> Value {
-    let resource = |kind: &str, params: &[(&str, &str)]| {
-        json!({
+    let common = [("_id", "token"), ("_lastUpdated", "date")];
+    let resource = |kind: &str, params: &[(&str, &str)], everything: bool| {
+        let mut entry = json!({
             "type": kind,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": params.iter().map(|(name, kind)| json!({"name": name, "type": kind})).collect::<Vec<_>>(),
-        })
+            "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"}],
+            "versioning": "versioned",
+            "readHistory": false,
+            "searchParam": params.iter().chain(common.iter()).map(|(name, kind)| json!({"name": name, "type": kind})).collect::<Vec<_>>(),
+        });
+        if everything {
+            entry["operation"] = json!([{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]);
+        }
+        entry
     };
     json!({
         "resourceType": "CapabilityStatement",
@@ -406,22 +567,60 @@ pub fn capability_statement(base: &str, now: Millis) -> Value {
         "publisher": "yijia",
         "kind": "instance",
         "software": {"name": "yijia", "version": env!("CARGO_PKG_VERSION")},
-        "implementation": {"description": "一家 医共体信息平台 FHIR R4 接口", "url": format!("{base}/fhir")},
+        "implementation": {"description": "一家 医共体信息平台 FHIR R4 接口（只读；JSON）", "url": format!("{base}/fhir")},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json"],
+        "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
-            "security": {"description": "Bearer token from POST /api/v1/auth/login; every read is access-checked and audited."},
+            "security": {"description": "Bearer token from POST /api/v1/auth/login; every read is access-checked and audited. Searches take _count (1–100), _offset, _summary=count, _elements, _sort=date|-date|_lastUpdated; Prefer: handling=strict refuses unknown parameters."},
             "resource": [
-                resource("Patient", &[("identifier", "token"), ("name", "string")]),
-                resource("Organization", &[("identifier", "token")]),
-                resource("Practitioner", &[("organization", "reference")]),
-                resource("Encounter", &[("patient", "reference")]),
-                resource("Observation", &[("patient", "reference"), ("code", "token"), ("date", "date")]),
-                resource("DiagnosticReport", &[("patient", "reference")]),
-                resource("ServiceRequest", &[("patient", "reference")]),
-                resource("Task", &[("patient", "reference")]),
+                resource("Patient", &[("identifier", "token"), ("name", "string")], true),
+                resource("Organization", &[("identifier", "token")], false),
+                resource("Practitioner", &[("organization", "reference")], false),
+                resource("Encounter", &[("patient", "reference"), ("date", "date")], false),
+                resource("Observation", &[("patient", "reference"), ("code", "token"), ("category", "token"), ("date", "date")], false),
+                resource("DiagnosticReport", &[("patient", "reference"), ("date", "date")], false),
+                resource("ServiceRequest", &[("patient", "reference"), ("date", "date")], false),
+                resource("Task", &[("patient", "reference"), ("date", "date")], false),
             ],
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ucum;
+
+    #[test]
+    fn units_are_ucum_only_when_they_are() {
+        for unit in [
+            "mmol/L",
+            "10*9/L",
+            "mg/dL",
+            "%",
+            "U/L",
+            "ng/mL",
+            "mL/min/{1.73_m2}",
+            "g/L",
+            "fL",
+            "mm[Hg]",
+            "{Ratio}",
+            "10^12/L",
+            "/min",
+            "mg/dl",
+        ] {
+            assert!(is_ucum(unit), "{unit}");
+        }
+        for unit in [
+            "k/uL",
+            "second(s)",
+            "µmol/L",
+            "enzyme units",
+            "mIU/ml",
+            "次/分",
+            "",
+        ] {
+            assert!(!is_ucum(unit), "{unit}");
+        }
+    }
 }

@@ -48,10 +48,11 @@ impl Fhir<'_> {
         let bundle = self.ok(path).await;
         assert_eq!(bundle["resourceType"], "Bundle");
         assert_eq!(bundle["type"], "searchset");
+        // An empty searchset has no entry at all (FHIR forbids empty arrays).
         bundle["entry"]
             .as_array()
-            .unwrap()
-            .iter()
+            .into_iter()
+            .flatten()
             .map(|e| {
                 assert!(
                     e["fullUrl"]
@@ -182,12 +183,20 @@ async fn the_record_is_served_as_fhir_r4_and_every_resource_validates() {
         .search(&format!("/fhir/Observation?patient={resident}"))
         .await;
     assert!(all.iter().any(|o| o["valueString"] == "未见异常"));
+    // The ECG tracing is an Observation of the patient too; by category, labs alone.
+    assert!(all.iter().any(|o| o["id"] == format!("ecg-{ecg}")));
     let on_the_day = fhir
         .search(&format!(
-            "/fhir/Observation?patient={resident}&date=2026-11-23"
+            "/fhir/Observation?patient={resident}&category=laboratory&date=2026-11-23"
         ))
         .await;
     assert_eq!(on_the_day.len(), 2);
+    let tracings = fhir
+        .search(&format!(
+            "/fhir/Observation?patient={resident}&code=http://loinc.org|11524-6"
+        ))
+        .await;
+    assert_eq!(tracings.len(), 1);
     let before = fhir
         .search(&format!(
             "/fhir/Observation?patient={resident}&date=lt2026-11-23"
@@ -241,6 +250,134 @@ async fn the_record_is_served_as_fhir_r4_and_every_resource_validates() {
         .await;
     fhir.ok(&format!("/fhir/Task/{}", referral["id"])).await;
 
+    // Bundle.total, _summary=count, paging by the total, the self link of applied parameters.
+    let counted = fhir
+        .ok(&format!(
+            "/fhir/Observation?patient={resident}&_summary=count&nonsense=1"
+        ))
+        .await;
+    assert_eq!(counted["total"], all.len());
+    assert!(counted["entry"].is_null());
+    assert!(
+        !counted["link"][0]["url"]
+            .as_str()
+            .unwrap()
+            .contains("nonsense")
+    );
+    let page = fhir
+        .ok(&format!(
+            "/fhir/Observation?patient={resident}&_count=1&_elements=status,code"
+        ))
+        .await;
+    assert_eq!(page["total"], all.len());
+    let entry = &page["entry"][0]["resource"];
+    assert!(entry["subject"].is_null() && entry["code"].is_object());
+    assert_eq!(entry["meta"]["tag"][0]["code"], "SUBSETTED");
+    // Strict handling refuses what it does not know.
+    let response = app
+        .client
+        .get(format!(
+            "{}/fhir/Observation?patient={resident}&nonsense=1",
+            app.address
+        ))
+        .bearer_auth(&fhir.token)
+        .header("prefer", "handling=strict")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // The identifier search honours the system; _id works.
+    let id_number = app.id_number_of(resident).await;
+    let by_system = fhir
+        .search(&format!(
+            "/fhir/Patient?identifier=urn:yijia:sid:resident-id-number|{id_number}"
+        ))
+        .await;
+    assert_eq!(by_system.len(), 1);
+    assert!(
+        fhir.search(&format!(
+            "/fhir/Patient?identifier=urn:other:system|{id_number}"
+        ))
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        fhir.search(&format!("/fhir/Patient?_id={resident}"))
+            .await
+            .len(),
+        1
+    );
+    // meta, ETag and vread; If-None-Match answers 304.
+    let patient = fhir.ok(&format!("/fhir/Patient/{resident}")).await;
+    let version = patient["meta"]["versionId"].as_str().unwrap().to_owned();
+    assert!(patient["meta"]["lastUpdated"].is_string());
+    let response = app
+        .client
+        .get(format!("{}/fhir/Patient/{resident}", app.address))
+        .bearer_auth(&fhir.token)
+        .send()
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("W/\"{version}\""));
+    assert!(response.headers().contains_key("last-modified"));
+    let response = app
+        .client
+        .get(format!("{}/fhir/Patient/{resident}", app.address))
+        .bearer_auth(&fhir.token)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    let old = fhir
+        .ok(&format!("/fhir/Patient/{resident}/_history/{version}"))
+        .await;
+    assert_eq!(old["id"], patient["id"]);
+    let (status, _) = fhir
+        .get(&format!("/fhir/Patient/{resident}/_history/0"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // $everything: the whole record as one Bundle, paged.
+    let everything = fhir
+        .ok(&format!("/fhir/Patient/{resident}/$everything?_count=100"))
+        .await;
+    let kinds: std::collections::BTreeSet<&str> = everything["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "Patient",
+        "Encounter",
+        "Observation",
+        "DiagnosticReport",
+        "ServiceRequest",
+        "Task",
+    ] {
+        assert!(kinds.contains(kind), "$everything holds {kind}");
+    }
+    // XML is not served: 406; writes are not offered: 405; both as OperationOutcomes.
+    let (status, outcome) = fhir
+        .get(&format!("/fhir/Patient/{resident}?_format=xml"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    let response = app
+        .client
+        .post(format!("{}/fhir/Patient", app.address))
+        .bearer_auth(&fhir.token)
+        .header("content-type", "application/fhir+json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let outcome: Value = response.json().await.unwrap();
+    fhir.emitted.push(outcome.clone());
+    assert_eq!(outcome["issue"][0]["code"], "not-supported");
+
     // Errors are OperationOutcomes with the API's status.
     let (status, outcome) = fhir.get("/fhir/Patient/99999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -260,6 +397,18 @@ async fn the_record_is_served_as_fhir_r4_and_every_resource_validates() {
     let (status, outcome) = fhir.get(&format!("/fhir/Patient/{resident}")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(outcome["issue"][0]["code"], "login");
+    let response = app
+        .client
+        .get(format!("{}/fhir/Patient/{resident}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
 
     // Every emitted resource, and each resource inside a Bundle, validates against FHIR R4.
     let mut resources = Vec::new();

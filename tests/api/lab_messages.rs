@@ -207,6 +207,58 @@ async fn the_shared_real_messages_land_exactly_as_an_independent_parse_reads_the
         "\\.br\\ is a line break"
     );
 
+    // Every FHIR resource built from the real messages validates against FHIR R4; units are
+    // UCUM only where they are UCUM.
+    let mut emitted = Vec::new();
+    for search in ["Observation", "DiagnosticReport"] {
+        let bundle = app
+            .get_ok(
+                &doctor,
+                &format!("/fhir/{search}?patient={resident}&_count=100"),
+            )
+            .await;
+        emitted.extend(
+            bundle["entry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["resource"].clone()),
+        );
+        emitted.push(bundle);
+    }
+    let units: Vec<(&str, bool)> = emitted
+        .iter()
+        .filter_map(|r| {
+            r["valueQuantity"]["unit"]
+                .as_str()
+                .map(|u| (u, r["valueQuantity"]["system"].is_string()))
+        })
+        .collect();
+    assert!(
+        units.contains(&("µmol/L", false)),
+        "µmol/L is not UCUM (umol/L is): {units:?}"
+    );
+    assert!(units.contains(&("enzyme units", false)), "{units:?}");
+    assert!(units.contains(&("nmol/L", true)), "{units:?}");
+    let file = std::env::temp_dir().join(format!("yijia-lab-fhir-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&emitted).unwrap()).unwrap();
+    let output = tokio::process::Command::new(crate::helpers::python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fhir/validate.py"
+        ))
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        output.status.success(),
+        "FHIR R4 validation failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
     // MSH-10 empty: not processable, AR with 101, nothing stored.
     let before = app.count("lab_reports").await;
     let (status, ack) = post_hl7(
