@@ -97,6 +97,11 @@ enum Command {
         /// Also take HL7 v2 messages from the LIS over MLLP (TCP) here, e.g. 127.0.0.1:2575.
         #[arg(long)]
         mllp_addr: Option<SocketAddr>,
+        /// Which networks each sending facility may send HL7 v2 from over MLLP, as CODE=CIDR
+        /// (repeat it: --mllp-allow C-LAB=10.2.0.0/16 --mllp-allow H-LAB=10.3.1.7); without
+        /// it any peer may connect.
+        #[arg(long = "mllp-allow", value_name = "CODE=CIDR")]
+        mllp_allow: Vec<String>,
         /// The address users reach the server at, e.g. https://yijia.example.cn behind a
         /// proxy: used for absolute links and the same-origin check of forms. Default:
         /// http://ADDR.
@@ -270,8 +275,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             storage,
             demo,
             mllp_addr,
+            mllp_allow,
             public_url,
-        } => serve(addr, mllp_addr, public_url, storage, demo).await,
+        } => serve(addr, mllp_addr, mllp_allow, public_url, storage, demo).await,
         Command::Demo {
             size,
             seed,
@@ -487,6 +493,7 @@ async fn community_id(ctx: &Ctx, code: Option<&str>) -> anyhow::Result<i64> {
 async fn serve(
     addr: SocketAddr,
     mllp_addr: Option<SocketAddr>,
+    mllp_allow: Vec<String>,
     public_url: Option<String>,
     storage: Storage,
     load_demo: bool,
@@ -533,7 +540,9 @@ async fn serve(
             .await
             .with_context(|| format!("cannot listen for MLLP on {mllp_addr}"))?;
         println!("HL7 v2 over MLLP on {}", mllp.local_addr()?);
-        tokio::spawn(app::serve_mllp(mllp, ctx.clone()));
+        let allow = crate::hl7v2::mllp::AllowList::parse(&mllp_allow)
+            .map_err(|e| anyhow::anyhow!("--mllp-allow: {e}"))?;
+        tokio::spawn(app::serve_mllp(mllp, ctx.clone(), allow));
     }
     app::serve(listener, ctx).await?;
     Ok(ExitCode::SUCCESS)

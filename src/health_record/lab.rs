@@ -19,7 +19,8 @@ use crate::resident::{self, IdNumber};
 /// MSH-6), or a member of staff over HTTP (the sender must be their own institution).
 #[derive(Clone, Copy)]
 pub enum Via<'a> {
-    Mllp,
+    /// From this peer, which the allow-list must admit for the message's sending facility.
+    Mllp(std::net::IpAddr, &'a crate::hl7v2::mllp::AllowList),
     Staff(&'a Actor),
 }
 
@@ -139,14 +140,16 @@ async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Ta
     let message = hl7v2::read_results(text, now).map_err(Taken::Refused)?;
     let community_id = match via {
         Via::Staff(actor) => actor.community_id,
-        Via::Mllp => institutions::community_by_code(&ctx.db, &message.header.receiving_facility)
-            .await?
-            .ok_or_else(|| {
-                reject(
-                    ErrorCode::TableValueNotFound,
-                    "MSH-6 (receiving facility) is not a community known here",
-                )
-            })?,
+        Via::Mllp(..) => {
+            institutions::community_by_code(&ctx.db, &message.header.receiving_facility)
+                .await?
+                .ok_or_else(|| {
+                    reject(
+                        ErrorCode::TableValueNotFound,
+                        "MSH-6 (receiving facility) is not a community known here",
+                    )
+                })?
+        }
     };
     let sender =
         institutions::institution_by_code(&ctx.db, community_id, &message.header.sending_facility)
@@ -157,6 +160,15 @@ async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Ta
                     "MSH-4 (sending facility) is not a member institution",
                 )
             })?;
+    if let Via::Mllp(peer, allow) = via
+        && !allow.admits(&message.header.sending_facility, peer)
+    {
+        tracing::warn!(%peer, facility = %message.header.sending_facility, "MLLP message refused: the facility may not send from this address");
+        return Err(reject(
+            ErrorCode::TableValueNotFound,
+            "MSH-4 (sending facility) may not send from this address",
+        ));
+    }
     if let Via::Staff(actor) = via
         && actor.institution.map(|i| i.id) != Some(sender.id)
     {
@@ -232,7 +244,7 @@ async fn take(ctx: &Ctx, now: Millis, text: &str, via: Via<'_>) -> Result<(), Ta
                 Via::Staff(actor) => {
                     Entry::by(actor, now, "lab_report.create", "lab_report", Some(id))
                 }
-                Via::Mllp => Entry {
+                Via::Mllp(..) => Entry {
                     community_id,
                     at_ms: now,
                     actor_staff_id: None,

@@ -95,7 +95,11 @@ async fn the_shared_real_messages_land_exactly_as_an_independent_parse_reads_the
     let id_number = app.id_number_of(resident).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mllp = listener.local_addr().unwrap();
-    tokio::spawn(yijia::app::serve_mllp(listener, app.ctx.clone()));
+    tokio::spawn(yijia::app::serve_mllp(
+        listener,
+        app.ctx.clone(),
+        Default::default(),
+    ));
 
     for (file, over_mllp) in [
         ("01_pyhl7_ghh_lab_2.4.hl7", false),
@@ -300,7 +304,11 @@ async fn chinese_specimen_results_batches_corrections_and_documents_land() {
     let id_number = app.id_number_of(resident).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mllp = listener.local_addr().unwrap();
-    tokio::spawn(yijia::app::serve_mllp(listener, app.ctx.clone()));
+    tokio::spawn(yijia::app::serve_mllp(
+        listener,
+        app.ctx.clone(),
+        Default::default(),
+    ));
 
     // GB 18030 over MLLP, declared in MSH-18; the orderer is outside the community.
     let chinese = oul_r22("CN-1", &id_number, "GB 18030-2000");
@@ -468,4 +476,49 @@ async fn chinese_specimen_results_batches_corrections_and_documents_land() {
         "{ack}"
     );
     assert_valid_ack(&ack).await;
+}
+
+#[tokio::test]
+async fn mllp_peers_send_only_from_the_networks_allowed_for_their_facility() {
+    let app = TestApp::spawn().await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let id_number = app.id_number_of(resident).await;
+    let serve = |rules: &[&str]| {
+        let allow = yijia::hl7v2::mllp::AllowList::parse(
+            &rules.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let ctx = app.ctx.clone();
+        async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            tokio::spawn(yijia::app::serve_mllp(listener, ctx, allow));
+            address
+        }
+    };
+    // The lab centre may send from here: taken.
+    let open = serve(&["C-LAB=127.0.0.0/8"]).await;
+    let ack = mllp_exchange(open, &oul_r22("AL-1", &id_number, "")).await;
+    assert!(ack.contains("MSA|AA|AL-1"), "{ack}");
+    // Another facility is allowed from here, the lab centre is not: refused with AR.
+    let other = serve(&["C-IMG=127.0.0.1", "C-LAB=10.2.0.0/16"]).await;
+    let ack = mllp_exchange(other, &oul_r22("AL-2", &id_number, "")).await;
+    assert!(ack.contains("MSA|AR|AL-2"), "{ack}");
+    assert!(reports_of(&app, "AL-2").await.is_empty());
+    // A peer on no allowed network is not read at all: the connection is closed.
+    let closed = serve(&["C-LAB=10.2.0.0/16"]).await;
+    let mut stream = tokio::net::TcpStream::connect(closed).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream
+        .write_all(&yijia::hl7v2::mllp::frame(&oul_r22("AL-3", &id_number, "")))
+        .await;
+    let mut reply = Vec::new();
+    let read = stream.read_to_end(&mut reply).await;
+    assert!(
+        read.is_err() || reply.is_empty(),
+        "no answer to a refused peer"
+    );
+    assert!(reports_of(&app, "AL-3").await.is_empty());
 }
