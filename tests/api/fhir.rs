@@ -307,6 +307,30 @@ async fn the_record_is_served_as_fhir_r4_and_every_resource_validates() {
             .len(),
         1
     );
+    // fhirpy, a client nobody here wrote: .count(), paging through next links, read, search.
+    let output = tokio::process::Command::new(crate::helpers::python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/api/python/fhirpy_client.py"
+        ))
+        .arg(format!("{}/fhir", app.address))
+        .arg(&fhir.token)
+        .arg(resident.to_string())
+        .arg(&id_number)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "fhirpy: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let client: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(client["count"], all.len());
+    assert_eq!(client["fetched"], all.len(), "fhirpy fetched every page");
+    assert_eq!(client["found"], json!([resident.to_string()]));
+    assert_eq!(client["patient"], resident.to_string());
+
     // meta, ETag and vread; If-None-Match answers 304.
     let patient = fhir.ok(&format!("/fhir/Patient/{resident}")).await;
     let version = patient["meta"]["versionId"].as_str().unwrap().to_owned();

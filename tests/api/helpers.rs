@@ -366,7 +366,8 @@ pub async fn assert_error(response: Response, status: StatusCode, code: &str) {
 }
 
 /// The Python of the virtual environment that holds the independent clients the tests compare
-/// with: fhir.resources 6.2.2 (FHIR R4), python-hl7 and hl7apy (HL7 v2). `.ci/run` makes it.
+/// with: fhir.resources 6.2.2 (FHIR R4), fhirpy (a FHIR client), python-hl7 and hl7apy (HL7 v2).
+/// `.ci/run` makes it.
 pub fn python() -> std::path::PathBuf {
     let path = std::env::var_os("YIJIA_FHIR_PYTHON")
         .map(std::path::PathBuf::from)
@@ -377,7 +378,7 @@ pub fn python() -> std::path::PathBuf {
         path.exists(),
         "no Python clients at {}: run `bash .ci/run`, or `python3 -m venv target/fhir-venv && \
          target/fhir-venv/bin/pip install 'fhir.resources==6.2.2' 'pydantic<2' 'hl7==0.4.5' \
-         'hl7apy==1.3.5'`",
+         'hl7apy==1.3.5' 'fhirpy==2.0.15'`",
         path.display()
     );
     path
