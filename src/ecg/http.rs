@@ -49,16 +49,25 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
     }
 }
 
-async fn read_upload(headers: &HeaderMap, mut multipart: Multipart) -> Result<Upload, ApiError> {
+/// Reads an upload's form: the files, the resident, the recording time (RFC 3339, milliseconds,
+/// or a page's `YYYY-MM-DDTHH:MM` in China Standard Time), the note, and the idempotency key
+/// (the `Idempotency-Key` header, or a page's hidden field).
+pub(crate) async fn read_upload(
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Upload, ApiError> {
     let mut files = Vec::new();
     let (mut resident_id, mut id_number, mut recorded_at, mut note) =
         (None, None, None, String::new());
+    let mut form_key = None;
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             let file_name = field.file_name().unwrap_or("upload").to_owned();
             let bytes = field.bytes().await.map_err(multipart_error)?;
-            files.push((file_name, bytes.to_vec()));
+            if !bytes.is_empty() {
+                files.push((file_name, bytes.to_vec()));
+            }
             continue;
         }
         let value = field.text().await.map_err(multipart_error)?;
@@ -77,7 +86,11 @@ async fn read_upload(headers: &HeaderMap, mut multipart: Multipart) -> Result<Up
             }
             "id_number" => id_number = Some(value),
             "recorded_at" => {
-                recorded_at = Some(clock::parse_time(&value).ok_or_else(|| {
+                let local = (value.len() == 16 && value.as_bytes().get(10) == Some(&b'T'))
+                    .then(|| format!("{value}:00+08:00"));
+                let parsed = clock::parse_time(&value)
+                    .or_else(|| local.as_deref().and_then(clock::parse_time));
+                recorded_at = Some(parsed.ok_or_else(|| {
                     ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "ecg.invalid",
@@ -86,6 +99,9 @@ async fn read_upload(headers: &HeaderMap, mut multipart: Multipart) -> Result<Up
                 })?)
             }
             "clinical_note" => note = value,
+            "idempotency_key" if !value.trim().is_empty() => {
+                form_key = Some(value.trim().to_owned())
+            }
             _ => {}
         }
     }
@@ -110,7 +126,8 @@ async fn read_upload(headers: &HeaderMap, mut multipart: Multipart) -> Result<Up
     let idempotency_key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_owned());
+        .map(|v| v.trim().to_owned())
+        .or(form_key);
     Ok(Upload {
         files,
         resident,

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -22,6 +22,29 @@ pub fn routes() -> Router<Ctx> {
         .route("/ecg/{id}/claim", post(claim))
         .route("/ecg/{id}/report", post(sign))
         .route("/ecg/{id}/acknowledge", post(acknowledge))
+        .route(
+            "/residents/{id}/ecgs",
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                super::MAX_UPLOAD_BYTES + (1 << 20),
+            )),
+        )
+}
+
+/// The resident page's upload form: the cart's file (or a WFDB pair), the recording time and
+/// the note; on success the reading page with the automatic analysis at once. The form's
+/// hidden key makes a second press of the button the same upload, never a duplicate.
+async fn upload(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let mut upload = super::http::read_upload(&headers, multipart).await?;
+    upload.resident = super::model::ResidentRef::Id(id);
+    let now = clock::now_ms();
+    let (ecg, _) = super::upload(&ctx, now, clock::today_cst(), &actor, upload).await?;
+    Ok(axum::response::Redirect::to(&format!("/ecg/{}", ecg.id)).into_response())
 }
 
 fn state_label(state: EcgState) -> &'static str {

@@ -167,7 +167,7 @@ async fn check(ctx: &Ctx, request: Request) -> Result<Passed, ApiError> {
     Ok((Request::from_parts(parts, body), tokens))
 }
 
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the operating system's random source works");
     hex::encode(bytes)

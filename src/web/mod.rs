@@ -29,6 +29,10 @@ pub fn routes() -> Router<Ctx> {
         .route("/logout", axum::routing::post(logout))
         .route("/institutions", get(institutions_page))
         .route("/residents", get(residents_page))
+        .route(
+            "/residents/new",
+            get(new_resident_page).post(register_resident),
+        )
         .route("/residents/{id}", get(resident_page))
         .route("/events", get(events))
         .route("/static/live.js", get(live_js))
@@ -130,6 +134,55 @@ pub(crate) fn render(template: &impl Template) -> Html<String> {
     }))
 }
 
+/// The menu of a signed-in user, from the roles their label names, in the order of their day:
+/// only what the role may use.
+pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
+    use crate::access::Role;
+    let has = |role: Role| user_role.split('、').any(|label| label == role.label_zh());
+    let mut items: Vec<(&'static str, &'static str)> = vec![("/", "工作台")];
+    let mut add = |entries: &[(&'static str, &'static str)]| {
+        for entry in entries {
+            if !items.contains(entry) {
+                items.push(*entry);
+            }
+        }
+    };
+    if has(Role::VillageDoctor) || has(Role::Doctor) {
+        add(&[
+            ("/residents", "居民"),
+            ("/ecg/inbox", "心电报告"),
+            ("/referrals", "转诊"),
+            ("/critical-values", "检验危急值"),
+        ]);
+    }
+    if has(Role::Doctor) {
+        add(&[("/referrals/figures", "转诊统计")]);
+    }
+    if has(Role::Reader) {
+        add(&[("/ecg/worklist", "心电工作列表"), ("/residents", "居民")]);
+    }
+    if has(Role::InsuranceOfficer) {
+        add(&[
+            ("/budget", "医保预算"),
+            ("/claims", "医保结算"),
+            ("/dip", "DIP 分值"),
+            ("/indicators", "监测指标"),
+        ]);
+    }
+    if has(Role::Supervisor) {
+        add(&[
+            ("/indicators", "监测指标"),
+            ("/referrals/figures", "转诊统计"),
+            ("/budget", "医保预算"),
+        ]);
+    }
+    if has(Role::Admin) {
+        add(&[("/residents", "居民"), ("/indicators", "监测指标")]);
+    }
+    add(&[("/institutions", "机构")]);
+    items
+}
+
 pub(crate) fn role_label(actor: &Actor) -> String {
     actor
         .roles
@@ -144,14 +197,183 @@ pub(crate) fn role_label(actor: &Actor) -> String {
 struct HomePage {
     user_name: String,
     user_role: String,
+    /// What this user must do now, one queue per kind of work.
+    queues: Vec<Queue>,
+    /// What this user may start from here: (link, label).
+    actions: Vec<(&'static str, &'static str)>,
 }
 
-async fn home(WebActor(actor): WebActor) -> Response {
+struct Queue {
+    id: &'static str,
+    title: &'static str,
+    empty: &'static str,
+    items: Vec<QueueItem>,
+    more: &'static str,
+}
+
+struct QueueItem {
+    at: String,
+    text: String,
+    href: String,
+    urgent: bool,
+}
+
+/// The work queues of a user's roles, most urgent first. A queue the role may not see is left
+/// out, never shown as an error.
+async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
+    use crate::access::Role;
+    let now = clock::now_ms();
+    let mut queues = Vec::new();
+    let clinical = actor.has_role(Role::VillageDoctor) || actor.has_role(Role::Doctor);
+    if clinical {
+        if let Ok(reports) =
+            crate::health_record::lab::critical_values(ctx, now, actor, 50, 0).await
+        {
+            queues.push(Queue {
+                id: "critical-values",
+                title: "检验危急值待确认",
+                empty: "没有待确认的检验危急值。",
+                more: "/critical-values",
+                items: reports
+                    .iter()
+                    .filter(|r| r.acknowledged_at_ms.is_none())
+                    .map(|r| QueueItem {
+                        at: clock::format_cst(r.received_at_ms),
+                        text: format!("居民 {} · {}", r.resident_id, r.order_name),
+                        href: format!("/lab-reports/{}", r.id),
+                        urgent: true,
+                    })
+                    .collect(),
+            });
+        }
+        if let Ok(ecgs) = crate::ecg::inbox(ctx, now, actor, 20, 0).await {
+            let mut items: Vec<QueueItem> = ecgs
+                .iter()
+                .filter(|e| e.acknowledged_at_ms.is_none())
+                .map(|e| {
+                    let urgent = e.report_critical.0;
+                    let state = match (e.reported_at_ms, urgent) {
+                        (Some(_), true) => "危急报告待确认",
+                        (Some(_), false) => "报告已返回",
+                        (None, _) => "等待诊断",
+                    };
+                    QueueItem {
+                        at: clock::format_cst(e.received_at_ms),
+                        text: format!("居民 {} · 心电图 · {state}", e.resident_id),
+                        href: format!("/ecg/{}", e.id),
+                        urgent,
+                    }
+                })
+                .collect();
+            items.sort_by_key(|i| !i.urgent);
+            queues.push(Queue {
+                id: "ecg-inbox",
+                title: "本机构心电图",
+                empty: "没有待处理的心电图。",
+                more: "/ecg/inbox",
+                items,
+            });
+        }
+        let query = crate::referral::model::ReferralQuery {
+            institution: None,
+            direction: None,
+            state: None,
+        };
+        if let Ok(referrals) = crate::referral::list(ctx, now, actor, &query, 50, 0).await {
+            use crate::referral::model::ReferralState::*;
+            let own = actor.institution.map(|i| i.id);
+            let items = referrals
+                .iter()
+                .filter(|r| !matches!(r.state, Completed | Closed | Cancelled | Rejected))
+                .map(|r| {
+                    let incoming = Some(r.to_institution_id) == own;
+                    QueueItem {
+                        at: clock::format_cst(r.updated_at_ms),
+                        text: format!(
+                            "{}{} · 居民 {} · {}",
+                            if incoming {
+                                "待处理："
+                            } else {
+                                "已发出："
+                            },
+                            r.direction.label_zh(),
+                            r.resident_id,
+                            r.state.label_zh()
+                        ),
+                        href: format!("/referrals/{}", r.id),
+                        urgent: r.green_channel.is_some(),
+                    }
+                })
+                .collect();
+            queues.push(Queue {
+                id: "referrals",
+                title: "转诊",
+                empty: "没有进行中的转诊。",
+                more: "/referrals",
+                items,
+            });
+        }
+    }
+    if actor.reads_for(crate::institution::model::CentreService::Ecg)
+        && let Ok(worklist) = crate::ecg::worklist(ctx, now, actor).await
+    {
+        queues.push(Queue {
+            id: "ecg-worklist",
+            title: "心电诊断工作列表（危急优先）",
+            empty: "工作列表为空。",
+            more: "/ecg/worklist",
+            items: worklist
+                .iter()
+                .take(20)
+                .map(|w| QueueItem {
+                    at: clock::format_cst(w.ecg.received_at_ms),
+                    text: format!(
+                        "{} · {} · 已等待 {} 分钟{}",
+                        w.resident_name,
+                        w.site_name,
+                        w.waiting_ms / 60_000,
+                        if w.overdue { " · 已超时" } else { "" }
+                    ),
+                    href: format!("/ecg/{}", w.ecg.id),
+                    urgent: w.ecg.priority == crate::ecg::model::Priority::Stat || w.overdue,
+                })
+                .collect(),
+        });
+    }
+    queues
+}
+
+/// What a user's roles start from the home page.
+fn home_actions(actor: &Actor) -> Vec<(&'static str, &'static str)> {
+    use crate::access::Role;
+    let mut actions = Vec::new();
+    if actor.has_role(Role::VillageDoctor) || actor.has_role(Role::Doctor) {
+        actions.push(("/residents/new", "登记居民"));
+        actions.push(("/residents", "查找居民（上传心电图、开具检查）"));
+    }
+    if actor.has_role(Role::InsuranceOfficer) {
+        actions.push(("/claims", "本月医保结算"));
+        actions.push(("/budget", "总额预算执行"));
+    }
+    if actor.has_role(Role::Supervisor) {
+        actions.push(("/indicators", "本月监测指标"));
+    }
+    if actor.has_role(Role::Admin) {
+        actions.push(("/institutions", "机构与账号"));
+        actions.push(("/residents", "居民档案"));
+    }
+    actions
+}
+
+async fn home(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Response {
     if actor.has_role(crate::access::Role::Resident) {
         return Redirect::to("/portal").into_response();
     }
+    let queues = work_queues(&ctx, &actor).await;
     render(&HomePage {
         user_role: role_label(&actor),
+        actions: home_actions(&actor),
+        queues,
         user_name: actor.name,
     })
     .into_response()
@@ -297,6 +519,134 @@ struct SearchForm {
     q: Option<String>,
 }
 
+#[derive(Template)]
+#[template(path = "resident_new.html")]
+struct NewResidentPage {
+    user_name: String,
+    user_role: String,
+    /// The village clinics the user may register residents at: (id, name).
+    clinics: Vec<(i64, String)>,
+    form: NewResidentForm,
+    /// What to fix, in Chinese, and the field it concerns.
+    error: Option<(String, &'static str)>,
+}
+
+#[derive(Clone, Default, Deserialize)]
+struct NewResidentForm {
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    village_clinic_id: Option<i64>,
+}
+
+/// The village clinics where the user's institution registers residents: a village clinic its
+/// own; a township centre its villages; county staff every village clinic.
+async fn registering_clinics(ctx: &Ctx, actor: &Actor) -> Vec<(i64, String)> {
+    use crate::institution::model::InstitutionKind;
+    let Some(own) = actor.institution else {
+        return Vec::new();
+    };
+    institution::list(ctx, actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i.kind == InstitutionKind::VillageClinic)
+        .filter(|i| match own.kind {
+            InstitutionKind::VillageClinic => i.id == own.id,
+            InstitutionKind::TownshipCentre | InstitutionKind::CommunityCentre => {
+                i.township_id == own.township_id
+            }
+            _ => true,
+        })
+        .map(|i| (i.id, i.name))
+        .collect()
+}
+
+async fn new_resident_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
+    let clinics = registering_clinics(&ctx, &actor).await;
+    Ok(render(&NewResidentPage {
+        user_role: role_label(&actor),
+        user_name: actor.name.clone(),
+        form: NewResidentForm {
+            village_clinic_id: clinics.first().map(|c| c.0),
+            ..Default::default()
+        },
+        clinics,
+        error: None,
+    }))
+}
+
+/// What to fix in a refused registration, in Chinese, and the field it concerns.
+fn registration_error_zh(error: &resident::Error) -> Option<(String, &'static str)> {
+    Some(match error {
+        resident::Error::InvalidIdNumber(reason) => (
+            format!("身份证号无效：请核对位数、出生日期与最后一位校验码（{reason}）"),
+            "id_number",
+        ),
+        resident::Error::Invalid { field, .. } => (
+            match *field {
+                "name" => "姓名应为 1 至 50 个字。".to_owned(),
+                "phone" => "电话应为 7 至 15 位数字。".to_owned(),
+                "address" => "住址最多 200 个字。".to_owned(),
+                other => format!("{other} 填写有误。"),
+            },
+            field,
+        ),
+        resident::Error::Duplicate => (
+            "该身份证号已经登记，请先查找该居民，不要重复建档。".to_owned(),
+            "id_number",
+        ),
+        resident::Error::UnknownVillageClinic => {
+            ("请选择居民所在的村卫生室。".to_owned(), "village_clinic_id")
+        }
+        _ => return None,
+    })
+}
+
+async fn register_resident(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Form(form): Form<NewResidentForm>,
+) -> Result<Response, WebError> {
+    let new = resident::model::NewResident {
+        id_number: form.id_number.clone(),
+        name: form.name.clone(),
+        phone: form.phone.clone(),
+        village_clinic_id: form.village_clinic_id.unwrap_or_default(),
+        address: form.address.clone(),
+        grid_id: None,
+    };
+    match resident::register(&ctx, clock::now_ms(), clock::today_cst(), &actor, &new).await {
+        Ok(registered) => {
+            Ok(Redirect::to(&format!("/residents/{}", registered.id)).into_response())
+        }
+        Err(error) => match registration_error_zh(&error) {
+            // Refused for what was typed: the form again, as typed, saying what to fix.
+            Some(what) => {
+                let clinics = registering_clinics(&ctx, &actor).await;
+                let page = NewResidentPage {
+                    user_role: role_label(&actor),
+                    user_name: actor.name.clone(),
+                    clinics,
+                    form,
+                    error: Some(what),
+                };
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+            }
+            None => Err(error.into()),
+        },
+    }
+}
+
 async fn residents_page(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
@@ -376,6 +726,12 @@ struct ResidentPage {
     /// Items of the mutual recognition catalogue, for the ordering form.
     orderable: Vec<(String, String)>,
     accesses: Vec<AccessRow>,
+    /// The ECG upload form, for staff who may write the resident's clinical record.
+    can_upload: bool,
+    /// Now in China Standard Time, as a `datetime-local` value.
+    now_local: String,
+    /// The upload form's idempotency key: a second press of the button is the same upload.
+    upload_key: String,
 }
 
 struct RecordRow {
@@ -424,7 +780,14 @@ async fn resident_page(
             },
         })
         .collect();
+    let can_upload = record.is_some()
+        && actor.institution.is_some()
+        && (actor.has_role(crate::access::Role::VillageDoctor)
+            || actor.has_role(crate::access::Role::Doctor));
     let page = ResidentPage {
+        can_upload,
+        now_local: clock::format_cst(now)[..16].replace(' ', "T"),
+        upload_key: crate::http::guard::new_token(),
         user_role: role_label(&actor),
         user_name: actor.name.clone(),
         age: r.age_on(clock::today_cst()),

@@ -15,3 +15,4 @@ mod lab_messages;
 mod portal;
 mod referral;
 mod residents;
+mod workbench;

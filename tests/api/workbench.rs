@@ -1,0 +1,179 @@
+//! Everyone works from the pages: the menu shows only what a role may use; the home page is the
+//! role's work queue; a village doctor registers a resident and uploads an ECG through the
+//! pages alone, and the reader's queue shows it, STAT first.
+
+use reqwest::StatusCode;
+
+use crate::ecg::inferior_stemi_json;
+use crate::helpers::TestApp;
+
+/// 11010519491231002X: a valid ID number (female, born 1949-12-31), not in the demo.
+const NEW_ID_NUMBER: &str = "11010519491231002X";
+
+#[tokio::test]
+async fn each_role_sees_its_own_menu_and_work_queue() {
+    let app = TestApp::spawn().await;
+    for (user, shows, hides) in [
+        (
+            "village-doctor",
+            vec![
+                "/residents",
+                "/ecg/inbox",
+                "/referrals",
+                "/critical-values",
+                "id=\"ecg-inbox\"",
+                "/residents/new",
+            ],
+            vec!["/budget", "/claims", "/dip", "/ecg/worklist"],
+        ),
+        (
+            "county-reader",
+            vec!["/ecg/worklist", "id=\"ecg-worklist\""],
+            vec!["/budget", "/claims", "/critical-values"],
+        ),
+        (
+            "insurance-officer",
+            vec!["/budget", "/claims", "/dip"],
+            vec!["/ecg/worklist", "/critical-values", "/residents/new"],
+        ),
+    ] {
+        let session = app.web_login(user).await;
+        let (status, html) = app.page(&session, "/").await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        for text in &shows {
+            assert!(html.contains(text), "{user} sees {text}");
+        }
+        for text in &hides {
+            assert!(
+                !html.contains(&format!("href=\"{text}\"")),
+                "{user} does not see {text}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_village_doctor_registers_a_resident_and_uploads_an_ecg_from_the_pages() {
+    let app = TestApp::spawn().await;
+    let session = app.web_login("village-doctor").await;
+    let village = app.institution_of("village-doctor").await;
+
+    // A refused registration keeps what was typed and says what to fix.
+    let (status, html) = app
+        .submit(
+            &session,
+            "/residents/new",
+            &[
+                ("id_number", "110105194912310021"),
+                ("name", "李秀兰"),
+                ("phone", "13800002222"),
+                ("address", "二组"),
+                ("village_clinic_id", &village.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("身份证号无效"));
+    assert!(html.contains("value=\"李秀兰\""));
+    let (status, html) = app
+        .submit(
+            &session,
+            "/residents/new",
+            &[
+                ("id_number", NEW_ID_NUMBER),
+                ("name", "李秀兰"),
+                ("phone", "13800002222"),
+                ("address", "二组"),
+                ("village_clinic_id", &village.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("李秀兰") && html.contains("1949-12-31") && html.contains("上传心电图"));
+    let resident: i64 = sqlx::query_scalar("SELECT id FROM residents WHERE id_number = $1")
+        .bind(NEW_ID_NUMBER)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    // Registering again is refused as a duplicate, not a second record.
+    let (status, html) = app
+        .submit(
+            &session,
+            "/residents/new",
+            &[
+                ("id_number", NEW_ID_NUMBER),
+                ("name", "李秀兰"),
+                ("phone", "13800002222"),
+                ("address", ""),
+                ("village_clinic_id", &village.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("已经登记"));
+
+    // The upload form on the resident page: the file as the cart wrote it, the time from the
+    // datetime picker, the note; a second press (same hidden key) is the same upload.
+    let (_, page) = app.page(&session, &format!("/residents/{resident}")).await;
+    let key = page
+        .split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let action = page
+        .split("action=\"/residents/")
+        .find(|part| part.starts_with(&format!("{resident}/ecgs")))
+        .and_then(|part| part.split('"').next())
+        .map(|path| format!("/residents/{}", path.replace("&amp;", "&")))
+        .unwrap();
+    let send = || {
+        let form = reqwest::multipart::Form::new()
+            .text("resident_id", resident.to_string())
+            .text("idempotency_key", key.clone())
+            .text("recorded_at", "2026-11-30T08:05")
+            .text("clinical_note", "胸痛 1 小时")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(inferior_stemi_json()).file_name("stemi.json"),
+            );
+        app.client
+            .post(format!("{}{action}", app.address))
+            .header("cookie", &session)
+            .header("origin", &app.address)
+            .multipart(form)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(
+        first.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        first.text().await.unwrap()
+    );
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    let again = send().await.unwrap();
+    assert_eq!(again.headers()["location"].to_str().unwrap(), location);
+    let ecgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ecgs WHERE resident_id = $1")
+        .bind(resident)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(ecgs, 1, "a second press is the same upload");
+    let (_, reading) = app.page(&session, &location).await;
+    assert!(reading.contains("一家自动分析") && reading.contains("STEMI"));
+    assert!(reading.contains("2026-11-30 08:05"));
+
+    // The reader's work queue shows it at once, STAT first; the site's queue shows it waiting.
+    let reader = app.web_login("county-reader").await;
+    let (_, home) = app.page(&reader, "/").await;
+    let queue = home.split("id=\"ecg-worklist\"").nth(1).unwrap();
+    assert!(queue.contains("李秀兰") && queue.contains("急"), "{queue}");
+    let (_, home) = app.page(&session, "/").await;
+    assert!(
+        home.split("id=\"ecg-inbox\"")
+            .nth(1)
+            .unwrap()
+            .contains("等待诊断")
+    );
+}
