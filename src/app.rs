@@ -27,8 +27,8 @@ pub async fn serve(listener: TcpListener, mut ctx: Ctx) -> std::io::Result<()> {
 /// Takes HL7 v2 messages from the LIS over MLLP on `listener` until the process ends, from the
 /// networks `allow` names for each sending facility.
 pub async fn serve_mllp(listener: TcpListener, ctx: Ctx, allow: crate::hl7v2::mllp::AllowList) {
-    let rules = std::sync::Arc::new(allow.clone());
-    crate::hl7v2::mllp::serve(listener, allow, move |message: Vec<u8>, peer| {
+    let rules = std::sync::Arc::new(allow);
+    crate::hl7v2::mllp::serve(listener, rules.clone(), move |message: Vec<u8>, peer| {
         let (ctx, rules) = (ctx.clone(), rules.clone());
         async move {
             let via = crate::health_record::lab::Via::Mllp(peer, &rules);

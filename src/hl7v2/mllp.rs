@@ -110,7 +110,7 @@ impl AllowList {
 
 /// Accepts connections for as long as the server runs, from the peers `allow` admits;
 /// `handle` turns each message (and the peer it came from) into its reply.
-pub async fn serve<F, Fut>(listener: TcpListener, allow: AllowList, handle: F)
+pub async fn serve<F, Fut>(listener: TcpListener, allow: std::sync::Arc<AllowList>, handle: F)
 where
     F: Fn(Vec<u8>, IpAddr) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = String> + Send,

@@ -461,22 +461,5 @@ async fn the_record_is_served_as_fhir_r4_and_every_resource_validates() {
     ] {
         assert!(kinds.contains(kind), "{kind} was emitted");
     }
-    let file = std::env::temp_dir().join(format!("yijia-fhir-{}.json", std::process::id()));
-    std::fs::write(&file, serde_json::to_vec(&resources).unwrap()).unwrap();
-    let output = tokio::process::Command::new(crate::helpers::python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fhir/validate.py"
-        ))
-        .arg(&file)
-        .output()
-        .await
-        .expect("the validator runs");
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        output.status.success(),
-        "FHIR R4 validation failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::helpers::validate_fhir(&resources).await;
 }

@@ -139,13 +139,7 @@ async fn lab_results_over_http_and_mllp_land_in_the_record_once_and_critical_val
     );
 
     // Over MLLP: a second critical result, left unacknowledged, escalates after five minutes.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mllp = listener.local_addr().unwrap();
-    tokio::spawn(yijia::app::serve_mllp(
-        listener,
-        app.ctx.clone(),
-        Default::default(),
-    ));
+    let mllp = app.mllp(&[]).await;
     let ack = mllp_exchange(mllp, &oru("LAB0002", &id_number, &village_code, true)).await;
     assert!(ack.contains("\rMSA|AA|LAB0002"), "{ack}");
     assert_eq!(app.count("lab_reports").await, 2);

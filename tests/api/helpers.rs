@@ -219,6 +219,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Starts an MLLP listener for the server, taking what `rules` (`CODE=CIDR`) allow: its
+    /// address.
+    pub async fn mllp(&self, rules: &[&str]) -> std::net::SocketAddr {
+        let allow = yijia::hl7v2::mllp::AllowList::parse(
+            &rules.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(yijia::app::serve_mllp(listener, self.ctx.clone(), allow));
+        address
+    }
+
     /// Opens the live event stream as the holder of `token`.
     pub async fn events(&self, token: &str) -> Response {
         self.client
@@ -405,4 +418,30 @@ pub async fn run_python(script: &str, input: &[u8]) -> (bool, String) {
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
     (output.status.success(), text)
+}
+
+/// Validates FHIR resources against the FHIR R4 models of fhir.resources (`tests/fhir/validate.py`).
+pub async fn validate_fhir(resources: &[Value]) {
+    let file = std::env::temp_dir().join(format!(
+        "yijia-fhir-{}-{}.json",
+        std::process::id(),
+        resources.len()
+    ));
+    std::fs::write(&file, serde_json::to_vec(resources).unwrap()).unwrap();
+    let output = tokio::process::Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fhir/validate.py"
+        ))
+        .arg(&file)
+        .output()
+        .await
+        .expect("the validator runs");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        output.status.success(),
+        "FHIR R4 validation failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

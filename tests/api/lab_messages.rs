@@ -93,13 +93,7 @@ async fn the_shared_real_messages_land_exactly_as_an_independent_parse_reads_the
         .resident_in_village(app.institution_of("village-doctor").await)
         .await;
     let id_number = app.id_number_of(resident).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mllp = listener.local_addr().unwrap();
-    tokio::spawn(yijia::app::serve_mllp(
-        listener,
-        app.ctx.clone(),
-        Default::default(),
-    ));
+    let mllp = app.mllp(&[]).await;
 
     for (file, over_mllp) in [
         ("01_pyhl7_ghh_lab_2.4.hl7", false),
@@ -244,24 +238,7 @@ async fn the_shared_real_messages_land_exactly_as_an_independent_parse_reads_the
     );
     assert!(units.contains(&("enzyme units", false)), "{units:?}");
     assert!(units.contains(&("nmol/L", true)), "{units:?}");
-    let file = std::env::temp_dir().join(format!("yijia-lab-fhir-{}.json", std::process::id()));
-    std::fs::write(&file, serde_json::to_vec(&emitted).unwrap()).unwrap();
-    let output = tokio::process::Command::new(crate::helpers::python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fhir/validate.py"
-        ))
-        .arg(&file)
-        .output()
-        .await
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        output.status.success(),
-        "FHIR R4 validation failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::helpers::validate_fhir(&emitted).await;
 
     // MSH-10 empty: not processable, AR with 101, nothing stored.
     let before = app.count("lab_reports").await;
@@ -302,13 +279,7 @@ async fn chinese_specimen_results_batches_corrections_and_documents_land() {
     let village = app.institution_of("village-doctor").await;
     let resident = app.resident_in_village(village).await;
     let id_number = app.id_number_of(resident).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mllp = listener.local_addr().unwrap();
-    tokio::spawn(yijia::app::serve_mllp(
-        listener,
-        app.ctx.clone(),
-        Default::default(),
-    ));
+    let mllp = app.mllp(&[]).await;
 
     // GB 18030 over MLLP, declared in MSH-18; the orderer is outside the community.
     let chinese = oul_r22("CN-1", &id_number, "GB 18030-2000");
@@ -485,30 +456,17 @@ async fn mllp_peers_send_only_from_the_networks_allowed_for_their_facility() {
         .resident_in_village(app.institution_of("village-doctor").await)
         .await;
     let id_number = app.id_number_of(resident).await;
-    let serve = |rules: &[&str]| {
-        let allow = yijia::hl7v2::mllp::AllowList::parse(
-            &rules.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-        )
-        .unwrap();
-        let ctx = app.ctx.clone();
-        async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let address = listener.local_addr().unwrap();
-            tokio::spawn(yijia::app::serve_mllp(listener, ctx, allow));
-            address
-        }
-    };
     // The lab centre may send from here: taken.
-    let open = serve(&["C-LAB=127.0.0.0/8"]).await;
+    let open = app.mllp(&["C-LAB=127.0.0.0/8"]).await;
     let ack = mllp_exchange(open, &oul_r22("AL-1", &id_number, "")).await;
     assert!(ack.contains("MSA|AA|AL-1"), "{ack}");
     // Another facility is allowed from here, the lab centre is not: refused with AR.
-    let other = serve(&["C-IMG=127.0.0.1", "C-LAB=10.2.0.0/16"]).await;
+    let other = app.mllp(&["C-IMG=127.0.0.1", "C-LAB=10.2.0.0/16"]).await;
     let ack = mllp_exchange(other, &oul_r22("AL-2", &id_number, "")).await;
     assert!(ack.contains("MSA|AR|AL-2"), "{ack}");
     assert!(reports_of(&app, "AL-2").await.is_empty());
     // A peer on no allowed network is not read at all: the connection is closed.
-    let closed = serve(&["C-LAB=10.2.0.0/16"]).await;
+    let closed = app.mllp(&["C-LAB=10.2.0.0/16"]).await;
     let mut stream = tokio::net::TcpStream::connect(closed).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = stream

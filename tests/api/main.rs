@@ -4,6 +4,7 @@ mod access;
 mod audit;
 mod auth;
 mod ecg;
+mod ecg_devices;
 mod fhir;
 mod hardening;
 mod health_record;

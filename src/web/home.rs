@@ -1,0 +1,248 @@
+//! The home page: each role's work queue (what it must do now, most urgent first, live) and
+//! the actions it starts from here; and the menu of each role.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::{render, role_label};
+use crate::access::Actor;
+use crate::clock;
+use crate::ctx::Ctx;
+use crate::http::extract::WebActor;
+
+/// The menu of a signed-in user, from the roles their label names, in the order of their day:
+/// only what the role may use.
+pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
+    use crate::access::Role;
+    let has = |role: Role| user_role.split('、').any(|label| label == role.label_zh());
+    let mut items: Vec<(&'static str, &'static str)> = vec![("/", "工作台")];
+    let mut add = |entries: &[(&'static str, &'static str)]| {
+        for entry in entries {
+            if !items.contains(entry) {
+                items.push(*entry);
+            }
+        }
+    };
+    if has(Role::VillageDoctor) || has(Role::Doctor) {
+        add(&[
+            ("/residents", "居民"),
+            ("/ecg/inbox", "心电报告"),
+            ("/referrals", "转诊"),
+            ("/critical-values", "检验危急值"),
+        ]);
+    }
+    if has(Role::Doctor) {
+        add(&[("/referrals/figures", "转诊统计")]);
+    }
+    if has(Role::Reader) {
+        add(&[("/ecg/worklist", "心电工作列表"), ("/residents", "居民")]);
+    }
+    if has(Role::InsuranceOfficer) {
+        add(&[
+            ("/budget", "医保预算"),
+            ("/claims", "医保结算"),
+            ("/dip", "DIP 分值"),
+            ("/indicators", "监测指标"),
+        ]);
+    }
+    if has(Role::Supervisor) {
+        add(&[
+            ("/indicators", "监测指标"),
+            ("/referrals/figures", "转诊统计"),
+            ("/budget", "医保预算"),
+        ]);
+    }
+    if has(Role::Admin) {
+        add(&[("/residents", "居民"), ("/indicators", "监测指标")]);
+    }
+    add(&[("/institutions", "机构")]);
+    items
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    user_name: String,
+    user_role: String,
+    /// What this user must do now, one queue per kind of work.
+    queues: Vec<Queue>,
+    /// What this user may start from here: (link, label).
+    actions: Vec<(&'static str, &'static str)>,
+}
+
+struct Queue {
+    id: &'static str,
+    title: &'static str,
+    empty: &'static str,
+    items: Vec<QueueItem>,
+    more: &'static str,
+}
+
+struct QueueItem {
+    at: String,
+    text: String,
+    href: String,
+    urgent: bool,
+}
+
+/// The work queues of a user's roles, most urgent first. A queue the role may not see is left
+/// out, never shown as an error.
+async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
+    use crate::access::Role;
+    let now = clock::now_ms();
+    let mut queues = Vec::new();
+    let clinical = actor.has_role(Role::VillageDoctor) || actor.has_role(Role::Doctor);
+    if clinical {
+        if let Ok(reports) =
+            crate::health_record::lab::critical_values(ctx, now, actor, 50, 0).await
+        {
+            queues.push(Queue {
+                id: "critical-values",
+                title: "检验危急值待确认",
+                empty: "没有待确认的检验危急值。",
+                more: "/critical-values",
+                items: reports
+                    .iter()
+                    .filter(|r| r.acknowledged_at_ms.is_none())
+                    .map(|r| QueueItem {
+                        at: clock::format_cst(r.received_at_ms),
+                        text: format!("居民 {} · {}", r.resident_id, r.order_name),
+                        href: format!("/lab-reports/{}", r.id),
+                        urgent: true,
+                    })
+                    .collect(),
+            });
+        }
+        if let Ok(ecgs) = crate::ecg::inbox(ctx, now, actor, 20, 0).await {
+            let mut items: Vec<QueueItem> = ecgs
+                .iter()
+                .filter(|e| e.acknowledged_at_ms.is_none())
+                .map(|e| {
+                    let urgent = e.report_critical.0;
+                    let state = match (e.reported_at_ms, urgent) {
+                        (Some(_), true) => "危急报告待确认",
+                        (Some(_), false) => "报告已返回",
+                        (None, _) => "等待诊断",
+                    };
+                    QueueItem {
+                        at: clock::format_cst(e.received_at_ms),
+                        text: format!("居民 {} · 心电图 · {state}", e.resident_id),
+                        href: format!("/ecg/{}", e.id),
+                        urgent,
+                    }
+                })
+                .collect();
+            items.sort_by_key(|i| !i.urgent);
+            queues.push(Queue {
+                id: "ecg-inbox",
+                title: "本机构心电图",
+                empty: "没有待处理的心电图。",
+                more: "/ecg/inbox",
+                items,
+            });
+        }
+        let query = crate::referral::model::ReferralQuery {
+            institution: None,
+            direction: None,
+            state: None,
+        };
+        if let Ok(referrals) = crate::referral::list(ctx, now, actor, &query, 50, 0).await {
+            use crate::referral::model::ReferralState::*;
+            let own = actor.institution.map(|i| i.id);
+            let items = referrals
+                .iter()
+                .filter(|r| !matches!(r.state, Completed | Closed | Cancelled | Rejected))
+                .map(|r| {
+                    let incoming = Some(r.to_institution_id) == own;
+                    QueueItem {
+                        at: clock::format_cst(r.updated_at_ms),
+                        text: format!(
+                            "{}{} · 居民 {} · {}",
+                            if incoming {
+                                "待处理："
+                            } else {
+                                "已发出："
+                            },
+                            r.direction.label_zh(),
+                            r.resident_id,
+                            r.state.label_zh()
+                        ),
+                        href: format!("/referrals/{}", r.id),
+                        urgent: r.green_channel.is_some(),
+                    }
+                })
+                .collect();
+            queues.push(Queue {
+                id: "referrals",
+                title: "转诊",
+                empty: "没有进行中的转诊。",
+                more: "/referrals",
+                items,
+            });
+        }
+    }
+    if actor.reads_for(crate::institution::model::CentreService::Ecg)
+        && let Ok(worklist) = crate::ecg::worklist(ctx, now, actor).await
+    {
+        queues.push(Queue {
+            id: "ecg-worklist",
+            title: "心电诊断工作列表（危急优先）",
+            empty: "工作列表为空。",
+            more: "/ecg/worklist",
+            items: worklist
+                .iter()
+                .take(20)
+                .map(|w| QueueItem {
+                    at: clock::format_cst(w.ecg.received_at_ms),
+                    text: format!(
+                        "{} · {} · 已等待 {} 分钟{}",
+                        w.resident_name,
+                        w.site_name,
+                        w.waiting_ms / 60_000,
+                        if w.overdue { " · 已超时" } else { "" }
+                    ),
+                    href: format!("/ecg/{}", w.ecg.id),
+                    urgent: w.ecg.priority == crate::ecg::model::Priority::Stat || w.overdue,
+                })
+                .collect(),
+        });
+    }
+    queues
+}
+
+/// What a user's roles start from the home page.
+fn home_actions(actor: &Actor) -> Vec<(&'static str, &'static str)> {
+    use crate::access::Role;
+    let mut actions = Vec::new();
+    if actor.has_role(Role::VillageDoctor) || actor.has_role(Role::Doctor) {
+        actions.push(("/residents/new", "登记居民"));
+        actions.push(("/residents", "查找居民（上传心电图、开具检查）"));
+    }
+    if actor.has_role(Role::InsuranceOfficer) {
+        actions.push(("/claims", "本月医保结算"));
+        actions.push(("/budget", "总额预算执行"));
+    }
+    if actor.has_role(Role::Supervisor) {
+        actions.push(("/indicators", "本月监测指标"));
+    }
+    if actor.has_role(Role::Admin) {
+        actions.push(("/institutions", "机构与账号"));
+        actions.push(("/residents", "居民档案"));
+    }
+    actions
+}
+
+pub(super) async fn home(State(ctx): State<Ctx>, WebActor(actor): WebActor) -> Response {
+    if actor.has_role(crate::access::Role::Resident) {
+        return Redirect::to("/portal").into_response();
+    }
+    let queues = work_queues(&ctx, &actor).await;
+    render(&HomePage {
+        user_role: role_label(&actor),
+        actions: home_actions(&actor),
+        queues,
+        user_name: actor.name,
+    })
+    .into_response()
+}
