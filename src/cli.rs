@@ -500,6 +500,10 @@ async fn serve(
 ) -> anyhow::Result<ExitCode> {
     let mut ctx = Ctx::new(storage.connect().await?);
     ctx.audit_anchor = Some(storage.anchor()?);
+    let filled = crate::resident::store::fill_pinyin(&ctx.db).await?;
+    if filled > 0 {
+        println!("wrote the pinyin of {filled} residents' names");
+    }
     if let Some(url) = public_url {
         anyhow::ensure!(
             url.starts_with("http://") || url.starts_with("https://"),

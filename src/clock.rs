@@ -27,6 +27,22 @@ pub fn parse_time(text: &str) -> Option<Millis> {
     Some((at.unix_timestamp_nanos() / 1_000_000) as Millis)
 }
 
+/// A page's `datetime-local` value (`2026-11-23T14:05`, China Standard Time) as RFC 3339; any
+/// other text as it is, for `parse_time` to judge.
+pub fn from_page(value: &str) -> String {
+    let value = value.trim();
+    if value.len() == 16 && value.as_bytes().get(10) == Some(&b'T') {
+        format!("{value}:00+08:00")
+    } else {
+        value.to_owned()
+    }
+}
+
+/// A time as a page's `datetime-local` value, in China Standard Time.
+pub fn to_page(ms: Millis) -> String {
+    format_cst(ms)[..16].replace(' ', "T")
+}
+
 /// Formats a stored time for people: `2026-11-23 14:05` in China Standard Time.
 pub fn format_cst(ms: Millis) -> String {
     let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)

@@ -1,17 +1,88 @@
 //! ICD-10 diagnosis codes, checked against the WHO's 2019 table shipped in `data/icd10` (see its
 //! README for the source and licence). The Chinese clinical edition (国家临床版) extends a WHO
 //! code with more digits and an `x`-numbered suffix (`I21.000x001`, `I10.x00x002`); such a code
-//! is accepted when its WHO stem is in the table.
+//! is accepted when its WHO stem is in the table. The codes common in county care also have a
+//! Chinese name (`data/icd10/zh-common.tsv`), so doctors find them by the name they use.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-static TABLE: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
+/// The WHO table in code order.
+static CODES: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
     include_str!("../data/icd10/who-2019.tsv")
         .lines()
         .filter_map(|line| line.split_once('\t'))
         .collect()
 });
+
+static TABLE: LazyLock<HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| CODES.iter().copied().collect());
+
+/// Chinese names of the codes common in county care.
+static NAMES_ZH: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    include_str!("../data/icd10/zh-common.tsv")
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .collect()
+});
+
+/// The Chinese name of a code where one is kept.
+pub fn name_zh(code: &str) -> Option<&'static str> {
+    NAMES_ZH.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// How a code is shown: its Chinese name, or the WHO title; for a clinical-edition code, that
+/// of its WHO stem.
+pub fn display(code: &str) -> Option<&'static str> {
+    let mut stem = code;
+    loop {
+        if let Some(name) = name_zh(stem).or_else(|| title(stem)) {
+            return Some(name);
+        }
+        // I21.000x001 → I21.00 → I21.0 → I21.
+        let shorter = stem.split_once('x').map_or(&stem[..stem.len() - 1], |(s, _)| s);
+        stem = shorter.trim_end_matches('.');
+        if stem.len() < 3 {
+            return None;
+        }
+    }
+}
+
+/// Codes for a search box: by the start of the code (`I21`), else by a part of the Chinese name
+/// (`心肌梗死`) or of the WHO title (`infarction`); Chinese names first, at most `limit`.
+pub fn search(text: &str, limit: usize) -> Vec<(&'static str, &'static str)> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 50 {
+        return Vec::new();
+    }
+    let upper = text.to_ascii_uppercase();
+    let looks_like_code = upper.starts_with(|c: char| c.is_ascii_uppercase())
+        && upper[1..].starts_with(|c: char| c.is_ascii_digit());
+    if looks_like_code || upper.len() == 1 && upper.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return CODES
+            .iter()
+            .filter(|(code, _)| code.starts_with(&upper))
+            .take(limit)
+            .map(|(code, _)| (*code, display(code).unwrap_or_default()))
+            .collect();
+    }
+    let lower = text.to_lowercase();
+    let mut found: Vec<(&'static str, &'static str)> = NAMES_ZH
+        .iter()
+        .filter(|(_, name)| name.contains(text))
+        .copied()
+        .take(limit)
+        .collect();
+    for (code, title) in CODES.iter() {
+        if found.len() >= limit {
+            break;
+        }
+        if !found.iter().any(|(c, _)| c == code) && title.to_lowercase().contains(&lower) {
+            found.push((code, display(code).unwrap_or(title)));
+        }
+    }
+    found
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("not an ICD-10 code")]
@@ -92,6 +163,26 @@ mod tests {
             title("I21.1"),
             Some("Acute transmural myocardial infarction of inferior wall")
         );
+    }
+
+    #[test]
+    fn codes_are_found_by_code_chinese_name_or_title() {
+        let by_code = search("i21", 20);
+        assert_eq!(by_code.first(), Some(&("I21", "急性心肌梗死")));
+        assert!(by_code.iter().all(|(c, _)| c.starts_with("I21")));
+        let by_name = search("心肌梗死", 20);
+        assert!(by_name.iter().any(|(c, _)| *c == "I21.0"), "{by_name:?}");
+        let by_title = search("cholera", 5);
+        assert!(by_title.iter().any(|(c, _)| *c == "A00"), "{by_title:?}");
+        assert_eq!(display("I10.x00x002"), Some("特发性（原发性）高血压"));
+        assert_eq!(display("I21.000x001"), Some("急性前壁透壁性心肌梗死"));
+    }
+
+    #[test]
+    fn every_chinese_name_names_a_who_code() {
+        for (code, _) in NAMES_ZH.iter() {
+            assert!(title(code).is_some(), "{code}");
+        }
     }
 
     #[test]

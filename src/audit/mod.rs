@@ -100,6 +100,8 @@ pub fn action_label_zh(action: &str) -> &str {
         "resident.create" => "建档",
         "resident.read" => "查看档案",
         "resident.search" => "查询",
+        "resident.list" => "列表中显示姓名",
+        "encounter.list" => "在院患者列表",
         "resident.duplicates" => "疑似重复审核",
         "resident.merge.check" => "合并前核对",
         "resident.merge" => "合并档案",

@@ -571,7 +571,7 @@ async fn insert_residents(
     // Small statements: SQLite finds each named parameter by a linear scan, so a statement's
     // binding cost grows with the square of its parameter count.
     const CHUNK: usize = 50;
-    const COLUMNS: usize = 12;
+    const COLUMNS: usize = 13;
     let mut tx = ctx.db.begin().await?;
     for chunk in people.chunks(CHUNK) {
         let values: Vec<String> = (0..chunk.len())
@@ -584,7 +584,8 @@ async fn insert_residents(
             .collect();
         let sql = format!(
             "INSERT INTO residents (community_id, id_number, name, sex, birth_date, phone, address, \
-             village_clinic_id, township_id, grid_id, created_at_ms, updated_at_ms) VALUES {}",
+             village_clinic_id, township_id, grid_id, created_at_ms, updated_at_ms, name_pinyin) \
+             VALUES {}",
             values.join(",")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -606,7 +607,8 @@ async fn insert_residents(
                 .bind(village.township_id)
                 .bind(village.grid_id)
                 .bind(now)
-                .bind(now);
+                .bind(now)
+                .bind(crate::resident::pinyin::keys(&person.name));
         }
         query.execute(&mut *tx).await?;
         bar.inc(chunk.len() as u64);

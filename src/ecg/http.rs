@@ -86,11 +86,7 @@ pub(crate) async fn read_upload(
             }
             "id_number" => id_number = Some(value),
             "recorded_at" => {
-                let local = (value.len() == 16 && value.as_bytes().get(10) == Some(&b'T'))
-                    .then(|| format!("{value}:00+08:00"));
-                let parsed = clock::parse_time(&value)
-                    .or_else(|| local.as_deref().and_then(clock::parse_time));
-                recorded_at = Some(parsed.ok_or_else(|| {
+                recorded_at = Some(clock::parse_time(&clock::from_page(&value)).ok_or_else(|| {
                     ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "ecg.invalid",

@@ -8,6 +8,7 @@ pub mod lab;
 pub mod model;
 pub mod store;
 pub mod views;
+mod visit_form;
 
 use crate::access::{Access, Actor, Purpose};
 use crate::audit::{self, Entry};
@@ -222,6 +223,29 @@ pub async fn get_encounter(
     )
     .await?;
     Ok(encounter)
+}
+
+/// The inpatients still in at the actor's institution whose record the actor may see, with
+/// their names; each is recorded as read.
+pub async fn inpatients(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<(Encounter, String)>, Error> {
+    let institution = actor.institution.ok_or(crate::access::Denied)?;
+    let scope = actor.scope(Purpose::Clinical, Access::Read);
+    let stays =
+        store::inpatients_of(&ctx.db, actor.community_id, institution.id, scope, limit).await?;
+    let entries = stays
+        .iter()
+        .map(|(e, _)| {
+            Entry::by(actor, now, "encounter.list", "encounter", Some(e.id))
+                .about_resident(e.resident_id)
+        })
+        .collect();
+    ctx.auditor.record(entries).await?;
+    Ok(stays)
 }
 
 /// Closes an encounter with its discharge time, final diagnoses and costs; only staff of the

@@ -140,6 +140,45 @@ pub async fn encounter_by_id(
     Ok(Some(encounter))
 }
 
+/// Inpatients still in at an institution, within the scope, longest stay first, with the
+/// resident's name.
+pub async fn inpatients_of(
+    db: &Db,
+    community_id: i64,
+    institution_id: i64,
+    scope: Scope,
+    limit: i64,
+) -> Result<Vec<(Encounter, String)>, sqlx::Error> {
+    let (scope_sql, scope_values) = crate::resident::store::scope_condition(scope, 3);
+    let columns: Vec<String> = ENCOUNTER_COLUMNS
+        .split(", ")
+        .map(|c| format!("e.{}", c.trim()))
+        .collect();
+    let sql = format!(
+        "SELECT {}, r.name AS resident_name FROM encounters e \
+         JOIN residents r ON r.id = e.resident_id AND r.community_id = e.community_id \
+         WHERE e.community_id = $1 AND e.institution_id = $2 AND e.kind = 'inpatient' \
+         AND e.ended_at_ms IS NULL AND {scope_sql} ORDER BY e.started_at_ms, e.id {}",
+        columns.join(", "),
+        crate::db::limit_clause(limit, 0)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(community_id)
+        .bind(institution_id);
+    for value in scope_values {
+        query = query.bind(value);
+    }
+    let rows = query.fetch_all(&db.pool).await?;
+    let mut stays = Vec::with_capacity(rows.len());
+    for row in rows {
+        use sqlx::FromRow;
+        let mut encounter = Encounter::from_row(&row)?;
+        encounter.diagnoses = diagnoses_of(db, community_id, encounter.id).await?;
+        stays.push((encounter, row.try_get("resident_name")?));
+    }
+    Ok(stays)
+}
+
 pub async fn encounter_of_referral(
     db: &Db,
     community_id: i64,

@@ -22,6 +22,7 @@ pub fn routes() -> Router<Ctx> {
             "/lab-reports/{id}/results/{position}/attachment",
             get(attachment),
         )
+        .merge(super::visit_form::routes())
 }
 
 /// A time as precisely as the lab gave it: a result "on 2026-11-23" stays a date.

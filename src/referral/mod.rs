@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod figures;
+mod form;
 pub mod http;
 pub mod model;
 pub mod store;
@@ -141,6 +142,16 @@ async fn insert(
     {
         return Err(Error::CatalogueExceptionNeeded);
     }
+    if let Some(department) = new.to_department_id {
+        let departments =
+            institution::store::departments_of(&ctx.db, actor.community_id, to.id).await?;
+        if !departments.iter().any(|d| d.id == department) {
+            return Err(Error::Invalid {
+                field: "to_department_id",
+                reason: "not a department of the receiving institution",
+            });
+        }
+    }
     resident::load_authorized(
         ctx,
         now,
@@ -151,6 +162,14 @@ async fn insert(
         "referral.create",
     )
     .await?;
+    if let Some(ecg_id) = new.ecg_id
+        && ecg::get(ctx, now, actor, ecg_id).await?.ecg.resident_id != new.resident_id
+    {
+        return Err(Error::Invalid {
+            field: "ecg_id",
+            reason: "an ECG of another resident",
+        });
+    }
     let mut tx = ctx.db.begin().await?;
     let id = store::insert_referral(
         &mut tx,

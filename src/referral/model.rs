@@ -53,6 +53,38 @@ impl Direction {
     }
 }
 
+impl Urgency {
+    pub const ALL: [Urgency; 3] = [Urgency::Routine, Urgency::Urgent, Urgency::Emergency];
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Urgency::Routine => "普通",
+            Urgency::Urgent => "加急",
+            Urgency::Emergency => "紧急",
+        }
+    }
+}
+
+impl GreenChannel {
+    pub const ALL: [GreenChannel; 5] = [
+        GreenChannel::ChestPain,
+        GreenChannel::Stroke,
+        GreenChannel::Trauma,
+        GreenChannel::Maternal,
+        GreenChannel::Neonatal,
+    ];
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            GreenChannel::ChestPain => "胸痛",
+            GreenChannel::Stroke => "卒中",
+            GreenChannel::Trauma => "创伤",
+            GreenChannel::Maternal => "危重孕产妇",
+            GreenChannel::Neonatal => "危重新生儿",
+        }
+    }
+}
+
 /// Down-referred patients are reimbursed this many percentage points more (Hunan, in the seeds).
 pub const DOWN_REFERRAL_RATE_BONUS_PP: i64 = 5;
 

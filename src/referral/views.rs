@@ -22,6 +22,7 @@ pub fn routes() -> Router<Ctx> {
         .route("/referrals/{id}/transition", post(transition))
         .route("/referrals/figures", get(figures_page))
         .route("/referrals/{id}", get(case_page))
+        .merge(super::form::routes())
 }
 
 fn action_label(to: ReferralState) -> &'static str {

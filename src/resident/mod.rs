@@ -5,6 +5,7 @@
 pub mod http;
 pub mod id_number;
 pub mod model;
+pub mod pinyin;
 pub mod store;
 
 use time::Date;
@@ -229,26 +230,51 @@ pub async fn search(
     if actor.has_role(access::Role::Resident) {
         return Err(access::Denied.into());
     }
-    let id_number = query
-        .id_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let name = query
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    if id_number.is_none() && name.is_none() && query.village_clinic_id.is_none() {
+    let given = |field: &Option<String>| {
+        field
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let (mut id_number, mut name, mut pinyin, mut phone) = (
+        given(&query.id_number),
+        given(&query.name),
+        given(&query.pinyin),
+        given(&query.phone),
+    );
+    if let Some(q) = given(&query.q) {
+        match SearchText::of(&q) {
+            SearchText::IdNumber => id_number = Some(q),
+            SearchText::Phone => phone = Some(q),
+            SearchText::Pinyin => pinyin = Some(q),
+            SearchText::Name => name = Some(q),
+        }
+    }
+    let pinyin = match pinyin {
+        Some(text) => Some(pinyin::query(&text).ok_or(Error::Invalid {
+            field: "pinyin",
+            reason: "Latin letters only",
+        })?),
+        None => None,
+    };
+    if id_number.is_none()
+        && name.is_none()
+        && pinyin.is_none()
+        && phone.is_none()
+        && query.village_clinic_id.is_none()
+    {
         return Err(Error::Invalid {
             field: "query",
-            reason: "give id_number, name or village_clinic_id",
+            reason: "give q, id_number, name, pinyin, phone or village_clinic_id",
         });
     }
-    let id_number = id_number.map(str::to_ascii_uppercase);
+    let id_number = id_number.map(|n| n.to_ascii_uppercase());
     let filter = store::SearchFilter {
         id_number: id_number.as_deref(),
-        name_prefix: name,
+        name_prefix: name.as_deref(),
+        pinyin_prefix: pinyin.as_deref(),
+        phone: phone.as_deref(),
         village_clinic_id: query.village_clinic_id,
     };
     let scope = actor.scope(Purpose::Demographics, Access::Read);
@@ -262,6 +288,56 @@ pub async fn search(
         .collect();
     ctx.auditor.record(entries).await?;
     Ok(found)
+}
+
+/// The names of residents to show in a list (a work queue, a board), for those of `ids` the
+/// actor may see; each name shown is recorded as read.
+pub async fn names(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, Error> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.truncate(500);
+    let scope = actor.scope(Purpose::Demographics, Access::Read);
+    let found = store::names_in_scope(&ctx.db, actor.community_id, scope, &ids).await?;
+    let entries = found
+        .iter()
+        .map(|(id, _)| Entry::by(actor, now, "resident.list", "resident", Some(*id)).about_resident(*id))
+        .collect();
+    ctx.auditor.record(entries).await?;
+    Ok(found.into_iter().collect())
+}
+
+/// What a search box holds, told apart by its form.
+#[derive(Debug, PartialEq, Eq)]
+enum SearchText {
+    /// Eighteen characters starting with a digit.
+    IdNumber,
+    /// Seven to fifteen digits.
+    Phone,
+    /// Latin letters.
+    Pinyin,
+    /// Anything else: the start of a name.
+    Name,
+}
+
+impl SearchText {
+    fn of(text: &str) -> SearchText {
+        let digits = text.bytes().all(|b| b.is_ascii_digit());
+        if text.len() == 18 && text.starts_with(|c: char| c.is_ascii_digit()) {
+            SearchText::IdNumber
+        } else if digits && (7..=15).contains(&text.len()) {
+            SearchText::Phone
+        } else if pinyin::query(text).is_some() {
+            SearchText::Pinyin
+        } else {
+            SearchText::Name
+        }
+    }
 }
 
 /// Pairs that may be one person, among residents the actor may edit.

@@ -55,7 +55,15 @@ pub struct NewResident {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct ResidentQuery {
     pub id_number: Option<String>,
+    /// The start of the name.
     pub name: Option<String>,
+    /// The start of the name's full pinyin or its initials: `wl` and `wanglan` find 王兰.
+    pub pinyin: Option<String>,
+    /// The whole phone number.
+    pub phone: Option<String>,
+    /// One search box: an ID number, a phone number, pinyin or the start of a name, told apart
+    /// by its form.
+    pub q: Option<String>,
     pub village_clinic_id: Option<i64>,
 }
 

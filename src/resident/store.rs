@@ -30,8 +30,8 @@ pub async fn insert_resident(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO residents (community_id, id_number, name, sex, birth_date, phone, address, \
-         village_clinic_id, township_id, grid_id, created_at_ms, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+         village_clinic_id, township_id, grid_id, created_at_ms, updated_at_ms, name_pinyin) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id",
     )
     .bind(row.community_id)
     .bind(row.id_number)
@@ -44,6 +44,7 @@ pub async fn insert_resident(
     .bind(row.township_id)
     .bind(row.grid_id)
     .bind(row.now_ms)
+    .bind(super::pinyin::keys(row.name))
     .fetch_one(conn)
     .await
 }
@@ -119,6 +120,9 @@ pub fn scope_condition(scope: Scope, next: usize) -> (String, Vec<i64>) {
 pub struct SearchFilter<'a> {
     pub id_number: Option<&'a str>,
     pub name_prefix: Option<&'a str>,
+    /// Lower-case letters: the start of a reading's full pinyin or initials.
+    pub pinyin_prefix: Option<&'a str>,
+    pub phone: Option<&'a str>,
     pub village_clinic_id: Option<i64>,
 }
 
@@ -149,6 +153,16 @@ pub async fn search_residents(
         texts.push((next, prefix.to_owned()));
         texts.push((next + 1, format!("{prefix}\u{10ffff}")));
         next += 2;
+    }
+    if let Some(pinyin) = filter.pinyin_prefix {
+        conditions.push(format!("(' ' || r.name_pinyin) LIKE ${next}"));
+        texts.push((next, format!("% {pinyin}%")));
+        next += 1;
+    }
+    if let Some(phone) = filter.phone {
+        conditions.push(format!("r.phone = ${next}"));
+        texts.push((next, phone.to_owned()));
+        next += 1;
     }
     if let Some(village) = filter.village_clinic_id {
         conditions.push(format!("r.village_clinic_id = ${next}"));
@@ -181,6 +195,58 @@ pub async fn search_residents(
         };
     }
     query.fetch_all(&db.pool).await
+}
+
+/// The names of those of `ids` inside the scope.
+pub async fn names_in_scope(
+    db: &Db,
+    community_id: i64,
+    scope: Scope,
+    ids: &[i64],
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (scope_sql, scope_values) = scope_condition(scope, 2);
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "SELECT r.id, r.name FROM residents r WHERE r.community_id = $1 AND r.id IN ({}) AND {scope_sql}",
+        list.join(",")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id);
+    for value in scope_values {
+        query = query.bind(value);
+    }
+    query.fetch_all(&db.pool).await
+}
+
+/// Writes the pinyin keys of residents registered before they were kept, a batch at a time.
+pub async fn fill_pinyin(db: &Db) -> Result<u64, sqlx::Error> {
+    let mut filled = 0;
+    loop {
+        let batch: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, name FROM residents WHERE name_pinyin = '' AND name <> '' LIMIT 500",
+        )
+        .fetch_all(&db.pool)
+        .await?;
+        if batch.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = db.begin().await?;
+        for (id, name) in &batch {
+            // A name without any readable character keeps a key that is never searched.
+            let keys = Some(super::pinyin::keys(name))
+                .filter(|k| !k.is_empty())
+                .unwrap_or_else(|| "-".to_owned());
+            sqlx::query("UPDATE residents SET name_pinyin = $1 WHERE id = $2")
+                .bind(keys)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        filled += batch.len() as u64;
+    }
 }
 
 enum Param {

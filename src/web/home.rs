@@ -94,9 +94,26 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
     let mut queues = Vec::new();
     let clinical = actor.has_role(Role::VillageDoctor) || actor.has_role(Role::Doctor);
     if clinical {
-        if let Ok(reports) =
-            crate::health_record::lab::critical_values(ctx, now, actor, 50, 0).await
-        {
+        let reports = crate::health_record::lab::critical_values(ctx, now, actor, 50, 0)
+            .await
+            .ok();
+        let ecgs = crate::ecg::inbox(ctx, now, actor, 20, 0).await.ok();
+        let query = crate::referral::model::ReferralQuery::default();
+        let referrals = crate::referral::list(ctx, now, actor, &query, 50, 0).await.ok();
+        let mut ids: Vec<i64> = Vec::new();
+        ids.extend(reports.iter().flatten().map(|r| r.resident_id));
+        ids.extend(ecgs.iter().flatten().map(|e| e.resident_id));
+        ids.extend(referrals.iter().flatten().map(|r| r.resident_id));
+        let names = crate::resident::names(ctx, now, actor, &ids)
+            .await
+            .unwrap_or_default();
+        let who = |id: i64| {
+            names
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("居民 {id}"))
+        };
+        if let Some(reports) = reports {
             queues.push(Queue {
                 id: "critical-values",
                 title: "检验危急值待确认",
@@ -107,14 +124,14 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
                     .filter(|r| r.acknowledged_at_ms.is_none())
                     .map(|r| QueueItem {
                         at: clock::format_cst(r.received_at_ms),
-                        text: format!("居民 {} · {}", r.resident_id, r.order_name),
+                        text: format!("{} · {}", who(r.resident_id), r.order_name),
                         href: format!("/lab-reports/{}", r.id),
                         urgent: true,
                     })
                     .collect(),
             });
         }
-        if let Ok(ecgs) = crate::ecg::inbox(ctx, now, actor, 20, 0).await {
+        if let Some(ecgs) = ecgs {
             let mut items: Vec<QueueItem> = ecgs
                 .iter()
                 .filter(|e| e.acknowledged_at_ms.is_none())
@@ -127,7 +144,7 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
                     };
                     QueueItem {
                         at: clock::format_cst(e.received_at_ms),
-                        text: format!("居民 {} · 心电图 · {state}", e.resident_id),
+                        text: format!("{} · 心电图 · {state}", who(e.resident_id)),
                         href: format!("/ecg/{}", e.id),
                         urgent,
                     }
@@ -142,44 +159,11 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
                 items,
             });
         }
-        let query = crate::referral::model::ReferralQuery {
-            institution: None,
-            direction: None,
-            state: None,
-        };
-        if let Ok(referrals) = crate::referral::list(ctx, now, actor, &query, 50, 0).await {
-            use crate::referral::model::ReferralState::*;
-            let own = actor.institution.map(|i| i.id);
-            let items = referrals
-                .iter()
-                .filter(|r| !matches!(r.state, Completed | Closed | Cancelled | Rejected))
-                .map(|r| {
-                    let incoming = Some(r.to_institution_id) == own;
-                    QueueItem {
-                        at: clock::format_cst(r.updated_at_ms),
-                        text: format!(
-                            "{}{} · 居民 {} · {}",
-                            if incoming {
-                                "待处理："
-                            } else {
-                                "已发出："
-                            },
-                            r.direction.label_zh(),
-                            r.resident_id,
-                            r.state.label_zh()
-                        ),
-                        href: format!("/referrals/{}", r.id),
-                        urgent: r.green_channel.is_some(),
-                    }
-                })
-                .collect();
-            queues.push(Queue {
-                id: "referrals",
-                title: "转诊",
-                empty: "没有进行中的转诊。",
-                more: "/referrals",
-                items,
-            });
+        if let Some(referrals) = referrals {
+            queues.push(referral_queue(actor, &referrals, &who));
+        }
+        if let Some(queue) = inpatient_queue(ctx, actor).await {
+            queues.push(queue);
         }
     }
     if actor.reads_for(crate::institution::model::CentreService::Ecg)
@@ -209,6 +193,83 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
         });
     }
     queues
+}
+
+/// Referrals in progress: arriving ones to act on first (green channel first), then those sent.
+fn referral_queue(
+    actor: &Actor,
+    referrals: &[crate::referral::model::Referral],
+    who: &dyn Fn(i64) -> String,
+) -> Queue {
+    use crate::referral::model::ReferralState::*;
+    let own = actor.institution.map(|i| i.id);
+    let mut items: Vec<(bool, QueueItem)> = referrals
+        .iter()
+        .filter(|r| !matches!(r.state, Completed | Closed | Cancelled | Rejected))
+        .map(|r| {
+            let incoming = Some(r.to_institution_id) == own;
+            let green = r
+                .green_channel
+                .as_deref()
+                .and_then(crate::referral::model::GreenChannel::parse)
+                .map(|g| format!("{}绿色通道 · ", g.label_zh()))
+                .unwrap_or_default();
+            let item = QueueItem {
+                at: clock::format_cst(r.updated_at_ms),
+                text: format!(
+                    "{}{green}{} · {} · {} · {}",
+                    if incoming { "待处理：" } else { "已发出：" },
+                    r.direction.label_zh(),
+                    who(r.resident_id),
+                    crate::icd10::display(&r.diagnosis_icd10).unwrap_or(&r.diagnosis_icd10),
+                    r.state.label_zh()
+                ),
+                href: format!("/referrals/{}", r.id),
+                urgent: r.green_channel.is_some(),
+            };
+            (incoming, item)
+        })
+        .collect();
+    items.sort_by_key(|(incoming, item)| (!item.urgent, !incoming));
+    Queue {
+        id: "referrals",
+        title: "转诊",
+        empty: "没有进行中的转诊。",
+        more: "/referrals",
+        items: items.into_iter().map(|(_, item)| item).collect(),
+    }
+}
+
+/// The inpatients of the user's institution: to discharge, or to refer down.
+async fn inpatient_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
+    let now = clock::now_ms();
+    let stays = crate::health_record::inpatients(ctx, now, actor, 50).await.ok()?;
+    if stays.is_empty() {
+        return None;
+    }
+    Some(Queue {
+        id: "inpatients",
+        title: "在院患者（出院或下转）",
+        empty: "没有在院患者。",
+        more: "/referrals",
+        items: stays
+            .into_iter()
+            .map(|(encounter, name)| QueueItem {
+                at: clock::format_cst(encounter.started_at_ms),
+                text: format!(
+                    "{name} · 住院 {} 天 · {}",
+                    (now - encounter.started_at_ms) / 86_400_000,
+                    encounter
+                        .diagnoses
+                        .first()
+                        .map(|d| crate::icd10::display(&d.icd10).unwrap_or(&d.icd10).to_owned())
+                        .unwrap_or_default()
+                ),
+                href: format!("/encounters/{}", encounter.id),
+                urgent: false,
+            })
+            .collect(),
+    })
 }
 
 /// What a user's roles start from the home page.

@@ -22,6 +22,7 @@ use crate::{clock, institution, resident, staff};
 
 pub mod chart;
 mod home;
+pub(crate) mod once;
 
 pub use home::menu;
 
@@ -39,6 +40,8 @@ pub fn routes() -> Router<Ctx> {
         .route("/residents/{id}", get(resident_page))
         .route("/events", get(events))
         .route("/static/live.js", get(live_js))
+        .route("/static/forms.js", get(forms_js))
+        .route("/icd10", get(icd10_search))
 }
 
 /// Live updates for the pages (the cookie stands in for the bearer token EventSource cannot send).
@@ -53,8 +56,40 @@ async fn live_js() -> impl IntoResponse {
     )
 }
 
+async fn forms_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/forms.js"),
+    )
+}
+
+#[derive(Deserialize)]
+struct Icd10Query {
+    q: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct Icd10Entry {
+    code: &'static str,
+    name: &'static str,
+}
+
+/// ICD-10 codes for the pages' diagnosis fields, by code or name.
+async fn icd10_search(
+    WebActor(_): WebActor,
+    Query(query): Query<Icd10Query>,
+) -> axum::Json<Vec<Icd10Entry>> {
+    let found = crate::icd10::search(query.q.as_deref().unwrap_or_default(), 20);
+    axum::Json(
+        found
+            .into_iter()
+            .map(|(code, name)| Icd10Entry { code, name })
+            .collect(),
+    )
+}
+
 /// An error shown as a page.
-pub struct WebError(ApiError);
+pub struct WebError(pub(crate) ApiError);
 
 impl<E> From<E> for WebError
 where
@@ -97,6 +132,8 @@ fn explain_zh(code: &str) -> &'static str {
         "already_claimed" | "not_claimed" | "not_reported" | "already_discharged"
         | "already_merged" | "ecg_not_critical" => "记录的当前状态不允许这一操作。",
         "unreadable" => "文件无法读取，请检查格式。",
+        "form_pending" => "这份表单已经提交，正在处理；请稍候到档案中查看，不要重复提交。",
+        "invalid_form_key" => "表单已过期，请刷新页面后重新填写。",
         _ => "操作未能完成。",
     }
 }
@@ -434,18 +471,9 @@ async fn residents_page(
     if q.is_empty() {
         return Ok(render(&page));
     }
-    // Eighteen characters that start with a digit are an ID number; anything else a name.
-    let looks_like_id = q.len() == 18 && q.starts_with(|c: char| c.is_ascii_digit());
-    let query = if looks_like_id {
-        ResidentQuery {
-            id_number: Some(q),
-            ..Default::default()
-        }
-    } else {
-        ResidentQuery {
-            name: Some(q),
-            ..Default::default()
-        }
+    let query = ResidentQuery {
+        q: Some(q),
+        ..Default::default()
     };
     let found = resident::search(&ctx, clock::now_ms(), &actor, &query, 50, 0).await?;
     let names = institution_names(&ctx, &actor).await;
@@ -553,7 +581,7 @@ async fn resident_page(
             || actor.has_role(crate::access::Role::Doctor));
     let page = ResidentPage {
         can_upload,
-        now_local: clock::format_cst(now)[..16].replace(' ', "T"),
+        now_local: clock::to_page(now),
         upload_key: crate::http::guard::new_token(),
         user_role: role_label(&actor),
         user_name: actor.name.clone(),
@@ -587,6 +615,7 @@ fn record_row(item: crate::health_record::model::TimelineItem) -> RecordRow {
             ItemKind::Ecg => Some(format!("/ecg/{}", item.id)),
             ItemKind::Referral => Some(format!("/referrals/{}", item.id)),
             ItemKind::LabReport => Some(format!("/lab-reports/{}", item.id)),
+            ItemKind::Encounter => Some(format!("/encounters/{}", item.id)),
             _ => None,
         },
     }
