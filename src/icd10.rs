@@ -40,7 +40,9 @@ pub fn display(code: &str) -> Option<&'static str> {
             return Some(name);
         }
         // I21.000x001 → I21.00 → I21.0 → I21.
-        let shorter = stem.split_once('x').map_or(&stem[..stem.len() - 1], |(s, _)| s);
+        let shorter = stem
+            .split_once('x')
+            .map_or(&stem[..stem.len() - 1], |(s, _)| s);
         stem = shorter.trim_end_matches('.');
         if stem.len() < 3 {
             return None;

@@ -86,13 +86,14 @@ pub(crate) async fn read_upload(
             }
             "id_number" => id_number = Some(value),
             "recorded_at" => {
-                recorded_at = Some(clock::parse_time(&clock::from_page(&value)).ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "ecg.invalid",
-                        "recorded_at must be RFC 3339 or milliseconds",
-                    )
-                })?)
+                recorded_at =
+                    Some(clock::parse_time(&clock::from_page(&value)).ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "ecg.invalid",
+                            "recorded_at must be RFC 3339 or milliseconds",
+                        )
+                    })?)
             }
             "clinical_note" => note = value,
             "idempotency_key" if !value.trim().is_empty() => {

@@ -68,7 +68,14 @@ impl CostsForm {
         for (i, text) in self.values().iter().enumerate() {
             fen[i] = yuan_to_fen(text).ok_or(COST_FIELDS[i].1)?;
         }
-        let [drugs_fen, examinations_fen, tests_fen, treatment_fen, beds_fen, materials_fen] = fen;
+        let [
+            drugs_fen,
+            examinations_fen,
+            tests_fen,
+            treatment_fen,
+            beds_fen,
+            materials_fen,
+        ] = fen;
         Ok(Costs {
             drugs_fen,
             examinations_fen,
@@ -97,7 +104,12 @@ fn yuan_to_fen(text: &str) -> Option<i64> {
     }
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 9 || fraction.len() > 2 || !digits(whole) || !digits(fraction) {
+    if whole.is_empty()
+        || whole.len() > 9
+        || fraction.len() > 2
+        || !digits(whole)
+        || !digits(fraction)
+    {
         return None;
     }
     let cents = format!("{fraction:0<2}").parse::<i64>().ok()?;

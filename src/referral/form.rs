@@ -158,7 +158,13 @@ async fn receivers(
         Direction::Down => i.kind.level() < own.kind.level(),
     });
     // Nearest first: the sender's own township before the others.
-    all.sort_by_key(|i| (i.township_id != own.township_id, i.kind.level(), i.code.clone()));
+    all.sort_by_key(|i| {
+        (
+            i.township_id != own.township_id,
+            i.kind.level(),
+            i.code.clone(),
+        )
+    });
     let mut groups: Vec<ReceiverGroup> = Vec::new();
     for i in all {
         let mut receivers = vec![Receiver {
@@ -183,10 +189,7 @@ async fn receivers(
 }
 
 /// The referral a form describes, or what to fix and where.
-fn read_form(
-    resident_id: i64,
-    form: &ReferralForm,
-) -> Result<NewReferral, (String, &'static str)> {
+fn read_form(resident_id: i64, form: &ReferralForm) -> Result<NewReferral, (String, &'static str)> {
     let refuse = |text: &str, field| Err((text.to_owned(), field));
     let Some(direction) = Direction::parse(&form.direction) else {
         return refuse("请选择上转或下转。", "direction");
@@ -250,10 +253,7 @@ fn refusal_zh(error: &Error) -> Option<(String, &'static str)> {
         Error::Invalid {
             field: "to_institution_id",
             ..
-        } => (
-            "上转须转往更高级别的机构，下转须转往更低级别的机构。",
-            "to",
-        ),
+        } => ("上转须转往更高级别的机构，下转须转往更低级别的机构。", "to"),
         Error::Invalid {
             field: "to_department_id",
             ..

@@ -306,7 +306,9 @@ pub async fn names(
     let found = store::names_in_scope(&ctx.db, actor.community_id, scope, &ids).await?;
     let entries = found
         .iter()
-        .map(|(id, _)| Entry::by(actor, now, "resident.list", "resident", Some(*id)).about_resident(*id))
+        .map(|(id, _)| {
+            Entry::by(actor, now, "resident.list", "resident", Some(*id)).about_resident(*id)
+        })
         .collect();
     ctx.auditor.record(entries).await?;
     Ok(found.into_iter().collect())

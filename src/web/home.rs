@@ -99,7 +99,9 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
             .ok();
         let ecgs = crate::ecg::inbox(ctx, now, actor, 20, 0).await.ok();
         let query = crate::referral::model::ReferralQuery::default();
-        let referrals = crate::referral::list(ctx, now, actor, &query, 50, 0).await.ok();
+        let referrals = crate::referral::list(ctx, now, actor, &query, 50, 0)
+            .await
+            .ok();
         let mut ids: Vec<i64> = Vec::new();
         ids.extend(reports.iter().flatten().map(|r| r.resident_id));
         ids.extend(ecgs.iter().flatten().map(|e| e.resident_id));
@@ -218,7 +220,11 @@ fn referral_queue(
                 at: clock::format_cst(r.updated_at_ms),
                 text: format!(
                     "{}{green}{} · {} · {} · {}",
-                    if incoming { "待处理：" } else { "已发出：" },
+                    if incoming {
+                        "待处理："
+                    } else {
+                        "已发出："
+                    },
                     r.direction.label_zh(),
                     who(r.resident_id),
                     crate::icd10::display(&r.diagnosis_icd10).unwrap_or(&r.diagnosis_icd10),
@@ -243,7 +249,9 @@ fn referral_queue(
 /// The inpatients of the user's institution: to discharge, or to refer down.
 async fn inpatient_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
     let now = clock::now_ms();
-    let stays = crate::health_record::inpatients(ctx, now, actor, 50).await.ok()?;
+    let stays = crate::health_record::inpatients(ctx, now, actor, 50)
+        .await
+        .ok()?;
     if stays.is_empty() {
         return None;
     }
@@ -262,7 +270,9 @@ async fn inpatient_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
                     encounter
                         .diagnoses
                         .first()
-                        .map(|d| crate::icd10::display(&d.icd10).unwrap_or(&d.icd10).to_owned())
+                        .map(|d| crate::icd10::display(&d.icd10)
+                            .unwrap_or(&d.icd10)
+                            .to_owned())
                         .unwrap_or_default()
                 ),
                 href: format!("/encounters/{}", encounter.id),

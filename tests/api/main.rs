@@ -13,6 +13,7 @@ mod indicators;
 mod institutions;
 mod insurance;
 mod lab_messages;
+mod page_actions;
 mod portal;
 mod referral;
 mod residents;

@@ -1,0 +1,346 @@
+//! The day's actions through the pages alone: a village doctor finds a resident by pinyin and
+//! writes a referral (refused fields said next to them, what was typed kept, a second press the
+//! same referral) and prints its slip; the county doctor receives it from the work queue; a
+//! township doctor records a visit; an inpatient is discharged from the encounter's page.
+
+use reqwest::StatusCode;
+
+use crate::helpers::TestApp;
+
+/// The value of a hidden field of a page.
+fn hidden(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no {name} in the page"))
+        .to_owned()
+}
+
+async fn resident_name(app: &TestApp, id: i64) -> String {
+    sqlx::query_scalar("SELECT name FROM residents WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn residents_are_found_by_pinyin_initials_full_pinyin_and_phone() {
+    let app = TestApp::spawn().await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+    let name = resident_name(&app, resident).await;
+    let (initials, full): (String, String) = {
+        let keys = yijia::resident::pinyin::keys(&name);
+        let mut parts = keys.split(' ');
+        let full = parts.next().unwrap().to_owned();
+        (parts.next().unwrap().to_owned(), full)
+    };
+    let session = app.web_login("village-doctor").await;
+    for q in [initials.as_str(), &full.to_uppercase(), &full[..3]] {
+        let (status, html) = app.page(&session, &format!("/residents?q={q}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&format!("/residents/{resident}\"")),
+            "{q} finds {name}"
+        );
+    }
+    let phone: String = sqlx::query_scalar("SELECT phone FROM residents WHERE id = $1")
+        .bind(resident)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let token = app.login("village-doctor").await;
+    let found = app
+        .get_ok(&token, &format!("/api/v1/residents?phone={phone}"))
+        .await;
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == resident),
+        "{found}"
+    );
+    // Outside the village clinic's scope nobody is found, by pinyin either.
+    let township = app.institution_of("township-doctor").await;
+    let outside = app.resident_outside_township(township).await;
+    let outside_keys = yijia::resident::pinyin::keys(&resident_name(&app, outside).await);
+    let (_, html) = app
+        .page(
+            &session,
+            &format!("/residents?q={}", outside_keys.split(' ').next().unwrap()),
+        )
+        .await;
+    assert!(!html.contains(&format!("/residents/{outside}\"")));
+    let response = app.get(&token, "/api/v1/residents?pinyin=wl1").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_referral_is_written_printed_and_received_through_the_pages() {
+    let app = TestApp::spawn().await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+    let name = resident_name(&app, resident).await;
+    let session = app.web_login("village-doctor").await;
+
+    let (status, form) = app
+        .page(
+            &session,
+            &format!("/residents/{resident}/referrals?direction=up"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let key = hidden(&form, "form_key");
+    // The receivers are the higher levels only, with their departments.
+    let lead = app.institution_id("LH").await;
+    assert!(form.contains(&format!("value=\"{lead}\"")), "{form}");
+    assert!(form.contains(&format!("value=\"{lead}:")));
+    assert!(!form.contains(&format!("value=\"{village}\"")));
+
+    // The ICD-10 lookup the diagnosis field uses: by Chinese name and by code.
+    let (status, json) = app.page(&session, "/icd10?q=心肌梗死").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(json.contains("\"I21.0\""), "{json}");
+    let (_, json) = app.page(&session, "/icd10?q=i10").await;
+    assert!(json.contains("特发性（原发性）高血压"), "{json}");
+
+    // Refused for a wrong code: the field says so and everything typed is kept.
+    let typed = [
+        ("form_key", key.as_str()),
+        ("direction", "up"),
+        ("to", &lead.to_string()),
+        ("diagnosis", "U99 不存在"),
+        ("reason", "胸闷气短三天，活动后加重"),
+        ("urgency", "urgent"),
+        ("green_channel", ""),
+        ("ecg_id", ""),
+        ("catalogue_exception_reason", ""),
+    ];
+    let (status, html) = app
+        .submit(
+            &session,
+            &format!("/residents/{resident}/referrals"),
+            &typed,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("data-field=\"diagnosis\"") && html.contains("不是有效的 ICD-10"));
+    assert!(html.contains("胸闷气短三天，活动后加重"));
+    assert!(html.contains("value=\"U99 不存在\""));
+
+    // Corrected and sent twice (a second press): one referral.
+    let mut corrected = typed.to_vec();
+    corrected[3] = ("diagnosis", "I20.0 不稳定性心绞痛");
+    let first = app
+        .post_form(
+            &session,
+            &format!("/residents/{resident}/referrals"),
+            &corrected,
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    let again = app
+        .post_form(
+            &session,
+            &format!("/residents/{resident}/referrals"),
+            &corrected,
+        )
+        .await;
+    assert_eq!(again.headers()["location"].to_str().unwrap(), location);
+    let referrals: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM referrals WHERE resident_id = $1")
+            .bind(resident)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(referrals, 1, "a second press is the same referral");
+    let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+    let (_, case) = app.page(&session, &location).await;
+    assert!(case.contains("待接收") && case.contains("/slip"));
+
+    // The slip: the standard layout, the patient, the diagnosis by name, a QR code.
+    let (status, slip) = app.page(&session, &format!("/referrals/{id}/slip")).await;
+    assert_eq!(status, StatusCode::OK);
+    for text in [
+        "双向转诊（转出）单",
+        "存根",
+        &name,
+        "I20.0 不稳定性心绞痛",
+        "需转入贵单位",
+        "<svg",
+    ] {
+        assert!(slip.contains(text), "the slip shows {text}");
+    }
+
+    // The county doctor's work queue shows it arriving, by the resident's name; accepting it
+    // from the board moves it on.
+    let county = app.web_login("county-doctor").await;
+    let (_, home) = app.page(&county, "/").await;
+    let queue = home.split("id=\"referrals\"").nth(1).unwrap();
+    assert!(queue.contains("待处理") && queue.contains(&name), "{queue}");
+    let (status, _) = app
+        .submit(
+            &county,
+            &format!("/referrals/{id}/transition"),
+            &[("to", "accepted")],
+        )
+        .await;
+    assert!(
+        status.is_success() || status == StatusCode::SEE_OTHER,
+        "{status}"
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM referrals WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "accepted");
+    // Accepting opened the inpatient stay at the lead hospital: on the county doctor's queue.
+    let (_, home) = app.page(&county, "/").await;
+    assert!(home.contains("id=\"inpatients\"") || home.contains(&name));
+}
+
+#[tokio::test]
+async fn another_residents_ecg_cannot_be_attached_to_a_referral() {
+    let app = TestApp::spawn().await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+    let token = app.login("village-doctor").await;
+    let other = app.resident_in_village(village).await;
+    let other = if other == resident {
+        sqlx::query_scalar(
+            "SELECT id FROM residents WHERE village_clinic_id = $1 AND id <> $2 LIMIT 1",
+        )
+        .bind(village)
+        .bind(resident)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+    } else {
+        other
+    };
+    let ecg = crate::ecg::upload_stemi(&app, &token, other).await["id"]
+        .as_i64()
+        .unwrap();
+    let lead = app.institution_id("LH").await;
+    let response = app
+        .post_json(
+            Some(&token),
+            "/api/v1/referrals",
+            &serde_json::json!({
+                "resident_id": resident, "direction": "up", "to_institution_id": lead,
+                "reason": "胸痛", "diagnosis_icd10": "I20.0", "urgency": "urgent",
+                "ecg_id": ecg, "submit": true
+            }),
+        )
+        .await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn a_township_doctor_records_a_visit_and_an_admission_is_discharged() {
+    let app = TestApp::spawn().await;
+    let township = app.institution_of("township-doctor").await;
+    let village: i64 = sqlx::query_scalar(
+        "SELECT id FROM institutions WHERE township_id = $1 AND kind = 'village_clinic' LIMIT 1",
+    )
+    .bind(township)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let resident = app.resident_in_village(village).await;
+    let session = app.web_login("township-doctor").await;
+    let (status, page) = app.page(&session, &format!("/residents/{resident}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("/residents/{resident}/encounters")));
+    let (_, form) = app
+        .page(&session, &format!("/residents/{resident}/encounters"))
+        .await;
+    let key = hidden(&form, "form_key");
+    let typed = [
+        ("form_key", key.as_str()),
+        ("kind", "inpatient"),
+        ("department_id", ""),
+        ("started_at", "2026-11-28T09:30"),
+        ("diagnosis1", "J18.9 肺炎"),
+        ("diagnosis2", "I10"),
+        ("diagnosis3", ""),
+        ("drugs", "86.5"),
+        ("examinations", "120"),
+        ("tests", "abc"),
+        ("treatment", ""),
+        ("beds", ""),
+        ("materials", ""),
+    ];
+    let (status, html) = app
+        .submit(
+            &session,
+            &format!("/residents/{resident}/encounters"),
+            &typed,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("化验费应为金额") && html.contains("value=\"86.5\""));
+    let mut fixed = typed.to_vec();
+    fixed[9] = ("tests", "35.20");
+    let (status, html) = app
+        .submit(
+            &session,
+            &format!("/residents/{resident}/encounters"),
+            &fixed,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("J18.9") && html.contains("肺炎") && html.contains("241.70"));
+    assert!(html.contains("办理出院"));
+    let encounter: i64 = sqlx::query_scalar(
+        "SELECT id FROM encounters WHERE resident_id = $1 AND kind = 'inpatient' \
+         AND ended_at_ms IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .bind(resident)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let costs: i64 = sqlx::query_scalar("SELECT cost_tests_fen FROM encounters WHERE id = $1")
+        .bind(encounter)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(costs, 3520);
+    // On the township doctor's queue as an inpatient, until discharged.
+    let (_, home) = app.page(&session, "/").await;
+    assert!(home.contains(&format!("/encounters/{encounter}")));
+    let discharge = [
+        ("ended_at", "2026-11-30T10:00"),
+        ("main_procedure", ""),
+        ("drugs", "486.50"),
+        ("examinations", "120"),
+        ("tests", "35.20"),
+        ("treatment", "60"),
+        ("beds", "150"),
+        ("materials", "0"),
+    ];
+    let (status, html) = app
+        .submit(
+            &session,
+            &format!("/encounters/{encounter}/discharge"),
+            &discharge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("2026-11-30 10:00") && !html.contains("办理出院"));
+    // Discharging again changes nothing.
+    let (status, _) = app
+        .submit(
+            &session,
+            &format!("/encounters/{encounter}/discharge"),
+            &discharge,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, home) = app.page(&session, "/").await;
+    assert!(!home.contains(&format!("/encounters/{encounter}\"")));
+}
