@@ -26,6 +26,7 @@ async fn main() {
         yijia::demo::Size::Small,
         1,
         false,
+        false,
     )
     .await
     .unwrap();

@@ -285,7 +285,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let ctx = Ctx::new(storage.connect().await?);
             let started = std::time::Instant::now();
-            match demo::load(&ctx, clock::now_ms(), clock::today_cst(), size, seed, true).await? {
+            match demo::load(&ctx, clock::now_ms(), clock::today_cst(), size, seed, true, true).await? {
                 Some(summary) => {
                     println!(
                         "demo community loaded in {:.1} s: {} institutions, {} residents",
@@ -519,6 +519,7 @@ async fn serve(
             demo::Size::Small,
             1,
             false,
+            true,
         )
         .await?
         {

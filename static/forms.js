@@ -61,3 +61,8 @@ for (const input of document.querySelectorAll('input[data-id-number]')) {
   input.addEventListener('input', show);
   show();
 }
+
+// <button data-print>: prints the page.
+for (const button of document.querySelectorAll('button[data-print]')) {
+  button.addEventListener('click', () => window.print());
+}

@@ -64,7 +64,9 @@ fn yuan_between(rng: &mut Rng, low: i64, high: i64) -> i64 {
     (low + rng.below((high - low) as u64) as i64) * 100 + rng.below(100) as i64
 }
 
-/// Generates `year`'s activity for the community's residents.
+/// Generates `year`'s activity for the community's residents: the whole year when it is over;
+/// the current year up to yesterday, with the stays not yet ended still in hospital and the
+/// current month's claims left for the insurance officer to settle.
 pub async fn generate(
     ctx: &Ctx,
     community_id: i64,
@@ -75,7 +77,13 @@ pub async fn generate(
     let mut rng = Rng::new(seed ^ 0x5eed_a11c_e000_0000 ^ year as u64);
     let (start, _) = crate::clock::month_bounds_cst(&format!("{year}-01")).expect("a valid month");
     let (_, end) = crate::clock::month_bounds_cst(&format!("{year}-12")).expect("a valid month");
-    let days = (end - start) / DAY_MS;
+    let current = crate::clock::format_cst(now)[..4] == year.to_string();
+    let until = if current { end.min(now - DAY_MS) } else { end };
+    let days = (until - start) / DAY_MS;
+    if days <= 0 {
+        return Ok(Activity::default());
+    }
+    let this_month = crate::clock::month_cst(now);
     let residents: Vec<(i64, Place)> = sqlx::query(
         "SELECT id, village_clinic_id, township_id FROM residents \
          WHERE community_id = $1 AND merged_into_id IS NULL ORDER BY id",
@@ -150,7 +158,13 @@ pub async fn generate(
         // About one in eight is admitted in a year; nine in ten stay in the county.
         if rng.chance(0.125) {
             let stay_days = 3 + rng.below(10) as i64;
-            let admitted = day(&mut rng).min(end - (stay_days + 1) * DAY_MS);
+            let admitted = if current {
+                day(&mut rng)
+            } else {
+                day(&mut rng).min(end - (stay_days + 1) * DAY_MS)
+            };
+            // A stay not over by now is still in hospital.
+            let discharged = Some(admitted + stay_days * DAY_MS).filter(|at| *at <= until);
             if rng.chance(0.9) {
                 let (institution, level, cost) = if rng.chance(0.4) {
                     (place.township, 2, yuan_between(&mut rng, 2_000, 5_000))
@@ -167,7 +181,7 @@ pub async fn generate(
                     level,
                     kind: "inpatient",
                     start: admitted,
-                    end: Some(admitted + stay_days * DAY_MS),
+                    end: discharged,
                     costs: [
                         rest / 2,
                         rest / 10,
@@ -181,14 +195,16 @@ pub async fn generate(
                 });
             } else {
                 let total = yuan_between(&mut rng, 10_000, 40_000);
-                out_of_county.push((
-                    *resident,
-                    "inpatient",
-                    admitted,
-                    admitted + stay_days * DAY_MS,
-                    total,
-                    total / 2,
-                ));
+                if let Some(discharged) = discharged {
+                    out_of_county.push((
+                        *resident,
+                        "inpatient",
+                        admitted,
+                        discharged,
+                        total,
+                        total / 2,
+                    ));
+                }
             }
         }
         // Some visits go to the city.
@@ -202,7 +218,14 @@ pub async fn generate(
 
     let marker = now;
     let mut tx = ctx.db.begin().await?;
-    insurance::load_demo(&mut tx, community_id, i64::from(year)).await?;
+    if !current {
+        // The current year's rules come with the community.
+        insurance::load_demo(&mut tx, community_id, i64::from(year)).await?;
+    }
+    let last_id: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM encounters")
+            .fetch_one(&mut *tx)
+            .await?;
     for chunk in planned.chunks(ROWS_PER_STATEMENT) {
         let values: Vec<String> = chunk
             .iter()
@@ -232,10 +255,11 @@ pub async fn generate(
     }
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM encounters WHERE community_id = $1 AND created_at_ms = $2 AND created_by_staff_id IS NULL \
-         AND referral_id IS NULL ORDER BY id",
+         AND referral_id IS NULL AND id > $3 ORDER BY id",
     )
     .bind(community_id)
     .bind(marker)
+    .bind(last_id)
     .fetch_all(&mut *tx)
     .await?;
     anyhow::ensure!(
@@ -261,7 +285,8 @@ pub async fn generate(
             .await?;
     }
 
-    // The claims, by the same rule as `claim::settle_month`, in order of closing.
+    // The claims, by the same rule as `claim::settle_month`, in order of closing: every closed
+    // encounter of a month before this one.
     let rules: HashMap<i64, Rule> = insurance::DEMO_RULES
         .iter()
         .map(|&(level, deductible_fen, eligible_pp, rate_pp)| {
@@ -283,6 +308,10 @@ pub async fn generate(
     let claims: Vec<String> = ids
         .iter()
         .zip(&planned)
+        .filter(|(_, p)| {
+            let closed = p.kind == "outpatient" || p.end.is_some();
+            closed && crate::clock::month_cst(p.end.unwrap_or(p.start)) < this_month
+        })
         .map(|(id, p)| {
             let total: i64 = p.costs.iter().sum();
             let so_far = paid.entry(p.resident).or_default();
@@ -411,10 +440,20 @@ pub async fn budget(ctx: &Ctx, now: Millis, community_id: i64, year: i32) -> any
         overrun_fund_pp: 50,
     };
     budget::create(ctx, now, &officer, year, &new).await?;
-    for month in 1..=12 {
+    // This year: prepaid up to this month, reviewed for the quarters over.
+    let (this_year, this_month) = {
+        let month = crate::clock::month_cst(now);
+        (month[..4].parse::<i64>()?, month[5..].parse::<u32>()?)
+    };
+    let (months, quarters) = if year == this_year {
+        (this_month, i64::from(this_month - 1) / 3)
+    } else {
+        (12, 4)
+    };
+    for month in 1..=months {
         budget::prepay(ctx, now, &officer, year, month).await?;
     }
-    for quarter in 1..=4 {
+    for quarter in 1..=quarters {
         budget::review(ctx, now, &officer, year, quarter).await?;
     }
     Ok(())

@@ -92,7 +92,8 @@ pub async fn existing(ctx: &Ctx) -> Result<Option<i64>, sqlx::Error> {
     crate::institution::store::community_by_code(&ctx.db, COMMUNITY_CODE).await
 }
 
-/// Loads the demo community unless it is there already (then `Ok(None)`).
+/// Loads the demo community unless it is there already (then `Ok(None)`); with `activity` (the
+/// county demo always) last year's activity and this year's up to today.
 pub async fn load(
     ctx: &Ctx,
     now: Millis,
@@ -100,7 +101,9 @@ pub async fn load(
     size: Size,
     seed: u64,
     progress: bool,
+    activity: bool,
 ) -> anyhow::Result<Option<Summary>> {
+    let activity = activity || size == Size::County;
     if existing(ctx).await?.is_some() {
         return Ok(None);
     }
@@ -152,16 +155,18 @@ pub async fn load(
     let mut tx = ctx.db.begin().await?;
     crate::insurance::load_demo(&mut tx, community_id, i64::from(today.year())).await?;
     tx.commit().await?;
-    if size == Size::County {
-        bar.set_message("上一年度就诊与医保结算");
+    if activity {
+        bar.set_message("上一年度与本年度的就诊、转诊、心电与医保结算");
         activity::generate(ctx, community_id, today.year() - 1, seed, now).await?;
+        activity::generate(ctx, community_id, today.year(), seed, now).await?;
     }
     bar.set_message("指标月度汇总");
     crate::indicator::refresh_facts(&ctx.db, community_id).await?;
 
     let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
-    if size == Size::County {
+    if activity {
         activity::budget(ctx, now, community_id, today.year() - 1).await?;
+        activity::budget(ctx, now, community_id, today.year()).await?;
     }
     let entry = audit::Entry {
         community_id,

@@ -84,6 +84,8 @@ pub(super) fn around_stays(
             if end + 30 * DAY_MS < now && rng.chance(0.9) {
                 steps.push(("closed", end + 30 * DAY_MS));
             }
+            // Steps still to come are not taken yet.
+            steps.retain(|(_, at)| *at <= now);
             referrals.push(DemoReferral {
                 resident: p.resident,
                 direction: "down",

@@ -92,18 +92,20 @@ struct Read<'a> {
 
 impl Read<'_> {
     /// The row's values for `INSERT INTO ecgs` below; only numbers and the generated analysis.
-    fn ecg_values(&self, community_id: i64) -> String {
+    /// A critical report is acknowledged by the recording site within minutes, any other the
+    /// next day — unless that day has not come by the period's end.
+    fn ecg_values(&self, community_id: i64, period_end: Millis) -> String {
         let r = self.recording;
         let critical = i64::from(r.critical);
         let priority = if r.critical { "stat" } else { "routine" };
-        // A critical report is acknowledged by the recording site within minutes.
-        let (acknowledger, acknowledged) = if r.critical {
-            (
-                self.uploader.to_string(),
-                (self.reported + 3 * MINUTE_MS).to_string(),
-            )
+        let acknowledged = if r.critical {
+            Some(self.reported + 3 * MINUTE_MS)
         } else {
-            ("NULL".to_owned(), "NULL".to_owned())
+            Some(self.reported + 20 * 60 * MINUTE_MS).filter(|at| *at <= period_end)
+        };
+        let (acknowledger, acknowledged) = match acknowledged {
+            Some(at) => (self.uploader.to_string(), at.to_string()),
+            None => ("NULL".to_owned(), "NULL".to_owned()),
         };
         format!(
             "({community_id}, {}, {}, {}, {}, {}, '', 'json', 'ecg.json', {}, '{}', '{}', \
@@ -214,7 +216,7 @@ pub async fn generate(
     for chunk in reads.chunks(super::activity::ROWS_PER_STATEMENT) {
         let values: Vec<String> = chunk
             .iter()
-            .map(|read| read.ecg_values(community_id))
+            .map(|read| read.ecg_values(community_id, start + days * 86_400_000))
             .collect();
         let sql = format!(
             "INSERT INTO ecgs (community_id, resident_id, site_institution_id, uploaded_by_staff_id, \

@@ -54,7 +54,11 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
         ]);
     }
     if has(Role::Admin) {
-        add(&[("/residents", "居民"), ("/indicators", "监测指标")]);
+        add(&[
+            ("/residents", "居民"),
+            ("/residents/duplicates", "重复档案"),
+            ("/indicators", "监测指标"),
+        ]);
     }
     add(&[("/institutions", "机构")]);
     items
@@ -194,7 +198,145 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
                 .collect(),
         });
     }
+    if actor.has_role(Role::InsuranceOfficer) {
+        queues.push(insurance_queue(ctx, actor, now).await);
+    }
+    if actor.has_role(Role::Supervisor) {
+        let month = clock::month_cst(now);
+        let query = crate::indicator::IndicatorQuery {
+            year: month[..4].parse().unwrap_or_default(),
+            month: None,
+            institution: None,
+        };
+        let codes = ["C.1", "3.1", "C.5", "C.6", "C.7", "P.5"];
+        if let Ok(values) = crate::indicator::compute_only(ctx, actor, &query, Some(&codes)).await
+        {
+            queues.push(Queue {
+                id: "indicators-month",
+                title: "本年度重点指标（截至今日）",
+                empty: "本年度尚无数据。",
+                more: "/indicators",
+                items: values
+                    .iter()
+                    .map(|v| QueueItem {
+                        at: format!("{} 年", &month[..4]),
+                        text: format!(
+                            "{} {}：{}",
+                            v.code,
+                            v.name,
+                            v.value
+                                .map(|x| format!("{} {}", (x * 10.0).round() / 10.0, v.unit))
+                                .unwrap_or_else(|| v.note.unwrap_or("暂无数据").to_owned())
+                        ),
+                        href: format!("/indicators/{}", v.code),
+                        urgent: false,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    if actor.has_role(Role::Admin)
+        && let Ok(pairs) = crate::resident::probable_duplicates(ctx, now, actor, 20, 0).await
+    {
+        queues.push(Queue {
+            id: "duplicates",
+            title: "疑似重复档案待核对",
+            empty: "没有疑似重复的居民档案。",
+            more: "/residents/duplicates",
+            items: pairs
+                .iter()
+                .map(|pair| QueueItem {
+                    at: clock::format_cst(pair.second.created_at_ms),
+                    text: format!(
+                        "{} 与 {} · {}",
+                        pair.first.name,
+                        pair.second.name,
+                        match pair.reason {
+                            crate::resident::model::DuplicateReason::SameNameAndBirthDate => {
+                                "同名同出生日期"
+                            }
+                            crate::resident::model::DuplicateReason::SamePhone => "同一电话",
+                        }
+                    ),
+                    href: format!(
+                        "/residents/duplicates#pair-{}-{}",
+                        pair.first.id, pair.second.id
+                    ),
+                    urgent: false,
+                })
+                .collect(),
+        });
+    }
     queues
+}
+
+/// The insurance officer's month: prepayments due, quarters to review, the claims to settle.
+async fn insurance_queue(ctx: &Ctx, actor: &Actor, now: clock::Millis) -> Queue {
+    let month = clock::month_cst(now);
+    let year: i64 = month[..4].parse().unwrap_or_default();
+    let this_month: i64 = month[5..].parse().unwrap_or(1);
+    let mut items = Vec::new();
+    match crate::insurance::budget::position(ctx, actor, year).await {
+        Ok(position) => {
+            for m in 1..=this_month {
+                let period = format!("{year}-{m:02}");
+                let paid = position
+                    .ledger
+                    .iter()
+                    .any(|e| e.kind == "prepayment" && e.period == period);
+                if !paid {
+                    items.push(QueueItem {
+                        at: period.clone(),
+                        text: format!("{period} 月度预付款待拨付"),
+                        href: "/budget".into(),
+                        urgent: m < this_month,
+                    });
+                }
+            }
+            for quarter in 1..=(this_month - 1) / 3 {
+                if !position.reviews.iter().any(|r| r.quarter == quarter) {
+                    items.push(QueueItem {
+                        at: format!("{year} 年第 {quarter} 季度"),
+                        text: format!("第 {quarter} 季度预算执行待评估"),
+                        href: "/budget".into(),
+                        urgent: false,
+                    });
+                }
+            }
+        }
+        Err(_) => items.push(QueueItem {
+            at: year.to_string(),
+            text: format!("{year} 年度总额预算尚未设定"),
+            href: "/budget".into(),
+            urgent: true,
+        }),
+    }
+    let last_month = if this_month == 1 {
+        format!("{}-12", year - 1)
+    } else {
+        format!("{year}-{:02}", this_month - 1)
+    };
+    for (period, settled_text) in [(&last_month, "上月"), (&month, "本月")] {
+        if let Ok(totals) = crate::insurance::claim::month_totals(ctx, actor, period).await {
+            items.push(QueueItem {
+                at: period.clone(),
+                text: format!(
+                    "{settled_text}已结算 {} 笔，基金支付 {} 元；结算新增就诊",
+                    totals.claims,
+                    crate::insurance::views::yuan(totals.fund_paid_fen)
+                ),
+                href: format!("/claims?month={period}"),
+                urgent: false,
+            });
+        }
+    }
+    Queue {
+        id: "insurance-month",
+        title: "本月医保工作",
+        empty: "本月医保工作已完成。",
+        more: "/budget",
+        items,
+    }
 }
 
 /// Referrals in progress: arriving ones to act on first (green channel first), then those sent.

@@ -21,6 +21,7 @@ use crate::staff::model::Credentials;
 use crate::{clock, institution, resident, staff};
 
 pub mod chart;
+mod duplicates;
 mod home;
 pub(crate) mod once;
 
@@ -37,6 +38,8 @@ pub fn routes() -> Router<Ctx> {
             "/residents/new",
             get(new_resident_page).post(register_resident),
         )
+        .route("/residents/duplicates", get(duplicates::duplicates_page))
+        .route("/residents/merge", axum::routing::post(duplicates::merge))
         .route("/residents/{id}", get(resident_page))
         .route("/events", get(events))
         .route("/static/live.js", get(live_js))

@@ -90,6 +90,7 @@ impl TestApp {
             demo::Size::Small,
             1,
             false,
+            false,
         )
         .await
         .expect("the demo community loads")
