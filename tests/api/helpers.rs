@@ -74,6 +74,11 @@ async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_demo(false).await
+    }
+
+    /// A server with the small demo and, with `activity`, last year's and this year's activity.
+    pub async fn spawn_demo(activity: bool) -> TestApp {
         let (database_url, sqlite_dir) = fresh_database().await;
         let db = Db::connect(&database_url)
             .await
@@ -90,7 +95,7 @@ impl TestApp {
             demo::Size::Small,
             1,
             false,
-            false,
+            activity,
         )
         .await
         .expect("the demo community loads")

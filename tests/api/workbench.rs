@@ -177,3 +177,117 @@ async fn a_village_doctor_registers_a_resident_and_uploads_an_ecg_from_the_pages
             .contains("等待诊断")
     );
 }
+
+#[tokio::test]
+async fn the_demo_shows_a_living_county_last_year_and_this_year() {
+    let app = TestApp::spawn_demo(true).await;
+    let now = yijia::clock::now_ms();
+    let year = yijia::clock::today_cst().year();
+    let (this_year_start, _) = yijia::clock::month_bounds_cst(&format!("{year}-01")).unwrap();
+    let count = |sql: &'static str| {
+        let pool = app.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(this_year_start)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    // Both years have visits; nothing lies in the future; some stays are still in hospital.
+    let this_year =
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM encounters WHERE started_at_ms >= $1").await;
+    let last_year =
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM encounters WHERE started_at_ms < $1").await;
+    assert!(this_year > 1_000 && last_year > 3_000, "{this_year} {last_year}");
+    let future: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM encounters WHERE started_at_ms > $1 OR ended_at_ms > $1",
+    )
+    .bind(now)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(future, 0);
+    let ecgs = count("SELECT CAST(COUNT(*) AS BIGINT) FROM ecgs WHERE recorded_at_ms >= $1").await;
+    let referrals =
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM referrals WHERE created_at_ms >= $1").await;
+    assert!(ecgs > 20 && referrals > 5, "{ecgs} ECGs, {referrals} referrals this year");
+
+    // The county doctor's queue has inpatients; the insurance officer's has the month; the
+    // supervisor's the year's indicators; the dashboard has this year and last.
+    let county = app.web_login("county-doctor").await;
+    let (_, home) = app.page(&county, "/").await;
+    assert!(home.contains("id=\"inpatients\""), "{home}");
+    let officer = app.web_login("insurance-officer").await;
+    let (_, home) = app.page(&officer, "/").await;
+    let queue = home.split("id=\"insurance-month\"").nth(1).unwrap();
+    assert!(queue.contains("上月已结算") && !queue.contains("上月已结算 0 笔"), "{queue}");
+    let supervisor = app.web_login("supervisor").await;
+    let (_, home) = app.page(&supervisor, "/").await;
+    assert!(home.contains("id=\"indicators-month\"") && home.contains("C.7"));
+    let token = app.login("supervisor").await;
+    for y in [year - 1, year] {
+        let values = app
+            .get_ok(&token, &format!("/api/v1/indicators?year={y}"))
+            .await;
+        let reads = values
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["code"] == "C.7")
+            .unwrap()["value"]
+            .as_f64()
+            .unwrap();
+        assert!(reads > 0.0, "remote ECG reads in {y}");
+    }
+    let budget = app
+        .get_ok(&app.login("insurance-officer").await, &format!("/api/v1/budget/{year}"))
+        .await;
+    assert!(budget["prepaid_fen"].as_i64().unwrap() > 0, "{budget}");
+}
+
+#[tokio::test]
+async fn an_admin_merges_duplicates_side_by_side() {
+    let app = TestApp::spawn().await;
+    let admin = app.web_login("admin").await;
+    let (_, home) = app.page(&admin, "/").await;
+    assert!(home.contains("id=\"duplicates\"") && home.contains("/residents/duplicates"));
+    let (status, page) = app.page(&admin, "/residents/duplicates").await;
+    assert_eq!(status, StatusCode::OK);
+    let survivor: i64 = page
+        .split("name=\"survivor_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let merged: i64 = page
+        .split("name=\"merged_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, html) = app
+        .submit(
+            &admin,
+            "/residents/merge",
+            &[
+                ("survivor_id", &survivor.to_string()),
+                ("merged_id", &merged.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let into: Option<i64> =
+        sqlx::query_scalar("SELECT merged_into_id FROM residents WHERE id = $1")
+            .bind(merged)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(into, Some(survivor));
+    // The review is the admin's work: not in a village doctor's menu.
+    let doctor = app.web_login("village-doctor").await;
+    let (_, home) = app.page(&doctor, "/").await;
+    assert!(!home.contains("href=\"/residents/duplicates\""));
+}
