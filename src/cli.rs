@@ -285,7 +285,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let ctx = Ctx::new(storage.connect().await?);
             let started = std::time::Instant::now();
-            match demo::load(&ctx, clock::now_ms(), clock::today_cst(), size, seed, true, true).await? {
+            match demo::load(
+                &ctx,
+                clock::now_ms(),
+                clock::today_cst(),
+                size,
+                seed,
+                true,
+                true,
+            )
+            .await?
+            {
                 Some(summary) => {
                     println!(
                         "demo community loaded in {:.1} s: {} institutions, {} residents",

@@ -58,6 +58,7 @@ struct Row {
     green_channel: bool,
     direction: &'static str,
     resident_id: i64,
+    resident: String,
     from: String,
     to: String,
     diagnosis: String,
@@ -89,21 +90,17 @@ async fn board(
     let now = clock::now_ms();
     let referrals = super::list(&ctx, now, &actor, &ReferralQuery::default(), 100, 0).await?;
     let names: HashMap<i64, String> = institution_names(&ctx, &actor).await;
-    let own = actor.institution.map(|i| i.id);
+    let ids: Vec<i64> = referrals.iter().map(|r| r.resident_id).collect();
+    let people = crate::resident::names(&ctx, now, &actor, &ids).await?;
     let rows = referrals
         .into_iter()
         .map(|r| {
-            let side = if own == Some(r.from_institution_id) {
-                Party::Sender
-            } else {
-                Party::Receiver
-            };
-            let actions = ALL_STATES
-                .into_iter()
-                .filter(|to| model::step(r.direction, r.state, *to) == Some(side))
-                .map(|to| (to.as_str(), action_label(to)))
-                .collect();
+            let actions = actions_for(&actor, &r);
             Row {
+                resident: people
+                    .get(&r.resident_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("居民 {}", r.resident_id)),
                 id: r.id,
                 green_channel: r.green_channel.is_some(),
                 direction: r.direction.label_zh(),
@@ -141,9 +138,29 @@ async fn board(
     }))
 }
 
+/// The steps the viewer's side of a referral may take next: (state, button label).
+fn actions_for(
+    actor: &crate::access::Actor,
+    r: &model::Referral,
+) -> Vec<(&'static str, &'static str)> {
+    let side = if actor.institution.map(|i| i.id) == Some(r.from_institution_id) {
+        Party::Sender
+    } else {
+        Party::Receiver
+    };
+    ALL_STATES
+        .into_iter()
+        .filter(|to| model::step(r.direction, r.state, *to) == Some(side))
+        .map(|to| (to.as_str(), action_label(to)))
+        .collect()
+}
+
 #[derive(Deserialize)]
 struct TransitionForm {
     to: String,
+    /// Where to go back to: the case page, or the board when absent.
+    #[serde(default)]
+    back: Option<String>,
 }
 
 async fn transition(
@@ -159,9 +176,13 @@ async fn transition(
         })
         .into_response();
     };
+    let back = match form.back.as_deref() {
+        Some("case") => format!("/referrals/{id}"),
+        _ => "/referrals".to_owned(),
+    };
     done(
         super::transition(&ctx, clock::now_ms(), &actor, id, to, "").await,
-        "/referrals",
+        &back,
     )
 }
 
@@ -214,6 +235,9 @@ struct CasePage {
     diagnosis: String,
     reason: String,
     state: &'static str,
+    resident_id: i64,
+    resident: String,
+    actions: Vec<(&'static str, &'static str)>,
     points: Vec<(&'static str, String)>,
     intervals: Vec<IntervalRow>,
 }
@@ -250,7 +274,11 @@ async fn case_page(
             missed: i.within_target == Some(false),
         })
         .collect();
+    let resident = crate::resident::get(&ctx, now, &actor, r.resident_id).await?;
     let page = CasePage {
+        actions: actions_for(&actor, &r),
+        resident_id: r.resident_id,
+        resident: resident.name,
         user_role: role_label(&actor),
         user_name: actor.name.clone(),
         id,
@@ -261,7 +289,11 @@ async fn case_page(
             .cloned()
             .unwrap_or_default(),
         to: names.get(&r.to_institution_id).cloned().unwrap_or_default(),
-        diagnosis: r.diagnosis_icd10,
+        diagnosis: format!(
+            "{} {}",
+            r.diagnosis_icd10,
+            crate::icd10::display(&r.diagnosis_icd10).unwrap_or_default()
+        ),
         reason: r.reason,
         state: r.state.label_zh(),
         points: points

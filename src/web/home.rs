@@ -209,8 +209,7 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
             institution: None,
         };
         let codes = ["C.1", "3.1", "C.5", "C.6", "C.7", "P.5"];
-        if let Ok(values) = crate::indicator::compute_only(ctx, actor, &query, Some(&codes)).await
-        {
+        if let Ok(values) = crate::indicator::compute_only(ctx, actor, &query, Some(&codes)).await {
             queues.push(Queue {
                 id: "indicators-month",
                 title: "本年度重点指标（截至今日）",

@@ -199,7 +199,10 @@ async fn the_demo_shows_a_living_county_last_year_and_this_year() {
         count("SELECT CAST(COUNT(*) AS BIGINT) FROM encounters WHERE started_at_ms >= $1").await;
     let last_year =
         count("SELECT CAST(COUNT(*) AS BIGINT) FROM encounters WHERE started_at_ms < $1").await;
-    assert!(this_year > 1_000 && last_year > 3_000, "{this_year} {last_year}");
+    assert!(
+        this_year > 1_000 && last_year > 3_000,
+        "{this_year} {last_year}"
+    );
     let future: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM encounters WHERE started_at_ms > $1 OR ended_at_ms > $1",
     )
@@ -211,7 +214,10 @@ async fn the_demo_shows_a_living_county_last_year_and_this_year() {
     let ecgs = count("SELECT CAST(COUNT(*) AS BIGINT) FROM ecgs WHERE recorded_at_ms >= $1").await;
     let referrals =
         count("SELECT CAST(COUNT(*) AS BIGINT) FROM referrals WHERE created_at_ms >= $1").await;
-    assert!(ecgs > 20 && referrals > 5, "{ecgs} ECGs, {referrals} referrals this year");
+    assert!(
+        ecgs > 20 && referrals > 5,
+        "{ecgs} ECGs, {referrals} referrals this year"
+    );
 
     // The county doctor's queue has inpatients; the insurance officer's has the month; the
     // supervisor's the year's indicators; the dashboard has this year and last.
@@ -221,7 +227,10 @@ async fn the_demo_shows_a_living_county_last_year_and_this_year() {
     let officer = app.web_login("insurance-officer").await;
     let (_, home) = app.page(&officer, "/").await;
     let queue = home.split("id=\"insurance-month\"").nth(1).unwrap();
-    assert!(queue.contains("上月已结算") && !queue.contains("上月已结算 0 笔"), "{queue}");
+    assert!(
+        queue.contains("上月已结算") && !queue.contains("上月已结算 0 笔"),
+        "{queue}"
+    );
     let supervisor = app.web_login("supervisor").await;
     let (_, home) = app.page(&supervisor, "/").await;
     assert!(home.contains("id=\"indicators-month\"") && home.contains("C.7"));
@@ -241,7 +250,10 @@ async fn the_demo_shows_a_living_county_last_year_and_this_year() {
         assert!(reads > 0.0, "remote ECG reads in {y}");
     }
     let budget = app
-        .get_ok(&app.login("insurance-officer").await, &format!("/api/v1/budget/{year}"))
+        .get_ok(
+            &app.login("insurance-officer").await,
+            &format!("/api/v1/budget/{year}"),
+        )
         .await;
     assert!(budget["prepaid_fen"].as_i64().unwrap() > 0, "{budget}");
 }

@@ -1,6 +1,9 @@
 // Browser test: each role starts from its work queue (a screenshot of every home page at
 // 1366×768 goes to target/screenshots/); the village doctor registers a resident and uploads
-// an ECG through the file picker, and the reader's queue shows it, STAT first.
+// an ECG through the file picker, and the reader's queue shows it, STAT first; the reader
+// signs it from the queue; the village doctor writes a referral (diagnosis found by its
+// Chinese name) and prints its slip; the county doctor sees it arrive live and receives it;
+// the township doctor finds the resident by pinyin initials and records a visit.
 // Usage: node workbench.mjs http://127.0.0.1:PORT ECG_FILE
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -56,6 +59,7 @@ try {
   await village.fill('input[name=phone]', '13800003333');
   await village.click('#register button[type=submit]');
   await village.waitForSelector('h1:has-text("浏览器测")');
+  const residentUrl = new URL(village.url()).pathname;
   assert.ok(await village.isVisible('text=1949-12-31'), 'birth date from the ID number');
   await village.setInputFiles('#ecg-upload input[type=file]', ecgFile);
   await village.fill('#ecg-upload input[name=clinical_note]', '胸痛 1 小时');
@@ -69,6 +73,61 @@ try {
   const first = await reader.textContent('#ecg-worklist tbody tr >> nth=0');
   assert.ok(first.includes('急'), 'a STAT item leads the queue');
   await reader.screenshot({ path: 'target/screenshots/home-county-reader-after-upload.png', fullPage: true });
+
+  // The reader signs it from the queue.
+  await reader.click('#ecg-worklist a:has-text("浏览器测")');
+  await reader.click('#claim');
+  await reader.fill('textarea[name=findings]', '窦性心律，II、III、aVF 导联 ST 段抬高');
+  await reader.fill('input[name=conclusion]', '急性下壁心肌梗死');
+  await reader.click('#report button[type=submit]');
+  await reader.waitForSelector('.conclusion');
+
+  // The village doctor writes a referral from the resident page, finding the diagnosis by name.
+  await village.goto(`${base}${residentUrl}`);
+  await village.click('#resident-actions a:has-text("写转诊单")');
+  await village.fill('input[data-filter=to]', '胸痛');
+  const receiver = await village.locator('#to option:not([hidden])').filter({ hasText: '胸痛' }).first().getAttribute('value');
+  await village.selectOption('#to', receiver);
+  await village.fill('input[name=diagnosis]', '下壁');
+  await village.waitForFunction(() => document.querySelectorAll('#icd10-options option').length > 0);
+  const offered = await village.getAttribute('#icd10-options option >> nth=0', 'value');
+  assert.match(offered, /^I21\.1 /, 'the lookup offers the code by its Chinese name');
+  await village.fill('input[name=diagnosis]', offered);
+  await village.fill('textarea[name=reason]', '胸痛 1 小时，心电图示下壁 ST 段抬高');
+  await village.selectOption('select[name=urgency]', 'emergency');
+  await village.selectOption('select[name=green_channel]', 'chest_pain');
+  await village.selectOption('select[name=ecg_id]', { index: 1 });
+  await village.click('#referral button[type=submit]');
+  await village.waitForSelector('text=待接收');
+  const referralUrl = new URL(village.url()).pathname;
+  await village.click('a:has-text("打印转诊单")');
+  await village.waitForSelector('#slip svg');
+  await village.emulateMedia({ media: 'print' });
+  await village.screenshot({ path: 'target/screenshots/referral-slip-print.png', fullPage: true });
+  await village.emulateMedia({ media: 'screen' });
+
+  // The county doctor sees it arrive on the work queue without a reload, and receives it.
+  const county = await login('county-doctor');
+  await county.waitForFunction(() => document.body.classList.contains('live'));
+  await county.waitForSelector('#referrals >> text=浏览器测', { timeout: 15000 });
+  await county.click(`#referrals a[href="${referralUrl}"]`);
+  await county.click('#step-accepted');
+  await county.waitForSelector('text=已接收');
+
+  // The township doctor finds the resident by pinyin initials and records a visit.
+  const township = pages['township-doctor'];
+  await township.goto(`${base}/residents`);
+  await township.fill('#search input[name=q]', 'llqc');
+  await township.click('#search button[type=submit]');
+  await township.click('td a:has-text("浏览器测")');
+  await township.click('#resident-actions a:has-text("记录就诊")');
+  await township.fill('input[name=diagnosis1]', 'I10');
+  await township.fill('input[name=drugs]', '35.5');
+  await township.fill('input[name=tests]', '12');
+  await township.click('#visit button[type=submit]');
+  await township.waitForSelector('#costs');
+  assert.match(await township.textContent('#costs'), /47\.50/);
+  console.log('workbench browser test passed');
 } finally {
   await browser.close();
 }
