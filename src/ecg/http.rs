@@ -85,7 +85,7 @@ pub(crate) async fn read_upload(
                 })?)
             }
             "id_number" => id_number = Some(value),
-            "recorded_at" => {
+            "recorded_at" if !value.trim().is_empty() => {
                 recorded_at =
                     Some(clock::parse_time(&clock::from_page(&value)).ok_or_else(|| {
                         ApiError::new(
@@ -113,13 +113,7 @@ pub(crate) async fn read_upload(
             ));
         }
     };
-    let recorded_at_ms = recorded_at.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "ecg.invalid",
-            "give recorded_at",
-        )
-    })?;
+    let recorded_at_ms = recorded_at;
     let idempotency_key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -135,7 +129,9 @@ pub(crate) async fn read_upload(
 }
 
 /// Upload an ECG (multipart: `file` — one DICOM, HL7 aECG or JSON file, or a WFDB `.hea` with
-/// its `.dat` — and `resident_id` or `id_number`, `recorded_at`, optional `clinical_note`).
+/// its `.dat` — and `resident_id` or `id_number`, `recorded_at` (optional when the file states
+/// when it was recorded: then taken from the file, in China Standard Time unless the file gives
+/// an offset), optional `clinical_note`).
 /// Send `Idempotency-Key` to make retries safe: a retry answers 200 with the first ECG.
 #[utoipa::path(post, path = "/api/v1/ecgs", tag = "ecg",
     responses((status = 201, body = EcgDetail), (status = 200, description = "a retry of an earlier upload", body = EcgDetail),

@@ -140,6 +140,19 @@ async fn authorize(
     Ok(())
 }
 
+/// Digital ECG carts came after 1990; a recording cannot come from tomorrow.
+fn check_recorded_at(at: Millis, now: Millis) -> Result<(), Error> {
+    const EARLIEST_RECORDING_MS: Millis = 631_152_000_000;
+    if (EARLIEST_RECORDING_MS..=now + 86_400_000).contains(&at) {
+        Ok(())
+    } else {
+        Err(Error::Invalid {
+            field: "recorded_at",
+            reason: "must lie between 1990 and a day from now",
+        })
+    }
+}
+
 /// Stores and analyses an upload. A retry with the same idempotency key returns the ECG of the
 /// first attempt (`false`: nothing new was created).
 pub async fn upload(
@@ -158,13 +171,8 @@ pub async fn upload(
             reason: "1 to 200 characters",
         });
     }
-    // Digital ECG carts came after 1990; a recording cannot come from tomorrow.
-    const EARLIEST_RECORDING_MS: Millis = 631_152_000_000;
-    if !(EARLIEST_RECORDING_MS..=now + 86_400_000).contains(&upload.recorded_at_ms) {
-        return Err(Error::Invalid {
-            field: "recorded_at",
-            reason: "must lie between 1990 and a day from now",
-        });
+    if let Some(at) = upload.recorded_at_ms {
+        check_recorded_at(at, now)?;
     }
     if upload.clinical_note.chars().count() > 2000 {
         return Err(Error::Invalid {
@@ -206,6 +214,18 @@ pub async fn upload(
         .join("+");
     let files = std::mem::take(&mut upload.files);
     let (format, waveform, analysis) = read_and_analyse(files, patient).await?;
+    // Not given: the time the file states, in China Standard Time unless it says otherwise.
+    let recorded_at_ms = match upload.recorded_at_ms {
+        Some(at) => at,
+        None => waveform
+            .recorded_at
+            .and_then(|stated| crate::clock::parse_time(&stated.rfc3339(8 * 60)))
+            .ok_or(Error::Invalid {
+                field: "recorded_at",
+                reason: "the file does not say when it was recorded: give recorded_at",
+            })?,
+    };
+    check_recorded_at(recorded_at_ms, now)?;
     let priority = if analysis.critical {
         Priority::Stat
     } else {
@@ -219,7 +239,7 @@ pub async fn upload(
         site_institution_id: site.id,
         uploaded_by_staff_id: actor.staff_id,
         idempotency_key: upload.idempotency_key.as_deref(),
-        recorded_at_ms: upload.recorded_at_ms,
+        recorded_at_ms,
         received_at_ms: now,
         clinical_note: upload.clinical_note.trim(),
         format: format.as_str(),

@@ -159,7 +159,8 @@ pub enum ResidentRef {
 pub struct Upload {
     pub files: Vec<(String, Vec<u8>)>,
     pub resident: ResidentRef,
-    pub recorded_at_ms: Millis,
+    /// When the recording was made; from the file when not given and the file states it.
+    pub recorded_at_ms: Option<Millis>,
     pub clinical_note: String,
     pub idempotency_key: Option<String>,
 }

@@ -171,3 +171,72 @@ async fn device_files_upload_with_the_devices_own_analysis_beside_yijias() {
     assert_eq!(codes[3], ("131390", "MDC_ECG_ELEC_POTL_AVR"));
     assert_eq!(codes[6], ("131331", "MDC_ECG_ELEC_POTL_V1"));
 }
+
+#[tokio::test]
+async fn the_recording_time_comes_from_the_file_when_not_given() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let without_time = |files: Files| {
+        let mut form = reqwest::multipart::Form::new().text("resident_id", resident.to_string());
+        for (name, bytes) in files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        }
+        form
+    };
+    // SCP-ECG section 1 says 2002-11-22 09:10:00, the cart's local (China Standard) time.
+    let response = upload(
+        &app,
+        &token,
+        without_time(vec![(
+            "ecg.scp",
+            shared("devices/scp/ecgtoolkit_Example.scp"),
+        )]),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let ecg: Value = response.json().await.unwrap();
+    let recorded = yijia::clock::parse_time("2002-11-22T09:10:00+08:00").unwrap();
+    assert_eq!(ecg["recorded_at_ms"].as_i64(), Some(recorded), "{ecg}");
+    // Given, the time typed wins over the file's.
+    let response = upload(
+        &app,
+        &token,
+        form(
+            resident,
+            vec![("ecg.scp", shared("devices/scp/ecgtoolkit_Example.scp"))],
+        ),
+        Some("given-time-1"),
+    )
+    .await;
+    let ecg: Value = response.json().await.unwrap();
+    assert_eq!(
+        ecg["recorded_at_ms"].as_i64(),
+        yijia::clock::parse_time("2026-11-23T08:00:00+08:00")
+    );
+    // A file that states no time, and no time given: refused, saying so, nothing stored.
+    let before = app.count("ecgs").await;
+    let response = upload(
+        &app,
+        &token,
+        without_time(vec![("stemi.json", crate::ecg::inferior_stemi_json())]),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not say when it was recorded"),
+        "{body}"
+    );
+    assert_eq!(app.count("ecgs").await, before);
+}

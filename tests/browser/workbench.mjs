@@ -62,6 +62,9 @@ try {
   const residentUrl = new URL(village.url()).pathname;
   assert.ok(await village.isVisible('text=1949-12-31'), 'birth date from the ID number');
   await village.setInputFiles('#ecg-upload input[type=file]', ecgFile);
+  // The synthetic file states no recording time: the doctor gives it (China Standard Time).
+  const now = new Date(Date.now() + 8 * 3600 * 1000 - 60 * 1000).toISOString().slice(0, 16);
+  await village.fill('#ecg-upload input[name=recorded_at]', now);
   await village.fill('#ecg-upload input[name=clinical_note]', '胸痛 1 小时');
   await village.click('#ecg-upload button[type=submit]');
   await village.waitForSelector('text=一家自动分析');

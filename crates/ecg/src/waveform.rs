@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stated::{Device, DeviceStatement};
+use crate::stated::{Device, DeviceStatement, StatedTime};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Lead {
@@ -27,6 +27,9 @@ pub struct Waveform {
     /// The device's own analysis, where the file states it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_statement: Option<DeviceStatement>,
+    /// When the file says the recording was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<StatedTime>,
 }
 
 /// The most samples (all leads together) a recording may hold: ten minutes of 12 leads at

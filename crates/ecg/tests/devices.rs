@@ -312,3 +312,33 @@ fn damaged_files_are_refused_or_read_never_a_panic() {
         }
     }
 }
+
+#[test]
+fn the_recording_time_is_read_where_the_file_states_it() {
+    let at = |path: PathBuf| read(path).1.recorded_at.map(|t| t.rfc3339(480));
+    // One recording in three formats: SCP section 1 tags 25/26, the aECG's time sequence head,
+    // DICOM's acquisition date and time — the same moment.
+    for file in [
+        "ecgtoolkit_Example.scp",
+        "ecgtoolkit_Example.xml",
+        "ecgtoolkit_Example.dcm",
+    ] {
+        assert_eq!(
+            at(shared(&format!("devices/scp/{file}"))).as_deref(),
+            Some("2002-11-22T09:10:00+08:00"),
+            "{file}"
+        );
+    }
+    // WFDB's record line `… 17:27:45 15/08/1994`; EDF's start date and time `02.12.26 00.03.33`.
+    assert_eq!(
+        at(shared("devices/wfdb/03700181.hea")).as_deref(),
+        Some("1994-08-15T17:27:45+08:00")
+    );
+    assert_eq!(
+        at(fixture("ptb_s0010_5s.edf")).as_deref(),
+        Some("2026-12-02T00:03:33+08:00")
+    );
+    // A record line without a base date, a de-identified Philips file ("XXXX"): no time.
+    assert_eq!(at(shared("devices/wfdb/test01_00s.hea")), None);
+    assert_eq!(at(shared("devices/philips/deid_3.xml")), None);
+}

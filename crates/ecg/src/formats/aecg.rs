@@ -6,6 +6,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::{Unreadable, unreadable};
+use crate::stated::StatedTime;
 use crate::waveform::{
     Lead, Waveform, check_size, lead_order, make_names_unique, microvolts, standard_lead_name,
 };
@@ -37,6 +38,8 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
     let mut increment_s: Option<f64> = None;
     let mut leads: Vec<Lead> = Vec::new();
     let mut total_samples = 0;
+    // The recording's start: the time sequence's head, else the first effectiveTime's low.
+    let (mut head, mut low): (Option<StatedTime>, Option<StatedTime>) = (None, None);
     let attribute = |e: &quick_xml::events::BytesStart, name: &str| -> Option<String> {
         e.attributes()
             .flatten()
@@ -53,6 +56,12 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
                 let name = e.local_name();
                 match name.as_ref() {
                     "sequenceSet" => sets_seen += 1,
+                    "head" if head.is_none() && current.is_some() => {
+                        head = attribute(&e, "value").and_then(|v| StatedTime::from_compact(&v));
+                    }
+                    "low" if low.is_none() => {
+                        low = attribute(&e, "value").and_then(|v| StatedTime::from_compact(&v));
+                    }
                     "sequence" if sets_seen == 1 => current = Some(Sequence::default()),
                     "code" => {
                         if let Some(seq) = current.as_mut().filter(|s| s.code.is_none()) {
@@ -145,6 +154,7 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         sampling_hz: (1.0 / increment * 1000.0).round() / 1000.0,
         leads,
         non_ecg_channels: Vec::new(),
+        recorded_at: head.or(low),
         ..Default::default()
     })
 }

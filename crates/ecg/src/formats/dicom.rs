@@ -13,7 +13,7 @@ use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 
 use super::{Unreadable, unreadable};
-use crate::stated::{Device, DeviceStatement};
+use crate::stated::{Device, DeviceStatement, StatedTime, parse_offset};
 use crate::waveform::{
     Lead, Waveform, check_size, make_names_unique, microvolts, standard_lead_name,
 };
@@ -187,6 +187,27 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         non_ecg_channels,
         device: Device::named(manufacturer, text(&object, tags::MANUFACTURER_MODEL_NAME)),
         device_statement: statement(&object),
+        recorded_at: recorded_at(&object),
+    })
+}
+
+/// The acquisition's date and time: Acquisition DateTime, else the content's or the study's
+/// date and time, with the Timezone Offset From UTC where given.
+fn recorded_at(object: &InMemDicomObject) -> Option<StatedTime> {
+    let joined = |date, time| {
+        let date = text(object, date)?;
+        Some(format!("{date}{}", text(object, time).unwrap_or_default()))
+    };
+    let stated = text(object, tags::ACQUISITION_DATE_TIME)
+        .or_else(|| joined(tags::CONTENT_DATE, tags::CONTENT_TIME))
+        .or_else(|| joined(tags::ACQUISITION_DATE, tags::ACQUISITION_TIME))
+        .or_else(|| joined(tags::STUDY_DATE, tags::STUDY_TIME))?;
+    let time = StatedTime::from_compact(&stated)?;
+    Some(match time.utc_offset_minutes {
+        Some(_) => time,
+        None => time.with_offset(
+            text(object, tags::TIMEZONE_OFFSET_FROM_UTC).and_then(|o| parse_offset(&o)),
+        ),
     })
 }
 

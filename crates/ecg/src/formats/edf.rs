@@ -6,7 +6,7 @@
 //! first uninterrupted stretch is read (the annotations' record onsets say where it breaks).
 
 use super::{Unreadable, unreadable};
-use crate::stated::Device;
+use crate::stated::{DateOrder, Device, StatedTime};
 use crate::waveform::{
     Lead, Waveform, check_size, lead_order, make_names_unique, microvolts, standard_lead_name,
 };
@@ -198,6 +198,12 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         leads,
         non_ecg_channels,
         device: equipment(&field(bytes, 88, 80)?),
+        // The header's start date `dd.mm.yy` and time `hh.mm.ss`.
+        recorded_at: StatedTime::from_written(
+            &field(bytes, 168, 8)?,
+            Some(&field(bytes, 176, 8)?),
+            DateOrder::DayMonthYear,
+        ),
         ..Default::default()
     })
 }

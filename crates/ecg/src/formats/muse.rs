@@ -7,7 +7,7 @@
 
 use super::xml::{self, Element};
 use super::{Unreadable, unreadable};
-use crate::stated::{Device, DeviceStatement};
+use crate::stated::{DateOrder, Device, DeviceStatement, StatedTime};
 use crate::waveform::{
     Lead, MAX_SAMPLES, Waveform, check_size, derive_limb_leads, lead_order, make_names_unique,
     microvolts, standard_lead_name,
@@ -22,6 +22,7 @@ fn finish(
     sampling_hz: f64,
     device: Option<Device>,
     statement: DeviceStatement,
+    recorded_at: Option<StatedTime>,
 ) -> Waveform {
     derive_limb_leads(&mut leads);
     leads.sort_by_key(|l| lead_order(&l.name));
@@ -31,6 +32,7 @@ fn finish(
         leads,
         device,
         device_statement: statement.plausible().if_any(),
+        recorded_at,
         ..Default::default()
     }
 }
@@ -119,7 +121,30 @@ pub fn read_muse(root: &Element) -> Result<Waveform, Unreadable> {
             .or_else(|| root.child("OriginalDiagnosis"))
             .map(muse_statements),
     };
-    Ok(finish(leads, sampling_hz, device, statement))
+    // TestDemographics: AcquisitionDate MM-DD-YYYY, AcquisitionTime HH:MM:SS.
+    let recorded_at = demographics.and_then(|d| {
+        StatedTime::from_written(
+            d.text_of("AcquisitionDate")?,
+            d.text_of("AcquisitionTime"),
+            DateOrder::MonthDayYear,
+        )
+    });
+    Ok(finish(leads, sampling_hz, device, statement, recorded_at))
+}
+
+/// CardioSoft's `<ObservationDateTime>`: Year, Month, Day, Hour, Minute, Second.
+fn cardiosoft_time(root: &Element) -> Option<StatedTime> {
+    let at = root.find("ObservationDateTime")?;
+    let part = |name: &str| at.text_of(name).and_then(|t| t.parse::<u16>().ok());
+    let small = |name: &str| part(name).and_then(|v| u8::try_from(v).ok());
+    StatedTime::new(
+        part("Year")?,
+        small("Month")?,
+        small("Day")?,
+        small("Hour").unwrap_or(0),
+        small("Minute").unwrap_or(0),
+        small("Second").unwrap_or(0),
+    )
 }
 
 /// MUSE statements: each `StmtText` continues the line until a flag says `ENDSLINE`.
@@ -224,5 +249,11 @@ pub fn read_cardiosoft(root: &Element) -> Result<Waveform, Unreadable> {
         t_axis_deg: number("TAxis"),
         text: Some(text.join("\n")),
     };
-    Ok(finish(leads, sampling_hz, device, statement))
+    Ok(finish(
+        leads,
+        sampling_hz,
+        device,
+        statement,
+        cardiosoft_time(root),
+    ))
 }

@@ -7,7 +7,7 @@
 
 use super::xml::{self, Element};
 use super::{Unreadable, unreadable};
-use crate::stated::{Device, DeviceStatement};
+use crate::stated::{DateOrder, Device, DeviceStatement, StatedTime};
 use crate::waveform::{
     Lead, MAX_SAMPLES, Waveform, check_size, lead_order, make_names_unique, microvolts,
     standard_lead_name,
@@ -265,6 +265,13 @@ pub fn read(root: &Element) -> Result<Waveform, Unreadable> {
         leads,
         device: device(root),
         device_statement: statement(root),
+        recorded_at: root.find("dataacquisition").and_then(|a| {
+            StatedTime::from_written(
+                a.attribute("date")?,
+                a.attribute("time"),
+                DateOrder::YearMonthDay,
+            )
+        }),
         ..Default::default()
     })
 }

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::{Unreadable, unreadable};
-use crate::stated::{Device, DeviceStatement};
+use crate::stated::{Device, DeviceStatement, StatedTime};
 use crate::waveform::{
     Lead, Waveform, check_size, derive_limb_leads, lead_order, make_names_unique, microvolts,
 };
@@ -424,16 +424,7 @@ fn device(section: Option<&[u8]>) -> (Option<Device>, bool) {
     let Some(section) = section else {
         return (None, true);
     };
-    let mut at = 0;
-    while at + 3 <= section.len() {
-        let tag = section[at];
-        let length = usize::from(u16::from_le_bytes([section[at + 1], section[at + 2]]));
-        let Some(value) = section.get(at + 3..at + 3 + length) else {
-            break;
-        };
-        if tag == 255 {
-            break;
-        }
+    for (tag, value) in header_tags(section) {
         if tag == 14 && value.len() >= 36 {
             let latin = value[16] <= 1;
             let model = text(&value[8..14], latin);
@@ -452,7 +443,6 @@ fn device(section: Option<&[u8]>) -> (Option<Device>, bool) {
                 .map(|s| (*s).to_owned());
             return (Device::named(named.or(coded), Some(model)), latin);
         }
-        at += 3 + length;
     }
     (None, true)
 }
@@ -609,7 +599,42 @@ pub fn read(bytes: &[u8]) -> Result<Waveform, Unreadable> {
         non_ecg_channels: Vec::new(),
         device,
         device_statement: statement(section(7), statements, latin),
+        recorded_at: acquired_at(section(1)),
     })
+}
+
+/// Section 1's tags of a patient section, as (tag, value), up to the terminator (255).
+fn header_tags(section: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let tag = *section.get(at)?;
+        let length = usize::from(u16::from_le_bytes([
+            *section.get(at + 1)?,
+            *section.get(at + 2)?,
+        ]));
+        let value = section.get(at + 3..at + 3 + length)?;
+        at += 3 + length;
+        (tag != 255).then_some((tag, value))
+    })
+}
+
+/// Section 1, tags 25 and 26: the date (year as two bytes, month, day) and time (hour,
+/// minute, second) of acquisition.
+fn acquired_at(section: Option<&[u8]>) -> Option<StatedTime> {
+    let tags: Vec<(u8, &[u8])> = header_tags(section?).collect();
+    let date = tags.iter().find(|(tag, v)| *tag == 25 && v.len() >= 4)?.1;
+    let time = tags
+        .iter()
+        .find(|(tag, v)| *tag == 26 && v.len() >= 3)
+        .map_or(&[0u8, 0, 0][..], |(_, v)| v);
+    StatedTime::new(
+        u16::from_le_bytes([date[0], date[1]]),
+        date[2],
+        date[3],
+        time[0],
+        time[1],
+        time[2],
+    )
 }
 
 /// Adds the reference beat (section 5) back where section 4 says the device subtracted it.

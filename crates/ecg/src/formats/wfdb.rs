@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::{Unreadable, unreadable};
+use crate::stated::{DateOrder, StatedTime};
 use crate::waveform::{
     Lead, Waveform, check_size, make_names_unique, microvolts, standard_lead_name,
 };
@@ -63,6 +64,8 @@ pub struct Header {
     pub record: String,
     pub sampling_hz: f64,
     pub samples: Option<usize>,
+    /// The record line's base time and date (`HH:MM:SS DD/MM/YYYY`), when both are given.
+    pub recorded_at: Option<StatedTime>,
     signals: Vec<Signal>,
 }
 
@@ -120,10 +123,17 @@ pub fn parse_header(text: &str) -> Result<Header, Unreadable> {
             .ok_or_else(|| unreadable("WFDB header: fewer signal lines than signals"))?;
         signals.push(parse_signal_line(line)?);
     }
+    let recorded_at = match (fields.get(4), fields.get(5)) {
+        (Some(time), Some(date)) => {
+            StatedTime::from_written(date, Some(time), DateOrder::DayMonthYear)
+        }
+        _ => None,
+    };
     Ok(Header {
         record: fields[0].to_owned(),
         sampling_hz,
         samples,
+        recorded_at,
         signals,
     })
 }
@@ -565,6 +575,7 @@ fn read_segment(
         sampling_hz: header.sampling_hz * rate_multiple as f64,
         leads,
         non_ecg_channels,
+        recorded_at: header.recorded_at,
         ..Default::default()
     };
     waveform.check()?;
