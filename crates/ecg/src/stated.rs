@@ -92,7 +92,8 @@ impl StatedTime {
     /// A date and time that exists (leap years counted; a leap second allowed), between 1900
     /// and 2199; anything else is no statement.
     pub fn new(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Option<Self> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -258,7 +259,7 @@ mod stated_time_tests {
         ] {
             assert_eq!(StatedTime::from_compact(bad), None, "{bad}");
         }
-        assert_eq!(StatedTime::new(2024, 2, 29, 0, 0, 0).is_some(), true);
+        assert!(StatedTime::new(2024, 2, 29, 0, 0, 0).is_some());
         assert_eq!(StatedTime::new(2023, 2, 29, 0, 0, 0), None);
     }
 
