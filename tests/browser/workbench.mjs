@@ -54,7 +54,10 @@ try {
   // The village doctor registers a resident from the work queue's action, then uploads.
   const village = pages['village-doctor'];
   await village.click('a[href="/residents/new"]');
+  await village.fill('input[name=id_number]', '110105194912310021');
+  assert.match(await village.textContent('output[data-id-number-for=id_number]'), /校验码不符/, 'checked as typed');
   await village.fill('input[name=id_number]', '11010519491231002X');
+  assert.match(await village.textContent('output[data-id-number-for=id_number]'), /1949-12-31，女/);
   await village.fill('input[name=name]', '浏览器测');
   await village.fill('input[name=phone]', '13800003333');
   await village.click('#register button[type=submit]');
