@@ -336,6 +336,8 @@ struct NewResidentPage {
     form: NewResidentForm,
     /// What to fix, in Chinese, and the field it concerns.
     error: Option<(String, &'static str)>,
+    /// Residents who may be the same person: (id, name, birth date, phone, why).
+    similar: Vec<(i64, String, String, String, &'static str)>,
 }
 
 #[derive(Clone, Default, Deserialize)]
@@ -350,6 +352,9 @@ struct NewResidentForm {
     address: String,
     #[serde(default)]
     village_clinic_id: Option<i64>,
+    /// Present when the user has seen the probable duplicates and says this is someone else.
+    #[serde(default)]
+    confirmed: Option<String>,
 }
 
 /// The village clinics where the user's institution registers residents: a village clinic its
@@ -389,7 +394,65 @@ async fn new_resident_page(
         },
         clinics,
         error: None,
+        similar: Vec::new(),
     }))
+}
+
+/// Residents in the user's scope who may be the person being registered: the same name and
+/// birth date, or the same phone.
+async fn similar_residents(
+    ctx: &Ctx,
+    actor: &Actor,
+    form: &NewResidentForm,
+) -> Vec<(i64, String, String, String, &'static str)> {
+    let now = clock::now_ms();
+    let birth_date = resident::id_number::IdNumber::parse(&form.id_number, clock::today_cst())
+        .map(|n| n.birth_date().to_string())
+        .ok();
+    let mut similar = Vec::new();
+    // Someone with this very ID number: registering says so (a duplicate), nothing to compare.
+    let same_number = ResidentQuery {
+        id_number: Some(form.id_number.trim().to_owned()),
+        ..Default::default()
+    };
+    if resident::search(ctx, now, actor, &same_number, 1, 0)
+        .await
+        .is_ok_and(|found| !found.is_empty())
+    {
+        return similar;
+    }
+    let searches = [
+        (
+            ResidentQuery {
+                name: Some(form.name.trim().to_owned()),
+                ..Default::default()
+            },
+            "同名同出生日期",
+        ),
+        (
+            ResidentQuery {
+                phone: Some(form.phone.trim().to_owned()),
+                ..Default::default()
+            },
+            "同一电话",
+        ),
+    ];
+    for (query, why) in searches {
+        let Ok(found) = resident::search(ctx, now, actor, &query, 20, 0).await else {
+            continue;
+        };
+        for r in found {
+            let same_birth = birth_date.as_deref() == Some(r.birth_date.as_str());
+            let by_name = why == "同名同出生日期";
+            if (by_name && (!same_birth || r.name != form.name.trim()))
+                || similar.iter().any(|s: &(i64, _, _, _, _)| s.0 == r.id)
+            {
+                continue;
+            }
+            similar.push((r.id, r.name, r.birth_date, r.phone, why));
+        }
+    }
+    similar
 }
 
 /// What to fix in a refused registration, in Chinese, and the field it concerns.
@@ -424,6 +487,22 @@ async fn register_resident(
     WebActor(actor): WebActor,
     Form(form): Form<NewResidentForm>,
 ) -> Result<Response, WebError> {
+    if form.confirmed.is_none() {
+        let similar = similar_residents(&ctx, &actor, &form).await;
+        if !similar.is_empty() {
+            // Shown before saving: the user opens the one it is, or confirms someone new.
+            let clinics = registering_clinics(&ctx, &actor).await;
+            let page = NewResidentPage {
+                user_role: role_label(&actor),
+                user_name: actor.name.clone(),
+                clinics,
+                form,
+                error: None,
+                similar,
+            };
+            return Ok((StatusCode::CONFLICT, render(&page)).into_response());
+        }
+    }
     let new = resident::model::NewResident {
         id_number: form.id_number.clone(),
         name: form.name.clone(),
@@ -446,6 +525,7 @@ async fn register_resident(
                     clinics,
                     form,
                     error: Some(what),
+                    similar: Vec::new(),
                 };
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
             }

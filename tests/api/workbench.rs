@@ -303,3 +303,35 @@ async fn an_admin_merges_duplicates_side_by_side() {
     let (_, home) = app.page(&doctor, "/").await;
     assert!(!home.contains("href=\"/residents/duplicates\""));
 }
+
+#[tokio::test]
+async fn probable_duplicates_are_shown_before_a_registration_is_saved() {
+    let app = TestApp::spawn().await;
+    let session = app.web_login("village-doctor").await;
+    let village = app.institution_of("village-doctor").await;
+    let existing = app.resident_in_village(village).await;
+    let phone: String = sqlx::query_scalar("SELECT phone FROM residents WHERE id = $1")
+        .bind(existing)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let form = [
+        ("id_number", NEW_ID_NUMBER),
+        ("name", "李秀兰"),
+        ("phone", phone.as_str()),
+        ("address", ""),
+        ("village_clinic_id", &village.to_string()),
+    ];
+    let before = app.count("residents").await;
+    let (status, html) = app.submit(&session, "/residents/new", &form).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("id=\"similar\"") && html.contains(&format!("/residents/{existing}")));
+    assert!(html.contains("同一电话") && html.contains("value=\"李秀兰\""));
+    assert_eq!(app.count("residents").await, before, "nothing saved");
+    // Confirmed as someone else: registered.
+    let mut confirmed = form.to_vec();
+    confirmed.push(("confirmed", "1"));
+    let (status, html) = app.submit(&session, "/residents/new", &confirmed).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(app.count("residents").await, before + 1);
+}
