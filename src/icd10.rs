@@ -36,6 +36,9 @@ pub fn name_zh(code: &str) -> Option<&'static str> {
 pub fn display(code: &str) -> Option<&'static str> {
     let mut stem = code;
     loop {
+        if stem.len() < 3 || !stem.is_ascii() {
+            return None;
+        }
         if let Some(name) = name_zh(stem).or_else(|| title(stem)) {
             return Some(name);
         }
@@ -44,9 +47,6 @@ pub fn display(code: &str) -> Option<&'static str> {
             .split_once('x')
             .map_or(&stem[..stem.len() - 1], |(s, _)| s);
         stem = shorter.trim_end_matches('.');
-        if stem.len() < 3 {
-            return None;
-        }
     }
 }
 
@@ -178,6 +178,8 @@ mod tests {
         assert!(by_title.iter().any(|(c, _)| *c == "A00"), "{by_title:?}");
         assert_eq!(display("I10.x00x002"), Some("特发性（原发性）高血压"));
         assert_eq!(display("I21.000x001"), Some("急性前壁透壁性心肌梗死"));
+        assert_eq!(display(""), None);
+        assert_eq!(display("心梗"), None);
     }
 
     #[test]
