@@ -319,12 +319,20 @@ struct ResidentsPage {
     searched: bool,
     error: Option<String>,
     rows: Vec<ResidentRow>,
+    /// This page's number, and whether another follows.
+    page: i64,
+    more: bool,
 }
 
 #[derive(Deserialize)]
 struct SearchForm {
     q: Option<String>,
+    /// 1 for the first page of results.
+    page: Option<i64>,
 }
+
+/// Residents on one page of search results.
+const RESIDENTS_PER_PAGE: i64 = 50;
 
 #[derive(Template)]
 #[template(path = "resident_new.html")]
@@ -550,6 +558,8 @@ async fn residents_page(
         searched: false,
         error: None,
         rows: vec![],
+        page: 1,
+        more: false,
     };
     if q.is_empty() {
         return Ok(render(&page));
@@ -558,7 +568,20 @@ async fn residents_page(
         q: Some(q),
         ..Default::default()
     };
-    let found = resident::search(&ctx, clock::now_ms(), &actor, &query, 50, 0).await?;
+    let number = form.page.unwrap_or(1).clamp(1, 1000);
+    // One more than a page, to know whether there is a next one.
+    let mut found = resident::search(
+        &ctx,
+        clock::now_ms(),
+        &actor,
+        &query,
+        RESIDENTS_PER_PAGE + 1,
+        (number - 1) * RESIDENTS_PER_PAGE,
+    )
+    .await?;
+    page.more = found.len() as i64 > RESIDENTS_PER_PAGE;
+    found.truncate(RESIDENTS_PER_PAGE as usize);
+    page.page = number;
     let names = institution_names(&ctx, &actor).await;
     page.searched = true;
     page.rows = found

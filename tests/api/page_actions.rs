@@ -344,3 +344,27 @@ async fn a_township_doctor_records_a_visit_and_an_admission_is_discharged() {
     let (_, home) = app.page(&session, "/").await;
     assert!(!home.contains(&format!("/encounters/{encounter}\"")));
 }
+
+#[tokio::test]
+async fn resident_search_pages() {
+    let app = TestApp::spawn().await;
+    let session = app.web_login("admin").await;
+    // Surnames starting with z (张, 赵, 周, 郑 …) are more than a page in the demo.
+    let (status, first) = app.page(&session, "/residents?q=z").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(first.contains("id=\"next-page\""), "more than one page");
+    let (_, second) = app.page(&session, "/residents?q=z&page=2").await;
+    assert!(second.contains("第 2 页") && second.contains("上一页"));
+    let ids = |html: &str| -> Vec<String> {
+        html.split("<td><a href=\"/residents/")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    let (a, b) = (ids(&first), ids(&second));
+    assert_eq!(a.len(), 50);
+    assert!(
+        !b.is_empty() && b.iter().all(|id| !a.contains(id)),
+        "pages do not overlap"
+    );
+}
