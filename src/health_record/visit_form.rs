@@ -261,29 +261,20 @@ async fn create_encounter(
     Path(resident_id): Path<i64>,
     Form(form): Form<VisitForm>,
 ) -> Result<Response, WebError> {
-    let now = clock::now_ms();
-    let claim = once::claim(&ctx, &actor, &form.form_key, now).await?;
-    if let Some(answer) = once::repeated(claim) {
-        return Ok(answer);
-    }
-    let refused = match read_visit(resident_id, &form) {
-        Ok(new) => match super::create_encounter(&ctx, now, &actor, &new).await {
-            Ok(encounter) => {
-                let location = format!("/encounters/{}", encounter.id);
-                once::finish(&ctx, &actor, &form.form_key, &location).await?;
-                return Ok(Redirect::to(&location).into_response());
-            }
-            Err(error) => match refusal_zh(&error) {
-                Some(what) => what,
-                None => {
-                    once::release(&ctx, &actor, &form.form_key).await?;
-                    return Err(error.into());
-                }
-            },
-        },
+    let action = async {
+        let new = read_visit(resident_id, &form).map_err(once::Refused::Form)?;
+        match super::create_encounter(&ctx, clock::now_ms(), &actor, &new).await {
+            Ok(encounter) => Ok(format!("/encounters/{}", encounter.id)),
+            Err(error) => Err(match refusal_zh(&error) {
+                Some(what) => once::Refused::Form(what),
+                None => once::Refused::Page(error.into()),
+            }),
+        }
+    };
+    let refused = match once::act(&ctx, &actor, &form.form_key, action).await? {
+        Ok(done) => return Ok(done),
         Err(what) => what,
     };
-    once::release(&ctx, &actor, &form.form_key).await?;
     let page = visit_page(&ctx, &actor, resident_id, form, Some(refused)).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

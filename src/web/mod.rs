@@ -406,6 +406,24 @@ async fn new_resident_page(
     }))
 }
 
+/// The registration form again, as typed, with what to fix or the probable duplicates.
+async fn registration_page(
+    ctx: &Ctx,
+    actor: &Actor,
+    form: NewResidentForm,
+    error: Option<(String, &'static str)>,
+    similar: Vec<(i64, String, String, String, &'static str)>,
+) -> NewResidentPage {
+    NewResidentPage {
+        user_role: role_label(actor),
+        user_name: actor.name.clone(),
+        clinics: registering_clinics(ctx, actor).await,
+        form,
+        error,
+        similar,
+    }
+}
+
 /// Residents in the user's scope who may be the person being registered: the same name and
 /// birth date, or the same phone.
 async fn similar_residents(
@@ -499,15 +517,7 @@ async fn register_resident(
         let similar = similar_residents(&ctx, &actor, &form).await;
         if !similar.is_empty() {
             // Shown before saving: the user opens the one it is, or confirms someone new.
-            let clinics = registering_clinics(&ctx, &actor).await;
-            let page = NewResidentPage {
-                user_role: role_label(&actor),
-                user_name: actor.name.clone(),
-                clinics,
-                form,
-                error: None,
-                similar,
-            };
+            let page = registration_page(&ctx, &actor, form, None, similar).await;
             return Ok((StatusCode::CONFLICT, render(&page)).into_response());
         }
     }
@@ -526,15 +536,7 @@ async fn register_resident(
         Err(error) => match registration_error_zh(&error) {
             // Refused for what was typed: the form again, as typed, saying what to fix.
             Some(what) => {
-                let clinics = registering_clinics(&ctx, &actor).await;
-                let page = NewResidentPage {
-                    user_role: role_label(&actor),
-                    user_name: actor.name.clone(),
-                    clinics,
-                    form,
-                    error: Some(what),
-                    similar: Vec::new(),
-                };
+                let page = registration_page(&ctx, &actor, form, Some(what), Vec::new()).await;
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
             }
             None => Err(error.into()),

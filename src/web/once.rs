@@ -14,7 +14,7 @@ use crate::http::error::ApiError;
 const KEPT_MS: i64 = 24 * 3600 * 1000;
 
 /// What a form's key says about its submission.
-pub(crate) enum Claim {
+enum Claim {
     /// Nobody has sent this form before: act.
     First,
     /// The form was sent before; its result is here.
@@ -31,13 +31,42 @@ fn valid_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Claims a form's key for this submission; a form without a proper key is refused.
-pub(crate) async fn claim(
+/// Why a form's action did not happen: what to fix and the field it concerns (the form is shown
+/// again), or an error shown as a page.
+pub(crate) enum Refused {
+    Form((String, &'static str)),
+    Page(WebError),
+}
+
+/// Acts once for a form's key: the first submission runs `action` (its result's location is
+/// kept and redirected to); a repeated one gets the first one's answer. A refused action gives
+/// the key back; what to fix is returned for the caller to show the form again.
+pub(crate) async fn act(
     ctx: &Ctx,
     actor: &Actor,
     key: &str,
-    now: Millis,
-) -> Result<Claim, WebError> {
+    action: impl Future<Output = Result<String, Refused>>,
+) -> Result<Result<Response, (String, &'static str)>, WebError> {
+    if let Some(answer) = repeated(claim(ctx, actor, key, crate::clock::now_ms()).await?) {
+        return Ok(Ok(answer));
+    }
+    match action.await {
+        Ok(location) => {
+            finish(ctx, actor, key, &location).await?;
+            Ok(Ok(Redirect::to(&location).into_response()))
+        }
+        Err(refused) => {
+            release(ctx, actor, key).await?;
+            match refused {
+                Refused::Form(what) => Ok(Err(what)),
+                Refused::Page(error) => Err(error),
+            }
+        }
+    }
+}
+
+/// Claims a form's key for this submission; a form without a proper key is refused.
+async fn claim(ctx: &Ctx, actor: &Actor, key: &str, now: Millis) -> Result<Claim, WebError> {
     if !valid_key(key) {
         return Err(WebError(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
@@ -76,12 +105,7 @@ pub(crate) async fn claim(
 }
 
 /// Records where the acted-on form's result is.
-pub(crate) async fn finish(
-    ctx: &Ctx,
-    actor: &Actor,
-    key: &str,
-    location: &str,
-) -> Result<(), sqlx::Error> {
+async fn finish(ctx: &Ctx, actor: &Actor, key: &str, location: &str) -> Result<(), sqlx::Error> {
     let staff_id = actor.staff_id;
     sqlx::query("UPDATE form_submissions SET location = $1 WHERE staff_id = $2 AND form_key = $3")
         .bind(location)
@@ -93,7 +117,7 @@ pub(crate) async fn finish(
 }
 
 /// Gives a refused form's key back.
-pub(crate) async fn release(ctx: &Ctx, actor: &Actor, key: &str) -> Result<(), sqlx::Error> {
+async fn release(ctx: &Ctx, actor: &Actor, key: &str) -> Result<(), sqlx::Error> {
     let staff_id = actor.staff_id;
     sqlx::query("DELETE FROM form_submissions WHERE staff_id = $1 AND form_key = $2")
         .bind(staff_id)
@@ -104,7 +128,7 @@ pub(crate) async fn release(ctx: &Ctx, actor: &Actor, key: &str) -> Result<(), s
 }
 
 /// The answer to a form sent again: its first result, or a page saying it is being done.
-pub(crate) fn repeated(claim: Claim) -> Option<Response> {
+fn repeated(claim: Claim) -> Option<Response> {
     match claim {
         Claim::First => None,
         Claim::Done(location) => Some(Redirect::to(&location).into_response()),
