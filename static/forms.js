@@ -66,3 +66,26 @@ for (const input of document.querySelectorAll('input[data-id-number]')) {
 for (const button of document.querySelectorAll('button[data-print]')) {
   button.addEventListener('click', () => window.print());
 }
+
+// <div data-drop-for="INPUT">: files dropped on the area become INPUT's files (a WFDB .hea
+// with its .dat, or one file), and the chosen names are listed in its <output data-drop-list>.
+for (const zone of document.querySelectorAll('[data-drop-for]')) {
+  const input = document.getElementById(zone.dataset.dropFor);
+  const list = zone.querySelector('output[data-drop-list]');
+  const show = () => {
+    if (list) list.textContent = [...input.files].map((f) => f.name).join('、');
+  };
+  input.addEventListener('change', show);
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragging');
+    if (!event.dataTransfer.files.length) return;
+    input.files = event.dataTransfer.files;
+    show();
+  });
+}

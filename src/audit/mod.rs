@@ -98,6 +98,7 @@ impl Entry {
 pub fn action_label_zh(action: &str) -> &str {
     match action {
         "resident.create" => "建档",
+        "resident.update" => "修改联系方式",
         "resident.read" => "查看档案",
         "resident.search" => "查询",
         "resident.list" => "列表中显示姓名",

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::model::{NewReport, State as EcgState};
 use crate::clock;
 use crate::ctx::Ctx;
+use crate::http::error::ApiError;
 use crate::http::extract::{Path, WebActor};
 use crate::web::{WebError, done, institution_names, render, role_label};
 
@@ -31,8 +32,9 @@ pub fn routes() -> Router<Ctx> {
 }
 
 /// The resident page's upload form: the cart's file (or a WFDB pair), the recording time and
-/// the note; on success the reading page with the automatic analysis at once. The form's
-/// hidden key makes a second press of the button the same upload, never a duplicate.
+/// the note; on success the reading page with the automatic analysis at once. A refusal for
+/// what was sent shows the resident page again saying what to fix. The form's hidden key makes
+/// a second press of the button the same upload, never a duplicate.
 async fn upload(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
@@ -40,11 +42,65 @@ async fn upload(
     headers: axum::http::HeaderMap,
     multipart: axum::extract::Multipart,
 ) -> Result<Response, WebError> {
-    let mut upload = super::http::read_upload(&headers, multipart).await?;
+    let mut upload = match super::http::read_upload(&headers, multipart).await {
+        Ok(upload) => upload,
+        Err(error) => return refused(&ctx, &actor, id, error, String::new()).await,
+    };
     upload.resident = super::model::ResidentRef::Id(id);
+    let note = upload.clinical_note.clone();
     let now = clock::now_ms();
-    let (ecg, _) = super::upload(&ctx, now, clock::today_cst(), &actor, upload).await?;
-    Ok(axum::response::Redirect::to(&format!("/ecg/{}", ecg.id)).into_response())
+    match super::upload(&ctx, now, clock::today_cst(), &actor, upload).await {
+        Ok((ecg, _)) => {
+            Ok(axum::response::Redirect::to(&format!("/ecg/{}", ecg.id)).into_response())
+        }
+        Err(error) => refused(&ctx, &actor, id, error.into(), note).await,
+    }
+}
+
+async fn refused(
+    ctx: &Ctx,
+    actor: &crate::access::Actor,
+    id: i64,
+    error: ApiError,
+    note: String,
+) -> Result<Response, WebError> {
+    match upload_error_zh(&error) {
+        Some(what) => crate::resident::views::upload_refused(ctx, actor, id, what, note).await,
+        None => Err(WebError(error)),
+    }
+}
+
+/// What to fix in a refused upload, in Chinese, and the form field it concerns; `None` when the
+/// refusal is not about what was sent (no access, no such resident).
+fn upload_error_zh(error: &ApiError) -> Option<(String, &'static str)> {
+    let message = &error.message;
+    Some(match error.code {
+        "ecg.unreadable" => (
+            format!(
+                "心电图文件无法读取：请选择心电图机导出的原始文件；WFDB 记录需同时选择 .hea 与 .dat（{message}）"
+            ),
+            "file",
+        ),
+        "ecg.invalid" if message.contains("does not say when") => (
+            "文件中没有记录时间，请填写记录时间后重新上传。".into(),
+            "recorded_at",
+        ),
+        "ecg.invalid" if message.starts_with("recorded_at") => (
+            "记录时间应在 1990 年以后，且不能晚于现在。".into(),
+            "recorded_at",
+        ),
+        "ecg.invalid" if message.starts_with("clinical_note") => {
+            ("临床信息最多 2000 字。".into(), "clinical_note")
+        }
+        "ecg.idempotency_key_reused" => (
+            "这份表单已用于另一次上传，请刷新页面后重新选择文件上传。".into(),
+            "file",
+        ),
+        "ecg.invalid" | "http.bad_request" => {
+            (format!("上传内容有误，请重新选择文件（{message}）"), "file")
+        }
+        _ => return None,
+    })
 }
 
 fn state_label(state: EcgState) -> &'static str {

@@ -21,6 +21,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(staff::http::routes())
         .merge(institution::http::routes())
         .merge(resident::http::routes())
+        .merge(resident::views::routes())
         .merge(ecg::http::routes())
         .merge(ecg::views::routes())
         .merge(referral::http::routes())

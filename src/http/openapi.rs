@@ -21,6 +21,7 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         resident::http::create_resident,
         resident::http::list_residents,
         resident::http::get_resident,
+        resident::http::update_resident_contact,
         resident::http::list_resident_accesses,
         resident::http::list_probable_duplicates,
         resident::http::merge_residents,

@@ -4,7 +4,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
-use super::model::{MergeRequest, NewResident, ProbableDuplicate, Resident, ResidentQuery};
+use super::model::{
+    ContactUpdate, MergeRequest, NewResident, ProbableDuplicate, Resident, ResidentQuery,
+};
 use crate::audit::AccessRecord;
 use crate::clock;
 use crate::ctx::Ctx;
@@ -22,7 +24,10 @@ pub fn routes() -> Router<Ctx> {
             get(list_probable_duplicates),
         )
         .route("/api/v1/residents/merge", post(merge_residents))
-        .route("/api/v1/residents/{id}", get(get_resident))
+        .route(
+            "/api/v1/residents/{id}",
+            get(get_resident).patch(update_resident_contact),
+        )
         .route(
             "/api/v1/residents/{id}/accesses",
             get(list_resident_accesses),
@@ -42,6 +47,24 @@ pub async fn create_resident(
 ) -> Result<(StatusCode, Json<Resident>), ApiError> {
     let resident = super::register(&ctx, clock::now_ms(), clock::today_cst(), &actor, &new).await?;
     Ok((StatusCode::CREATED, Json(resident)))
+}
+
+/// Change a resident's phone or address (a field left out stays as it is).
+#[utoipa::path(patch, path = "/api/v1/residents/{id}", request_body = ContactUpdate, tag = "residents",
+    responses((status = 200, body = Resident),
+              (status = 422, description = "resident.invalid", body = ErrorBody),
+              (status = 409, description = "resident.already_merged", body = ErrorBody),
+              (status = 404, description = "resident.not_found", body = ErrorBody),
+              (status = 403, description = "access.denied", body = ErrorBody)))]
+pub async fn update_resident_contact(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(update): Json<ContactUpdate>,
+) -> Result<Json<Resident>, ApiError> {
+    Ok(Json(
+        super::update_contact(&ctx, clock::now_ms(), &actor, id, &update).await?,
+    ))
 }
 
 /// Find residents by exact ID number, name prefix or village clinic, within the caller's scope.

@@ -4,9 +4,11 @@
 
 pub mod http;
 pub mod id_number;
+mod merge_page;
 pub mod model;
 pub mod pinyin;
 pub mod store;
+pub mod views;
 
 use time::Date;
 
@@ -17,7 +19,7 @@ use crate::ctx::Ctx;
 use crate::db;
 use crate::institution::{self, InstitutionKind};
 pub use id_number::{IdNumber, InvalidIdNumber};
-use model::{MergeRequest, NewResident, ProbableDuplicate, Resident, ResidentQuery};
+use model::{ContactUpdate, MergeRequest, NewResident, ProbableDuplicate, Resident, ResidentQuery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -111,6 +113,65 @@ fn check_phone(phone: &str) -> Result<&str, Error> {
     Ok(phone)
 }
 
+fn check_address(address: &str) -> Result<&str, Error> {
+    let address = address.trim();
+    if address.chars().count() > 200 || address.chars().any(char::is_control) {
+        return Err(Error::Invalid {
+            field: "address",
+            reason: "must be at most 200 characters",
+        });
+    }
+    Ok(address)
+}
+
+/// Changes a resident's phone and address (what is left out stays), by staff who may write
+/// the resident's demographics; the change is audited as `resident.update`.
+pub async fn update_contact(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+    update: &ContactUpdate,
+) -> Result<Resident, Error> {
+    let phone = update.phone.as_deref().map(check_phone).transpose()?;
+    let address = update.address.as_deref().map(check_address).transpose()?;
+    let resident = store::resident_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if resident.merged_into_id.is_some() {
+        return Err(Error::AlreadyMerged);
+    }
+    let place = store::place_of(&ctx.db, &resident).await?;
+    let entry = Entry::by(actor, now, "resident.update", "resident", Some(id)).about_resident(id);
+    if let Err(denied) = access::check(actor, Purpose::Demographics, Access::Write, &place) {
+        audit::store::append_committed(&ctx.db, &[entry.denied()]).await?;
+        return Err(denied.into());
+    }
+    let mut tx = ctx.db.begin().await?;
+    store::update_contact(
+        &mut tx,
+        actor.community_id,
+        id,
+        phone.unwrap_or(&resident.phone),
+        address.unwrap_or(&resident.address),
+        now,
+    )
+    .await?;
+    let changed: Vec<&str> = [("phone", phone.is_some()), ("address", address.is_some())]
+        .into_iter()
+        .filter_map(|(field, given)| given.then_some(field))
+        .collect();
+    audit::store::append(
+        &mut tx,
+        &[entry.detail(format!("changed={}", changed.join(",")))],
+    )
+    .await?;
+    tx.commit().await?;
+    store::resident_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
 /// Registers a resident at a village clinic.
 pub async fn register(
     ctx: &Ctx,
@@ -122,13 +183,7 @@ pub async fn register(
     let id_number = IdNumber::parse(&new.id_number, today)?;
     let name = check_name(&new.name)?;
     let phone = check_phone(&new.phone)?;
-    let address = new.address.trim();
-    if address.chars().count() > 200 {
-        return Err(Error::Invalid {
-            field: "address",
-            reason: "must be at most 200 characters",
-        });
-    }
+    let address = check_address(&new.address)?;
     let village =
         institution::store::institution_by_id(&ctx.db, actor.community_id, new.village_clinic_id)
             .await?

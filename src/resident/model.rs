@@ -51,6 +51,14 @@ pub struct NewResident {
     pub grid_id: Option<i64>,
 }
 
+/// New contact details; a field left out stays as it is.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactUpdate {
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
 /// Search by exact ID number or by name (prefix); one of the two is required.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct ResidentQuery {

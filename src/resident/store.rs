@@ -297,6 +297,29 @@ pub async fn probable_duplicates(
         .collect()
 }
 
+/// Sets a resident's phone and address.
+pub async fn update_contact(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    id: i64,
+    phone: &str,
+    address: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE residents SET phone = $1, address = $2, updated_at_ms = $3 \
+         WHERE community_id = $4 AND id = $5",
+    )
+    .bind(phone)
+    .bind(address)
+    .bind(now_ms)
+    .bind(community_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Marks `merged_id` (and anything already merged into it) as merged into `survivor_id`.
 pub async fn mark_merged(
     conn: &mut AnyConnection,

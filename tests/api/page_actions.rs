@@ -368,3 +368,129 @@ async fn resident_search_pages() {
         "pages do not overlap"
     );
 }
+
+#[tokio::test]
+async fn contact_details_are_changed_from_the_page_and_the_api() {
+    let app = TestApp::spawn().await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+    let session = app.web_login("village-doctor").await;
+    let (_, page) = app.page(&session, &format!("/residents/{resident}")).await;
+    assert!(page.contains(&format!("href=\"/residents/{resident}/contact\"")));
+    let path = format!("/residents/{resident}/contact");
+    let (status, form) = app.page(&session, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("name=\"phone\""));
+
+    // A wrong phone: the form again as typed, the reason by the field, nothing changed.
+    let (status, html) = app
+        .submit(
+            &session,
+            &path,
+            &[("phone", "12ab"), ("address", "新地址 1 号")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("电话应为 7 至 15 位数字") && html.contains("新地址 1 号"));
+    let (status, html) = app
+        .submit(
+            &session,
+            &path,
+            &[("phone", "13912345678"), ("address", "东街 8 号")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("13912345678") && html.contains("东街 8 号"));
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'resident.update' AND resource_id = $1 \
+         AND outcome = 'allowed'",
+    )
+    .bind(resident)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // The API: a field left out stays; a resident outside the caller's scope is refused.
+    let token = app.login("village-doctor").await;
+    let response = app
+        .client
+        .patch(format!("{}/api/v1/residents/{resident}", app.address))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"phone": "0571-8888 6666"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["phone"], "0571-8888 6666");
+    assert_eq!(body["address"], "东街 8 号");
+    let township = app.institution_of("township-doctor").await;
+    let outside = app.resident_outside_township(township).await;
+    let response = app
+        .client
+        .patch(format!("{}/api/v1/residents/{outside}", app.address))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"phone": "13900000000"}))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(response, StatusCode::FORBIDDEN, "access.denied").await;
+    let response = app
+        .client
+        .patch(format!("{}/api/v1/residents/{resident}", app.address))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "改名"}))
+        .send()
+        .await
+        .unwrap();
+    // The name comes from the ID card: not a contact detail.
+    crate::helpers::assert_error(response, StatusCode::BAD_REQUEST, "http.invalid_json").await;
+}
+
+#[tokio::test]
+async fn a_refused_upload_says_what_to_fix_on_the_resident_page() {
+    let app = TestApp::spawn().await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+    let session = app.web_login("village-doctor").await;
+    let (_, page) = app.page(&session, &format!("/residents/{resident}")).await;
+    let action = page
+        .split("action=\"/residents/")
+        .find(|part| part.starts_with(&format!("{resident}/ecgs")))
+        .and_then(|part| part.split('"').next())
+        .map(|path| format!("/residents/{}", path.replace("&amp;", "&")))
+        .unwrap();
+    let send = |file: Vec<u8>, recorded_at: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("resident_id", resident.to_string())
+            .text("idempotency_key", hidden(&page, "idempotency_key"))
+            .text("recorded_at", recorded_at)
+            .text("clinical_note", "心悸")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(file).file_name("cart.xml"),
+            );
+        app.client
+            .post(format!("{}{action}", app.address))
+            .header("cookie", &session)
+            .header("origin", &app.address)
+            .multipart(form)
+            .send()
+    };
+    let response = send(b"<notanecg/>".to_vec(), "2026-11-30T08:05")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"upload-error\"") && html.contains("心电图文件无法读取"));
+    assert!(html.contains("data-field=\"file\"") && html.contains("value=\"心悸\""));
+    // A time before any digital cart: said by the time field.
+    let response = send(b"<notanecg/>".to_vec(), "1980-01-01T08:00")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("data-field=\"recorded_at\"") && html.contains("1990"));
+    assert_eq!(app.count("ecgs").await, 0);
+}

@@ -5,11 +5,11 @@ use askama::Template;
 use axum::extract::{Form, State};
 use axum::response::{Html, Response};
 
-use super::{WebError, done, institution_names, render, role_label};
 use crate::clock;
 use crate::ctx::Ctx;
 use crate::http::extract::WebActor;
 use crate::resident::{self, model::DuplicateReason, model::MergeRequest, model::Resident};
+use crate::web::{WebError, done, institution_names, render, role_label};
 
 struct Side {
     id: i64,
