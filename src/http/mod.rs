@@ -19,6 +19,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi::get_openapi))
         .merge(staff::http::routes())
+        .merge(staff::views::routes())
         .merge(institution::http::routes())
         .merge(resident::http::routes())
         .merge(resident::views::routes())

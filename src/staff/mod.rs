@@ -6,6 +6,7 @@ pub mod model;
 mod password;
 pub mod store;
 pub mod throttle;
+pub mod views;
 
 use std::net::IpAddr;
 

@@ -55,9 +55,10 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
     }
     if has(Role::Admin) {
         add(&[
+            ("/staff", "账号"),
             ("/residents", "居民"),
             ("/residents/duplicates", "重复档案"),
-            ("/indicators", "监测指标"),
+            ("/indicators/definitions", "指标口径"),
         ]);
     }
     add(&[("/institutions", "机构")]);
@@ -439,8 +440,9 @@ fn home_actions(actor: &Actor) -> Vec<(&'static str, &'static str)> {
         actions.push(("/indicators", "本月监测指标"));
     }
     if actor.has_role(Role::Admin) {
-        actions.push(("/institutions", "机构与账号"));
-        actions.push(("/residents", "居民档案"));
+        actions.push(("/staff", "人员与账号"));
+        actions.push(("/institutions", "机构"));
+        actions.push(("/indicators/definitions", "指标口径"));
     }
     actions
 }

@@ -335,3 +335,54 @@ async fn probable_duplicates_are_shown_before_a_registration_is_saved() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert_eq!(app.count("residents").await, before + 1);
 }
+
+#[tokio::test]
+async fn an_administrator_creates_an_account_from_the_accounts_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.web_login("admin").await;
+    let (_, home) = app.page(&admin, "/").await;
+    assert!(home.contains("href=\"/staff\""));
+    let (status, page) = app.page(&admin, "/staff").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("village-doctor") && page.contains("id=\"account\""));
+    let township = app.institution_of("township-doctor").await;
+    let township_id = township.to_string();
+    let account = |username: &'static str, password: &'static str| {
+        vec![
+            ("username", username),
+            ("name", "王晓梅"),
+            ("password", password),
+            ("institution_id", ""),
+            ("title_level", "intermediate"),
+            ("roles", "doctor"),
+            ("roles", "reader"),
+        ]
+    };
+    // Too short a password: said by the field, the rest kept, nothing created.
+    let mut form = account("wang-xm", "short");
+    form[3].1 = &township_id;
+    let (status, html) = app.submit(&admin, "/staff", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("初始密码至少 10 个字符") && html.contains("value=\"wang-xm\""));
+    assert!(html.contains("value=\"reader\" checked"));
+    let mut form = account("wang-xm", "a-long-password-1");
+    form[3].1 = &township_id;
+    let (status, html) = app.submit(&admin, "/staff", &form).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("已建立账号 wang-xm") && html.contains("王晓梅"));
+    // The new account signs in and has both roles' menus.
+    let session = app.web_login_with("wang-xm", "a-long-password-1").await;
+    assert_eq!(session.status(), StatusCode::SEE_OTHER);
+    // Taken username: refused by the field.
+    let (status, html) = app.submit(&admin, "/staff", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("该用户名已被使用"));
+    // Not an administrator: the list is readable by staff, the form is not there nor accepted.
+    let doctor = app.web_login("village-doctor").await;
+    let (_, page) = app.page(&doctor, "/staff").await;
+    assert!(!page.contains("id=\"account\""));
+    let mut form = account("intruder", "a-long-password-1");
+    form[3].1 = &township_id;
+    let response = app.post_form(&doctor, "/staff", &form).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
