@@ -57,6 +57,13 @@ pub fn month_cst(ms: Millis) -> String {
     format_cst(ms)[..7].to_owned()
 }
 
+/// The start of the day (midnight, China Standard Time) a time falls in.
+pub fn start_of_day_cst(ms: Millis) -> Millis {
+    const DAY: Millis = 86_400_000;
+    const CST: Millis = 8 * 3_600_000;
+    (ms + CST).div_euclid(DAY) * DAY - CST
+}
+
 /// A month `YYYY-MM` in China Standard Time as [start, end) in milliseconds.
 pub fn month_bounds_cst(month: &str) -> Option<(Millis, Millis)> {
     let (year, month) = month.trim().split_once('-')?;

@@ -225,18 +225,27 @@ pub async fn get_encounter(
     Ok(encounter)
 }
 
-/// The inpatients still in at the actor's institution whose record the actor may see, with
-/// their names; each is recorded as read.
-pub async fn inpatients(
+/// The encounters at the actor's institution that `present` names (the inpatients still in, or
+/// today's visits) whose record the actor may see, with the residents' names; each is
+/// recorded as read.
+pub async fn present(
     ctx: &Ctx,
     now: Millis,
     actor: &Actor,
+    present: store::Present,
     limit: i64,
 ) -> Result<Vec<(Encounter, String)>, Error> {
     let institution = actor.institution.ok_or(crate::access::Denied)?;
     let scope = actor.scope(Purpose::Clinical, Access::Read);
-    let stays =
-        store::inpatients_of(&ctx.db, actor.community_id, institution.id, scope, limit).await?;
+    let stays = store::present_at(
+        &ctx.db,
+        actor.community_id,
+        institution.id,
+        present,
+        scope,
+        limit,
+    )
+    .await?;
     let entries = stays
         .iter()
         .map(|(e, _)| {

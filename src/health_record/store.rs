@@ -142,14 +142,32 @@ pub async fn encounter_by_id(
 
 /// Inpatients still in at an institution, within the scope, longest stay first, with the
 /// resident's name.
-pub async fn inpatients_of(
+/// Who is at an institution now: the inpatients still in (longest stay first), or everyone
+/// seen since a moment (newest first).
+#[derive(Clone, Copy, Debug)]
+pub enum Present {
+    Inpatients,
+    VisitsSince(i64),
+}
+
+/// The encounters of one institution that `present` names, within `scope`, with the residents'
+/// names.
+pub async fn present_at(
     db: &Db,
     community_id: i64,
     institution_id: i64,
+    present: Present,
     scope: Scope,
     limit: i64,
 ) -> Result<Vec<(Encounter, String)>, sqlx::Error> {
-    let (scope_sql, scope_values) = crate::resident::store::scope_condition(scope, 3);
+    let (scope_sql, scope_values) = crate::resident::store::scope_condition(scope, 4);
+    let (which, order) = match present {
+        Present::Inpatients => (
+            "e.kind = 'inpatient' AND e.ended_at_ms IS NULL AND $3 = 0",
+            "e.started_at_ms, e.id",
+        ),
+        Present::VisitsSince(_) => ("e.started_at_ms >= $3", "e.started_at_ms DESC, e.id DESC"),
+    };
     let columns: Vec<String> = ENCOUNTER_COLUMNS
         .split(", ")
         .map(|c| format!("e.{}", c.trim()))
@@ -157,14 +175,19 @@ pub async fn inpatients_of(
     let sql = format!(
         "SELECT {}, r.name AS resident_name FROM encounters e \
          JOIN residents r ON r.id = e.resident_id AND r.community_id = e.community_id \
-         WHERE e.community_id = $1 AND e.institution_id = $2 AND e.kind = 'inpatient' \
-         AND e.ended_at_ms IS NULL AND {scope_sql} ORDER BY e.started_at_ms, e.id {}",
+         WHERE e.community_id = $1 AND e.institution_id = $2 AND {which} \
+         AND {scope_sql} ORDER BY {order} {}",
         columns.join(", "),
         crate::db::limit_clause(limit, 0)
     );
+    let since = match present {
+        Present::Inpatients => 0,
+        Present::VisitsSince(at) => at,
+    };
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(community_id)
-        .bind(institution_id);
+        .bind(institution_id)
+        .bind(since);
     for value in scope_values {
         query = query.bind(value);
     }

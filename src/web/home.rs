@@ -9,6 +9,7 @@ use super::{render, role_label};
 use crate::access::Actor;
 use crate::clock;
 use crate::ctx::Ctx;
+use crate::health_record::store::Present;
 use crate::http::extract::WebActor;
 
 /// The menu of a signed-in user, from the roles their label names, in the order of their day:
@@ -170,6 +171,9 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
             queues.push(referral_queue(actor, &referrals, &who));
         }
         if let Some(queue) = inpatient_queue(ctx, actor).await {
+            queues.push(queue);
+        }
+        if let Some(queue) = visits_queue(ctx, actor).await {
             queues.push(queue);
         }
     }
@@ -391,7 +395,7 @@ fn referral_queue(
 /// The inpatients of the user's institution: to discharge, or to refer down.
 async fn inpatient_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
     let now = clock::now_ms();
-    let stays = crate::health_record::inpatients(ctx, now, actor, 50)
+    let stays = crate::health_record::present(ctx, now, actor, Present::Inpatients, 50)
         .await
         .ok()?;
     if stays.is_empty() {
@@ -409,6 +413,40 @@ async fn inpatient_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
                 text: format!(
                     "{name} · 住院 {} 天 · {}",
                     (now - encounter.started_at_ms) / 86_400_000,
+                    encounter
+                        .diagnoses
+                        .first()
+                        .map(|d| crate::icd10::display(&d.icd10)
+                            .unwrap_or(&d.icd10)
+                            .to_owned())
+                        .unwrap_or_default()
+                ),
+                href: format!("/encounters/{}", encounter.id),
+                urgent: false,
+            })
+            .collect(),
+    })
+}
+
+/// Today's visits at the user's institution, newest first.
+async fn visits_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
+    let now = clock::now_ms();
+    let midnight = clock::start_of_day_cst(now);
+    let visits = crate::health_record::present(ctx, now, actor, Present::VisitsSince(midnight), 50)
+        .await
+        .ok()?;
+    Some(Queue {
+        id: "visits-today",
+        title: "今日就诊",
+        empty: "今天还没有就诊记录。",
+        more: "/residents",
+        items: visits
+            .into_iter()
+            .map(|(encounter, name)| QueueItem {
+                at: clock::format_cst(encounter.started_at_ms),
+                text: format!(
+                    "{name} · {} · {}",
+                    encounter.kind.label_zh(),
                     encounter
                         .diagnoses
                         .first()

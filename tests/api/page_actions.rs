@@ -494,3 +494,32 @@ async fn a_refused_upload_says_what_to_fix_on_the_resident_page() {
     assert!(html.contains("data-field=\"recorded_at\"") && html.contains("1990"));
     assert_eq!(app.count("ecgs").await, 0);
 }
+
+#[tokio::test]
+async fn todays_visits_are_on_the_home_page() {
+    let app = TestApp::spawn().await;
+    let village = app.institution_of("village-doctor").await;
+    let resident = app.resident_in_village(village).await;
+    let name = resident_name(&app, resident).await;
+    let session = app.web_login("village-doctor").await;
+    let (_, home) = app.page(&session, "/").await;
+    let queue = home.split("id=\"visits-today\"").nth(1).unwrap();
+    assert!(!queue.contains(&name));
+    let path = format!("/residents/{resident}/encounters");
+    let (_, form) = app.page(&session, &path).await;
+    let now = yijia::clock::to_page(yijia::clock::now_ms() - 60_000);
+    let typed = [
+        ("form_key", hidden(&form, "form_key")),
+        ("kind", "outpatient".into()),
+        ("started_at", now),
+        ("diagnosis1", "I10".into()),
+        ("drugs", "12".into()),
+    ];
+    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html) = app.submit(&session, &path, &typed).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, home) = app.page(&session, "/").await;
+    let queue = home.split("id=\"visits-today\"").nth(1).unwrap();
+    let queue = queue.split("</section>").next().unwrap();
+    assert!(queue.contains(&name) && queue.contains("门诊"), "{queue}");
+}
