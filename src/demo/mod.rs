@@ -3,6 +3,7 @@
 //! community is already there, so a second start never duplicates it.
 
 pub mod activity;
+mod labs;
 pub mod names;
 mod referrals;
 mod remote_reads;
@@ -167,6 +168,8 @@ pub async fn load(
     if activity {
         activity::budget(ctx, now, community_id, today.year() - 1).await?;
         activity::budget(ctx, now, community_id, today.year()).await?;
+        bar.set_message("近 30 天检验结果与危急值");
+        labs::generate(ctx, community_id, seed, now).await?;
     }
     let entry = audit::Entry {
         community_id,

@@ -160,24 +160,48 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error
     Ok(())
 }
 
+const ACTOR_COLUMNS: &str = "st.id, st.community_id, st.username, st.name, st.roles, \
+     st.resident_id, st.institution_id, i.kind, i.township_id, i.service";
+
 /// The actor behind a live session.
 pub async fn actor_by_session(
     db: &Db,
     token_hash: &str,
     now_ms: i64,
 ) -> Result<Option<Actor>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT st.id, st.community_id, st.username, st.name, st.roles, st.resident_id, \
-         st.institution_id, i.kind, i.township_id, i.service \
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACTOR_COLUMNS} \
          FROM sessions se JOIN staff st ON st.id = se.staff_id \
          LEFT JOIN institutions i ON i.id = st.institution_id \
-         WHERE se.token_hash = $1 AND se.expires_at_ms > $2 AND st.active = 1",
-    )
+         WHERE se.token_hash = $1 AND se.expires_at_ms > $2 AND st.active = 1"
+    )))
     .bind(token_hash)
     .bind(now_ms)
     .fetch_optional(&db.pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    row.as_ref().map(actor_from_row).transpose()
+}
+
+/// An active account of a community as an actor, for work done in its name without a session
+/// (the demo's history).
+pub async fn actor_by_id(
+    db: &Db,
+    community_id: i64,
+    staff_id: i64,
+) -> Result<Option<Actor>, sqlx::Error> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACTOR_COLUMNS} FROM staff st \
+         LEFT JOIN institutions i ON i.id = st.institution_id \
+         WHERE st.community_id = $1 AND st.id = $2 AND st.active = 1"
+    )))
+    .bind(community_id)
+    .bind(staff_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(actor_from_row).transpose()
+}
+
+fn actor_from_row(row: &sqlx::any::AnyRow) -> Result<Actor, sqlx::Error> {
     let roles: String = row.try_get("roles")?;
     let institution_id: Option<i64> = row.try_get("institution_id")?;
     let kind: Option<String> = row.try_get("kind")?;
@@ -193,7 +217,7 @@ pub async fn actor_by_session(
         }),
         _ => None,
     };
-    let actor = Actor {
+    Ok(Actor {
         staff_id: row.try_get("id")?,
         community_id: row.try_get("community_id")?,
         username: row.try_get("username")?,
@@ -201,8 +225,7 @@ pub async fn actor_by_session(
         roles: parse_roles(&roles),
         institution,
         resident_id: row.try_get("resident_id")?,
-    };
-    Ok(Some(actor))
+    })
 }
 
 /// The portal account of a resident, if one was issued.

@@ -219,6 +219,35 @@ async fn the_demo_shows_a_living_county_last_year_and_this_year() {
         "{ecgs} ECGs, {referrals} referrals this year"
     );
 
+    // Lab results of the last weeks, a few critical: acknowledged, except this morning's one
+    // on each of the village and township doctors' queues.
+    let (reports, critical, waiting): (i64, i64, i64) = {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(critical) AS BIGINT) AS c, \
+             CAST(SUM(CASE WHEN critical = 1 AND acknowledged_at_ms IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS w \
+             FROM lab_reports",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        use sqlx::Row;
+        (row.get("n"), row.get("c"), row.get("w"))
+    };
+    assert!(
+        reports > 30 && critical >= 3 && waiting == 2,
+        "{reports} {critical} {waiting}"
+    );
+    for user in ["village-doctor", "township-doctor"] {
+        let session = app.web_login(user).await;
+        let (_, home) = app.page(&session, "/").await;
+        let queue = home.split("id=\"critical-values\"").nth(1).unwrap();
+        let queue = queue.split("</section>").next().unwrap();
+        assert!(
+            queue.contains("/lab-reports/") && queue.contains("肾功能"),
+            "{user}: {queue}"
+        );
+    }
+
     // The county doctor's queue has inpatients; the insurance officer's has the month; the
     // supervisor's the year's indicators; the dashboard has this year and last.
     let county = app.web_login("county-doctor").await;
