@@ -82,6 +82,8 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         crate::indicator::http::list_indicator_definitions,
         crate::indicator::http::put_indicator_definition,
         crate::indicator::http::reset_indicator_definition,
+        crate::indicator::http::put_indicator_target,
+        crate::indicator::http::reset_indicator_target,
         crate::indicator::http::list_indicator_measures,
         crate::indicator::http::list_indicator_by_institution,
     ),

@@ -36,6 +36,8 @@ pub struct DefinitionView {
     pub customised: bool,
     pub basis: Option<String>,
     pub updated_at: Option<String>,
+    /// What the indicator should reach, when it has a target.
+    pub target: Option<super::target::Target>,
 }
 
 /// A definition in force: what is shown, and how it is computed.
@@ -116,6 +118,7 @@ fn built_in(definition: &'static Definition) -> Effective {
             customised: false,
             basis: None,
             updated_at: None,
+            target: None,
         },
         formula: definition.formula,
     }
@@ -162,14 +165,17 @@ fn customised(built: Effective, county: &CountyDefinition) -> Effective {
 /// Every definition in force for the community, in the national order.
 pub(super) async fn effective(db: &Db, community_id: i64) -> Result<Vec<Effective>, sqlx::Error> {
     let county = store::county_definitions(db, community_id).await?;
+    let mut targets = super::target::in_force(db, community_id).await?;
     Ok(DEFINITIONS
         .iter()
         .map(|definition| {
             let built = built_in(definition);
-            match county.iter().find(|c| c.code == definition.code) {
+            let mut effective = match county.iter().find(|c| c.code == definition.code) {
                 Some(county) if built.view.editable => customised(built, county),
                 _ => built,
-            }
+            };
+            effective.view.target = targets.remove(definition.code);
+            effective
         })
         .collect())
 }
@@ -190,7 +196,7 @@ pub fn may_edit(actor: &Actor) -> bool {
     actor.has_role(Role::Admin) || actor.has_role(Role::Supervisor)
 }
 
-fn require_editor(actor: &Actor) -> Result<(), Error> {
+pub(super) fn require_editor(actor: &Actor) -> Result<(), Error> {
     if may_edit(actor) {
         Ok(())
     } else {

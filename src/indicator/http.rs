@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 
 use super::basis::{self, DefinitionChange, DefinitionView, MeasureView};
+use super::target::{self, Target, TargetChange};
 use super::{Breakdown, IndicatorQuery, Value};
 use crate::clock;
 use crate::ctx::Ctx;
@@ -23,6 +24,10 @@ pub fn routes() -> Router<Ctx> {
         .route(
             "/api/v1/indicators/definitions/{code}",
             put(put_indicator_definition).delete(reset_indicator_definition),
+        )
+        .route(
+            "/api/v1/indicators/targets/{code}",
+            put(put_indicator_target).delete(reset_indicator_target),
         )
         .route("/api/v1/indicators/measures", get(list_indicator_measures))
         .route(
@@ -93,6 +98,37 @@ pub async fn reset_indicator_definition(
 ) -> Result<Json<DefinitionView>, ApiError> {
     Ok(Json(
         basis::reset(&ctx, clock::now_ms(), &actor, &code).await?,
+    ))
+}
+
+/// The county's target for a computed indicator (administrator or health bureau), with the
+/// rule it comes from; the indicator's values then say whether they meet it.
+#[utoipa::path(put, path = "/api/v1/indicators/targets/{code}", tag = "indicators",
+    request_body = TargetChange,
+    responses((status = 200, body = Target), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_indicator_target(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+    Json(change): Json<TargetChange>,
+) -> Result<Json<Target>, ApiError> {
+    Ok(Json(
+        target::put(&ctx, clock::now_ms(), &actor, &code, &change).await?,
+    ))
+}
+
+/// Removes the county's target: the one that comes with the indicator's source (or none) holds.
+#[utoipa::path(delete, path = "/api/v1/indicators/targets/{code}", tag = "indicators",
+    responses((status = 200, body = Option<Target>), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn reset_indicator_target(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+) -> Result<Json<Option<Target>>, ApiError> {
+    Ok(Json(
+        target::reset(&ctx, clock::now_ms(), &actor, &code).await?,
     ))
 }
 

@@ -9,6 +9,7 @@ pub mod definitions;
 pub mod http;
 mod measure;
 mod store;
+pub mod target;
 pub mod views;
 
 use std::collections::HashMap;
@@ -83,6 +84,10 @@ pub struct Value {
     /// Computed by the county's own definition (口径), which `source` gives.
     pub customised: bool,
     pub note: Option<&'static str>,
+    /// What the indicator should reach, when it has a target.
+    pub target: Option<target::Target>,
+    /// Whether the value meets the target; absent without a value or a target.
+    pub on_target: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -438,6 +443,8 @@ async fn evaluate(
             source: definition.view.source,
             customised: definition.view.customised,
             note: None,
+            target: definition.view.target,
+            on_target: None,
         };
         match definition.formula {
             Formula::Qualitative => {
@@ -495,6 +502,10 @@ async fn evaluate(
                 }
             }
         }
+        value.on_target = value
+            .value
+            .zip(value.target.as_ref())
+            .map(|(v, target)| target.met_by(v));
         values.push(value);
     }
     Ok(values)
@@ -514,6 +525,8 @@ pub fn to_csv(values: &[Value]) -> String {
         "unit",
         "note",
         "source",
+        "target",
+        "on_target",
     ]);
     for v in values {
         let _ = writer.write_record([
@@ -526,6 +539,15 @@ pub fn to_csv(values: &[Value]) -> String {
             &v.unit,
             v.note.unwrap_or_default(),
             &v.source,
+            &v.target
+                .as_ref()
+                .map(|t| format!("{} {}", t.direction.symbol(), t.value))
+                .unwrap_or_default(),
+            match v.on_target {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            },
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

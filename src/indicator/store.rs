@@ -415,3 +415,63 @@ pub async fn delete_county_definition(
             .rows_affected();
     Ok(deleted > 0)
 }
+
+/// A county's target for an indicator, as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CountyTarget {
+    pub code: String,
+    pub direction: String,
+    pub value: f64,
+    pub basis: String,
+    pub updated_at_ms: i64,
+}
+
+pub async fn county_targets(db: &Db, community_id: i64) -> Result<Vec<CountyTarget>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT code, direction, value, basis, updated_at_ms FROM indicator_targets \
+         WHERE community_id = $1 ORDER BY code",
+    )
+    .bind(community_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn put_county_target(
+    tx: &mut Transaction,
+    community_id: i64,
+    target: &CountyTarget,
+    staff_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO indicator_targets (community_id, code, direction, value, basis, \
+         updated_by_staff_id, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (community_id, code) DO UPDATE SET direction = excluded.direction, \
+         value = excluded.value, basis = excluded.basis, \
+         updated_by_staff_id = excluded.updated_by_staff_id, updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(community_id)
+    .bind(&target.code)
+    .bind(&target.direction)
+    .bind(target.value)
+    .bind(&target.basis)
+    .bind(staff_id)
+    .bind(target.updated_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_county_target(
+    tx: &mut Transaction,
+    community_id: i64,
+    code: &str,
+) -> Result<bool, sqlx::Error> {
+    let deleted =
+        sqlx::query("DELETE FROM indicator_targets WHERE community_id = $1 AND code = $2")
+            .bind(community_id)
+            .bind(code)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    Ok(deleted > 0)
+}

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -25,6 +25,8 @@ pub fn routes() -> Router<Ctx> {
             "/indicators/definitions/{code}/reset",
             post(reset_definition),
         )
+        .route("/indicators/targets/{code}", post(put_target))
+        .route("/indicators/targets/{code}/reset", post(reset_target))
 }
 
 #[derive(Deserialize)]
@@ -40,6 +42,8 @@ struct Cells {
     numerator: String,
     denominator: String,
     note: String,
+    /// The target, `≥ 75 %`, or a dash.
+    target: String,
 }
 
 impl Cells {
@@ -49,6 +53,10 @@ impl Cells {
             numerator: number(v.numerator),
             denominator: number(v.denominator),
             note: v.note.unwrap_or_default().to_owned(),
+            target: v
+                .target
+                .as_ref()
+                .map_or_else(|| "—".to_owned(), |t| t.label(&v.unit)),
         }
     }
 }
@@ -64,6 +72,7 @@ struct Row {
     name: String,
     customised: bool,
     cells: Cells,
+    off_target: bool,
 }
 
 #[derive(Template)]
@@ -111,6 +120,7 @@ async fn dashboard(
             name: v.name.clone(),
             customised: v.customised,
             cells: Cells::of(v),
+            off_target: v.on_target == Some(false),
         };
         match dimensions.iter_mut().find(|(d, _)| *d == v.dimension) {
             Some((_, rows)) => rows.push(row),
@@ -298,6 +308,51 @@ async fn reset_definition(
 ) -> Response {
     done(
         basis::reset(&ctx, clock::now_ms(), &actor, &code).await,
+        "/indicators/definitions",
+    )
+}
+
+#[derive(Deserialize)]
+struct TargetForm {
+    direction: String,
+    value: String,
+    basis: String,
+}
+
+async fn put_target(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(code): Path<String>,
+    Form(form): Form<TargetForm>,
+) -> Response {
+    let (Some(direction), Ok(value)) = (
+        super::target::Direction::parse(&form.direction),
+        form.value.trim().parse::<f64>(),
+    ) else {
+        return WebError::from(super::Error::Invalid {
+            field: "value",
+            reason: "a number, at least or at most",
+        })
+        .into_response();
+    };
+    let change = super::target::TargetChange {
+        direction,
+        value,
+        basis: form.basis,
+    };
+    done(
+        super::target::put(&ctx, clock::now_ms(), &actor, &code, &change).await,
+        "/indicators/definitions",
+    )
+}
+
+async fn reset_target(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(code): Path<String>,
+) -> Response {
+    done(
+        super::target::reset(&ctx, clock::now_ms(), &actor, &code).await,
         "/indicators/definitions",
     )
 }

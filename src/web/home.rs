@@ -207,37 +207,7 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
         queues.push(insurance_queue(ctx, actor, now).await);
     }
     if actor.has_role(Role::Supervisor) {
-        let month = clock::month_cst(now);
-        let query = crate::indicator::IndicatorQuery {
-            year: month[..4].parse().unwrap_or_default(),
-            month: None,
-            institution: None,
-        };
-        let codes = ["C.1", "3.1", "C.5", "C.6", "C.7", "P.5"];
-        if let Ok(values) = crate::indicator::compute_only(ctx, actor, &query, Some(&codes)).await {
-            queues.push(Queue {
-                id: "indicators-month",
-                title: "本年度重点指标（截至今日）",
-                empty: "本年度尚无数据。",
-                more: "/indicators",
-                items: values
-                    .iter()
-                    .map(|v| QueueItem {
-                        at: format!("{} 年", &month[..4]),
-                        text: format!(
-                            "{} {}：{}",
-                            v.code,
-                            v.name,
-                            v.value
-                                .map(|x| format!("{} {}", (x * 10.0).round() / 10.0, v.unit))
-                                .unwrap_or_else(|| v.note.unwrap_or("暂无数据").to_owned())
-                        ),
-                        href: format!("/indicators/{}", v.code),
-                        urgent: false,
-                    })
-                    .collect(),
-            });
-        }
+        queues.extend(supervisor_queues(ctx, actor, now).await);
     }
     if actor.has_role(Role::Admin)
         && let Ok(pairs) = crate::resident::probable_duplicates(ctx, now, actor, 20, 0).await
@@ -272,6 +242,61 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
         });
     }
     queues
+}
+
+/// The supervisor's year to date: the indicators off target, then the main ones.
+async fn supervisor_queues(ctx: &Ctx, actor: &Actor, now: clock::Millis) -> Vec<Queue> {
+    let month = clock::month_cst(now);
+    let query = crate::indicator::IndicatorQuery {
+        year: month[..4].parse().unwrap_or_default(),
+        month: None,
+        institution: None,
+    };
+    let Ok(values) = crate::indicator::compute(ctx, actor, &query).await else {
+        return Vec::new();
+    };
+    let item = |v: &crate::indicator::Value| QueueItem {
+        at: format!("{} 年", &month[..4]),
+        text: format!(
+            "{} {}：{}{}",
+            v.code,
+            v.name,
+            v.value
+                .map(|x| format!("{} {}", (x * 10.0).round() / 10.0, v.unit))
+                .unwrap_or_else(|| v.note.unwrap_or("暂无数据").to_owned()),
+            v.target
+                .as_ref()
+                .map(|t| format!("（目标 {}）", t.label(&v.unit)))
+                .unwrap_or_default()
+        ),
+        href: format!("/indicators/{}", v.code),
+        urgent: false,
+    };
+    let main = ["C.1", "3.1", "C.5", "C.6", "C.7", "P.5"];
+    vec![
+        Queue {
+            id: "off-target",
+            title: "未达标指标（本年度截至今日）",
+            empty: "设有目标值的指标均已达标。",
+            more: "/indicators",
+            items: values
+                .iter()
+                .filter(|v| v.on_target == Some(false))
+                .map(item)
+                .collect(),
+        },
+        Queue {
+            id: "indicators-month",
+            title: "本年度重点指标（截至今日）",
+            empty: "本年度尚无数据。",
+            more: "/indicators",
+            items: values
+                .iter()
+                .filter(|v| main.contains(&v.code))
+                .map(item)
+                .collect(),
+        },
+    ]
 }
 
 /// The insurance officer's month: prepayments due, quarters to review, the claims to settle.
