@@ -397,8 +397,7 @@ pub async fn list(
         &ctx.db,
         actor.community_id,
         institution,
-        query.direction.map(Direction::as_str),
-        query.state.map(ReferralState::as_str),
+        query,
         limit,
         offset,
     )

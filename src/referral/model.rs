@@ -234,6 +234,43 @@ pub struct ReferralQuery {
     pub institution: Option<i64>,
     pub direction: Option<Direction>,
     pub state: Option<ReferralState>,
+    /// The order of the list (default: green channel first, then newest).
+    pub sort: Option<ReferralSort>,
+}
+
+/// How a list of referrals is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralSort {
+    /// Green channel first, then the newest written.
+    #[default]
+    Urgent,
+    /// The newest written first.
+    Created,
+    /// The most recently moved on first.
+    Updated,
+    /// The oldest written first.
+    Oldest,
+}
+
+text_enum!(ReferralSort { Urgent => "urgent", Created => "created", Updated => "updated", Oldest => "oldest" });
+
+impl ReferralSort {
+    pub const ALL: [ReferralSort; 4] = [
+        ReferralSort::Urgent,
+        ReferralSort::Created,
+        ReferralSort::Updated,
+        ReferralSort::Oldest,
+    ];
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ReferralSort::Urgent => "绿色通道优先",
+            ReferralSort::Created => "最新发起",
+            ReferralSort::Updated => "最近更新",
+            ReferralSort::Oldest => "最早发起",
+        }
+    }
 }
 
 #[cfg(test)]

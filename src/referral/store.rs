@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, Row};
 
-use super::model::{NewReferral, Referral, ReferralState, Step};
+use super::model::{
+    Direction, NewReferral, Referral, ReferralQuery, ReferralSort, ReferralState, Step,
+};
 use super::timeline::Point;
 use crate::db::Db;
 
@@ -120,27 +122,35 @@ pub async fn steps_of(db: &Db, community_id: i64, id: i64) -> Result<Vec<Step>, 
     .await
 }
 
-/// Referrals sent from or received at an institution; green channel first, then newest.
+/// Referrals sent from or received at an institution, in the order `sort` names.
+/// (`query.institution` is not read: the caller has settled which institution.)
 pub async fn referrals_of_institution(
     db: &Db,
     community_id: i64,
     institution_id: i64,
-    direction: Option<&str>,
-    state: Option<&str>,
+    query: &ReferralQuery,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Referral>, sqlx::Error> {
+    let order = match query.sort.unwrap_or_default() {
+        ReferralSort::Urgent => {
+            "CASE WHEN green_channel IS NULL THEN 1 ELSE 0 END, created_at_ms DESC, id DESC"
+        }
+        ReferralSort::Created => "created_at_ms DESC, id DESC",
+        ReferralSort::Updated => "updated_at_ms DESC, id DESC",
+        ReferralSort::Oldest => "created_at_ms, id",
+    };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM referrals WHERE community_id = $1 \
          AND (from_institution_id = $2 OR to_institution_id = $2) \
          AND ($3 = '' OR direction = $3) AND ($4 = '' OR state = $4) \
-         ORDER BY CASE WHEN green_channel IS NULL THEN 1 ELSE 0 END, created_at_ms DESC, id DESC {}",
+         ORDER BY {order} {}",
         crate::db::limit_clause(limit, offset)
     )))
     .bind(community_id)
     .bind(institution_id)
-    .bind(direction.unwrap_or_default())
-    .bind(state.unwrap_or_default())
+    .bind(query.direction.map(Direction::as_str).unwrap_or_default())
+    .bind(query.state.map(ReferralState::as_str).unwrap_or_default())
     .fetch_all(&db.pool)
     .await
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::model::{self, Party, ReferralQuery, ReferralState};
 use crate::clock;
 use crate::ctx::Ctx;
-use crate::http::extract::{Path, WebActor};
+use crate::http::extract::{Path, Query, WebActor};
 use crate::web::{WebError, done, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
@@ -74,7 +74,29 @@ struct Board {
     user_role: String,
     rows: Vec<Row>,
     suggestions: Vec<SuggestionRow>,
+    /// The filters and order chosen, as query values ("" for any), and the choices.
+    direction: &'static str,
+    state: &'static str,
+    sort: &'static str,
+    directions: Vec<(&'static str, &'static str)>,
+    states: Vec<(&'static str, &'static str)>,
+    sorts: Vec<(&'static str, &'static str)>,
+    /// This page's number, whether another follows, and the filters as a query string.
+    page: i64,
+    more: bool,
+    filters: String,
 }
+
+#[derive(Deserialize)]
+struct BoardQuery {
+    direction: Option<String>,
+    state: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+}
+
+/// Referrals on one page of the board.
+const REFERRALS_PER_PAGE: i64 = 50;
 
 struct SuggestionRow {
     resident_id: i64,
@@ -86,9 +108,28 @@ struct SuggestionRow {
 async fn board(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
+    Query(board): Query<BoardQuery>,
 ) -> Result<Html<String>, WebError> {
     let now = clock::now_ms();
-    let referrals = super::list(&ctx, now, &actor, &ReferralQuery::default(), 100, 0).await?;
+    let query = ReferralQuery {
+        institution: None,
+        direction: board.direction.as_deref().and_then(model::Direction::parse),
+        state: board.state.as_deref().and_then(ReferralState::parse),
+        sort: board.sort.as_deref().and_then(model::ReferralSort::parse),
+    };
+    let number = board.page.unwrap_or(1).clamp(1, 1000);
+    // One more than a page, to know whether there is a next one.
+    let mut referrals = super::list(
+        &ctx,
+        now,
+        &actor,
+        &query,
+        REFERRALS_PER_PAGE + 1,
+        (number - 1) * REFERRALS_PER_PAGE,
+    )
+    .await?;
+    let more = referrals.len() as i64 > REFERRALS_PER_PAGE;
+    referrals.truncate(REFERRALS_PER_PAGE as usize);
     let names: HashMap<i64, String> = institution_names(&ctx, &actor).await;
     let ids: Vec<i64> = referrals.iter().map(|r| r.resident_id).collect();
     let people = crate::resident::names(&ctx, now, &actor, &ids).await?;
@@ -130,11 +171,32 @@ async fn board(
                 .unwrap_or_default(),
         })
         .collect();
+    let direction = query.direction.map_or("", model::Direction::as_str);
+    let state = query.state.map_or("", ReferralState::as_str);
+    let sort = query.sort.unwrap_or_default().as_str();
     Ok(render(&Board {
         user_role: role_label(&actor),
         user_name: actor.name,
         rows,
         suggestions,
+        filters: format!("direction={direction}&state={state}&sort={sort}"),
+        direction,
+        state,
+        sort,
+        directions: [model::Direction::Up, model::Direction::Down]
+            .into_iter()
+            .map(|d| (d.as_str(), d.label_zh()))
+            .collect(),
+        states: ALL_STATES
+            .into_iter()
+            .map(|s| (s.as_str(), s.label_zh()))
+            .collect(),
+        sorts: model::ReferralSort::ALL
+            .into_iter()
+            .map(|s| (s.as_str(), s.label_zh()))
+            .collect(),
+        page: number,
+        more,
     }))
 }
 

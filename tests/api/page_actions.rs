@@ -523,3 +523,58 @@ async fn todays_visits_are_on_the_home_page() {
     let queue = queue.split("</section>").next().unwrap();
     assert!(queue.contains(&name) && queue.contains("门诊"), "{queue}");
 }
+
+#[tokio::test]
+async fn the_referral_board_filters_sorts_and_pages() {
+    let app = TestApp::spawn_demo(true).await;
+    let session = app.web_login("county-doctor").await;
+    let rows = |html: &str| -> Vec<String> {
+        let table = html.split("id=\"referrals\"").nth(1).unwrap_or_default();
+        let body = table.split("<tbody>").nth(1).unwrap_or_default();
+        let body = body.split("</tbody>").next().unwrap_or_default();
+        body.split("<tr>").skip(1).map(str::to_owned).collect()
+    };
+    let (status, first) = app.page(&session, "/referrals").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&first).len(), 50, "a page holds 50");
+    assert!(first.contains("id=\"next-page\""));
+    let (_, second) = app.page(&session, "/referrals?page=2").await;
+    assert!(second.contains("第 2 页") && second.contains("id=\"previous-page\""));
+    assert!(rows(&second).iter().all(|row| !rows(&first).contains(row)));
+
+    let (_, down) = app
+        .page(&session, "/referrals?direction=down&sort=oldest")
+        .await;
+    let down_rows = rows(&down);
+    assert!(!down_rows.is_empty());
+    assert!(down_rows.iter().all(|row| row.contains("<td>下转</td>")));
+    let created: Vec<String> = down_rows
+        .iter()
+        .map(|row| {
+            row.split("<td>")
+                .nth(8)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut sorted = created.clone();
+    sorted.sort();
+    assert_eq!(created, sorted, "oldest first");
+    assert!(down.contains("<option value=\"oldest\" selected>"));
+
+    // The API takes the same order.
+    let token = app.login("county-doctor").await;
+    let listed = app
+        .get_ok(&token, "/api/v1/referrals?sort=updated&limit=5")
+        .await;
+    let updated: Vec<i64> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["updated_at_ms"].as_i64().unwrap())
+        .collect();
+    assert!(updated.windows(2).all(|w| w[0] >= w[1]), "{updated:?}");
+}
