@@ -1,9 +1,10 @@
 //! The ECG pages: the readers' live worklist, the reading page (waveform, automatic findings,
 //! claim, sign, amend) that also prints as the report, and the site's live inbox.
 
+use crate::http::extract::Form;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;

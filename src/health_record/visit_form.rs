@@ -2,9 +2,10 @@
 //! user's institution (department, diagnoses found by code or Chinese name, costs by category),
 //! the encounter's page, and discharging an inpatient.
 
+use crate::http::extract::Form;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

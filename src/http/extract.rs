@@ -1,5 +1,6 @@
 //! Request extractors: who is calling (bearer token for the API, session cookie for the web
-//! pages), JSON, query and path with rejections in the one error shape, and pagination.
+//! pages), JSON, query, path and page forms with rejections in the one error shape, and
+//! pagination.
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
@@ -28,6 +29,41 @@ impl<T: Serialize> IntoResponse for Json<T> {
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
+
+/// A page's form (`application/x-www-form-urlencoded`) as the browser sends it: a field sent
+/// more than once — ticked boxes of one name — fills a `Vec`.
+pub struct Form<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "http.unsupported_media_type",
+                "send the form as application/x-www-form-urlencoded",
+            ));
+        }
+        let body = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        serde_html_form::from_bytes(&body)
+            .map(Form)
+            .map_err(|error| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "http.invalid_form",
+                    format!("the form cannot be read: {error}"),
+                )
+            })
+    }
+}
 
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]

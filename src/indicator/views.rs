@@ -1,9 +1,10 @@
 //! The supervisor's dashboard: every indicator by dimension with its numerator and denominator,
 //! charts of the monthly trend of the main shares, and a drill-down to one institution.
 
+use crate::http::extract::Form;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;

@@ -4,9 +4,10 @@
 //! quarter and settle the year. Forms post to the same operations as the JSON API and come
 //! back to the page.
 
+use crate::http::extract::Form;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;

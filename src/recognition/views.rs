@@ -2,9 +2,10 @@
 //! resident already has a recognised result, that result is shown first, with the choice to use
 //! it or to repeat the item with a reason.
 
+use crate::http::extract::Form;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;

@@ -2,9 +2,10 @@
 //! from the institution tree, the diagnosis found by code or Chinese name — and the printable
 //! referral slip (转诊单) with the QR code of its number.
 
+use crate::http::extract::Form;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;

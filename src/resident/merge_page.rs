@@ -1,8 +1,9 @@
 //! Probable duplicate records, for an administrator to review side by side and merge: the
 //! survivor keeps its records, the merged one points at it and leaves search results.
 
+use crate::http::extract::Form;
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{Html, Response};
 
 use crate::clock;

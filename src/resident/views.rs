@@ -2,9 +2,10 @@
 //! and probable duplicates before saving, the resident page with the record and who looked at
 //! it, and editing contact details. They call the operations in this module, never its store.
 
+use crate::http::extract::Form;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;

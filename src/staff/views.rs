@@ -2,9 +2,10 @@
 //! institution, and the administrator's form for a new account (refusals said by the field,
 //! what was typed kept, the password never shown back).
 
+use crate::http::extract::Form;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -74,33 +75,17 @@ struct ListQuery {
     created: Option<String>,
 }
 
-#[derive(Clone, Default)]
+/// The new-account form as typed (the password is never shown back).
+#[derive(Clone, Default, Deserialize)]
+#[serde(default)]
 struct AccountForm {
     username: String,
     name: String,
+    password: String,
     institution_id: i64,
     title_level: String,
+    /// One per ticked box.
     roles: Vec<String>,
-}
-
-impl AccountForm {
-    /// The form as the browser sends it: `roles` once per ticked box.
-    fn from_fields(fields: &[(String, String)]) -> (AccountForm, String) {
-        let mut form = AccountForm::default();
-        let mut password = String::new();
-        for (name, value) in fields {
-            match name.as_str() {
-                "username" => form.username = value.trim().to_owned(),
-                "name" => form.name = value.clone(),
-                "password" => password = value.clone(),
-                "institution_id" => form.institution_id = value.parse().unwrap_or(0),
-                "title_level" => form.title_level = value.clone(),
-                "roles" => form.roles.push(value.clone()),
-                _ => {}
-            }
-        }
-        (form, password)
-    }
 }
 
 async fn list_page(
@@ -210,12 +195,12 @@ fn account_error_zh(error: &super::Error) -> Option<(String, &'static str)> {
 async fn create(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(mut form): Form<AccountForm>,
 ) -> Result<Response, WebError> {
-    let (form, password) = AccountForm::from_fields(&fields);
+    let password = std::mem::take(&mut form.password);
     let roles: Option<Vec<Role>> = form.roles.iter().map(|r| Role::parse(r)).collect();
     let new = NewStaff {
-        username: form.username.clone(),
+        username: form.username.trim().to_owned(),
         password,
         name: form.name.clone(),
         institution_id: (form.institution_id > 0).then_some(form.institution_id),
