@@ -40,6 +40,8 @@ struct ReferralForm {
     urgency: String,
     green_channel: String,
     ecg_id: String,
+    /// One per ticked lab report.
+    lab_report_id: Vec<String>,
     catalogue_exception_reason: String,
     /// Present when the referral is kept as a draft instead of submitted.
     draft: Option<String>,
@@ -65,8 +67,9 @@ struct NewReferralPage {
     resident_name: String,
     direction: &'static str,
     groups: Vec<ReceiverGroup>,
-    /// The resident's ECGs to attach: (id, label).
+    /// The resident's ECGs and lab reports to attach: (id, label).
     ecgs: Vec<(i64, String)>,
+    lab_reports: Vec<(i64, String)>,
     urgencies: Vec<(&'static str, &'static str)>,
     green_channels: Vec<(&'static str, &'static str)>,
     form: ReferralForm,
@@ -111,18 +114,29 @@ async fn form_page(
     let own = actor.institution.ok_or(crate::access::Denied)?;
     let resident = resident::get(ctx, now, actor, resident_id).await?;
     let direction = Direction::parse(&form.direction).unwrap_or(Direction::Up);
-    let query = health_record::model::TimelineQuery {
-        kind: Some("ecg".into()),
-        ..Default::default()
-    };
-    let ecgs = health_record::timeline(ctx, now, actor, resident_id, &query, 20, 0)
-        .await?
-        .into_iter()
-        .map(|item| {
-            let at = clock::format_cst(item.at_ms);
-            (item.id, format!("{} · {}", &at[..16], item.summary))
-        })
-        .collect();
+    let mut attachable = Vec::new();
+    for kind in ["ecg", "lab_report"] {
+        let query = health_record::model::TimelineQuery {
+            kind: Some(kind.into()),
+            ..Default::default()
+        };
+        let items: Vec<(i64, String)> =
+            health_record::timeline(ctx, now, actor, resident_id, &query, 20, 0)
+                .await?
+                .into_iter()
+                .map(|item| {
+                    let at = clock::format_cst(item.at_ms);
+                    let critical = if item.critical.0 { "危急 · " } else { "" };
+                    (
+                        item.id,
+                        format!("{} · {critical}{}", &at[..16], item.summary),
+                    )
+                })
+                .collect();
+        attachable.push(items);
+    }
+    let lab_reports = attachable.pop().unwrap_or_default();
+    let ecgs = attachable.pop().unwrap_or_default();
     let (error_text, error_field) = error.unwrap_or_default();
     Ok(NewReferralPage {
         user_role: role_label(actor),
@@ -132,6 +146,7 @@ async fn form_page(
         direction: direction.as_str(),
         groups: receivers(ctx, actor, own, direction).await?,
         ecgs,
+        lab_reports,
         urgencies: Urgency::ALL
             .iter()
             .map(|u| (u.as_str(), u.label_zh()))
@@ -217,6 +232,9 @@ fn read_form(resident_id: i64, form: &ReferralForm) -> Result<NewReferral, (Stri
             Err(_) => return refuse("请从列表中选择心电图。", "ecg_id"),
         },
     };
+    let Ok(lab_report_ids) = form.lab_report_id.iter().map(|id| id.parse()).collect() else {
+        return refuse("请从列表中勾选检验报告。", "lab_report_ids");
+    };
     let exception = form.catalogue_exception_reason.trim();
     Ok(NewReferral {
         resident_id,
@@ -233,6 +251,7 @@ fn read_form(resident_id: i64, form: &ReferralForm) -> Result<NewReferral, (Stri
         urgency,
         green_channel,
         ecg_id,
+        lab_report_ids,
         catalogue_exception_reason: (!exception.is_empty()).then(|| exception.to_owned()),
         submit: form.draft.is_none(),
     })
@@ -263,6 +282,13 @@ fn refusal_zh(error: &Error) -> Option<(String, &'static str)> {
             field: "ecg_id", ..
         }
         | Error::Ecg(_) => ("所选心电图不属于该居民或无权查看。", "ecg_id"),
+        Error::Invalid {
+            field: "lab_report_ids",
+            ..
+        } => (
+            "所选检验报告不属于该居民或无权查看；最多附 10 份。",
+            "lab_report_ids",
+        ),
         Error::CatalogueExceptionNeeded => (
             "按分级诊疗目录，该病种应在本级机构诊治；确需上转，请填写例外理由。",
             "catalogue_exception_reason",
@@ -319,7 +345,8 @@ struct SlipPage {
     green_channel: Option<&'static str>,
     /// Earlier diagnoses from the health record, newest first.
     history: Vec<String>,
-    ecg: Option<String>,
+    /// The ECG and lab results sent with the referral, one line each.
+    results: Vec<String>,
     /// Year, month and day of the referral.
     date: (String, String, String),
     qr_svg: String,
@@ -351,21 +378,39 @@ async fn slip(
             history.push(item.summary);
         }
     }
-    let ecg = match r.ecg_id {
-        Some(ecg_id) => {
-            let ecg = crate::ecg::get(&ctx, now, &actor, ecg_id).await?;
-            let conclusion = ecg
-                .reports
-                .last()
-                .map(|report| report.conclusion.clone())
-                .unwrap_or_else(|| "尚无诊断报告".to_owned());
-            Some(format!(
-                "{} 心电图：{conclusion}",
-                &clock::format_cst(ecg.ecg.recorded_at_ms)[..16]
-            ))
-        }
-        None => None,
-    };
+    let mut results = Vec::new();
+    if let Some(ecg_id) = r.ecg_id {
+        let ecg = crate::ecg::get(&ctx, now, &actor, ecg_id).await?;
+        let conclusion = ecg
+            .reports
+            .last()
+            .map(|report| report.conclusion.clone())
+            .unwrap_or_else(|| "尚无诊断报告".to_owned());
+        results.push(format!(
+            "{} 心电图：{conclusion}",
+            &clock::format_cst(ecg.ecg.recorded_at_ms)[..16]
+        ));
+    }
+    for &lab_id in &detail.lab_report_ids {
+        let report = health_record::lab::get(&ctx, now, &actor, lab_id).await?;
+        let values: Vec<String> = report
+            .results
+            .iter()
+            .map(|x| {
+                let flag = match x.abnormal_flag.as_str() {
+                    "" | "N" => String::new(),
+                    flag => format!("（{flag}）"),
+                };
+                format!("{} {} {}{flag}", x.name, x.value, x.unit)
+            })
+            .collect();
+        results.push(format!(
+            "{} {}：{}",
+            &clock::format_cst(report.observed_at_ms)[..16],
+            report.order_name,
+            values.join("，")
+        ));
+    }
     let number = referral_number(r.community_id, r.id);
     let link = format!("{}/referrals/{}", ctx.public_url(), r.id);
     let date = clock::format_cst(r.created_at_ms);
@@ -405,7 +450,7 @@ async fn slip(
             .and_then(GreenChannel::parse)
             .map(GreenChannel::label_zh),
         history,
-        ecg,
+        results,
         date: (
             date[..4].to_owned(),
             date[5..7].to_owned(),

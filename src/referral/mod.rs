@@ -170,6 +170,7 @@ async fn insert(
             reason: "an ECG of another resident",
         });
     }
+    check_lab_reports(ctx, now, actor, new).await?;
     let mut tx = ctx.db.begin().await?;
     let id = store::insert_referral(
         &mut tx,
@@ -180,6 +181,7 @@ async fn insert(
         now,
     )
     .await?;
+    store::attach_lab_reports(&mut tx, actor.community_id, id, &new.lab_report_ids).await?;
     store::move_state(
         &mut tx,
         actor.community_id,
@@ -252,6 +254,36 @@ async fn insert(
     get(ctx, now, actor, id).await
 }
 
+/// The lab reports to send are the resident's, each once, at most ten, and readable by the
+/// sender (each read is audited by the lab report's own check).
+async fn check_lab_reports(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    new: &NewReferral,
+) -> Result<(), Error> {
+    let invalid = |reason| Error::Invalid {
+        field: "lab_report_ids",
+        reason,
+    };
+    let ids = &new.lab_report_ids;
+    if ids.len() > 10 {
+        return Err(invalid("at most 10 lab reports"));
+    }
+    if ids.iter().enumerate().any(|(i, id)| ids[..i].contains(id)) {
+        return Err(invalid("each lab report once"));
+    }
+    for &id in ids {
+        let report = health_record::lab::get(ctx, now, actor, id)
+            .await
+            .map_err(|_| invalid("a lab report of this resident that you may read"))?;
+        if report.resident_id != new.resident_id {
+            return Err(invalid("a lab report of this resident that you may read"));
+        }
+    }
+    Ok(())
+}
+
 /// The actor works at one of `sides` of the referral and may change its resident's clinical
 /// data; the attempt is audited either way.
 async fn authorize_side(
@@ -300,10 +332,12 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Refer
     let steps = store::steps_of(&ctx.db, actor.community_id, id).await?;
     let encounter_id =
         health_record::store::encounter_of_referral(&ctx.db, actor.community_id, id).await?;
+    let lab_report_ids = store::lab_reports_of(&ctx.db, actor.community_id, id).await?;
     Ok(ReferralDetail {
         referral,
         steps,
         encounter_id,
+        lab_report_ids,
     })
 }
 
@@ -454,6 +488,7 @@ pub async fn green_channel_from_ecg(
         urgency: Urgency::Emergency,
         green_channel: Some(GreenChannel::ChestPain),
         ecg_id: Some(ecg_id),
+        lab_report_ids: Vec::new(),
         catalogue_exception_reason: None,
         submit: true,
     };

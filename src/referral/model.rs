@@ -185,6 +185,8 @@ pub struct ReferralDetail {
     pub steps: Vec<Step>,
     /// The receiving encounter an accepted up-referral opened.
     pub encounter_id: Option<i64>,
+    /// Lab reports sent with the referral.
+    pub lab_report_ids: Vec<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -198,6 +200,9 @@ pub struct NewReferral {
     pub urgency: Urgency,
     pub green_channel: Option<GreenChannel>,
     pub ecg_id: Option<i64>,
+    /// The resident's lab reports to send with it (at most 10).
+    #[serde(default)]
+    pub lab_report_ids: Vec<i64>,
     /// Required when the tiered-care catalogue places the condition at the sender's level.
     #[serde(default)]
     pub catalogue_exception_reason: Option<String>,

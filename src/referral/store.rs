@@ -122,6 +122,43 @@ pub async fn steps_of(db: &Db, community_id: i64, id: i64) -> Result<Vec<Step>, 
     .await
 }
 
+/// Sends lab reports with a referral.
+pub async fn attach_lab_reports(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    referral_id: i64,
+    lab_report_ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    for id in lab_report_ids {
+        sqlx::query(
+            "INSERT INTO referral_lab_reports (community_id, referral_id, lab_report_id) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(community_id)
+        .bind(referral_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The lab reports sent with a referral.
+pub async fn lab_reports_of(
+    db: &Db,
+    community_id: i64,
+    referral_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT lab_report_id FROM referral_lab_reports WHERE community_id = $1 \
+         AND referral_id = $2 ORDER BY lab_report_id",
+    )
+    .bind(community_id)
+    .bind(referral_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
 /// Referrals sent from or received at an institution, in the order `sort` names.
 /// (`query.institution` is not read: the caller has settled which institution.)
 pub async fn referrals_of_institution(

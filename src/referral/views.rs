@@ -290,6 +290,8 @@ struct IntervalRow {
 struct CasePage {
     user_name: String,
     user_role: String,
+    /// The ECG and lab reports sent with the referral: (link, label).
+    attachments: Vec<(String, String)>,
     id: i64,
     direction: &'static str,
     green_channel: bool,
@@ -338,7 +340,25 @@ async fn case_page(
         })
         .collect();
     let resident = crate::resident::get(&ctx, now, &actor, r.resident_id).await?;
+    let mut attachments = Vec::new();
+    if let Some(ecg_id) = r.ecg_id {
+        attachments.push((format!("/ecg/{ecg_id}"), "心电图及报告".to_owned()));
+    }
+    for lab_id in detail.lab_report_ids {
+        let report = crate::health_record::lab::get(&ctx, now, &actor, lab_id).await?;
+        let at = clock::format_cst(report.observed_at_ms);
+        let critical = if report.critical.0 {
+            "（危急值）"
+        } else {
+            ""
+        };
+        attachments.push((
+            format!("/lab-reports/{lab_id}"),
+            format!("检验报告：{} · {}{critical}", report.order_name, &at[..16]),
+        ));
+    }
     let page = CasePage {
+        attachments,
         actions: actions_for(&actor, &r),
         resident_id: r.resident_id,
         resident: resident.name,

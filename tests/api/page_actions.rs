@@ -578,3 +578,81 @@ async fn the_referral_board_filters_sorts_and_pages() {
         .collect();
     assert!(updated.windows(2).all(|w| w[0] >= w[1]), "{updated:?}");
 }
+
+#[tokio::test]
+async fn lab_reports_go_with_a_referral_and_onto_its_slip() {
+    let app = TestApp::spawn_demo(true).await;
+    let village = app.institution_of("village-doctor").await;
+    // This morning's critical renal panel of the village doctor's resident (the living demo).
+    let (report, resident): (i64, i64) = sqlx::query_as(
+        "SELECT id, resident_id FROM lab_reports WHERE ordering_institution_id = $1 \
+         AND critical = 1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(village)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let other: i64 = sqlx::query_scalar(
+        "SELECT id FROM lab_reports WHERE resident_id <> $1 ORDER BY id LIMIT 1",
+    )
+    .bind(resident)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let session = app.web_login("village-doctor").await;
+    let path = format!("/residents/{resident}/referrals");
+    let (_, form) = app.page(&session, &format!("{path}?direction=up")).await;
+    let offered = form.split("id=\"lab-reports\"").nth(1).unwrap();
+    assert!(offered.contains(&format!("value=\"{report}\"")) && offered.contains("危急"));
+    let lead = app.institution_id("LH").await.to_string();
+    let report_id = report.to_string();
+    let key = hidden(&form, "form_key");
+    let typed = [
+        ("form_key", key.as_str()),
+        ("direction", "up"),
+        ("to", &lead),
+        ("diagnosis", "N18.9"),
+        ("reason", "血钾升高，肾功能不全"),
+        ("urgency", "urgent"),
+        ("lab_report_id", &report_id),
+    ];
+    let (status, case) = app.submit(&session, &path, &typed).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    let attachments = case.split("id=\"attachments\"").nth(1).unwrap();
+    assert!(
+        attachments.contains(&format!("/lab-reports/{report}")) && attachments.contains("肾功能")
+    );
+    let referral: i64 =
+        sqlx::query_scalar("SELECT referral_id FROM referral_lab_reports WHERE lab_report_id = $1")
+            .bind(report)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let (_, slip) = app
+        .page(&session, &format!("/referrals/{referral}/slip"))
+        .await;
+    assert!(slip.contains("肾功能：") && slip.contains("钾 "), "{slip}");
+    // The receiver reads the report sent with it.
+    let county = app.web_login("county-doctor").await;
+    let (status, _) = app.page(&county, &format!("/lab-reports/{report}")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Another resident's report is refused, said by the field, nothing created.
+    let token = app.login("village-doctor").await;
+    let before = app.count("referrals").await;
+    let body = serde_json::json!({
+        "resident_id": resident, "direction": "up", "to_institution_id": lead.parse::<i64>().unwrap(),
+        "to_department_id": null, "reason": "复查", "diagnosis_icd10": "N18.9", "urgency": "routine",
+        "green_channel": null, "ecg_id": null, "lab_report_ids": [other], "submit": true
+    });
+    let response = app
+        .post_json(Some(&token), "/api/v1/referrals", &body)
+        .await;
+    crate::helpers::assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "referral.invalid",
+    )
+    .await;
+    assert_eq!(app.count("referrals").await, before);
+}
