@@ -3,7 +3,9 @@
 // an ECG through the file picker, and the reader's queue shows it, STAT first; the reader
 // signs it from the queue; the village doctor writes a referral (diagnosis found by its
 // Chinese name) and prints its slip; the county doctor sees it arrive live and receives it;
-// the township doctor finds the resident by pinyin initials and records a visit.
+// the township doctor finds the resident by pinyin initials and records a visit; files dropped
+// on the upload area are taken; the supervisor sees what is off target; the administrator
+// opens an account.
 // Usage: node workbench.mjs http://127.0.0.1:PORT ECG_FILE
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -38,6 +40,7 @@ try {
     'county-reader': { has: ['/ecg/worklist'], not: ['/budget', '/critical-values'] },
     'insurance-officer': { has: ['/budget', '/claims', '/dip'], not: ['/ecg/worklist', '/critical-values'] },
     'supervisor': { has: ['/indicators'], not: ['/ecg/worklist'] },
+    'admin': { has: ['/staff', '/residents/duplicates', '/institutions'], not: ['/budget', '/ecg/worklist'] },
   };
   const pages = {};
   for (const [user, menu] of Object.entries(menus)) {
@@ -64,6 +67,17 @@ try {
   await village.waitForSelector('h1:has-text("浏览器测")');
   const residentUrl = new URL(village.url()).pathname;
   assert.ok(await village.isVisible('text=1949-12-31'), 'birth date from the ID number');
+  // Files dropped on the upload area become the form's files, named beside it.
+  await village.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['a'], 'cart.hea'));
+    data.items.add(new File(['b'], 'cart.dat'));
+    const zone = document.querySelector('[data-drop-for]');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  });
+  assert.equal(await village.evaluate(() => document.getElementById('ecg-file').files.length), 2, 'dropped files taken');
+  assert.match(await village.textContent('output[data-drop-list]'), /cart\.hea、cart\.dat/);
   await village.setInputFiles('#ecg-upload input[type=file]', ecgFile);
   // The synthetic file states no recording time: the doctor gives it (China Standard Time).
   const now = new Date(Date.now() + 8 * 3600 * 1000 - 60 * 1000).toISOString().slice(0, 16);
@@ -133,6 +147,20 @@ try {
   await township.click('#visit button[type=submit]');
   await township.waitForSelector('#costs');
   assert.match(await township.textContent('#costs'), /47\.50/);
+  // The supervisor's queue names what is off target; the administrator opens an account.
+  const supervisor = pages['supervisor'];
+  assert.ok(await supervisor.isVisible('#off-target'), 'the off-target queue');
+  const admin = pages['admin'];
+  await admin.click('header a[href="/staff"]');
+  await admin.click('#new-account summary');
+  await admin.fill('#account input[name=username]', 'browser-nurse');
+  await admin.fill('#account input[name=name]', '浏览器护士');
+  await admin.fill('#account input[name=password]', 'a-long-password-2');
+  await admin.selectOption('#account select[name=institution_id]', { index: 1 });
+  await admin.check('#account input[value=doctor]');
+  await admin.click('#account button[type=submit]');
+  await admin.waitForSelector('#created');
+  assert.match(await admin.textContent('#accounts'), /browser-nurse/);
   console.log('workbench browser test passed');
 } finally {
   await browser.close();
