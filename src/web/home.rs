@@ -173,6 +173,9 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
         if let Some(queue) = inpatient_queue(ctx, actor).await {
             queues.push(queue);
         }
+        if let Some(queue) = down_queue(ctx, actor).await {
+            queues.push(queue);
+        }
         if let Some(queue) = visits_queue(ctx, actor).await {
             queues.push(queue);
         }
@@ -447,6 +450,45 @@ async fn inpatient_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
                         .unwrap_or_default()
                 ),
                 href: format!("/encounters/{}", encounter.id),
+                urgent: false,
+            })
+            .collect(),
+    })
+}
+
+/// Post-acute patients the tiered-care catalogue places lower down: each one click from the
+/// down-referral form.
+async fn down_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
+    let now = clock::now_ms();
+    let mut suggestions = crate::referral::down_suggestions(ctx, now, actor)
+        .await
+        .ok()?;
+    if suggestions.is_empty() {
+        return None;
+    }
+    suggestions.truncate(20);
+    let ids: Vec<i64> = suggestions.iter().map(|s| s.resident_id).collect();
+    let names = crate::resident::names(ctx, now, actor, &ids)
+        .await
+        .unwrap_or_default();
+    Some(Queue {
+        id: "down-suggestions",
+        title: "建议下转",
+        empty: "没有建议下转的患者。",
+        more: "/referrals",
+        items: suggestions
+            .iter()
+            .map(|s| QueueItem {
+                at: clock::format_cst(s.started_at_ms),
+                text: format!(
+                    "{} · {}",
+                    names
+                        .get(&s.resident_id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("居民 {}", s.resident_id)),
+                    crate::icd10::display(&s.diagnosis_icd10).unwrap_or(&s.diagnosis_icd10)
+                ),
+                href: format!("/residents/{}/referrals?direction=down", s.resident_id),
                 urgent: false,
             })
             .collect(),

@@ -253,6 +253,9 @@ async fn the_demo_shows_a_living_county_last_year_and_this_year() {
     let county = app.web_login("county-doctor").await;
     let (_, home) = app.page(&county, "/").await;
     assert!(home.contains("id=\"inpatients\""), "{home}");
+    // … and patients to refer down, each one click from the down-referral form.
+    let down = home.split("id=\"down-suggestions\"").nth(1).unwrap();
+    assert!(down.contains("/referrals?direction=down"), "{down}");
     let officer = app.web_login("insurance-officer").await;
     let (_, home) = app.page(&officer, "/").await;
     let queue = home.split("id=\"insurance-month\"").nth(1).unwrap();
