@@ -25,6 +25,7 @@ pub mod indicator;
 pub mod institution;
 pub mod insurance;
 pub mod live;
+pub mod money;
 pub mod portal;
 pub mod recognition;
 pub mod referral;

@@ -67,7 +67,7 @@ impl CostsForm {
     fn read(&self) -> Result<Costs, &'static str> {
         let mut fen = [0i64; 6];
         for (i, text) in self.values().iter().enumerate() {
-            fen[i] = yuan_to_fen(text).ok_or(COST_FIELDS[i].1)?;
+            fen[i] = crate::money::fen_of_yuan(text).ok_or(COST_FIELDS[i].1)?;
         }
         let [
             drugs_fen,
@@ -95,26 +95,6 @@ impl CostsForm {
             .map(|((field, label), value)| (*field, *label, value.to_owned()))
             .collect()
     }
-}
-
-/// `12`, `12.5` or `12.50` yuan in fen; empty is nothing.
-fn yuan_to_fen(text: &str) -> Option<i64> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Some(0);
-    }
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty()
-        || whole.len() > 9
-        || fraction.len() > 2
-        || !digits(whole)
-        || !digits(fraction)
-    {
-        return None;
-    }
-    let cents = format!("{fraction:0<2}").parse::<i64>().ok()?;
-    Some(whole.parse::<i64>().ok()? * 100 + cents)
 }
 
 #[derive(Clone, Default, Deserialize)]
@@ -314,10 +294,6 @@ struct DischargeForm {
     costs: CostsForm,
 }
 
-fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, fen % 100)
-}
-
 async fn encounter_page(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
@@ -349,12 +325,12 @@ async fn encounter_view(
         // The costs so far, for the discharge to complete.
         let c = encounter.costs;
         discharge.costs = CostsForm {
-            drugs: yuan(c.drugs_fen),
-            examinations: yuan(c.examinations_fen),
-            tests: yuan(c.tests_fen),
-            treatment: yuan(c.treatment_fen),
-            beds: yuan(c.beds_fen),
-            materials: yuan(c.materials_fen),
+            drugs: crate::money::yuan_for_field(c.drugs_fen),
+            examinations: crate::money::yuan_for_field(c.examinations_fen),
+            tests: crate::money::yuan_for_field(c.tests_fen),
+            treatment: crate::money::yuan_for_field(c.treatment_fen),
+            beds: crate::money::yuan_for_field(c.beds_fen),
+            materials: crate::money::yuan_for_field(c.materials_fen),
         };
     }
     let (error_text, error_field) = error.unwrap_or_default();
@@ -388,9 +364,9 @@ async fn encounter_view(
         costs: COST_FIELDS
             .iter()
             .zip(encounter.costs.all())
-            .map(|((_, label), fen)| (*label, yuan(fen)))
+            .map(|((_, label), fen)| (*label, crate::money::yuan(fen)))
             .collect(),
-        total: yuan(encounter.costs.total_fen()),
+        total: crate::money::yuan(encounter.costs.total_fen()),
         main_procedure: encounter.main_procedure,
         can_discharge,
         discharge,
@@ -428,20 +404,4 @@ async fn discharge(
     };
     let page = encounter_view(&ctx, &actor, id, form, Some(refused)).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::yuan_to_fen;
-
-    #[test]
-    fn yuan_are_read_to_the_fen() {
-        assert_eq!(yuan_to_fen(""), Some(0));
-        assert_eq!(yuan_to_fen("12"), Some(1200));
-        assert_eq!(yuan_to_fen("12.5"), Some(1250));
-        assert_eq!(yuan_to_fen(" 0.05 "), Some(5));
-        for bad in ["-1", "1.234", "1e3", ".5", "1,000", "9999999999"] {
-            assert_eq!(yuan_to_fen(bad), None, "{bad}");
-        }
-    }
 }

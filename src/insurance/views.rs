@@ -37,26 +37,11 @@ pub fn routes() -> Router<Ctx> {
         .route("/dip/groups", post(put_dip_group))
 }
 
-/// Fen as yuan with thousands separators: `1234567` → `12,345.67`.
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    let whole = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}.{:02}", fen % 100)
-}
-
 mod filters {
     /// Fen as yuan in a template: `{{ claim.fund_paid_fen|yuan }}`.
     #[askama::filter_fn]
     pub fn yuan(fen: &i64, _: &dyn askama::Values) -> askama::Result<String> {
-        Ok(super::yuan(*fen))
+        Ok(crate::money::yuan(*fen))
     }
 }
 
@@ -166,7 +151,7 @@ async fn budget_page(
         .unwrap_or(4);
     let line = |label: &str, fen: i64| Line {
         label: label.to_owned(),
-        amount: yuan(fen),
+        amount: crate::money::yuan(fen),
     };
     page.figures = vec![
         line("基金预算总额", position.budget.total_fen),
@@ -213,9 +198,9 @@ async fn budget_page(
         .map(|r| {
             (
                 r.quarter,
-                yuan(r.budget_to_date_fen),
-                yuan(r.spent_to_date_fen),
-                yuan(r.projected_fen),
+                crate::money::yuan(r.budget_to_date_fen),
+                crate::money::yuan(r.spent_to_date_fen),
+                crate::money::yuan(r.projected_fen),
             )
         })
         .collect();
@@ -232,7 +217,7 @@ async fn budget_page(
         .iter()
         .map(|(account, fen)| Line {
             label: account_label(account, &names),
-            amount: yuan(*fen),
+            amount: crate::money::yuan(*fen),
         })
         .collect();
     page.ledger = position
@@ -244,7 +229,7 @@ async fn budget_page(
                 e.kind.clone(),
                 account_label(&e.from_account, &names),
                 account_label(&e.to_account, &names),
-                yuan(e.amount_fen),
+                crate::money::yuan(e.amount_fen),
             )
         })
         .collect();

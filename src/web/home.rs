@@ -355,7 +355,7 @@ async fn insurance_queue(ctx: &Ctx, actor: &Actor, now: clock::Millis) -> Queue 
                 text: format!(
                     "{settled_text}已结算 {} 笔，基金支付 {} 元；结算新增就诊",
                     totals.claims,
-                    crate::insurance::views::yuan(totals.fund_paid_fen)
+                    crate::money::yuan(totals.fund_paid_fen)
                 ),
                 href: format!("/claims?month={period}"),
                 urgent: false,
