@@ -44,7 +44,16 @@ pub fn fen_of_yuan(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::fen_of_yuan;
+    use super::{fen_of_yuan, yuan, yuan_for_field};
+
+    #[test]
+    fn fen_read_as_yuan() {
+        assert_eq!(yuan(123_456_789), "1,234,567.89");
+        assert_eq!(yuan(-5), "-0.05");
+        assert_eq!(yuan(100_000), "1,000.00");
+        assert_eq!(yuan_for_field(123_456_789), "1234567.89");
+        assert_eq!(fen_of_yuan(&yuan_for_field(24_170)), Some(24_170));
+    }
 
     #[test]
     fn yuan_are_read_to_the_fen() {

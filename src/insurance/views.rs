@@ -595,13 +595,3 @@ async fn put_dip_group(
         "/dip",
     )
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn fen_read_as_yuan() {
-        assert_eq!(super::yuan(123_456_789), "1,234,567.89");
-        assert_eq!(super::yuan(-5), "-0.05");
-        assert_eq!(super::yuan(100_000), "1,000.00");
-    }
-}
