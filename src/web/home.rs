@@ -59,6 +59,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/staff", "账号"),
             ("/residents", "居民"),
             ("/residents/duplicates", "重复档案"),
+            ("/catalogues", "目录"),
             ("/indicators/definitions", "指标口径"),
         ]);
     }
@@ -547,6 +548,7 @@ fn home_actions(actor: &Actor) -> Vec<(&'static str, &'static str)> {
     if actor.has_role(Role::Admin) {
         actions.push(("/staff", "人员与账号"));
         actions.push(("/institutions", "机构"));
+        actions.push(("/catalogues", "分级诊疗与互认目录"));
         actions.push(("/indicators/definitions", "指标口径"));
     }
     actions

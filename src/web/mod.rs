@@ -20,6 +20,7 @@ use crate::http::extract::{ClientAddress, Query, SESSION_COOKIE, WebActor, sessi
 use crate::staff::model::Credentials;
 use crate::{clock, institution, staff};
 
+mod catalogues;
 pub mod chart;
 mod home;
 pub(crate) mod once;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<Ctx> {
         .route("/static/live.js", get(live_js))
         .route("/static/forms.js", get(forms_js))
         .route("/icd10", get(icd10_search))
+        .merge(catalogues::routes())
 }
 
 /// Live updates for the pages (the cookie stands in for the bearer token EventSource cannot send).

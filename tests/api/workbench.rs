@@ -418,3 +418,86 @@ async fn an_administrator_creates_an_account_from_the_accounts_page() {
     let response = app.post_form(&doctor, "/staff", &form).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_administrator_keeps_the_catalogues_from_the_pages() {
+    let app = TestApp::spawn().await;
+    let admin = app.web_login("admin").await;
+    let (status, page) = app.page(&admin, "/catalogues").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("I10–I15") && page.contains("血常规"));
+    let (status, html) = app
+        .submit(
+            &admin,
+            "/catalogues/tiers",
+            &[
+                ("icd10_from", "N18"),
+                ("icd10_to", "N18"),
+                ("level", "2"),
+                ("name", "慢性肾脏病"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("慢性肾脏病"));
+    // The same range again: refused by the form, what was typed kept.
+    let (status, html) = app
+        .submit(
+            &admin,
+            "/catalogues/tiers",
+            &[
+                ("icd10_from", "N18"),
+                ("icd10_to", "N18"),
+                ("level", "2"),
+                ("name", "再一次"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("已在目录中") && html.contains("value=\"再一次\""));
+    let (status, html) = app
+        .submit(
+            &admin,
+            "/catalogues/recognition",
+            &[
+                ("code", "TNI"),
+                ("name", "肌钙蛋白 I"),
+                ("validity_days", "1"),
+                ("price", "80.5"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("肌钙蛋白 I") && html.contains("80.50"));
+    let (status, html) = app
+        .submit(
+            &admin,
+            "/catalogues/recognition",
+            &[
+                ("code", "X"),
+                ("name", "某项"),
+                ("validity_days", "七"),
+                ("price", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("有效天数应为整数") && html.contains("value=\"七\""));
+    // A village doctor reads the catalogues and may not change them.
+    let doctor = app.web_login("village-doctor").await;
+    let (_, page) = app.page(&doctor, "/catalogues").await;
+    assert!(page.contains("慢性肾脏病") && !page.contains("id=\"new-tier\""));
+    let response = app
+        .post_form(
+            &doctor,
+            "/catalogues/tiers",
+            &[
+                ("icd10_from", "A00"),
+                ("icd10_to", "A09"),
+                ("level", "1"),
+                ("name", "肠道感染"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
