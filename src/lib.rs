@@ -9,6 +9,7 @@ mod text_enum;
 pub mod access;
 pub mod app;
 pub mod audit;
+pub mod chronic;
 pub mod cli;
 pub mod clock;
 pub mod critical_value;
