@@ -195,10 +195,10 @@ pub async fn put(
         ));
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
-    Ok(in_force(&ctx.db, actor.community_id)
+    in_force(&ctx.db, actor.community_id)
         .await?
         .remove(definition.code)
-        .expect("the target just set"))
+        .ok_or(Error::UnknownIndicator)
 }
 
 /// Removes the county's target: the indicator's own (if any) is in force again.

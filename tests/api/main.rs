@@ -17,4 +17,5 @@ mod page_actions;
 mod portal;
 mod referral;
 mod residents;
+mod targets;
 mod workbench;
