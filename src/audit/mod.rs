@@ -98,6 +98,9 @@ impl Entry {
 pub fn action_label_zh(action: &str) -> &str {
     match action {
         "resident.create" => "建档",
+        "chronic.enrol" | "chronic.enrolment.create" => "纳入慢病管理",
+        "chronic.enrolment.read" | "chronic.enrolment.list" => "查看慢病管理",
+        "chronic.enrolment.status" => "变更慢病管理状态",
         "resident.update" => "修改联系方式",
         "resident.read" => "查看档案",
         "resident.search" => "查询",

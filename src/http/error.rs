@@ -298,6 +298,23 @@ impl From<crate::indicator::Error> for ApiError {
     }
 }
 
+impl From<crate::chronic::Error> for ApiError {
+    fn from(error: crate::chronic::Error) -> ApiError {
+        use crate::chronic::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "chronic.invalid"),
+            E::Duplicate => (StatusCode::CONFLICT, "chronic.duplicate"),
+            E::NotFound => (StatusCode::NOT_FOUND, "chronic.not_found"),
+            E::Resident(error) => return error.into(),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 impl From<referral::catalogue::Error> for ApiError {
     fn from(error: referral::catalogue::Error) -> ApiError {
         use referral::catalogue::Error as E;

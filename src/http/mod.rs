@@ -32,6 +32,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(recognition::http::routes())
         .merge(recognition::views::routes())
         .merge(crate::portal::views::routes())
+        .merge(crate::chronic::http::routes())
         .merge(crate::fhir::routes())
         .merge(crate::insurance::http::routes())
         .merge(crate::insurance::views::routes())

@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod auth;
+mod chronic;
 mod ecg;
 mod ecg_devices;
 mod fhir;
