@@ -367,6 +367,25 @@ impl TestApp {
 }
 
 /// The form token in a page's HTML.
+/// The action of the resident page's ECG upload form (its form token in the query).
+pub fn upload_action(page: &str, resident: i64) -> String {
+    page.split("action=\"/residents/")
+        .find(|part| part.starts_with(&format!("{resident}/ecgs")))
+        .and_then(|part| part.split('"').next())
+        .map(|path| format!("/residents/{}", path.replace("&amp;", "&")))
+        .expect("the resident page has the upload form")
+}
+
+/// One indicator of a list of values, by code.
+pub fn indicator<'a>(values: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
+    values
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["code"] == code)
+        .unwrap_or_else(|| panic!("{code} is listed"))
+}
+
 pub fn form_token(html: &str) -> String {
     let marker = r#"name="csrf" value=""#;
     let start = html

@@ -455,12 +455,7 @@ async fn a_refused_upload_says_what_to_fix_on_the_resident_page() {
     let resident = app.resident_in_village(village).await;
     let session = app.web_login("village-doctor").await;
     let (_, page) = app.page(&session, &format!("/residents/{resident}")).await;
-    let action = page
-        .split("action=\"/residents/")
-        .find(|part| part.starts_with(&format!("{resident}/ecgs")))
-        .and_then(|part| part.split('"').next())
-        .map(|path| format!("/residents/{}", path.replace("&amp;", "&")))
-        .unwrap();
+    let action = crate::helpers::upload_action(&page, resident);
     let send = |file: Vec<u8>, recorded_at: &'static str| {
         let form = reqwest::multipart::Form::new()
             .text("resident_id", resident.to_string())

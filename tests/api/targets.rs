@@ -5,16 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error};
-
-fn indicator<'a>(values: &'a Value, code: &str) -> &'a Value {
-    values
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["code"] == code)
-        .unwrap_or_else(|| panic!("{code} is listed"))
-}
+use crate::helpers::{TestApp, assert_error, indicator};
 
 #[tokio::test]
 async fn indicators_off_target_are_shown_and_the_county_sets_its_own_targets() {

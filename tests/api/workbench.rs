@@ -121,12 +121,7 @@ async fn a_village_doctor_registers_a_resident_and_uploads_an_ecg_from_the_pages
         .and_then(|rest| rest.split('"').next())
         .unwrap()
         .to_owned();
-    let action = page
-        .split("action=\"/residents/")
-        .find(|part| part.starts_with(&format!("{resident}/ecgs")))
-        .and_then(|part| part.split('"').next())
-        .map(|path| format!("/residents/{}", path.replace("&amp;", "&")))
-        .unwrap();
+    let action = crate::helpers::upload_action(&page, resident);
     let send = || {
         let form = reqwest::multipart::Form::new()
             .text("resident_id", resident.to_string())
