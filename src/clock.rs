@@ -89,3 +89,11 @@ pub fn rfc3339_cst(ms: Millis) -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+/// The date (China Standard Time) a stored time falls on.
+pub fn date_cst(ms: Millis) -> time::Date {
+    (OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        + time::Duration::hours(8))
+    .date()
+}

@@ -4,7 +4,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
+use super::follow_up::{DecisionView, FollowUp, NewFollowUp};
 use super::model::{Enrolment, EnrolmentQuery, NewEnrolment, StatusChange};
+use super::rules::Thresholds;
 use crate::clock;
 use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
@@ -20,6 +22,88 @@ pub fn routes() -> Router<Ctx> {
             "/api/v1/chronic/enrolments/{id}",
             get(get_enrolment).patch(change_enrolment_status),
         )
+        .route(
+            "/api/v1/chronic/enrolments/{id}/follow-ups",
+            post(create_follow_up).get(list_follow_ups),
+        )
+        .route(
+            "/api/v1/chronic/enrolments/{id}/decision",
+            post(preview_decision),
+        )
+        .route(
+            "/api/v1/chronic/thresholds",
+            get(get_thresholds).put(put_thresholds),
+        )
+}
+
+/// Record a follow-up; the server decides classification, next step and due date by the rules
+/// and raises the referral a referring next step needs.
+#[utoipa::path(post, path = "/api/v1/chronic/enrolments/{id}/follow-ups", request_body = NewFollowUp,
+    tag = "chronic",
+    responses((status = 201, body = FollowUp),
+              (status = 409, description = "chronic.duplicate or chronic.ended", body = ErrorBody),
+              (status = 422, description = "chronic.implausible_value or chronic.invalid", body = ErrorBody)))]
+pub async fn create_follow_up(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(new): Json<NewFollowUp>,
+) -> Result<(StatusCode, Json<FollowUp>), ApiError> {
+    let follow_up = super::follow_up::record(&ctx, clock::now_ms(), &actor, id, &new).await?;
+    Ok((StatusCode::CREATED, Json(follow_up)))
+}
+
+/// An enrolment's follow-ups, newest first.
+#[utoipa::path(get, path = "/api/v1/chronic/enrolments/{id}/follow-ups", tag = "chronic",
+    responses((status = 200, body = Vec<FollowUp>), (status = 404, body = ErrorBody)))]
+pub async fn list_follow_ups(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<FollowUp>>, ApiError> {
+    Ok(Json(
+        super::follow_up::history(&ctx, clock::now_ms(), &actor, id).await?,
+    ))
+}
+
+/// What the rules decide on a follow-up form, without recording it.
+#[utoipa::path(post, path = "/api/v1/chronic/enrolments/{id}/decision", request_body = NewFollowUp,
+    tag = "chronic", responses((status = 200, body = DecisionView), (status = 422, body = ErrorBody)))]
+pub async fn preview_decision(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(new): Json<NewFollowUp>,
+) -> Result<Json<DecisionView>, ApiError> {
+    Ok(Json(
+        super::follow_up::preview(&ctx, clock::now_ms(), &actor, id, &new).await?,
+    ))
+}
+
+/// The thresholds in force: the county's own, else the national defaults.
+#[utoipa::path(get, path = "/api/v1/chronic/thresholds", tag = "chronic",
+    responses((status = 200, body = Thresholds)))]
+pub async fn get_thresholds(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Thresholds>, ApiError> {
+    Ok(Json(
+        super::settings::thresholds(&ctx.db, actor.community_id).await?,
+    ))
+}
+
+/// Set the county's thresholds (administrators).
+#[utoipa::path(put, path = "/api/v1/chronic/thresholds", request_body = Thresholds, tag = "chronic",
+    responses((status = 200, body = Thresholds), (status = 403, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn put_thresholds(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Json(thresholds): Json<Thresholds>,
+) -> Result<Json<Thresholds>, ApiError> {
+    Ok(Json(
+        super::settings::put(&ctx, clock::now_ms(), &actor, &thresholds).await?,
+    ))
 }
 
 /// Enrol a resident (aged 35 or over) in hypertension or diabetes management.

@@ -3,9 +3,11 @@
 //! follow-up decision by the national rules (rules.rs). Every operation on a resident's
 //! enrolment passes `resident::authorize` (checked and audited).
 
+pub mod follow_up;
 pub mod http;
 pub mod model;
 pub mod rules;
+pub mod settings;
 mod store;
 
 use time::Date;
@@ -18,9 +20,6 @@ use crate::institution::{self, InstitutionKind};
 use crate::resident;
 use model::{Enrolment, EnrolmentQuery, NewEnrolment, Status, StatusChange};
 
-/// The youngest age the national service manages (a county may set its own; not yet stored).
-pub const MIN_AGE: i32 = 35;
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{field}: {reason}")]
@@ -32,6 +31,14 @@ pub enum Error {
     Duplicate,
     #[error("no such enrolment")]
     NotFound,
+    #[error(transparent)]
+    Implausible(#[from] rules::Implausible),
+    #[error("the enrolment has ended: no more follow-ups")]
+    Ended,
+    #[error("a follow-up of this enrolment at this time is recorded already")]
+    FollowUpRecorded,
+    #[error(transparent)]
+    Referral(#[from] crate::referral::Error),
     #[error(transparent)]
     Resident(#[from] resident::Error),
     #[error(transparent)]
@@ -100,10 +107,13 @@ pub async fn enrol(
     if resident.merged_into_id.is_some() {
         return Err(resident::Error::AlreadyMerged.into());
     }
-    if resident.age_on(enrolled_on) < MIN_AGE {
+    let min_age = settings::thresholds(&ctx.db, actor.community_id)
+        .await?
+        .min_age;
+    if resident.age_on(enrolled_on) < min_age {
         return Err(Error::Invalid {
             field: "resident_id",
-            reason: "the programme manages residents aged 35 and over",
+            reason: "the programme manages residents of the county's minimum age (35 by default) and over",
         });
     }
     let mut tx = ctx.db.begin().await?;

@@ -16,6 +16,25 @@ pub enum Program {
 
 text_enum!(Program { Hypertension => "hypertension", Diabetes => "diabetes" });
 
+impl Program {
+    pub const ALL: [Program; 2] = [Program::Hypertension, Program::Diabetes];
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Program::Hypertension => "高血压",
+            Program::Diabetes => "2型糖尿病",
+        }
+    }
+
+    /// The diagnosis a referral from the programme carries.
+    pub fn icd10(self) -> &'static str {
+        match self {
+            Program::Hypertension => "I10",
+            Program::Diabetes => "E11.9",
+        }
+    }
+}
+
 /// Symptoms on the form that are emergency criteria by themselves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -40,7 +59,29 @@ pub enum Symptom {
     BeyondTheClinic,
 }
 
+text_enum!(Symptom { AlteredConsciousness => "altered_consciousness", SevereHeadacheOrDizziness => "severe_headache_or_dizziness", NauseaVomiting => "nausea_vomiting", BlurredVision => "blurred_vision", EyePain => "eye_pain", Palpitations => "palpitations", ChestTightness => "chest_tightness", BreathlessLyingFlat => "breathless_lying_flat", PregnancyOrLactation => "pregnancy_or_lactation", AcetoneBreath => "acetone_breath", Sweating => "sweating", PolydipsiaPolyuria => "polydipsia_polyuria", AbdominalPain => "abdominal_pain", DeepFastBreathing => "deep_fast_breathing", FeverOver39 => "fever_over39", SuddenVisionLoss => "sudden_vision_loss", BeyondTheClinic => "beyond_the_clinic" });
+
 impl Symptom {
+    pub const ALL: [Symptom; 17] = [
+        Symptom::AlteredConsciousness,
+        Symptom::SevereHeadacheOrDizziness,
+        Symptom::NauseaVomiting,
+        Symptom::BlurredVision,
+        Symptom::EyePain,
+        Symptom::Palpitations,
+        Symptom::ChestTightness,
+        Symptom::BreathlessLyingFlat,
+        Symptom::PregnancyOrLactation,
+        Symptom::AcetoneBreath,
+        Symptom::Sweating,
+        Symptom::PolydipsiaPolyuria,
+        Symptom::AbdominalPain,
+        Symptom::DeepFastBreathing,
+        Symptom::FeverOver39,
+        Symptom::SuddenVisionLoss,
+        Symptom::BeyondTheClinic,
+    ];
+
     /// Whether the symptom calls for an emergency referral in the programme.
     fn urgent_in(self, program: Program) -> bool {
         use Symptom::*;
@@ -100,9 +141,12 @@ impl Symptom {
     }
 }
 
-/// The thresholds of the decision; the defaults are the national rules.
+/// The thresholds of the registry and the decision; the defaults are the national rules.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
+    /// The youngest age the programmes manage.
+    pub min_age: i32,
     /// Emergency: SBP at or above, or DBP at or above (mmHg).
     pub emergency_sbp: f64,
     pub emergency_dbp: f64,
@@ -127,6 +171,7 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Thresholds {
         Thresholds {
+            min_age: 35,
             emergency_sbp: 180.0,
             emergency_dbp: 110.0,
             emergency_glucose_high: 16.7,
@@ -177,6 +222,67 @@ pub enum NextStep {
     EmergencyReferral = 4,
 }
 
+impl Classification {
+    pub const ALL: [Classification; 4] = [
+        Classification::Controlled,
+        Classification::Uncontrolled,
+        Classification::AdverseReaction,
+        Classification::Complication,
+    ];
+
+    /// The number the national form gives it (1–4).
+    pub fn as_number(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_number(number: i64) -> Option<Classification> {
+        Classification::ALL
+            .into_iter()
+            .find(|c| c.as_number() == number)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Classification::Controlled => "控制满意",
+            Classification::Uncontrolled => "控制不满意",
+            Classification::AdverseReaction => "不良反应",
+            Classification::Complication => "并发症",
+        }
+    }
+}
+
+impl NextStep {
+    pub const ALL: [NextStep; 4] = [
+        NextStep::Routine,
+        NextStep::TwoWeekRecheck,
+        NextStep::Referral,
+        NextStep::EmergencyReferral,
+    ];
+
+    /// The number the national form gives it (1–4).
+    pub fn as_number(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_number(number: i64) -> Option<NextStep> {
+        NextStep::ALL.into_iter().find(|n| n.as_number() == number)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            NextStep::Routine => "常规随访",
+            NextStep::TwoWeekRecheck => "第1次控制不满意2周随访",
+            NextStep::Referral => "两次控制不满意转诊随访",
+            NextStep::EmergencyReferral => "紧急转诊",
+        }
+    }
+
+    /// Whether the step refers the patient up.
+    pub fn refers(self) -> bool {
+        matches!(self, NextStep::Referral | NextStep::EmergencyReferral)
+    }
+}
+
 /// The decision, with why, in Chinese.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
@@ -197,21 +303,27 @@ pub struct Implausible {
     pub high: f64,
 }
 
+/// Refuses a value outside `low..=high`, naming the field.
+pub fn check_range(
+    field: &'static str,
+    value: Option<f64>,
+    low: f64,
+    high: f64,
+) -> Result<(), Implausible> {
+    match value {
+        Some(value) if !(low..=high).contains(&value) || !value.is_finite() => {
+            Err(Implausible { field, low, high })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Refuses readings no patient can have (SBP 60–260, DBP 40–200, FPG 1–40, heart rate 20–250).
 pub fn check_plausible(reading: &Reading) -> Result<(), Implausible> {
-    let ranges = [
-        ("sbp", reading.sbp, 60.0, 260.0),
-        ("dbp", reading.dbp, 40.0, 200.0),
-        ("fpg_mmol", reading.fpg_mmol, 1.0, 40.0),
-        ("heart_rate", reading.heart_rate, 20.0, 250.0),
-    ];
-    for (field, value, low, high) in ranges {
-        if let Some(value) = value
-            && !(low..=high).contains(&value)
-        {
-            return Err(Implausible { field, low, high });
-        }
-    }
+    check_range("sbp", reading.sbp, 60.0, 260.0)?;
+    check_range("dbp", reading.dbp, 40.0, 200.0)?;
+    check_range("fpg_mmol", reading.fpg_mmol, 1.0, 40.0)?;
+    check_range("heart_rate", reading.heart_rate, 20.0, 250.0)?;
     if let (Some(sbp), Some(dbp)) = (reading.sbp, reading.dbp)
         && dbp >= sbp
     {

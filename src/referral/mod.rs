@@ -97,6 +97,29 @@ async fn insert(
     new: &NewReferral,
     accepted_by_rule: bool,
 ) -> Result<ReferralDetail, Error> {
+    let checked = check(ctx, now, actor, new).await?;
+    let mut tx = ctx.db.begin().await?;
+    let id = write(&mut tx, actor, &checked, now, accepted_by_rule).await?;
+    tx.commit().await?;
+    announce(ctx, actor, &checked, id, accepted_by_rule);
+    get(ctx, now, actor, id).await
+}
+
+/// A new referral that passed every check, ready to be written in the caller's transaction.
+pub struct Checked {
+    new: NewReferral,
+    from: i64,
+    to: i64,
+}
+
+/// Checks a new referral from the actor's institution: its fields, the levels, the tiered-care
+/// catalogue, the department, the resident (checked and audited), the ECG and lab reports.
+pub async fn check(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    new: &NewReferral,
+) -> Result<Checked, Error> {
     let from = actor.institution.ok_or(crate::access::Denied)?;
     let text_ok = |text: &str, max: usize| !text.trim().is_empty() && text.chars().count() <= max;
     if !text_ok(&new.reason, 2000) {
@@ -171,19 +194,36 @@ async fn insert(
         });
     }
     check_lab_reports(ctx, now, actor, new).await?;
-    let mut tx = ctx.db.begin().await?;
+    Ok(Checked {
+        new: new.clone(),
+        from: from.id,
+        to: to.id,
+    })
+}
+
+/// Writes a checked referral in the caller's transaction (with its first steps, its lab
+/// reports, the resident's assignment to the receiving side and the audit entry); returns its id.
+pub async fn write(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    checked: &Checked,
+    now: Millis,
+    accepted_by_rule: bool,
+) -> Result<i64, Error> {
+    let Checked { new, from, to } = checked;
+    let (from, to) = (*from, *to);
     let id = store::insert_referral(
-        &mut tx,
+        &mut *tx,
         actor.community_id,
-        from.id,
+        from,
         new,
         actor.staff_id,
         now,
     )
     .await?;
-    store::attach_lab_reports(&mut tx, actor.community_id, id, &new.lab_report_ids).await?;
+    store::attach_lab_reports(&mut *tx, actor.community_id, id, &new.lab_report_ids).await?;
     store::move_state(
-        &mut tx,
+        &mut *tx,
         actor.community_id,
         id,
         None,
@@ -195,7 +235,7 @@ async fn insert(
     .await?;
     if new.submit || accepted_by_rule {
         store::move_state(
-            &mut tx,
+            &mut *tx,
             actor.community_id,
             id,
             Some(ReferralState::Draft),
@@ -208,7 +248,7 @@ async fn insert(
     }
     if accepted_by_rule {
         store::move_state(
-            &mut tx,
+            &mut *tx,
             actor.community_id,
             id,
             Some(ReferralState::Submitted),
@@ -222,18 +262,18 @@ async fn insert(
             community_id: actor.community_id,
             referral_id: id,
             resident_id: new.resident_id,
-            institution_id: to.id,
+            institution_id: to,
             department_id: new.to_department_id,
             diagnosis_icd10: &new.diagnosis_icd10,
             kind: receiving_kind(new.green_channel.is_some(), new.urgency),
         };
-        health_record::open_from_referral(&mut tx, &encounter, None, now).await?;
+        health_record::open_from_referral(&mut *tx, &encounter, None, now).await?;
     }
     resident::store::assign(
-        &mut tx,
+        &mut *tx,
         actor.community_id,
         new.resident_id,
-        to.id,
+        to,
         "referral",
         now,
     )
@@ -244,14 +284,17 @@ async fn insert(
         "referral.create"
     };
     let entry = Entry::by(actor, now, action, "referral", Some(id)).about_resident(new.resident_id);
-    audit::store::append(&mut tx, &[entry]).await?;
-    tx.commit().await?;
+    audit::store::append(&mut *tx, &[entry]).await?;
+    Ok(id)
+}
+
+/// Tells the receiving side of a written referral (after its transaction committed).
+pub fn announce(ctx: &Ctx, actor: &Actor, checked: &Checked, id: i64, accepted_by_rule: bool) {
     if accepted_by_rule {
-        publish(ctx, actor.community_id, "referral.green_channel", id, to.id);
-    } else if new.submit {
-        publish(ctx, actor.community_id, "referral.submitted", id, to.id);
+        publish(ctx, actor.community_id, "referral.green_channel", id, checked.to);
+    } else if checked.new.submit {
+        publish(ctx, actor.community_id, "referral.submitted", id, checked.to);
     }
-    get(ctx, now, actor, id).await
 }
 
 /// The lab reports to send are the resident's, each once, at most ten, and readable by the

@@ -1,0 +1,90 @@
+//! A county's own thresholds for the registry and the follow-up decision (the youngest age
+//! managed, the emergency criteria, the targets, the days to the next visit). Absent a row the
+//! national defaults hold. Administrators set them; every change is audited.
+
+use super::Error;
+use super::rules::Thresholds;
+use crate::access::{Actor, Role};
+use crate::audit::{self, Entry};
+use crate::clock::Millis;
+use crate::ctx::Ctx;
+use crate::db::Db;
+
+/// The thresholds in force in a community.
+pub async fn thresholds(db: &Db, community_id: i64) -> Result<Thresholds, Error> {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT thresholds FROM chronic_settings WHERE community_id = $1")
+            .bind(community_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(stored
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default())
+}
+
+/// Sets the community's thresholds (administrators only), after checking they make sense.
+pub async fn put(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    thresholds: &Thresholds,
+) -> Result<Thresholds, Error> {
+    if !actor.has_role(Role::Admin) {
+        return Err(crate::access::Denied.into());
+    }
+    check(thresholds)?;
+    let text = serde_json::to_string(thresholds).unwrap_or_default();
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO chronic_settings (community_id, thresholds, updated_by_staff_id, \
+         updated_at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (community_id) DO UPDATE SET \
+         thresholds = excluded.thresholds, updated_by_staff_id = excluded.updated_by_staff_id, \
+         updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(actor.community_id)
+    .bind(&text)
+    .bind(actor.staff_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry::by(actor, now, "chronic.thresholds.set", "community", None).detail(text);
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    Ok(thresholds.clone())
+}
+
+fn check(t: &Thresholds) -> Result<(), Error> {
+    let invalid = |field, reason| Err(Error::Invalid { field, reason });
+    if !(18..=80).contains(&t.min_age) {
+        return invalid("min_age", "18 to 80 years");
+    }
+    if !(t.target_sbp < t.emergency_sbp && t.elderly_target_sbp < t.emergency_sbp)
+        || !(90.0..=260.0).contains(&t.emergency_sbp)
+    {
+        return invalid("emergency_sbp", "90–260 mmHg, above the targets");
+    }
+    if !(t.target_dbp < t.emergency_dbp && t.elderly_target_dbp < t.emergency_dbp)
+        || !(60.0..=200.0).contains(&t.emergency_dbp)
+    {
+        return invalid("emergency_dbp", "60–200 mmHg, above the targets");
+    }
+    if !(t.emergency_glucose_low < t.target_fpg && t.target_fpg < t.emergency_glucose_high) {
+        return invalid(
+            "target_fpg",
+            "between the low and the high emergency glucose",
+        );
+    }
+    if !(50.0..=200.0).contains(&t.emergency_heart_rate) {
+        return invalid("emergency_heart_rate", "50–200 beats a minute");
+    }
+    if !(18..=120).contains(&t.elderly_age) {
+        return invalid("elderly_age", "18 to 120 years");
+    }
+    if !(1..=366).contains(&t.routine_days) || !(1..=t.routine_days).contains(&t.recheck_days) {
+        return invalid(
+            "routine_days",
+            "1–366 days; the re-check no later than the routine visit",
+        );
+    }
+    Ok(())
+}
