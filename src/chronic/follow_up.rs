@@ -241,7 +241,10 @@ fn check_text_fields(new: &NewFollowUp) -> Result<(), Error> {
     }
     let fits = |text: &str, max: usize| text.chars().count() <= max;
     if new.medicines.iter().any(|m| {
-        m.name.trim().is_empty() || !fits(&m.name, 100) || !fits(&m.dose, 50) || !fits(&m.frequency, 50)
+        m.name.trim().is_empty()
+            || !fits(&m.name, 100)
+            || !fits(&m.dose, 50)
+            || !fits(&m.frequency, 50)
     }) {
         return Err(invalid(
             "medicines",
@@ -310,8 +313,7 @@ pub(super) async fn check(
     rules::check_plausible(&reading).map_err(implausible)?;
     rules::check_range("weight_kg", new.weight_kg, 10.0, 300.0).map_err(implausible)?;
     rules::check_range("height_cm", new.height_cm, 100.0, 230.0).map_err(implausible)?;
-    rules::check_range("drinking_per_day", new.drinking_per_day, 0.0, 50.0)
-        .map_err(implausible)?;
+    rules::check_range("drinking_per_day", new.drinking_per_day, 0.0, 50.0).map_err(implausible)?;
     check_text_fields(new)?;
     let doctor_staff_id = match new.doctor_staff_id {
         None => actor.staff_id,
@@ -376,7 +378,8 @@ pub async fn preview(
     enrolment_id: i64,
     new: &NewFollowUp,
 ) -> Result<DecisionView, Error> {
-    let (enrolment, resident) = load_for_write(ctx, now, actor, enrolment_id, "chronic.follow_up.preview").await?;
+    let (enrolment, resident) =
+        load_for_write(ctx, now, actor, enrolment_id, "chronic.follow_up.preview").await?;
     let checked = check(ctx, now, actor, &enrolment, |d| resident.age_on(d), new).await?;
     Ok(DecisionView {
         classification: checked.classification.as_number(),
@@ -434,7 +437,9 @@ async fn referral_for(
         "next_step",
         "a referral goes up from a primary-care institution",
     ))?;
-    let why = if checked.rule.emergency_criteria.is_empty() || checked.next_step != NextStep::EmergencyReferral {
+    let why = if checked.rule.emergency_criteria.is_empty()
+        || checked.next_step != NextStep::EmergencyReferral
+    {
         checked.rule.reasons.join("；")
     } else {
         checked.rule.emergency_criteria.join("、")
@@ -444,7 +449,11 @@ async fn referral_for(
     } else {
         format!("{why}；医生判断：{}", checked.override_reason)
     };
-    let reason = format!("慢病随访（{}）{}：{why}", enrolment.program.label_zh(), checked.next_step.label_zh());
+    let reason = format!(
+        "慢病随访（{}）{}：{why}",
+        enrolment.program.label_zh(),
+        checked.next_step.label_zh()
+    );
     let urgency = match checked.next_step {
         NextStep::EmergencyReferral => Urgency::Emergency,
         _ if checked.classification == Classification::Complication => Urgency::Urgent,
@@ -509,17 +518,30 @@ pub async fn record(
     };
     if enrolment.status == Status::Lost {
         let on = checked.on.to_string();
-        store::set_status(&mut tx, actor.community_id, enrolment.id, (Status::Managed, &on, "随访恢复管理"), now).await?;
+        store::set_status(
+            &mut tx,
+            actor.community_id,
+            enrolment.id,
+            (Status::Managed, &on, "随访恢复管理"),
+            now,
+        )
+        .await?;
     }
-    let entry = Entry::by(actor, now, "chronic.follow_up.create", "chronic_follow_up", Some(id))
-        .about_resident(enrolment.resident_id)
-        .detail(format!(
-            "classification={} next_step={} rule={}/{}",
-            checked.classification.as_number(),
-            checked.next_step.as_number(),
-            checked.rule.classification.as_number(),
-            checked.rule.next_step.as_number()
-        ));
+    let entry = Entry::by(
+        actor,
+        now,
+        "chronic.follow_up.create",
+        "chronic_follow_up",
+        Some(id),
+    )
+    .about_resident(enrolment.resident_id)
+    .detail(format!(
+        "classification={} next_step={} rule={}/{}",
+        checked.classification.as_number(),
+        checked.next_step.as_number(),
+        checked.rule.classification.as_number(),
+        checked.rule.next_step.as_number()
+    ));
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
     if let (Some(checked), Some(referral_id)) = (&referral, referral_id) {

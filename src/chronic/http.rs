@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use super::follow_up::{DecisionView, FollowUp, NewFollowUp};
 use super::model::{Enrolment, EnrolmentQuery, NewEnrolment, StatusChange};
 use super::rules::Thresholds;
+use super::schedule::{Call, DueItem, NewCall, ReferralTask, ScheduleQuery};
 use crate::clock;
 use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
@@ -30,6 +31,10 @@ pub fn routes() -> Router<Ctx> {
             "/api/v1/chronic/enrolments/{id}/decision",
             post(preview_decision),
         )
+        .route("/api/v1/chronic/overdue", get(list_overdue))
+        .route("/api/v1/chronic/due", get(list_due))
+        .route("/api/v1/chronic/tasks", get(list_tasks))
+        .route("/api/v1/chronic/enrolments/{id}/calls", post(create_call))
         .route(
             "/api/v1/chronic/thresholds",
             get(get_thresholds).put(put_thresholds),
@@ -172,4 +177,61 @@ pub async fn change_enrolment_status(
         )
         .await?,
     ))
+}
+
+/// The call list: patients whose follow-up is overdue (within 365 days, alive, not hidden by a
+/// call result), the longest overdue first.
+#[utoipa::path(get, path = "/api/v1/chronic/overdue", tag = "chronic", params(ScheduleQuery),
+    responses((status = 200, body = Vec<DueItem>), (status = 403, body = ErrorBody)))]
+pub async fn list_overdue(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<ScheduleQuery>,
+) -> Result<Json<Vec<DueItem>>, ApiError> {
+    let items =
+        super::schedule::overdue(&ctx, clock::now_ms(), clock::today_cst(), &actor, &query).await?;
+    Ok(Json(items))
+}
+
+/// Patients due for follow-up in the coming days (7 by default).
+#[utoipa::path(get, path = "/api/v1/chronic/due", tag = "chronic", params(ScheduleQuery),
+    responses((status = 200, body = Vec<DueItem>), (status = 403, body = ErrorBody)))]
+pub async fn list_due(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<ScheduleQuery>,
+) -> Result<Json<Vec<DueItem>>, ApiError> {
+    let items =
+        super::schedule::due(&ctx, clock::now_ms(), clock::today_cst(), &actor, &query).await?;
+    Ok(Json(items))
+}
+
+/// Referrals raised by follow-ups still to be followed up (open until the outcome is recorded).
+#[utoipa::path(get, path = "/api/v1/chronic/tasks", tag = "chronic", params(ScheduleQuery),
+    responses((status = 200, body = Vec<ReferralTask>), (status = 403, body = ErrorBody)))]
+pub async fn list_tasks(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<ScheduleQuery>,
+) -> Result<Json<Vec<ReferralTask>>, ApiError> {
+    let tasks =
+        super::schedule::referral_tasks(&ctx, clock::now_ms(), clock::today_cst(), &actor, &query)
+            .await?;
+    Ok(Json(tasks))
+}
+
+/// Record the result of a call to an overdue patient.
+#[utoipa::path(post, path = "/api/v1/chronic/enrolments/{id}/calls", request_body = NewCall,
+    tag = "chronic", responses((status = 201, body = Call), (status = 422, body = ErrorBody),
+              (status = 409, description = "chronic.ended", body = ErrorBody)))]
+pub async fn create_call(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(new): Json<NewCall>,
+) -> Result<(StatusCode, Json<Call>), ApiError> {
+    let call =
+        super::schedule::record_call(&ctx, clock::now_ms(), clock::today_cst(), &actor, id, &new)
+            .await?;
+    Ok((StatusCode::CREATED, Json(call)))
 }

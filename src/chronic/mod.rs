@@ -7,12 +7,13 @@ pub mod follow_up;
 pub mod http;
 pub mod model;
 pub mod rules;
+pub mod schedule;
 pub mod settings;
 mod store;
 
 use time::Date;
 
-use crate::access::{Access, Actor, Purpose, Scope};
+use crate::access::{Access, Actor, Purpose};
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
 use crate::ctx::Ctx;
@@ -179,14 +180,7 @@ pub async fn list(
     query: &EnrolmentQuery,
     page: (i64, i64),
 ) -> Result<Vec<Enrolment>, Error> {
-    let scope = actor.scope(Purpose::Clinical, Access::Read);
-    let own = actor.institution.map(|i| i.id);
-    let institution = match query.institution {
-        _ if scope == Scope::Nothing => return Err(crate::access::Denied.into()),
-        Some(id) if Some(id) == own || scope == Scope::Community => id,
-        Some(_) => return Err(crate::access::Denied.into()),
-        None => own.ok_or(crate::access::Denied)?,
-    };
+    let institution = schedule::institution_in_scope(actor, query.institution)?;
     let enrolments =
         store::enrolments_of(&ctx.db, actor.community_id, institution, query, page).await?;
     let entries = enrolments

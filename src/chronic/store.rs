@@ -340,3 +340,149 @@ pub(super) async fn classification_before(
     .await?;
     Ok(number.and_then(Classification::from_number))
 }
+
+/// An open enrolment of an institution with its resident's contact and its last follow-up.
+#[derive(sqlx::FromRow)]
+pub(super) struct CareRow {
+    pub enrolment_id: i64,
+    pub resident_id: i64,
+    pub name: String,
+    pub phone: String,
+    #[sqlx(try_from = "String")]
+    pub program: Program,
+    pub enrolled_on: String,
+    pub last_followed_up_at_ms: Option<i64>,
+    pub last_followed_up_on: Option<String>,
+    pub next_due_on: Option<String>,
+}
+
+/// The institution's enrolments not ended, of living residents, with each one's last follow-up.
+pub(super) async fn care_rows(
+    db: &Db,
+    community_id: i64,
+    institution_id: i64,
+) -> Result<Vec<CareRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.id AS enrolment_id, e.resident_id, r.name, r.phone, e.program, e.enrolled_on, \
+         f.followed_up_at_ms AS last_followed_up_at_ms, f.followed_up_on AS last_followed_up_on, \
+         f.next_due_on FROM chronic_enrolments e JOIN residents r ON r.id = e.resident_id \
+         LEFT JOIN chronic_follow_ups f ON f.id = (SELECT f2.id FROM chronic_follow_ups f2 \
+         WHERE f2.enrolment_id = e.id ORDER BY f2.followed_up_at_ms DESC LIMIT 1) \
+         WHERE e.community_id = $1 AND e.institution_id = $2 AND e.status <> 'ended' \
+         AND r.died_on IS NULL AND r.merged_into_id IS NULL ORDER BY e.id",
+    )
+    .bind(community_id)
+    .bind(institution_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// The latest call to each of an institution's enrolments.
+#[derive(sqlx::FromRow)]
+pub(super) struct LastCall {
+    pub enrolment_id: i64,
+    pub result: String,
+    pub hidden_until_ms: Option<i64>,
+    pub called_at_ms: i64,
+}
+
+pub(super) async fn last_calls(
+    db: &Db,
+    community_id: i64,
+    institution_id: i64,
+) -> Result<Vec<LastCall>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.enrolment_id, c.result, c.hidden_until_ms, c.called_at_ms FROM chronic_calls c \
+         JOIN chronic_enrolments e ON e.id = c.enrolment_id WHERE e.community_id = $1 \
+         AND e.institution_id = $2 AND c.id = (SELECT c2.id FROM chronic_calls c2 \
+         WHERE c2.enrolment_id = c.enrolment_id ORDER BY c2.called_at_ms DESC, c2.id DESC LIMIT 1)",
+    )
+    .bind(community_id)
+    .bind(institution_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub(super) async fn insert_call(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    enrolment: &Enrolment,
+    (result, reason, hidden_until_ms): (&str, &str, Option<i64>),
+    now_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO chronic_calls (community_id, enrolment_id, resident_id, result, reason, \
+         hidden_until_ms, called_by_staff_id, called_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         RETURNING id",
+    )
+    .bind(actor.community_id)
+    .bind(enrolment.id)
+    .bind(enrolment.resident_id)
+    .bind(result)
+    .bind(reason)
+    .bind(hidden_until_ms)
+    .bind(actor.staff_id)
+    .bind(now_ms)
+    .fetch_one(conn)
+    .await
+}
+
+/// Ends every open enrolment of a resident (died).
+pub(super) async fn end_enrolments_of(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    resident_id: i64,
+    on: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE chronic_enrolments SET status = 'ended', status_on = $1, status_reason = $2, \
+         updated_at_ms = $3 WHERE community_id = $4 AND resident_id = $5 AND status <> 'ended'",
+    )
+    .bind(on)
+    .bind(reason)
+    .bind(now_ms)
+    .bind(community_id)
+    .bind(resident_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TaskRow {
+    pub follow_up_id: i64,
+    pub enrolment_id: i64,
+    pub resident_id: i64,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub program: Program,
+    pub referral_id: i64,
+    pub referral_state: String,
+    pub due_on: String,
+}
+
+/// Follow-ups of the institution's open enrolments that raised a referral whose outcome is not
+/// recorded, with no follow-up since; the earliest due first.
+pub(super) async fn open_referral_tasks(
+    db: &Db,
+    community_id: i64,
+    institution_id: i64,
+) -> Result<Vec<TaskRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT f.id AS follow_up_id, f.enrolment_id, f.resident_id, r.name, f.program, \
+         f.referral_id, rf.state AS referral_state, f.next_due_on AS due_on \
+         FROM chronic_follow_ups f JOIN chronic_enrolments e ON e.id = f.enrolment_id \
+         JOIN residents r ON r.id = f.resident_id JOIN referrals rf ON rf.id = f.referral_id \
+         WHERE e.community_id = $1 AND e.institution_id = $2 AND e.status <> 'ended' \
+         AND r.died_on IS NULL AND f.referral_id IS NOT NULL \
+         AND rf.state NOT IN ('completed', 'received', 'follow_up_planned', 'closed') \
+         AND NOT EXISTS (SELECT 1 FROM chronic_follow_ups later WHERE later.enrolment_id = f.enrolment_id \
+         AND later.followed_up_at_ms > f.followed_up_at_ms) ORDER BY f.next_due_on, f.id",
+    )
+    .bind(community_id)
+    .bind(institution_id)
+    .fetch_all(&db.pool)
+    .await
+}

@@ -306,7 +306,10 @@ impl From<crate::chronic::Error> for ApiError {
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "chronic.invalid"),
             E::Duplicate => (StatusCode::CONFLICT, "chronic.duplicate"),
             E::NotFound => (StatusCode::NOT_FOUND, "chronic.not_found"),
-            E::Implausible(_) => (StatusCode::UNPROCESSABLE_ENTITY, "chronic.implausible_value"),
+            E::Implausible(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "chronic.implausible_value",
+            ),
             E::Ended => (StatusCode::CONFLICT, "chronic.ended"),
             E::FollowUpRecorded => (StatusCode::CONFLICT, "chronic.duplicate"),
             E::Referral(error) => return error.into(),

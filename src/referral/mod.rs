@@ -212,15 +212,8 @@ pub async fn write(
 ) -> Result<i64, Error> {
     let Checked { new, from, to } = checked;
     let (from, to) = (*from, *to);
-    let id = store::insert_referral(
-        &mut *tx,
-        actor.community_id,
-        from,
-        new,
-        actor.staff_id,
-        now,
-    )
-    .await?;
+    let id = store::insert_referral(&mut *tx, actor.community_id, from, new, actor.staff_id, now)
+        .await?;
     store::attach_lab_reports(&mut *tx, actor.community_id, id, &new.lab_report_ids).await?;
     store::move_state(
         &mut *tx,
@@ -291,9 +284,21 @@ pub async fn write(
 /// Tells the receiving side of a written referral (after its transaction committed).
 pub fn announce(ctx: &Ctx, actor: &Actor, checked: &Checked, id: i64, accepted_by_rule: bool) {
     if accepted_by_rule {
-        publish(ctx, actor.community_id, "referral.green_channel", id, checked.to);
+        publish(
+            ctx,
+            actor.community_id,
+            "referral.green_channel",
+            id,
+            checked.to,
+        );
     } else if checked.new.submit {
-        publish(ctx, actor.community_id, "referral.submitted", id, checked.to);
+        publish(
+            ctx,
+            actor.community_id,
+            "referral.submitted",
+            id,
+            checked.to,
+        );
     }
 }
 

@@ -320,6 +320,26 @@ pub async fn update_contact(
     Ok(())
 }
 
+/// Records that a resident died on `on` (`YYYY-MM-DD`).
+pub async fn mark_died(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    id: i64,
+    on: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE residents SET died_on = $1, updated_at_ms = $2 WHERE community_id = $3 AND id = $4",
+    )
+    .bind(on)
+    .bind(now_ms)
+    .bind(community_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Marks `merged_id` (and anything already merged into it) as merged into `survivor_id`.
 pub async fn mark_merged(
     conn: &mut AnyConnection,

@@ -4,6 +4,8 @@ mod access;
 mod audit;
 mod auth;
 mod chronic;
+mod chronic_calls;
+mod chronic_follow_up;
 mod ecg;
 mod ecg_devices;
 mod fhir;
