@@ -37,6 +37,8 @@ CREATE TABLE chronic_follow_ups (
     next_step            INTEGER NOT NULL,
     override_reason      TEXT NOT NULL DEFAULT '',
     next_due_on          TEXT NOT NULL,
+    bp_at_target         INTEGER,                -- 1/0, absent when not measured
+    fpg_at_target        INTEGER,
     emergency_criteria   TEXT NOT NULL,        -- JSON list
     reasons              TEXT NOT NULL,        -- JSON list
     referral_id          INTEGER REFERENCES referrals(id),

@@ -5,6 +5,7 @@
 
 pub mod follow_up;
 pub mod http;
+pub mod measures;
 pub mod model;
 pub mod rules;
 pub mod schedule;

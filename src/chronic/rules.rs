@@ -163,6 +163,8 @@ pub struct Thresholds {
     pub elderly_target_dbp: f64,
     /// At target for diabetes: FPG below (mmol/L).
     pub target_fpg: f64,
+    /// Face-to-face follow-ups a year for management by the rules (规范管理).
+    pub visits_per_year: i64,
     /// Days to the next follow-up: routine, and the two-week re-check (also after a referral).
     pub routine_days: i64,
     pub recheck_days: i64,
@@ -183,6 +185,7 @@ impl Default for Thresholds {
             elderly_target_sbp: 150.0,
             elderly_target_dbp: 90.0,
             target_fpg: 7.0,
+            visits_per_year: 4,
             routine_days: 90,
             recheck_days: 14,
         }
@@ -292,6 +295,11 @@ pub struct Decision {
     /// Days from the follow-up to the next one.
     pub next_due_days: i64,
     pub reasons: Vec<String>,
+    /// Whether the blood pressure was at target (absent when not measured), for the control
+    /// rates.
+    pub bp_at_target: Option<bool>,
+    /// Whether the fasting glucose was at target (absent when not measured).
+    pub fpg_at_target: Option<bool>,
 }
 
 /// A value outside what a living patient can show: the field and its plausible range.
@@ -374,12 +382,17 @@ fn emergency_criteria(program: Program, reading: &Reading, t: &Thresholds) -> Ve
 }
 
 /// Whether the reading is at target, and why not.
-fn at_target(program: Program, reading: &Reading, age: i32, t: &Thresholds) -> (bool, Vec<String>) {
-    let (sbp_target, dbp_target) = if age >= t.elderly_age {
+/// The blood pressure target (SBP, DBP below) for the age.
+fn bp_target(age: i32, t: &Thresholds) -> (f64, f64) {
+    if age >= t.elderly_age {
         (t.elderly_target_sbp, t.elderly_target_dbp)
     } else {
         (t.target_sbp, t.target_dbp)
-    };
+    }
+}
+
+fn at_target(program: Program, reading: &Reading, age: i32, t: &Thresholds) -> (bool, Vec<String>) {
+    let (sbp_target, dbp_target) = bp_target(age, t);
     let mut why = Vec::new();
     match (reading.sbp, reading.dbp) {
         (Some(sbp), Some(dbp)) if sbp >= sbp_target || dbp >= dbp_target => {
@@ -448,12 +461,18 @@ pub fn decide(
         NextStep::Routine => t.routine_days,
         _ => t.recheck_days,
     };
+    let (sbp_target, dbp_target) = bp_target(age, t);
     Decision {
         emergency_criteria: emergency,
         classification,
         next_step,
         next_due_days,
         reasons,
+        bp_at_target: reading
+            .sbp
+            .zip(reading.dbp)
+            .map(|(sbp, dbp)| sbp < sbp_target && dbp < dbp_target),
+        fpg_at_target: reading.fpg_mmol.map(|fpg| fpg < t.target_fpg),
     }
 }
 

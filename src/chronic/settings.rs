@@ -11,7 +11,7 @@ use crate::ctx::Ctx;
 use crate::db::Db;
 
 /// The thresholds in force in a community.
-pub async fn thresholds(db: &Db, community_id: i64) -> Result<Thresholds, Error> {
+pub async fn thresholds(db: &Db, community_id: i64) -> Result<Thresholds, sqlx::Error> {
     let stored: Option<String> =
         sqlx::query_scalar("SELECT thresholds FROM chronic_settings WHERE community_id = $1")
             .bind(community_id)
@@ -79,6 +79,9 @@ fn check(t: &Thresholds) -> Result<(), Error> {
     }
     if !(18..=120).contains(&t.elderly_age) {
         return invalid("elderly_age", "18 to 120 years");
+    }
+    if !(1..=12).contains(&t.visits_per_year) {
+        return invalid("visits_per_year", "1 to 12 face-to-face follow-ups a year");
     }
     if !(1..=366).contains(&t.routine_days) || !(1..=t.routine_days).contains(&t.recheck_days) {
         return invalid(

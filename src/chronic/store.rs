@@ -215,9 +215,9 @@ pub(super) async fn insert_follow_up(
          drinking_per_day, exercise_per_week, salt, psychology, compliance, adherence, \
          adverse_reaction, complication, medicines, rule_classification, rule_next_step, \
          classification, next_step, override_reason, next_due_on, emergency_criteria, reasons, \
-         recorded_by_staff_id, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         recorded_by_staff_id, created_at_ms, bp_at_target, fpg_at_target) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, \
-         $28, $29, $30, $31, $32, $33, $34, $35, $36, $37) RETURNING id",
+         $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39) RETURNING id",
     )
     .bind(actor.community_id)
     .bind(enrolment.id)
@@ -256,6 +256,8 @@ pub(super) async fn insert_follow_up(
     .bind(json(&checked.rule.reasons))
     .bind(actor.staff_id)
     .bind(now_ms)
+    .bind(checked.rule.bp_at_target.map(i64::from))
+    .bind(checked.rule.fpg_at_target.map(i64::from))
     .fetch_one(conn)
     .await
 }

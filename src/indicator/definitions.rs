@@ -11,6 +11,7 @@ const OFFICIAL: &str = "《紧密型县域医疗卫生共同体监测指标体�
 pub const DERIVED: &str = "按指标名称推定的口径（可由县调整）";
 const STANDARD: &str = "卫生统计标准口径";
 const CHEST_PAIN: &str = "中国胸痛中心认证标准（时间节点与时限）";
+const BASIC_PUBLIC_HEALTH: &str = "《国家基本公共卫生服务规范（第三版）》";
 const STAT: &str = "本平台心电 STAT 时限（10 分钟）";
 
 pub const DEFINITIONS: &[Definition] = &[
@@ -283,11 +284,59 @@ pub const DEFINITIONS: &[Definition] = &[
         dimension: "县域指标",
         formula: Formula::Ratio {
             numerator: ManagedChronicToSpec,
-            denominator: ManagedChronic,
+            denominator: ManagedChronicEnrolments,
             scale: 100.0,
         },
         unit: "%",
         source: STANDARD,
+    },
+    Definition {
+        code: "B.1",
+        name: "高血压患者规范管理率",
+        dimension: "基本公共卫生",
+        formula: Formula::Ratio {
+            numerator: HypertensionToSpec,
+            denominator: HypertensionManaged,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: BASIC_PUBLIC_HEALTH,
+    },
+    Definition {
+        code: "B.2",
+        name: "管理人群血压控制率",
+        dimension: "基本公共卫生",
+        formula: Formula::Ratio {
+            numerator: HypertensionControlled,
+            denominator: HypertensionManaged,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: BASIC_PUBLIC_HEALTH,
+    },
+    Definition {
+        code: "B.3",
+        name: "2型糖尿病患者规范管理率",
+        dimension: "基本公共卫生",
+        formula: Formula::Ratio {
+            numerator: DiabetesToSpec,
+            denominator: DiabetesManaged,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: BASIC_PUBLIC_HEALTH,
+    },
+    Definition {
+        code: "B.4",
+        name: "管理人群血糖控制率",
+        dimension: "基本公共卫生",
+        formula: Formula::Ratio {
+            numerator: DiabetesControlled,
+            denominator: DiabetesManaged,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: BASIC_PUBLIC_HEALTH,
     },
     Definition {
         code: "P.1",

@@ -43,6 +43,13 @@ pub enum Measure {
     ManagedChronic,
     ManagedChronicToSpec,
     ManagedChronicHospitalised,
+    HypertensionManaged,
+    HypertensionToSpec,
+    HypertensionControlled,
+    DiabetesManaged,
+    DiabetesToSpec,
+    DiabetesControlled,
+    ManagedChronicEnrolments,
     PrematureDeaths,
     UpReferrals,
     DownReferrals,
@@ -66,7 +73,7 @@ pub enum Measure {
 }
 
 impl Measure {
-    pub const ALL: [Measure; 47] = [
+    pub const ALL: [Measure; 54] = [
         Measure::Population,
         Measure::DispatchedDoctors,
         Measure::RemoteReads,
@@ -94,6 +101,13 @@ impl Measure {
         Measure::ManagedChronic,
         Measure::ManagedChronicToSpec,
         Measure::ManagedChronicHospitalised,
+        Measure::HypertensionManaged,
+        Measure::HypertensionToSpec,
+        Measure::HypertensionControlled,
+        Measure::DiabetesManaged,
+        Measure::DiabetesToSpec,
+        Measure::DiabetesControlled,
+        Measure::ManagedChronicEnrolments,
         Measure::PrematureDeaths,
         Measure::UpReferrals,
         Measure::DownReferrals,
@@ -143,9 +157,20 @@ impl Measure {
             Measure::Discharges => "出院人次",
             Measure::BedDays => "出院者占用总床日",
             Measure::InpatientCost => "出院者住院费用（分）",
-            Measure::ManagedChronic => "慢病健康管理人数",
-            Measure::ManagedChronicToSpec => "按规范管理（每年至少 4 次面对面随访）的慢病患者数",
+            Measure::ManagedChronic => "慢病健康管理人数（居民数）",
+            Measure::ManagedChronicToSpec => {
+                "按规范管理的慢病患者数（高血压、糖尿病分别计，每年至少 4 次面对面随访）"
+            }
             Measure::ManagedChronicHospitalised => "慢病健康管理人群住院人数",
+            Measure::HypertensionManaged => "管理的高血压患者数",
+            Measure::HypertensionToSpec => "按规范管理的高血压患者数（面对面随访次数达标）",
+            Measure::HypertensionControlled => "最近一次随访血压达标的高血压患者数",
+            Measure::DiabetesManaged => "管理的2型糖尿病患者数",
+            Measure::DiabetesToSpec => {
+                "按规范管理的2型糖尿病患者数（面对面随访与血糖检测次数达标）"
+            }
+            Measure::DiabetesControlled => "最近一次随访空腹血糖达标的2型糖尿病患者数",
+            Measure::ManagedChronicEnrolments => "慢病管理人数（高血压、糖尿病分别计）",
             Measure::PrematureDeaths => "四类慢病过早死亡数",
             Measure::UpReferrals => "上转人次",
             Measure::DownReferrals => "下转人次",
@@ -243,9 +268,6 @@ impl Measure {
             Measure::PrimaryIncomePerStaff | Measure::LeadIncomePerStaff => {
                 Some("尚无人员收入（薪酬）数据")
             }
-            Measure::ManagedChronic
-            | Measure::ManagedChronicToSpec
-            | Measure::ManagedChronicHospitalised => Some("尚无慢病管理登记数据"),
             Measure::PrematureDeaths => Some("尚无死亡登记数据"),
             _ => None,
         }
@@ -280,6 +302,13 @@ text_enum!(Measure {
     ManagedChronic => "managed_chronic",
     ManagedChronicToSpec => "managed_chronic_to_spec",
     ManagedChronicHospitalised => "managed_chronic_hospitalised",
+    HypertensionManaged => "hypertension_managed",
+    HypertensionToSpec => "hypertension_to_spec",
+    HypertensionControlled => "hypertension_controlled",
+    DiabetesManaged => "diabetes_managed",
+    DiabetesToSpec => "diabetes_to_spec",
+    DiabetesControlled => "diabetes_controlled",
+    ManagedChronicEnrolments => "managed_chronic_enrolments",
     PrematureDeaths => "premature_deaths",
     UpReferrals => "up_referrals",
     DownReferrals => "down_referrals",

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::access::{self, Actor};
+use crate::chronic::measures::InstitutionCounts;
 use crate::clock::Millis;
 use crate::ctx::Ctx;
 use crate::institution::{Institution, InstitutionKind};
@@ -111,6 +112,25 @@ struct Counter<'a> {
     institutions: HashMap<i64, Institution>,
     population_by_village: HashMap<i64, i64>,
     facts: HashMap<Millis, HashMap<(String, i64), i64>>,
+    /// The chronic registry's counts per managing institution, by period start.
+    chronic: HashMap<Millis, Vec<InstitutionCounts>>,
+}
+
+/// How a chronic registry measure is read from an institution's counts.
+fn chronic_count(m: Measure) -> Option<fn(&InstitutionCounts) -> i64> {
+    Some(match m {
+        Measure::ManagedChronic => |c| c.residents,
+        Measure::ManagedChronicHospitalised => |c| c.residents_admitted,
+        Measure::ManagedChronicToSpec => |c| c.hypertension.to_spec + c.diabetes.to_spec,
+        Measure::ManagedChronicEnrolments => |c| c.hypertension.managed + c.diabetes.managed,
+        Measure::HypertensionManaged => |c| c.hypertension.managed,
+        Measure::HypertensionToSpec => |c| c.hypertension.to_spec,
+        Measure::HypertensionControlled => |c| c.hypertension.controlled,
+        Measure::DiabetesManaged => |c| c.diabetes.managed,
+        Measure::DiabetesToSpec => |c| c.diabetes.to_spec,
+        Measure::DiabetesControlled => |c| c.diabetes.controlled,
+        _ => return None,
+    })
 }
 
 impl Counter<'_> {
@@ -145,6 +165,23 @@ impl Counter<'_> {
                 ));
             }
             _ => {}
+        }
+        if let Some(count) = chronic_count(m) {
+            if !self.chronic.contains_key(&start) {
+                let counts = crate::chronic::measures::statutory(
+                    &self.ctx.db,
+                    self.community_id,
+                    (start, end),
+                )
+                .await?;
+                self.chronic.insert(start, counts);
+            }
+            let value = self.chronic[&start]
+                .iter()
+                .filter(|c| self.in_catchment(c.institution_id))
+                .map(count)
+                .sum();
+            return Ok(Some(value));
         }
         if !self.facts.contains_key(&start) {
             let months = (
@@ -223,10 +260,17 @@ impl Counter<'_> {
             | Measure::DispatchedDoctors
             | Measure::PrimaryIncomePerStaff
             | Measure::LeadIncomePerStaff
-            | Measure::ManagedChronic
+            | Measure::PrematureDeaths => return Ok(None),
+            Measure::ManagedChronic
             | Measure::ManagedChronicToSpec
             | Measure::ManagedChronicHospitalised
-            | Measure::PrematureDeaths => return Ok(None),
+            | Measure::ManagedChronicEnrolments
+            | Measure::HypertensionManaged
+            | Measure::HypertensionToSpec
+            | Measure::HypertensionControlled
+            | Measure::DiabetesManaged
+            | Measure::DiabetesToSpec
+            | Measure::DiabetesControlled => unreachable!("counted from the registry above"),
         };
         Ok(Some(value))
     }
@@ -414,6 +458,7 @@ async fn counter<'a>(
         institutions,
         population_by_village: store::population_by_village(&ctx.db, actor.community_id).await?,
         facts: HashMap::new(),
+        chronic: HashMap::new(),
     })
 }
 

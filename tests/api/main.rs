@@ -6,6 +6,7 @@ mod auth;
 mod chronic;
 mod chronic_calls;
 mod chronic_follow_up;
+mod chronic_indicators;
 mod ecg;
 mod ecg_devices;
 mod fhir;

@@ -1,0 +1,175 @@
+//! The statutory counts of the registry over a period, per managing institution: patients
+//! under management, managed by the rules (规范管理: the county's face-to-face follow-ups a year,
+//! 4 by default, prorated to the days managed in the period; for diabetes as many glucose
+//! tests too), controlled (the last measurement in the period at target; none counts as not),
+//! and the managed residents admitted to hospital in the period (indicator 5.1).
+
+use std::collections::{HashMap, HashSet};
+
+use super::rules::Program;
+use super::settings;
+use crate::clock::{self, Millis};
+use crate::db::Db;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProgramCounts {
+    pub managed: i64,
+    pub to_spec: i64,
+    pub controlled: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstitutionCounts {
+    pub institution_id: i64,
+    pub hypertension: ProgramCounts,
+    pub diabetes: ProgramCounts,
+    /// Residents managed in either programme (each once per institution).
+    pub residents: i64,
+    /// Of them, those admitted as inpatients in the period.
+    pub residents_admitted: i64,
+}
+
+impl InstitutionCounts {
+    pub fn program(&self, program: Program) -> &ProgramCounts {
+        match program {
+            Program::Hypertension => &self.hypertension,
+            Program::Diabetes => &self.diabetes,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EnrolmentRow {
+    id: i64,
+    resident_id: i64,
+    institution_id: i64,
+    #[sqlx(try_from = "String")]
+    program: Program,
+    enrolled_on: String,
+    status: String,
+    status_on: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    enrolment_id: i64,
+    mode: String,
+    fpg_mmol: Option<f64>,
+    bp_at_target: Option<i64>,
+    fpg_at_target: Option<i64>,
+}
+
+fn parse_date(text: &str) -> Option<time::Date> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
+/// The counts of every institution with patients managed in [start, end).
+pub async fn statutory(
+    db: &Db,
+    community_id: i64,
+    (start, end): (Millis, Millis),
+) -> Result<Vec<InstitutionCounts>, sqlx::Error> {
+    let visits_per_year = settings::thresholds(db, community_id)
+        .await?
+        .visits_per_year;
+    let (first, last) = (clock::date_cst(start), clock::date_cst(end - 1));
+    let enrolments: Vec<EnrolmentRow> = sqlx::query_as(
+        "SELECT id, resident_id, institution_id, program, enrolled_on, status, status_on \
+         FROM chronic_enrolments WHERE community_id = $1 AND enrolled_on <= $2 \
+         AND (status <> 'ended' OR status_on IS NULL OR status_on >= $3)",
+    )
+    .bind(community_id)
+    .bind(last.to_string())
+    .bind(first.to_string())
+    .fetch_all(&db.pool)
+    .await?;
+    let visits: Vec<VisitRow> = sqlx::query_as(
+        "SELECT enrolment_id, mode, fpg_mmol, bp_at_target, fpg_at_target FROM chronic_follow_ups \
+         WHERE community_id = $1 AND followed_up_at_ms >= $2 AND followed_up_at_ms < $3 \
+         ORDER BY followed_up_at_ms",
+    )
+    .bind(community_id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&db.pool)
+    .await?;
+    let admitted: HashSet<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT e.resident_id FROM encounters e WHERE e.community_id = $1 \
+         AND e.kind = 'inpatient' AND e.started_at_ms >= $2 AND e.started_at_ms < $3 \
+         AND e.resident_id IN (SELECT resident_id FROM chronic_enrolments WHERE community_id = $1)",
+    )
+    .bind(community_id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .collect();
+
+    /// Per enrolment: face-to-face visits, glucose tests at them, last BP and FPG at target.
+    #[derive(Default)]
+    struct Seen {
+        visits: i64,
+        fpg_tests: i64,
+        bp_at_target: Option<bool>,
+        fpg_at_target: Option<bool>,
+    }
+    let mut seen: HashMap<i64, Seen> = HashMap::new();
+    for v in visits {
+        let s = seen.entry(v.enrolment_id).or_default();
+        if v.mode != "phone" {
+            s.visits += 1;
+            s.fpg_tests += i64::from(v.fpg_mmol.is_some());
+        }
+        if let Some(at) = v.bp_at_target {
+            s.bp_at_target = Some(at != 0);
+        }
+        if let Some(at) = v.fpg_at_target {
+            s.fpg_at_target = Some(at != 0);
+        }
+    }
+    let mut by_institution: HashMap<i64, InstitutionCounts> = HashMap::new();
+    let mut residents: HashSet<(i64, i64)> = HashSet::new();
+    for e in enrolments {
+        let from = parse_date(&e.enrolled_on).unwrap_or(first).max(first);
+        let until = match (&e.status[..], e.status_on.as_deref().and_then(parse_date)) {
+            ("ended", Some(on)) => on.min(last),
+            _ => last,
+        };
+        let days = ((until - from).whole_days() + 1).clamp(1, 365);
+        let required = ((visits_per_year * days + 364) / 365).max(1);
+        let s = seen.remove(&e.id).unwrap_or_default();
+        let counts = by_institution
+            .entry(e.institution_id)
+            .or_insert_with(|| InstitutionCounts {
+                institution_id: e.institution_id,
+                ..InstitutionCounts::default()
+            });
+        let (program, to_spec, controlled) = match e.program {
+            Program::Hypertension => (
+                &mut counts.hypertension,
+                s.visits >= required,
+                s.bp_at_target == Some(true),
+            ),
+            Program::Diabetes => (
+                &mut counts.diabetes,
+                s.visits >= required && s.fpg_tests >= required,
+                s.fpg_at_target == Some(true),
+            ),
+        };
+        program.managed += 1;
+        program.to_spec += i64::from(to_spec);
+        program.controlled += i64::from(controlled);
+        if residents.insert((e.institution_id, e.resident_id)) {
+            counts.residents += 1;
+            counts.residents_admitted += i64::from(admitted.contains(&e.resident_id));
+        }
+    }
+    let mut counts: Vec<InstitutionCounts> = by_institution.into_values().collect();
+    counts.sort_by_key(|c| c.institution_id);
+    Ok(counts)
+}
