@@ -89,3 +89,20 @@ for (const zone of document.querySelectorAll('[data-drop-for]')) {
     show();
   });
 }
+
+// <form data-decision="URL">: as values are typed, the server's decision by the rules is shown
+// in the form's #decision (the form is sent as a query; nothing is stored).
+for (const form of document.querySelectorAll('form[data-decision]')) {
+  const output = form.querySelector('#decision');
+  let timer;
+  const refresh = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const query = new URLSearchParams(new FormData(form));
+      const response = await fetch(form.dataset.decision + '?' + query);
+      if (response.ok) output.innerHTML = await response.text();
+    }, 250);
+  };
+  form.addEventListener('input', refresh);
+  form.addEventListener('change', refresh);
+}

@@ -32,6 +32,18 @@ pub enum Mode {
 
 text_enum!(Mode { Clinic => "clinic", Home => "home", Phone => "phone" });
 
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Clinic, Mode::Home, Mode::Phone];
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Mode::Clinic => "门诊",
+            Mode::Home => "家庭",
+            Mode::Phone => "电话",
+        }
+    }
+}
+
 /// 摄盐情况.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -561,4 +573,14 @@ pub async fn history(
 ) -> Result<Vec<FollowUp>, Error> {
     let enrolment = super::get(ctx, now, actor, enrolment_id).await?;
     Ok(store::follow_ups_of(&ctx.db, actor.community_id, enrolment.id).await?)
+}
+
+/// The enrolment a follow-up belongs to, for those who may read it.
+pub async fn enrolment_of(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<i64, Error> {
+    let follow_up = store::follow_up_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(super::get(ctx, now, actor, follow_up.enrolment_id)
+        .await?
+        .id)
 }

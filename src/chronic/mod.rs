@@ -11,6 +11,7 @@ pub mod rules;
 pub mod schedule;
 pub mod settings;
 mod store;
+pub mod views;
 
 use time::Date;
 
@@ -170,6 +171,26 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Enrol
     )
     .await?;
     Ok(enrolment)
+}
+
+/// A resident's enrolments, for those who may read the resident's clinical record.
+pub async fn of_resident(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    resident_id: i64,
+) -> Result<Vec<Enrolment>, Error> {
+    resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        resident_id,
+        Purpose::Clinical,
+        Access::Read,
+        "chronic.enrolment.read",
+    )
+    .await?;
+    Ok(store::enrolments_of_resident(&ctx.db, actor.community_id, resident_id).await?)
 }
 
 /// The enrolments an institution manages (the caller's own unless the caller sees the whole

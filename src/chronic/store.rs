@@ -307,23 +307,6 @@ pub async fn follow_ups_of(
     Ok(rows.into_iter().map(FollowUpRow::into_follow_up).collect())
 }
 
-/// A resident's follow-ups in every programme, newest first.
-pub async fn follow_ups_of_resident(
-    db: &Db,
-    community_id: i64,
-    resident_id: i64,
-) -> Result<Vec<FollowUp>, sqlx::Error> {
-    let rows: Vec<FollowUpRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {FOLLOW_UP_COLUMNS} FROM chronic_follow_ups WHERE community_id = $1 \
-         AND resident_id = $2 ORDER BY followed_up_at_ms DESC LIMIT 500"
-    )))
-    .bind(community_id)
-    .bind(resident_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.into_iter().map(FollowUpRow::into_follow_up).collect())
-}
-
 /// The recorded classification of the enrolment's last follow-up before `at_ms`.
 pub(super) async fn classification_before(
     db: &Db,
@@ -485,6 +468,22 @@ pub(super) async fn open_referral_tasks(
     )
     .bind(community_id)
     .bind(institution_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// A resident's enrolments, by programme.
+pub async fn enrolments_of_resident(
+    db: &Db,
+    community_id: i64,
+    resident_id: i64,
+) -> Result<Vec<Enrolment>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM chronic_enrolments WHERE community_id = $1 AND resident_id = $2 \
+         ORDER BY program"
+    )))
+    .bind(community_id)
+    .bind(resident_id)
     .fetch_all(&db.pool)
     .await
 }

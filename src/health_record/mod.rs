@@ -437,6 +437,7 @@ pub async fn timeline(
             ItemKind::ExamReport,
             ItemKind::Ecg,
             ItemKind::Referral,
+            ItemKind::FollowUp,
         ],
         Some(list) => list
             .split(',')
@@ -444,7 +445,7 @@ pub async fn timeline(
             .collect::<Option<Vec<_>>>()
             .ok_or(Error::Invalid {
                 field: "kind",
-                reason: "encounter, lab_report, exam_report, ecg or referral, comma-separated",
+                reason: "encounter, lab_report, exam_report, ecg, referral or follow_up, comma-separated",
             })?,
     };
     let bound = |field, text: Option<&str>, default| match text {
@@ -506,6 +507,32 @@ fn summary_zh(kind: ItemKind, detail: &str) -> String {
                 "{} · {} · {code}",
                 direction.map_or("转诊", Direction::label_zh),
                 state.map_or("", ReferralState::label_zh)
+            )
+        }
+        ItemKind::FollowUp => {
+            use crate::chronic::follow_up::Mode;
+            use crate::chronic::rules::{Classification, NextStep, Program};
+            let program = words.next().and_then(Program::parse);
+            let mode = words.next().and_then(Mode::parse);
+            let (classification, next_step) = words
+                .next()
+                .unwrap_or("")
+                .split_once('/')
+                .unwrap_or_default();
+            format!(
+                "{} · {} · {} · {}",
+                program.map_or("慢病", Program::label_zh),
+                mode.map_or("", Mode::label_zh),
+                classification
+                    .parse()
+                    .ok()
+                    .and_then(Classification::from_number)
+                    .map_or("", Classification::label_zh),
+                next_step
+                    .parse()
+                    .ok()
+                    .and_then(NextStep::from_number)
+                    .map_or("", NextStep::label_zh)
             )
         }
         ItemKind::Ecg if detail.is_empty() => "心电图（待报告）".to_owned(),

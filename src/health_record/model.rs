@@ -246,8 +246,10 @@ pub enum ItemKind {
     ExamReport,
     Ecg,
     Referral,
+    /// A chronic disease follow-up (慢病随访).
+    FollowUp,
 }
-text_enum!(ItemKind { Encounter => "encounter", LabReport => "lab_report", ExamReport => "exam_report", Ecg => "ecg", Referral => "referral" });
+text_enum!(ItemKind { Encounter => "encounter", LabReport => "lab_report", ExamReport => "exam_report", Ecg => "ecg", Referral => "referral", FollowUp => "follow_up" });
 
 impl ItemKind {
     pub fn label_zh(self) -> &'static str {
@@ -257,6 +259,7 @@ impl ItemKind {
             ItemKind::ExamReport => "检查",
             ItemKind::Ecg => "心电图",
             ItemKind::Referral => "转诊",
+            ItemKind::FollowUp => "慢病随访",
         }
     }
 }

@@ -584,6 +584,13 @@ fn timeline_branch(kind: ItemKind) -> &'static str {
              CAST(CASE WHEN f.green_channel IS NULL THEN 0 ELSE 1 END AS BIGINT) AS critical \
              FROM referrals f WHERE f.community_id = $1 AND f.resident_id = $2"
         }
+        ItemKind::FollowUp => {
+            "SELECT 'follow_up' AS kind, c.id, c.followed_up_at_ms AS at_ms, c.institution_id, \
+             c.program || ' ' || c.mode || ' ' || CAST(c.classification AS TEXT) || '/' \
+               || CAST(c.next_step AS TEXT) AS detail, \
+             CAST(CASE WHEN c.next_step = 4 THEN 1 ELSE 0 END AS BIGINT) AS critical \
+             FROM chronic_follow_ups c WHERE c.community_id = $1 AND c.resident_id = $2"
+        }
     }
 }
 

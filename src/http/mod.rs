@@ -33,6 +33,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(recognition::views::routes())
         .merge(crate::portal::views::routes())
         .merge(crate::chronic::http::routes())
+        .merge(crate::chronic::views::routes())
         .merge(crate::fhir::routes())
         .merge(crate::insurance::http::routes())
         .merge(crate::insurance::views::routes())

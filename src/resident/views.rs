@@ -379,6 +379,9 @@ struct ResidentPage {
     upload_error_field: &'static str,
     /// The clinical note as typed, when an upload is refused.
     upload_note: String,
+    /// The resident's chronic disease enrolments: (id, programme, status).
+    chronic: Vec<(i64, &'static str, &'static str)>,
+    today: String,
 }
 
 struct RecordRow {
@@ -451,7 +454,24 @@ async fn resident_view(ctx: &Ctx, actor: &Actor, id: i64) -> Result<ResidentPage
         && actor.institution.is_some()
         && (actor.has_role(crate::access::Role::VillageDoctor)
             || actor.has_role(crate::access::Role::Doctor));
+    let chronic = match &record {
+        Some(_) => crate::chronic::of_resident(ctx, now, actor, id)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let status = match e.status {
+                    crate::chronic::model::Status::Managed => "管理中",
+                    crate::chronic::model::Status::Lost => "暂时失访",
+                    crate::chronic::model::Status::Ended => "已终止管理",
+                };
+                (e.id, e.program.label_zh(), status)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let page = ResidentPage {
+        chronic,
+        today: clock::today_cst().to_string(),
         can_upload,
         now_local: clock::to_page(now),
         upload_key: crate::http::guard::new_token(),
@@ -491,6 +511,7 @@ fn record_row(item: crate::health_record::model::TimelineItem) -> RecordRow {
             ItemKind::Referral => Some(format!("/referrals/{}", item.id)),
             ItemKind::LabReport => Some(format!("/lab-reports/{}", item.id)),
             ItemKind::Encounter => Some(format!("/encounters/{}", item.id)),
+            ItemKind::FollowUp => Some(format!("/chronic/follow-ups/{}", item.id)),
             _ => None,
         },
     }

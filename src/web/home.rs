@@ -31,6 +31,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/ecg/inbox", "心电报告"),
             ("/referrals", "转诊"),
             ("/critical-values", "检验危急值"),
+            ("/chronic/overdue", "慢病随访"),
         ]);
     }
     if has(Role::Doctor) {
@@ -91,6 +92,36 @@ struct QueueItem {
     text: String,
     href: String,
     urgent: bool,
+}
+
+/// The clinic's chronic patients overdue for follow-up (the call list), the longest first.
+async fn chronic_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
+    let query = crate::chronic::schedule::ScheduleQuery::default();
+    let overdue =
+        crate::chronic::schedule::overdue(ctx, clock::now_ms(), clock::today_cst(), actor, &query)
+            .await
+            .ok()?;
+    Some(Queue {
+        id: "chronic-overdue",
+        title: "慢病随访逾期",
+        empty: "没有逾期未随访的慢病患者。",
+        more: "/chronic/overdue",
+        items: overdue
+            .iter()
+            .take(10)
+            .map(|item| QueueItem {
+                at: item.due_on.clone(),
+                text: format!(
+                    "{} · {} · 逾期 {} 天",
+                    item.name,
+                    item.program.label_zh(),
+                    item.days_overdue
+                ),
+                href: format!("/chronic/enrolments/{}", item.enrolment_id),
+                urgent: item.days_overdue > 30,
+            })
+            .collect(),
+    })
 }
 
 /// The work queues of a user's roles, most urgent first. A queue the role may not see is left
@@ -170,6 +201,9 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
         }
         if let Some(referrals) = referrals {
             queues.push(referral_queue(actor, &referrals, &who));
+        }
+        if let Some(queue) = chronic_queue(ctx, actor).await {
+            queues.push(queue);
         }
         if let Some(queue) = inpatient_queue(ctx, actor).await {
             queues.push(queue);
