@@ -58,14 +58,12 @@ fn check(t: &Thresholds) -> Result<(), Error> {
     if !(18..=80).contains(&t.min_age) {
         return invalid("min_age", "18 to 80 years");
     }
-    if !(t.target_sbp < t.emergency_sbp && t.elderly_target_sbp < t.emergency_sbp)
-        || !(90.0..=260.0).contains(&t.emergency_sbp)
-    {
+    let sbp_ok = t.target_sbp < t.emergency_sbp && t.elderly_target_sbp < t.emergency_sbp;
+    if !sbp_ok || !(90.0..=260.0).contains(&t.emergency_sbp) {
         return invalid("emergency_sbp", "90–260 mmHg, above the targets");
     }
-    if !(t.target_dbp < t.emergency_dbp && t.elderly_target_dbp < t.emergency_dbp)
-        || !(60.0..=200.0).contains(&t.emergency_dbp)
-    {
+    let dbp_ok = t.target_dbp < t.emergency_dbp && t.elderly_target_dbp < t.emergency_dbp;
+    if !dbp_ok || !(60.0..=200.0).contains(&t.emergency_dbp) {
         return invalid("emergency_dbp", "60–200 mmHg, above the targets");
     }
     if !(t.emergency_glucose_low < t.target_fpg && t.target_fpg < t.emergency_glucose_high) {

@@ -219,6 +219,9 @@ pub(super) async fn insert_follow_up(
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, \
          $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39) RETURNING id",
     )
+    // Not kept prepared: an absent reading is bound as an untyped NULL, and a statement prepared
+    // with one would refuse the number of a later visit on PostgreSQL.
+    .persistent(false)
     .bind(actor.community_id)
     .bind(enrolment.id)
     .bind(enrolment.resident_id)

@@ -67,8 +67,10 @@ pub async fn follow_up(app: &TestApp, token: &str, enrolment: i64, body: &Value)
             body,
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
 }
 
 async fn decision(app: &TestApp, token: &str, enrolment: i64, readings: Value) -> Value {
@@ -492,4 +494,29 @@ async fn a_different_decision_needs_a_reason_and_implausible_values_are_refused(
     )
     .await;
     assert_eq!(app.count("chronic_follow_ups").await, 1);
+}
+
+#[tokio::test]
+async fn a_phone_follow_up_without_readings_is_recorded() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let resident = villager_born(&app, "1965-01-01", "1985-01-01", 4).await;
+    let enrolment = enrol(&app, &token, resident, "hypertension").await;
+    let mut phone = form("2026-03-02T09:00:00+08:00", json!({}));
+    phone["mode"] = json!("phone");
+    let recorded = follow_up(&app, &token, enrolment, &phone).await;
+    assert_eq!(recorded["classification"], 2);
+    assert!(recorded["sbp"].is_null());
+    let seen = follow_up(
+        &app,
+        &token,
+        enrolment,
+        &form("2026-03-10T09:00:00+08:00", json!({"sbp": 128, "dbp": 80})),
+    )
+    .await;
+    assert_eq!(seen["classification"], 1);
+    let mut phone = form("2026-04-02T09:00:00+08:00", json!({}));
+    phone["mode"] = json!("phone");
+    let again = follow_up(&app, &token, enrolment, &phone).await;
+    assert_eq!(again["next_step"], 2);
 }
