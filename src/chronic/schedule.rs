@@ -233,27 +233,17 @@ pub async fn overdue(
     actor: &Actor,
     query: &ScheduleQuery,
 ) -> Result<Vec<DueItem>, Error> {
-    let institution = institution_in_scope(actor, query.institution)?;
-    let mut items: Vec<DueItem> = scheduled(ctx, now, actor, institution)
-        .await?
-        .iter()
-        .filter(|s| !s.hidden && s.due_on < today && (today - s.due_on).whole_days() <= 365)
-        .map(|s| item(s, today))
-        .collect();
-    items.sort_by(|a, b| {
-        b.days_overdue
-            .cmp(&a.days_overdue)
-            .then(a.enrolment_id.cmp(&b.enrolment_id))
-    });
-    audit_listed(
+    let recent =
+        |s: &Scheduled| !s.hidden && s.due_on < today && (today - s.due_on).whole_days() <= 365;
+    listed(
         ctx,
-        now,
+        (now, today),
         actor,
+        query,
         "chronic.overdue.list",
-        items.iter().map(|i| (i.enrolment_id, i.resident_id)),
+        recent,
     )
-    .await?;
-    Ok(items)
+    .await
 }
 
 /// Who is due in the coming days (today included), soonest first.
@@ -264,12 +254,26 @@ pub async fn due(
     actor: &Actor,
     query: &ScheduleQuery,
 ) -> Result<Vec<DueItem>, Error> {
-    let institution = institution_in_scope(actor, query.institution)?;
     let last = today + time::Duration::days(query.days.unwrap_or(7).clamp(0, 90));
+    let coming = |s: &Scheduled| s.due_on >= today && s.due_on <= last;
+    listed(ctx, (now, today), actor, query, "chronic.due.list", coming).await
+}
+
+/// The institution's scheduled enrolments that `keep` keeps, the earliest due first, each
+/// resident listed recorded as read.
+async fn listed(
+    ctx: &Ctx,
+    (now, today): (Millis, Date),
+    actor: &Actor,
+    query: &ScheduleQuery,
+    action: &str,
+    keep: impl Fn(&Scheduled) -> bool,
+) -> Result<Vec<DueItem>, Error> {
+    let institution = institution_in_scope(actor, query.institution)?;
     let mut items: Vec<DueItem> = scheduled(ctx, now, actor, institution)
         .await?
         .iter()
-        .filter(|s| s.due_on >= today && s.due_on <= last)
+        .filter(|s| keep(s))
         .map(|s| item(s, today))
         .collect();
     items.sort_by(|a, b| {
@@ -281,7 +285,7 @@ pub async fn due(
         ctx,
         now,
         actor,
-        "chronic.due.list",
+        action,
         items.iter().map(|i| (i.enrolment_id, i.resident_id)),
     )
     .await?;
