@@ -6,6 +6,7 @@ use axum::routing::{get, post};
 
 use super::follow_up::{DecisionView, FollowUp, NewFollowUp};
 use super::model::{Enrolment, EnrolmentQuery, NewEnrolment, StatusChange};
+use super::monthly::{MeasuresQuery, MonthlyMeasures};
 use super::rules::Thresholds;
 use super::schedule::{Call, DueItem, NewCall, ReferralTask, ScheduleQuery};
 use crate::clock;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<Ctx> {
         .route("/api/v1/chronic/overdue", get(list_overdue))
         .route("/api/v1/chronic/due", get(list_due))
         .route("/api/v1/chronic/tasks", get(list_tasks))
+        .route("/api/v1/chronic/measures", get(monthly_measures))
         .route("/api/v1/chronic/enrolments/{id}/calls", post(create_call))
         .route(
             "/api/v1/chronic/thresholds",
@@ -234,4 +236,19 @@ pub async fn create_call(
         super::schedule::record_call(&ctx, clock::now_ms(), clock::today_cst(), &actor, id, &new)
             .await?;
     Ok((StatusCode::CREATED, Json(call)))
+}
+
+/// The month's follow-up measures (under care, lost to follow-up, controlled, uncontrolled,
+/// missed visit, visited without a measurement; overdue at month start, called, returned to
+/// care), in total, per institution and per team, each with its numerator and denominator.
+#[utoipa::path(get, path = "/api/v1/chronic/measures", tag = "chronic", params(MeasuresQuery),
+    responses((status = 200, body = MonthlyMeasures), (status = 403, body = ErrorBody),
+              (status = 422, description = "chronic.invalid", body = ErrorBody)))]
+pub async fn monthly_measures(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<MeasuresQuery>,
+) -> Result<Json<MonthlyMeasures>, ApiError> {
+    let measures = super::monthly::measures(&ctx, clock::today_cst(), &actor, &query).await?;
+    Ok(Json(measures))
 }

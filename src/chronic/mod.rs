@@ -7,6 +7,7 @@ pub mod follow_up;
 pub mod http;
 pub mod measures;
 pub mod model;
+pub mod monthly;
 pub mod rules;
 pub mod schedule;
 pub mod settings;

@@ -90,6 +90,7 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         crate::chronic::http::list_due,
         crate::chronic::http::list_tasks,
         crate::chronic::http::create_call,
+        crate::chronic::http::monthly_measures,
         crate::indicator::http::list_indicators,
         crate::indicator::http::export_indicators,
         crate::indicator::http::list_indicator_definitions,

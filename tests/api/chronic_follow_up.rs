@@ -27,6 +27,11 @@ pub async fn villager_born(app: &TestApp, from: &str, to: &str, skip: i64) -> i6
 
 /// Enrols the resident at the village doctor's clinic on 2026-01-05; returns the enrolment id.
 pub async fn enrol(app: &TestApp, token: &str, resident: i64, program: &str) -> i64 {
+    enrol_on(app, token, resident, program, "2026-01-05").await
+}
+
+/// Enrols the resident at the village doctor's clinic on `date`; returns the enrolment id.
+pub async fn enrol_on(app: &TestApp, token: &str, resident: i64, program: &str, date: &str) -> i64 {
     let village = app.institution_of("village-doctor").await;
     let doctor: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE username = 'village-doctor'")
         .fetch_one(&app.db.pool)
@@ -36,7 +41,7 @@ pub async fn enrol(app: &TestApp, token: &str, resident: i64, program: &str) -> 
         .post_json(
             Some(token),
             "/api/v1/chronic/enrolments",
-            &json!({"resident_id": resident, "program": program, "enrolled_on": "2026-01-05",
+            &json!({"resident_id": resident, "program": program, "enrolled_on": date,
                     "basis": "confirmed_at_hospital", "institution_id": village,
                     "doctor_staff_id": doctor}),
         )

@@ -7,6 +7,7 @@ mod chronic;
 mod chronic_calls;
 mod chronic_follow_up;
 mod chronic_indicators;
+mod chronic_monthly;
 mod chronic_pages;
 mod ecg;
 mod ecg_devices;
