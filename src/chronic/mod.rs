@@ -3,6 +3,7 @@
 //! follow-up decision by the national rules (rules.rs). Every operation on a resident's
 //! enrolment passes `resident::authorize` (checked and audited).
 
+pub mod dashboard;
 pub mod follow_up;
 pub mod http;
 pub mod measures;

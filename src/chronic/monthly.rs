@@ -122,20 +122,48 @@ fn start_ms(date: Date) -> Millis {
     (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000
 }
 
-/// The institutions whose patients the caller may count: a chosen one (a township centre
-/// brings its villages), else all the caller oversees.
-fn area(actor: &Actor, all: &[Institution], wanted: Option<i64>) -> Result<Vec<i64>, Error> {
-    let scope = if access::may_see_aggregates(actor) {
+/// The widest scope the caller sees counts in: county-level staff and the bureau all of it,
+/// primary care what it serves.
+fn counting_scope(actor: &Actor) -> Scope {
+    if access::may_see_aggregates(actor) {
         Scope::Community
     } else {
         actor.scope(Purpose::Clinical, Access::Read)
-    };
-    let in_scope = |i: &Institution| match scope {
+    }
+}
+
+fn in_scope(scope: Scope, institution: &Institution) -> bool {
+    match scope {
         Scope::Community => true,
-        Scope::Township { township_id, .. } => i.township_id == Some(township_id),
-        Scope::Village { village_clinic_id } => i.id == village_clinic_id,
+        Scope::Township { township_id, .. } => institution.township_id == Some(township_id),
+        Scope::Village { village_clinic_id } => institution.id == village_clinic_id,
         Scope::Nothing | Scope::OnlySelf { .. } => false,
-    };
+    }
+}
+
+/// The township centres and village clinics whose measures the caller may choose.
+pub async fn choices(ctx: &Ctx, actor: &Actor) -> Result<Vec<Institution>, Error> {
+    let scope = counting_scope(actor);
+    Ok(
+        crate::institution::store::institutions_in_community(&ctx.db, actor.community_id)
+            .await?
+            .into_iter()
+            .filter(|i| {
+                in_scope(scope, i)
+                    && matches!(
+                        i.kind,
+                        InstitutionKind::TownshipCentre | InstitutionKind::VillageClinic
+                    )
+            })
+            .collect(),
+    )
+}
+
+/// The institutions whose patients the caller may count: a chosen one (a township centre
+/// brings its villages), else all the caller oversees.
+fn area(actor: &Actor, all: &[Institution], wanted: Option<i64>) -> Result<Vec<i64>, Error> {
+    let scope = counting_scope(actor);
+    let in_scope = |i: &Institution| in_scope(scope, i);
     let chosen = |i: &Institution| match wanted {
         None => true,
         Some(id) => {

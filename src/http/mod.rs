@@ -34,6 +34,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(crate::portal::views::routes())
         .merge(crate::chronic::http::routes())
         .merge(crate::chronic::views::routes())
+        .merge(crate::chronic::dashboard::routes())
         .merge(crate::fhir::routes())
         .merge(crate::insurance::http::routes())
         .merge(crate::insurance::views::routes())

@@ -31,6 +31,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/ecg/inbox", "心电报告"),
             ("/referrals", "转诊"),
             ("/critical-values", "检验危急值"),
+            ("/chronic", "慢病管理"),
             ("/chronic/overdue", "慢病随访"),
         ]);
     }

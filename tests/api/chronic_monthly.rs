@@ -191,3 +191,51 @@ async fn measures_are_seen_by_the_clinic_its_township_and_the_county_only() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_the_month_the_chart_and_the_call_list_count() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let (start, month) = this_month();
+    let resident = villager_born(&app, "1950-01-01", "1985-01-01", 0).await;
+    let enrolment = enrol(&app, &token, resident, "hypertension").await;
+    visit(
+        &app,
+        &token,
+        enrolment,
+        start - 100 * DAY,
+        json!({"sbp": 128, "dbp": 80}),
+    )
+    .await;
+
+    let session = app.web_login("village-doctor").await;
+    let (status, html) = app.page(&session, "/chronic").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("高血压 · {month}")), "{html}");
+    assert!(html.contains("id=\"by-institution\""));
+    assert!(html.contains("<svg"), "the control chart");
+    assert!(
+        html.contains("id=\"overdue-now\" href=\"/chronic/overdue\">1 人"),
+        "{html}"
+    );
+    assert!(
+        html.contains("0 / 1（0.0%）"),
+        "not controlled in the last 3 months"
+    );
+
+    let township = app.institution_of("township-doctor").await;
+    let township_session = app.web_login("township-doctor").await;
+    let (status, html) = app
+        .page(
+            &township_session,
+            &format!("/chronic?program=hypertension&institution={township}&month="),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("登记在册</dt><dd>1 人"), "{html}");
+    let other = app.institution_id("V002").await;
+    let (status, _) = app
+        .page(&session, &format!("/chronic?institution={other}"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
