@@ -242,7 +242,7 @@ fn invalid(field: &'static str, reason: &'static str) -> Error {
 }
 
 /// The body mass index to one decimal, from weight and height.
-fn bmi(weight_kg: Option<f64>, height_cm: Option<f64>) -> Option<f64> {
+pub fn bmi(weight_kg: Option<f64>, height_cm: Option<f64>) -> Option<f64> {
     let (weight, height) = (weight_kg?, height_cm? / 100.0);
     Some((weight / (height * height) * 10.0).round() / 10.0)
 }

@@ -375,7 +375,9 @@ pub async fn generate(
         .await?
         .ok_or_else(|| anyhow::anyhow!("the community has no lead hospital"))?;
     referrals.extend(super::referrals::chest_pain(&stemis, centre, &mut rng));
-    let referrals = super::referrals::write(&mut tx, community_id, &referrals).await?;
+    let referrals = super::referrals::write(&mut tx, community_id, &referrals)
+        .await?
+        .len();
     tx.commit().await?;
     Ok(Activity {
         encounters: planned.len(),

@@ -3,6 +3,7 @@
 //! community is already there, so a second start never duplicates it.
 
 pub mod activity;
+mod chronic;
 mod labs;
 pub mod names;
 mod referrals;
@@ -160,6 +161,14 @@ pub async fn load(
         bar.set_message("上一年度与本年度的就诊、转诊、心电与医保结算");
         activity::generate(ctx, community_id, today.year() - 1, seed, now).await?;
         activity::generate(ctx, community_id, today.year(), seed, now).await?;
+        bar.set_message("慢病登记与随访");
+        let registry = chronic::generate(ctx, community_id, today, seed, now).await?;
+        tracing::info!(
+            enrolments = registry.enrolments,
+            follow_ups = registry.follow_ups,
+            referrals = registry.referrals,
+            "demo chronic registry"
+        );
     }
     bar.set_message("指标月度汇总");
     crate::indicator::refresh_facts(&ctx.db, community_id).await?;

@@ -152,12 +152,48 @@ pub(super) fn chest_pain(
         .collect()
 }
 
-/// Writes the referrals with their steps and time points; returns how many.
+/// A referral a chronic follow-up raised, up from the village clinic to its township centre:
+/// accepted within the hour, seen within three days, the outcome recorded a week later — the
+/// steps not yet reached by `now` not taken.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn from_follow_up(
+    resident: i64,
+    (from, to): (i64, i64),
+    diagnosis: &'static str,
+    reason: &'static str,
+    urgency: &'static str,
+    sent: Millis,
+    now: Millis,
+) -> DemoReferral {
+    let mut steps = vec![
+        ("submitted", sent),
+        ("accepted", sent + 40 * MINUTE_MS),
+        ("arrived", sent + 2 * DAY_MS),
+        ("completed", sent + 9 * DAY_MS),
+    ];
+    steps.retain(|(_, at)| *at <= now);
+    DemoReferral {
+        resident,
+        direction: "up",
+        from,
+        to,
+        to_department: None,
+        diagnosis,
+        reason,
+        urgency,
+        chest_pain_ecg: None,
+        sent,
+        steps,
+        time_points: Vec::new(),
+    }
+}
+
+/// Writes the referrals with their steps and time points; returns their ids, in order.
 pub(super) async fn write(
     tx: &mut Transaction,
     community_id: i64,
     referrals: &[DemoReferral],
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<i64>> {
     let staff = staff_by_institution(tx, community_id).await?;
     let staff_at = |institution: i64| {
         staff
@@ -266,5 +302,5 @@ pub(super) async fn write(
             .execute(&mut **tx)
             .await?;
     }
-    Ok(referrals.len())
+    Ok(ids)
 }
