@@ -17,6 +17,7 @@ pub mod ctx;
 pub mod db;
 pub mod demo;
 pub mod ecg;
+pub mod family_doctor;
 pub mod fhir;
 pub mod health_record;
 pub mod hl7v2;

@@ -307,6 +307,19 @@ fn reaches(scope: Scope, place: &ResidentPlace) -> bool {
     }
 }
 
+/// The institution a work list is of (a call list, contracts, enrolments): the caller's own, or
+/// any when the caller sees the whole community.
+pub fn listed_institution(actor: &Actor, wanted: Option<i64>) -> Result<i64, Denied> {
+    let scope = actor.scope(Purpose::Clinical, Access::Read);
+    let own = actor.institution.map(|i| i.id);
+    match wanted {
+        _ if scope == Scope::Nothing => Err(Denied),
+        Some(id) if Some(id) == own || scope == Scope::Community => Ok(id),
+        Some(_) => Err(Denied),
+        None => own.ok_or(Denied),
+    }
+}
+
 /// May the actor see community-wide aggregates (counts, indicators)? Supervisors, insurance
 /// officers, administrators and county-level staff may.
 pub fn may_see_aggregates(actor: &Actor) -> bool {

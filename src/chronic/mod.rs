@@ -67,6 +67,21 @@ fn date(text: &str, field: &'static str, today: Date) -> Result<Date, Error> {
     })
 }
 
+/// The programmes a resident is managed in now (enrolments not ended): for the record's own
+/// use, after the caller's access to the resident was checked.
+pub async fn open_programs(
+    db: &crate::db::Db,
+    community_id: i64,
+    resident_id: i64,
+) -> Result<Vec<rules::Program>, sqlx::Error> {
+    Ok(store::enrolments_of_resident(db, community_id, resident_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.status != Status::Ended)
+        .map(|e| e.program)
+        .collect())
+}
+
 /// Enrols a resident in a programme, managed by a primary-care institution and one of its
 /// doctors; once per resident and programme.
 pub async fn enrol(
@@ -204,7 +219,7 @@ pub async fn list(
     query: &EnrolmentQuery,
     page: (i64, i64),
 ) -> Result<Vec<Enrolment>, Error> {
-    let institution = schedule::institution_in_scope(actor, query.institution)?;
+    let institution = crate::access::listed_institution(actor, query.institution)?;
     let enrolments =
         store::enrolments_of(&ctx.db, actor.community_id, institution, query, page).await?;
     let entries = enrolments

@@ -48,7 +48,7 @@ pub struct Ratio {
 }
 
 impl Ratio {
-    fn of(numerator: i64, denominator: i64) -> Ratio {
+    pub fn of(numerator: i64, denominator: i64) -> Ratio {
         Ratio {
             numerator,
             denominator,
@@ -161,7 +161,7 @@ pub async fn choices(ctx: &Ctx, actor: &Actor) -> Result<Vec<Institution>, Error
 
 /// The institutions whose patients the caller may count: a chosen one (a township centre
 /// brings its villages), else all the caller oversees.
-fn area(actor: &Actor, all: &[Institution], wanted: Option<i64>) -> Result<Vec<i64>, Error> {
+pub fn area(actor: &Actor, all: &[Institution], wanted: Option<i64>) -> Result<Vec<i64>, Error> {
     let scope = counting_scope(actor);
     let in_scope = |i: &Institution| in_scope(scope, i);
     let chosen = |i: &Institution| match wanted {

@@ -15,7 +15,7 @@ use time::Date;
 use super::model::Status;
 use super::rules::Program;
 use super::{Error, settings, store};
-use crate::access::{Access, Actor, Purpose, Scope};
+use crate::access::{Access, Actor, Purpose};
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
 use crate::ctx::Ctx;
@@ -131,18 +131,6 @@ pub struct ScheduleQuery {
     pub institution: Option<i64>,
     /// For the due list: how many days ahead (default 7, at most 90).
     pub days: Option<i64>,
-}
-
-/// The institution a list is of: the caller's own, or any when the caller sees the community.
-pub(super) fn institution_in_scope(actor: &Actor, wanted: Option<i64>) -> Result<i64, Error> {
-    let scope = actor.scope(Purpose::Clinical, Access::Read);
-    let own = actor.institution.map(|i| i.id);
-    match wanted {
-        _ if scope == Scope::Nothing => Err(crate::access::Denied.into()),
-        Some(id) if Some(id) == own || scope == Scope::Community => Ok(id),
-        Some(_) => Err(crate::access::Denied.into()),
-        None => Ok(own.ok_or(crate::access::Denied)?),
-    }
 }
 
 /// Each open enrolment of the institution with its due date and whether a call hides it.
@@ -269,7 +257,7 @@ async fn listed(
     action: &str,
     keep: impl Fn(&Scheduled) -> bool,
 ) -> Result<Vec<DueItem>, Error> {
-    let institution = institution_in_scope(actor, query.institution)?;
+    let institution = crate::access::listed_institution(actor, query.institution)?;
     let mut items: Vec<DueItem> = scheduled(ctx, now, actor, institution)
         .await?
         .iter()
@@ -300,7 +288,7 @@ pub async fn referral_tasks(
     actor: &Actor,
     query: &ScheduleQuery,
 ) -> Result<Vec<ReferralTask>, Error> {
-    let institution = institution_in_scope(actor, query.institution)?;
+    let institution = crate::access::listed_institution(actor, query.institution)?;
     let tasks: Vec<ReferralTask> =
         store::open_referral_tasks(&ctx.db, actor.community_id, institution)
             .await?

@@ -4,6 +4,7 @@
 
 pub mod activity;
 mod chronic;
+pub mod family_doctor;
 mod labs;
 pub mod names;
 mod referrals;
@@ -174,6 +175,12 @@ pub async fn load(
     crate::indicator::refresh_facts(&ctx.db, community_id).await?;
 
     let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
+    let packages = family_doctor::teams_and_packages(ctx, community_id).await?;
+    if activity {
+        bar.set_message("家庭医生签约");
+        let signed = family_doctor::contracts(ctx, community_id, &packages, today, seed).await?;
+        tracing::info!(contracts = signed, "demo family doctor contracts");
+    }
     if activity {
         activity::budget(ctx, now, community_id, today.year() - 1).await?;
         activity::budget(ctx, now, community_id, today.year()).await?;

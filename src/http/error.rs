@@ -322,6 +322,25 @@ impl From<crate::chronic::Error> for ApiError {
     }
 }
 
+impl From<crate::family_doctor::Error> for ApiError {
+    fn from(error: crate::family_doctor::Error) -> ApiError {
+        use crate::family_doctor::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "family_doctor.invalid"),
+            E::NotFound => (StatusCode::NOT_FOUND, "family_doctor.not_found"),
+            E::ContractExists(_) => (StatusCode::CONFLICT, "family_doctor.contract_exists"),
+            E::Closed => (StatusCode::CONFLICT, "family_doctor.closed"),
+            E::Duplicate => (StatusCode::CONFLICT, "family_doctor.duplicate"),
+            E::Resident(error) => return error.into(),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 impl From<referral::catalogue::Error> for ApiError {
     fn from(error: referral::catalogue::Error) -> ApiError {
         use referral::catalogue::Error as E;

@@ -35,6 +35,8 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(crate::chronic::http::routes())
         .merge(crate::chronic::views::routes())
         .merge(crate::chronic::dashboard::routes())
+        .merge(crate::family_doctor::http::routes())
+        .merge(crate::family_doctor::views::routes())
         .merge(crate::fhir::routes())
         .merge(crate::insurance::http::routes())
         .merge(crate::insurance::views::routes())

@@ -381,6 +381,8 @@ struct ResidentPage {
     upload_note: String,
     /// The resident's chronic disease enrolments: (id, programme, status).
     chronic: Vec<(i64, &'static str, &'static str)>,
+    /// The family doctor section (contracts and the sign form), for those who see the record.
+    family_doctor: String,
     today: String,
 }
 
@@ -469,8 +471,13 @@ async fn resident_view(ctx: &Ctx, actor: &Actor, id: i64) -> Result<ResidentPage
             .collect(),
         None => Vec::new(),
     };
+    let family_doctor = match &record {
+        Some(_) => crate::family_doctor::views::resident_section(ctx, actor, id).await?,
+        None => String::new(),
+    };
     let page = ResidentPage {
         chronic,
+        family_doctor,
         today: clock::today_cst().to_string(),
         can_upload,
         now_local: clock::to_page(now),

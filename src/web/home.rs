@@ -33,6 +33,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/critical-values", "检验危急值"),
             ("/chronic", "慢病管理"),
             ("/chronic/overdue", "慢病随访"),
+            ("/family-doctor", "家庭医生签约"),
         ]);
     }
     if has(Role::Doctor) {

@@ -11,6 +11,7 @@ mod chronic_monthly;
 mod chronic_pages;
 mod ecg;
 mod ecg_devices;
+mod family_doctor;
 mod fhir;
 mod hardening;
 mod health_record;
