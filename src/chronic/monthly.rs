@@ -216,14 +216,24 @@ struct CallRow {
     called_at_ms: i64,
 }
 
+/// One follow-up as the measures need it.
+struct Seen {
+    on: Date,
+    at: Millis,
+    /// The programme's measurement (BP, or FPG for diabetes) was taken.
+    measured: bool,
+    at_target: Option<bool>,
+    next_due: Option<Date>,
+}
+
 struct Patient {
     institution_id: i64,
     team_id: Option<i64>,
     enrolled_on: Date,
     /// The day the enrolment ended, or the resident died.
     gone_on: Option<Date>,
-    /// Oldest first: (date, time, measured, at target, next due).
-    visits: Vec<(Date, Millis, bool, Option<bool>, Option<Date>)>,
+    /// Oldest first.
+    visits: Vec<Seen>,
     calls: Vec<(Millis, bool)>,
 }
 
@@ -306,13 +316,13 @@ async fn load(
                 Program::Hypertension => (v.bp_measured, v.bp_at_target),
                 Program::Diabetes => (v.fpg_measured, v.fpg_at_target),
             };
-            patients[i].visits.push((
-                clock::date_cst(v.followed_up_at_ms),
-                v.followed_up_at_ms,
-                measured != 0,
-                at_target.map(|t| t != 0),
-                parse_date(&v.next_due_on),
-            ));
+            patients[i].visits.push(Seen {
+                on: clock::date_cst(v.followed_up_at_ms),
+                at: v.followed_up_at_ms,
+                measured: measured != 0,
+                at_target: at_target.map(|t| t != 0),
+                next_due: parse_date(&v.next_due_on),
+            });
         }
     }
     for c in calls {
@@ -386,7 +396,7 @@ impl Patient {
         }
         tally.registered = 1;
         let year_from = shift_months(month, -11);
-        let visited_since = |from: Date| self.visits.iter().any(|v| v.0 >= from && v.0 <= end);
+        let visited_since = |from: Date| self.visits.iter().any(|v| v.on >= from && v.on <= end);
         if self.enrolled_on < year_from && !visited_since(year_from) {
             return tally;
         }
@@ -397,12 +407,12 @@ impl Patient {
             let in_quarter: Vec<_> = self
                 .visits
                 .iter()
-                .filter(|v| v.0 >= quarter_from && v.0 <= end)
+                .filter(|v| v.on >= quarter_from && v.on <= end)
                 .collect();
-            match in_quarter.iter().rev().find(|v| v.2) {
+            match in_quarter.iter().rev().find(|v| v.measured) {
                 _ if in_quarter.is_empty() => tally.missed = 1,
                 None => tally.no_measurement = 1,
-                Some(v) if v.3 == Some(true) => tally.controlled = 1,
+                Some(v) if v.at_target == Some(true) => tally.controlled = 1,
                 Some(_) => tally.uncontrolled = 1,
             }
         }
@@ -416,12 +426,12 @@ impl Patient {
             return;
         }
         let (start, next_ms) = (start_ms(month), start_ms(next));
-        let last = self.visits.iter().rev().find(|v| v.1 < start);
+        let last = self.visits.iter().rev().find(|v| v.at < start);
         let due = match last {
-            Some(v) => v.4,
+            Some(v) => v.next_due,
             None => Some(self.enrolled_on + time::Duration::days(routine_days)),
         };
-        let last_ms = last.map_or(i64::MIN, |v| v.1);
+        let last_ms = last.map_or(i64::MIN, |v| v.at);
         let removed = self
             .calls
             .iter()
@@ -443,7 +453,7 @@ impl Patient {
         tally.returned = i64::from(
             self.visits
                 .iter()
-                .any(|v| v.1 >= first_call && v.1 <= back_by),
+                .any(|v| v.at >= first_call && v.at <= back_by),
         );
     }
 }

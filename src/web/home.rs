@@ -126,6 +126,36 @@ async fn chronic_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
     })
 }
 
+/// The clinic's family doctor contracts ending within 30 days, not renewed: the renewal tasks.
+async fn renewal_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
+    let query = crate::family_doctor::model::ContractQuery {
+        institution: None,
+        status: Some("expiring".into()),
+    };
+    let today = clock::today_cst();
+    let expiring = crate::family_doctor::list(ctx, clock::now_ms(), today, actor, &query, (10, 0))
+        .await
+        .ok()?;
+    Some(Queue {
+        id: "contract-renewals",
+        title: "家庭医生签约待续约",
+        empty: "30 天内没有到期的签约。",
+        more: "/family-doctor",
+        items: expiring
+            .iter()
+            .map(|c| QueueItem {
+                at: c.end_date.clone(),
+                text: format!(
+                    "{} · {} · {} 到期",
+                    c.resident_name, c.team_name, c.end_date
+                ),
+                href: format!("/family-doctor/contracts/{}", c.id),
+                urgent: c.end_date <= (today + time::Duration::days(7)).to_string(),
+            })
+            .collect(),
+    })
+}
+
 /// The work queues of a user's roles, most urgent first. A queue the role may not see is left
 /// out, never shown as an error.
 async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
@@ -205,6 +235,9 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
             queues.push(referral_queue(actor, &referrals, &who));
         }
         if let Some(queue) = chronic_queue(ctx, actor).await {
+            queues.push(queue);
+        }
+        if let Some(queue) = renewal_queue(ctx, actor).await {
             queues.push(queue);
         }
         if let Some(queue) = inpatient_queue(ctx, actor).await {
