@@ -64,6 +64,20 @@ pub fn start_of_day_cst(ms: Millis) -> Millis {
     (ms + CST).div_euclid(DAY) * DAY - CST
 }
 
+/// Midnight (China Standard Time) at the start of a day, in milliseconds.
+pub fn midnight_cst(date: time::Date) -> Millis {
+    (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000
+}
+
+/// A date `YYYY-MM-DD`.
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    time::Date::parse(
+        text.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
 /// A month `YYYY-MM` in China Standard Time as [start, end) in milliseconds.
 pub fn month_bounds_cst(month: &str) -> Option<(Millis, Millis)> {
     let (year, month) = month.trim().split_once('-')?;
@@ -75,8 +89,7 @@ pub fn month_bounds_cst(month: &str) -> Option<(Millis, Millis)> {
         _ => time::Date::from_calendar_date(year, month.next(), 1),
     }
     .ok()?;
-    let ms = |date: time::Date| (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000;
-    Some((ms(start), ms(next)))
+    Some((midnight_cst(start), midnight_cst(next)))
 }
 
 /// A stored time as RFC 3339 in China Standard Time: `2026-11-23T14:05:00+08:00`.

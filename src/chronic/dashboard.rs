@@ -60,9 +60,7 @@ impl DashboardPage {
     }
 
     fn percent(&self, ratio: &monthly::Ratio) -> String {
-        ratio
-            .percent
-            .map_or_else(|| "—".to_owned(), |p| format!("{p:.1}%"))
+        ratio.shown()
     }
 }
 

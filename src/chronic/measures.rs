@@ -59,14 +59,6 @@ struct VisitRow {
     fpg_at_target: Option<i64>,
 }
 
-fn parse_date(text: &str) -> Option<time::Date> {
-    time::Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
-}
-
 /// The counts of every institution with patients managed in [start, end).
 pub async fn statutory(
     db: &Db,
@@ -135,8 +127,13 @@ pub async fn statutory(
     let mut by_institution: HashMap<i64, InstitutionCounts> = HashMap::new();
     let mut residents: HashSet<(i64, i64)> = HashSet::new();
     for e in enrolments {
-        let from = parse_date(&e.enrolled_on).unwrap_or(first).max(first);
-        let until = match (&e.status[..], e.status_on.as_deref().and_then(parse_date)) {
+        let from = clock::parse_date(&e.enrolled_on)
+            .unwrap_or(first)
+            .max(first);
+        let until = match (
+            &e.status[..],
+            e.status_on.as_deref().and_then(clock::parse_date),
+        ) {
             ("ended", Some(on)) => on.min(last),
             _ => last,
         };

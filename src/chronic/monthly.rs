@@ -48,6 +48,12 @@ pub struct Ratio {
 }
 
 impl Ratio {
+    /// The percent as shown on a page: `56.1%`, or `—` when there is no denominator.
+    pub fn shown(&self) -> String {
+        self.percent
+            .map_or_else(|| "—".to_owned(), |p| format!("{p:.1}%"))
+    }
+
     pub fn of(numerator: i64, denominator: i64) -> Ratio {
         Ratio {
             numerator,
@@ -108,18 +114,6 @@ fn parse_month(text: &str) -> Option<Date> {
     let (year, month) = text.trim().split_once('-')?;
     let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
     Date::from_calendar_date(year.parse().ok()?, month, 1).ok()
-}
-
-fn parse_date(text: &str) -> Option<Date> {
-    Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
-}
-
-fn start_ms(date: Date) -> Millis {
-    (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000
 }
 
 /// The widest scope the caller sees counts in: county-level staff and the bureau all of it,
@@ -273,7 +267,7 @@ async fn load(
     )
     .bind(community_id)
     .bind(program.as_str())
-    .bind(start_ms(from))
+    .bind(clock::midnight_cst(from))
     .fetch_all(&ctx.db.pool)
     .await?;
     let calls: Vec<CallRow> = sqlx::query_as(
@@ -284,22 +278,22 @@ async fn load(
     )
     .bind(community_id)
     .bind(program.as_str())
-    .bind(start_ms(from))
+    .bind(clock::midnight_cst(from))
     .fetch_all(&ctx.db.pool)
     .await?;
     let mut index: HashMap<i64, usize> = HashMap::new();
     let mut patients = Vec::new();
     for e in enrolments {
-        let Some(enrolled_on) = parse_date(&e.enrolled_on) else {
+        let Some(enrolled_on) = clock::parse_date(&e.enrolled_on) else {
             continue;
         };
         if !area.contains(&e.institution_id) {
             continue;
         }
         let ended = (e.status == "ended")
-            .then(|| e.status_on.as_deref().and_then(parse_date))
+            .then(|| e.status_on.as_deref().and_then(clock::parse_date))
             .flatten();
-        let died = e.died_on.as_deref().and_then(parse_date);
+        let died = e.died_on.as_deref().and_then(clock::parse_date);
         index.insert(e.id, patients.len());
         patients.push(Patient {
             institution_id: e.institution_id,
@@ -321,7 +315,7 @@ async fn load(
                 at: v.followed_up_at_ms,
                 measured: measured != 0,
                 at_target: at_target.map(|t| t != 0),
-                next_due: parse_date(&v.next_due_on),
+                next_due: clock::parse_date(&v.next_due_on),
             });
         }
     }
@@ -425,7 +419,7 @@ impl Patient {
         if self.enrolled_on >= month || self.gone_on.is_some_and(|gone| gone <= month) {
             return;
         }
-        let (start, next_ms) = (start_ms(month), start_ms(next));
+        let (start, next_ms) = (clock::midnight_cst(month), clock::midnight_cst(next));
         let last = self.visits.iter().rev().find(|v| v.at < start);
         let due = match last {
             Some(v) => v.next_due,

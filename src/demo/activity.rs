@@ -19,6 +19,22 @@ use crate::insurance::{self, Rule, budget, claim};
 pub(super) const DAY_MS: i64 = 86_400_000;
 pub(super) const ROWS_PER_STATEMENT: usize = 400;
 
+/// Writes generated rows, each a parenthesised tuple of literals, under `insert` (`INSERT INTO
+/// table (columns)`), `ROWS_PER_STATEMENT` to a statement.
+pub(super) async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    insert: &str,
+    rows: &[String],
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!("{insert} VALUES {}", chunk.join(","));
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Outpatient diagnoses by how often they are seen.
 const VISIT_DIAGNOSES: [&str; 6] = ["J06.9", "I10", "E11.9", "K29.7", "M54.5", "J20.9"];
 /// Inpatient diagnoses with their main procedure (empty: conservative treatment).
@@ -331,17 +347,14 @@ pub async fn generate(
             )
         })
         .collect();
-    for chunk in claims.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO claims (community_id, encounter_id, resident_id, institution_id, year, month, \
+    insert_rows(
+        &mut tx,
+        "INSERT INTO claims (community_id, encounter_id, resident_id, institution_id, year, month, \
              scheme, level, total_fen, eligible_fen, deductible_fen, rate_pp, fund_paid_fen, \
-             patient_paid_fen, rule_notes, settled_at_ms) VALUES {}",
-            chunk.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *tx)
-            .await?;
-    }
+             patient_paid_fen, rule_notes, settled_at_ms)",
+        &claims,
+    )
+    .await?;
     let hospitals = ["省人民医院", "市中心医院", "湘雅医院"];
     let rows: Vec<String> = out_of_county
         .iter()
@@ -357,16 +370,13 @@ pub async fn generate(
             )
         })
         .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO out_of_county_claims (community_id, settlement_no, resident_id, hospital_name, \
-             kind, admitted_on, discharged_on, month, total_fen, fund_paid_fen, imported_at_ms) VALUES {}",
-            chunk.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *tx)
-            .await?;
-    }
+    insert_rows(
+        &mut tx,
+        "INSERT INTO out_of_county_claims (community_id, settlement_no, resident_id, hospital_name, \
+             kind, admitted_on, discharged_on, month, total_fen, fund_paid_fen, imported_at_ms)",
+        &rows,
+    )
+    .await?;
     let places: HashMap<i64, &Place> = residents.iter().map(|(id, place)| (*id, place)).collect();
     let mut referrals = super::referrals::around_stays(&planned, &places, &mut rng, now);
     let (remote_ecg_reads, stemis) =

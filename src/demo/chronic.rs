@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 use time::Date;
 
-use super::activity::{DAY_MS, ROWS_PER_STATEMENT, staff_by_institution};
+use super::activity::{DAY_MS, ROWS_PER_STATEMENT, insert_rows, staff_by_institution};
 use super::referrals::{self, DemoReferral};
 use super::rng::Rng;
 use crate::chronic::follow_up::bmi;
@@ -55,10 +55,6 @@ fn text(value: &str) -> String {
 
 fn number(value: Option<f64>) -> String {
     value.map_or("NULL".to_owned(), |v| format!("{v:.1}"))
-}
-
-fn date_ms(date: Date) -> Millis {
-    (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000
 }
 
 /// A reading for one visit: at target with `p_controlled`, else raised; rarely an emergency.
@@ -206,12 +202,12 @@ pub async fn generate(
             let p_controlled: f64 = *rng.pick(&[0.5, 0.4, 0.3, 0.3, 0.15, 0.1]);
             let (weight, height) = (50.0 + rng.below(30) as f64, 150.0 + rng.below(25) as f64);
             let stop_at = if managed {
-                date_ms(today) - (120 + rng.below(400) as i64) * DAY_MS
+                clock::midnight_cst(today) - (120 + rng.below(400) as i64) * DAY_MS
             } else {
-                date_ms(status_day)
+                clock::midnight_cst(status_day)
             };
             let mut last_due = None;
-            let mut at = date_ms(enrolled_on.max(history_from))
+            let mut at = clock::midnight_cst(enrolled_on.max(history_from))
                 + rng.below(80) as i64 * DAY_MS
                 + (8 + rng.below(9) as i64) * 3_600_000;
             let mut previous: Option<Classification> = None;
@@ -288,17 +284,14 @@ pub async fn generate(
             }
         }
     }
-    for chunk in enrolments.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO chronic_enrolments (community_id, resident_id, program, enrolled_on, \
+    insert_rows(
+        &mut tx,
+        "INSERT INTO chronic_enrolments (community_id, resident_id, program, enrolled_on, \
              basis, institution_id, doctor_staff_id, team_id, status, status_on, status_reason, \
-             created_by_staff_id, created_at_ms, updated_at_ms) VALUES {}",
-            chunk.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *tx)
-            .await?;
-    }
+             created_by_staff_id, created_at_ms, updated_at_ms)",
+        &enrolments,
+    )
+    .await?;
     let enrolment_ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM chronic_enrolments WHERE community_id = $1 AND id > $2 ORDER BY id",
     )

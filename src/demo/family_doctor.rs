@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 use time::Date;
 
-use super::activity::{DAY_MS, ROWS_PER_STATEMENT};
+use super::activity::{DAY_MS, ROWS_PER_STATEMENT, insert_rows};
 use super::rng::Rng;
 use crate::clock::Millis;
 use crate::ctx::Ctx;
@@ -92,26 +92,7 @@ pub async fn teams_and_packages(
     let mut tx = ctx.db.begin().await?;
     let mut ids = HashMap::new();
     for package in packages() {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO service_packages (community_id, code, name, kind, price_fen, key_groups, services) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(community_id)
-        .bind(&package.code)
-        .bind(&package.name)
-        .bind(package.kind.as_str())
-        .bind(package.price_fen)
-        .bind(
-            package
-                .key_groups
-                .iter()
-                .map(|g| g.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-        )
-        .bind(serde_json::to_string(&package.services)?)
-        .fetch_one(&mut *tx)
-        .await?;
+        let id = crate::family_doctor::insert_package(&mut tx, community_id, &package).await?;
         ids.insert(package.code, id);
     }
     // Each team: the doctors of its township centre, the village doctors of its grids, and the
@@ -162,21 +143,14 @@ pub async fn teams_and_packages(
                 .map(|team| format!("({community_id}, {team}, {specialist}, 'specialist')")),
         );
     }
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO care_team_members (community_id, team_id, staff_id, role) VALUES {}",
-            chunk.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *tx)
-            .await?;
-    }
+    insert_rows(
+        &mut tx,
+        "INSERT INTO care_team_members (community_id, team_id, staff_id, role)",
+        &rows,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ids)
-}
-
-fn midnight_ms(date: Date) -> Millis {
-    (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000
 }
 
 /// Contracts for about half the residents; returns how many were written.
@@ -225,7 +199,7 @@ pub async fn contracts(
     .bind(community_id)
     .fetch_all(&ctx.db.pool)
     .await?;
-    let signed_at = midnight_ms(today) - DAY_MS;
+    let signed_at = crate::clock::midnight_cst(today) - DAY_MS;
     let first: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM family_doctor_contracts",
     )
@@ -351,15 +325,12 @@ pub async fn contracts(
         }
         links.extend(chosen.iter().map(|p| format!("({}, {p})", ids[index])));
     }
-    for chunk in links.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO contract_packages (contract_id, package_id) VALUES {}",
-            chunk.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *tx)
-            .await?;
-    }
+    insert_rows(
+        &mut tx,
+        "INSERT INTO contract_packages (contract_id, package_id)",
+        &links,
+    )
+    .await?;
     tx.commit().await?;
     Ok(contracts.len())
 }
@@ -387,9 +358,9 @@ fn row(
     format!(
         "({community_id}, {resident}, {team}, {doctor}, {village}, '{start}', '{end}', {}, {}, '{}', \
          '{status}', {terminated_on}, '{reason}', {doctor}, {})",
-        midnight_ms(start),
-        midnight_ms(end + time::Duration::days(1)),
+        crate::clock::midnight_cst(start),
+        crate::clock::midnight_cst(end + time::Duration::days(1)),
         groups.join(","),
-        signed_at.min(midnight_ms(start)),
+        signed_at.min(crate::clock::midnight_cst(start)),
     )
 }

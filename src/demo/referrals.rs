@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::activity::{DAY_MS, Place, Planned, ROWS_PER_STATEMENT, staff_by_institution};
+use super::activity::{
+    DAY_MS, Place, Planned, ROWS_PER_STATEMENT, insert_rows, staff_by_institution,
+};
 use super::remote_reads::CriticalRead;
 use super::rng::Rng;
 use crate::clock::Millis;
@@ -282,25 +284,19 @@ pub(super) async fn write(
             ));
         }
     }
-    for chunk in steps.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO referral_steps (community_id, referral_id, from_state, to_state, by_staff_id, \
-             at_ms, note) VALUES {}",
-            chunk.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut **tx)
-            .await?;
-    }
-    for chunk in points.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO case_time_points (community_id, referral_id, point, at_ms, \
-             recorded_by_staff_id, recorded_at_ms) VALUES {}",
-            chunk.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut **tx)
-            .await?;
-    }
+    insert_rows(
+        tx,
+        "INSERT INTO referral_steps (community_id, referral_id, from_state, to_state, by_staff_id, \
+             at_ms, note)",
+        &steps,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "INSERT INTO case_time_points (community_id, referral_id, point, at_ms, \
+             recorded_by_staff_id, recorded_at_ms)",
+        &points,
+    )
+    .await?;
     Ok(ids)
 }

@@ -12,6 +12,8 @@ pub mod model;
 mod store;
 pub mod views;
 
+pub(crate) use store::insert_package;
+
 use std::collections::HashMap;
 
 use time::Date;
@@ -56,24 +58,12 @@ fn invalid(field: &'static str, reason: &'static str) -> Error {
     Error::Invalid { field, reason }
 }
 
-fn parse_date(text: &str) -> Option<Date> {
-    Date::parse(
-        text.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
-}
-
 /// The last day of a year that starts on `start`.
 pub fn year_end(start: Date) -> Date {
     let next = start
         .replace_year(start.year() + 1)
         .unwrap_or_else(|_| start + time::Duration::days(365));
     next - time::Duration::days(1)
-}
-
-fn midnight_ms(date: Date) -> Millis {
-    (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000
 }
 
 fn require_admin(actor: &Actor) -> Result<(), Error> {
@@ -343,7 +333,7 @@ async fn write_contract(
             ) && (actor.has_role(Role::VillageDoctor) || actor.has_role(Role::Doctor))
         })
         .ok_or(access::Denied)?;
-    let start = parse_date(&new.start_date)
+    let start = clock::parse_date(&new.start_date)
         .filter(|d| {
             *d >= today - time::Duration::days(31) && *d <= today + time::Duration::days(366)
         })
@@ -353,7 +343,7 @@ async fn write_contract(
         ))?;
     let end = match &new.end_date {
         None => year_end(start),
-        Some(text) => parse_date(text)
+        Some(text) => clock::parse_date(text)
             .filter(|d| {
                 *d >= year_end(start) && *d <= year_end(year_end(start)) + time::Duration::days(366)
             })
@@ -412,8 +402,8 @@ async fn write_contract(
         institution_id: signing_at.id,
         dates: (&start_text, &end_text),
         span_ms: (
-            midnight_ms(start),
-            midnight_ms(end + time::Duration::days(1)),
+            clock::midnight_cst(start),
+            clock::midnight_cst(end + time::Duration::days(1)),
         ),
         key_groups: store::key_groups_text(&key_groups),
         renewal_of_id: renewal_of,
@@ -519,10 +509,11 @@ pub(crate) fn deliveries(
     today: Date,
     delivered: &HashMap<(i64, model::Source), i64>,
 ) -> Vec<Delivery> {
-    let (Some(start), Some(end)) = (parse_date(span.start), parse_date(span.end)) else {
+    let (Some(start), Some(end)) = (clock::parse_date(span.start), clock::parse_date(span.end))
+    else {
         return Vec::new();
     };
-    let last = match span.terminated_on.and_then(parse_date) {
+    let last = match span.terminated_on.and_then(clock::parse_date) {
         Some(on) => on.min(end).min(today),
         None => end.min(today),
     };
@@ -687,7 +678,7 @@ pub async fn terminate(
     }
     let on = match &termination.terminated_on {
         None => today,
-        Some(text) => parse_date(text)
+        Some(text) => clock::parse_date(text)
             .filter(|d| *d <= today + time::Duration::days(31))
             .ok_or(invalid("terminated_on", "a date YYYY-MM-DD"))?,
     };
@@ -731,7 +722,7 @@ pub async fn renew(
     if old.status == ContractStatus::Terminated || old.renewed_by_id.is_some() {
         return Err(Error::Closed);
     }
-    let start = parse_date(&old.end_date).ok_or(Error::NotFound)? + time::Duration::days(1);
+    let start = clock::parse_date(&old.end_date).ok_or(Error::NotFound)? + time::Duration::days(1);
     let new = NewContract {
         resident_id: old.resident_id,
         team_id: old.team_id,

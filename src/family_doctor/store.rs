@@ -106,7 +106,7 @@ pub(super) async fn members(
     Ok(members)
 }
 
-pub(super) async fn insert_package(
+pub(crate) async fn insert_package(
     conn: &mut AnyConnection,
     community_id: i64,
     new: &NewPackage,

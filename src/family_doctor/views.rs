@@ -15,7 +15,6 @@ use super::model::{
     TeamQuery, Termination,
 };
 use crate::access::Actor;
-use crate::chronic::monthly::Ratio;
 use crate::clock;
 use crate::ctx::Ctx;
 use crate::http::extract::{Form, Path, WebActor};
@@ -28,12 +27,6 @@ pub fn routes() -> Router<Ctx> {
         .route("/family-doctor/contracts/{id}/renewal", post(renew))
         .route("/family-doctor/contracts/{id}/termination", post(terminate))
         .route("/residents/{id}/family-doctor", post(sign))
-}
-
-fn percent(ratio: &Ratio) -> String {
-    ratio
-        .percent
-        .map_or_else(|| "—".to_owned(), |p| format!("{p:.1}%"))
 }
 
 /// The key groups a doctor states at signing (the others the record shows).
@@ -263,11 +256,11 @@ fn measure_rows(areas: &[AreaMeasures]) -> Vec<MeasureRow> {
         .map(|a| MeasureRow {
             name: a.name.clone(),
             residents: a.residents,
-            coverage: percent(&a.coverage),
-            key_groups: percent(&a.key_group_coverage),
-            renewal: percent(&a.renewal),
-            fulfilment: percent(&a.fulfilment),
-            chronic: percent(&a.chronic_under_contract),
+            coverage: a.coverage.shown(),
+            key_groups: a.key_group_coverage.shown(),
+            renewal: a.renewal.shown(),
+            fulfilment: a.fulfilment.shown(),
+            chronic: a.chronic_under_contract.shown(),
         })
         .collect()
 }
