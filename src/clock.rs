@@ -69,6 +69,18 @@ pub fn midnight_cst(date: time::Date) -> Millis {
     (date.midnight().assume_utc().unix_timestamp() - 8 * 3600) * 1000
 }
 
+/// Age in whole years on `today` of someone born on `birth_date` (`YYYY-MM-DD`).
+pub fn age_on(birth_date: &str, today: time::Date) -> i32 {
+    let Some((year, rest)) = birth_date.split_once('-') else {
+        return 0;
+    };
+    let year: i32 = year.parse().unwrap_or(today.year());
+    let (month, day) = rest.split_once('-').unwrap_or(("1", "1"));
+    let (month, day): (u8, u8) = (month.parse().unwrap_or(1), day.parse().unwrap_or(1));
+    let had_birthday = (u8::from(today.month()), today.day()) >= (month, day);
+    today.year() - year - i32::from(!had_birthday)
+}
+
 /// A date `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<time::Date> {
     time::Date::parse(

@@ -307,17 +307,20 @@ fn reaches(scope: Scope, place: &ResidentPlace) -> bool {
     }
 }
 
-/// The institution a work list is of (a call list, contracts, enrolments): the caller's own, or
-/// any when the caller sees the whole community.
-pub fn listed_institution(actor: &Actor, wanted: Option<i64>) -> Result<i64, Denied> {
-    let scope = actor.scope(Purpose::Clinical, Access::Read);
+/// May the actor open the work lists (a call list, contracts, enrolments, screening) of
+/// `institution`? Their own institution's; township staff also their township's; anyone who
+/// sees the whole community, any.
+pub fn may_list(actor: &Actor, institution: &crate::institution::Institution) -> bool {
     let own = actor.institution.map(|i| i.id);
-    match wanted {
-        _ if scope == Scope::Nothing => Err(Denied),
-        Some(id) if Some(id) == own || scope == Scope::Community => Ok(id),
-        Some(_) => Err(Denied),
-        None => own.ok_or(Denied),
-    }
+    actor.community_id == institution.community_id
+        && match actor.scope(Purpose::Clinical, Access::Read) {
+            Scope::Nothing | Scope::OnlySelf { .. } => false,
+            Scope::Community => true,
+            Scope::Township { township_id, .. } => {
+                Some(institution.id) == own || institution.township_id == Some(township_id)
+            }
+            Scope::Village { .. } => Some(institution.id) == own,
+        }
 }
 
 /// May the actor see community-wide aggregates (counts, indicators)? Supervisors, insurance

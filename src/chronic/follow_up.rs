@@ -429,6 +429,23 @@ async fn load_for_write(
     Ok((enrolment, resident))
 }
 
+/// Where an up-referral from the actor's institution goes: a village clinic's township centre,
+/// else the institution above; `field` is named when there is none.
+pub(super) async fn up_from(ctx: &Ctx, actor: &Actor, field: &'static str) -> Result<i64, Error> {
+    let from = actor.institution.ok_or(crate::access::Denied)?;
+    let here = institution::store::institution_by_id(&ctx.db, actor.community_id, from.id)
+        .await?
+        .ok_or(crate::access::Denied)?;
+    match here.kind {
+        InstitutionKind::VillageClinic => here.township_id,
+        _ => here.parent_id,
+    }
+    .ok_or(invalid(
+        field,
+        "a referral goes up from a primary-care institution",
+    ))
+}
+
 /// The up-referral a referring next step raises: from the actor's institution to its township
 /// centre (from a village clinic) or to the institution above, with the criteria as the reason.
 async fn referral_for(
@@ -437,18 +454,7 @@ async fn referral_for(
     enrolment: &Enrolment,
     checked: &Checked,
 ) -> Result<NewReferral, Error> {
-    let from = actor.institution.ok_or(crate::access::Denied)?;
-    let here = institution::store::institution_by_id(&ctx.db, actor.community_id, from.id)
-        .await?
-        .ok_or(crate::access::Denied)?;
-    let to = match here.kind {
-        InstitutionKind::VillageClinic => here.township_id,
-        _ => here.parent_id,
-    }
-    .ok_or(invalid(
-        "next_step",
-        "a referral goes up from a primary-care institution",
-    ))?;
+    let to = up_from(ctx, actor, "next_step").await?;
     let why = if checked.rule.emergency_criteria.is_empty()
         || checked.next_step != NextStep::EmergencyReferral
     {

@@ -9,6 +9,9 @@ use super::model::{Enrolment, EnrolmentQuery, NewEnrolment, StatusChange};
 use super::monthly::{MeasuresQuery, MonthlyMeasures};
 use super::rules::Thresholds;
 use super::schedule::{Call, DueItem, NewCall, ReferralTask, ScheduleQuery};
+use super::screening::{
+    NewScreening, Screened, Screening, ScreeningItem, ScreeningQuery, ScreeningState,
+};
 use crate::clock;
 use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
@@ -37,6 +40,16 @@ pub fn routes() -> Router<Ctx> {
         .route("/api/v1/chronic/tasks", get(list_tasks))
         .route("/api/v1/chronic/measures", get(monthly_measures))
         .route("/api/v1/chronic/enrolments/{id}/calls", post(create_call))
+        .route("/api/v1/chronic/screenings", post(create_screening))
+        .route("/api/v1/chronic/screening", get(list_screening))
+        .route(
+            "/api/v1/chronic/residents/{id}/screening",
+            get(resident_screening),
+        )
+        .route(
+            "/api/v1/chronic/residents/{id}/screening/referral",
+            post(refer_screening),
+        )
         .route(
             "/api/v1/chronic/thresholds",
             get(get_thresholds).put(put_thresholds),
@@ -251,4 +264,80 @@ pub async fn monthly_measures(
 ) -> Result<Json<MonthlyMeasures>, ApiError> {
     let measures = super::monthly::measures(&ctx, clock::today_cst(), &actor, &query).await?;
     Ok(Json(measures))
+}
+
+/// Record a blood pressure measured at screening; returns where the resident's screening now
+/// stands (a raised reading books the re-check; raised on three days is a suspected
+/// hypertension).
+#[utoipa::path(post, path = "/api/v1/chronic/screenings", request_body = NewScreening,
+    tag = "chronic",
+    responses((status = 201, body = Screened),
+              (status = 409, description = "chronic.duplicate", body = ErrorBody),
+              (status = 422, description = "chronic.implausible_value or chronic.invalid", body = ErrorBody)))]
+pub async fn create_screening(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Json(new): Json<NewScreening>,
+) -> Result<(StatusCode, Json<Screened>), ApiError> {
+    let screened =
+        super::screening::record(&ctx, clock::now_ms(), clock::today_cst(), &actor, &new).await?;
+    Ok((StatusCode::CREATED, Json(screened)))
+}
+
+/// The clinic's screening list: residents at or above the programme's age not managed for
+/// hypertension whose yearly (high-risk: six-monthly) measurement or re-check is due, and the
+/// suspected and referred; suspected first.
+#[utoipa::path(get, path = "/api/v1/chronic/screening", tag = "chronic",
+    params(ScreeningQuery, PageParams),
+    responses((status = 200, body = Page<ScreeningItem>), (status = 403, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn list_screening(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<ScreeningQuery>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<ScreeningItem>>, ApiError> {
+    let items =
+        super::screening::list(&ctx, clock::now_ms(), clock::today_cst(), &actor, &query).await?;
+    let window = items
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.fetch_limit() as usize)
+        .collect();
+    Ok(Json(page.page(window)))
+}
+
+/// A resident's screening readings (oldest first) and where their screening stands.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ResidentScreening {
+    pub readings: Vec<Screening>,
+    pub state: ScreeningState,
+}
+
+#[utoipa::path(get, path = "/api/v1/chronic/residents/{id}/screening", tag = "chronic",
+    responses((status = 200, body = ResidentScreening), (status = 404, body = ErrorBody)))]
+pub async fn resident_screening(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<ResidentScreening>, ApiError> {
+    let (readings, state) =
+        super::screening::of_resident(&ctx, clock::now_ms(), clock::today_cst(), &actor, id)
+            .await?;
+    Ok(Json(ResidentScreening { readings, state }))
+}
+
+/// Refer a suspected hypertension up to confirm, in one action (once per suspicion).
+#[utoipa::path(post, path = "/api/v1/chronic/residents/{id}/screening/referral", tag = "chronic",
+    responses((status = 201, body = Screened),
+              (status = 409, description = "chronic.not_suspected or chronic.screening_referred", body = ErrorBody)))]
+pub async fn refer_screening(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Screened>), ApiError> {
+    let screened =
+        super::screening::refer_to_confirm(&ctx, clock::now_ms(), clock::today_cst(), &actor, id)
+            .await?;
+    Ok((StatusCode::CREATED, Json(screened)))
 }

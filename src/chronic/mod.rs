@@ -11,6 +11,7 @@ pub mod model;
 pub mod monthly;
 pub mod rules;
 pub mod schedule;
+pub mod screening;
 pub mod settings;
 mod store;
 pub mod views;
@@ -42,6 +43,12 @@ pub enum Error {
     Ended,
     #[error("a follow-up of this enrolment at this time is recorded already")]
     FollowUpRecorded,
+    #[error("a screening reading of this resident at this time is recorded already")]
+    ScreeningRecorded,
+    #[error("the suspected hypertension is referred to confirm already")]
+    ScreeningReferred,
+    #[error("not a suspected hypertension: raised readings on fewer days than confirmation needs")]
+    NotSuspected,
     #[error(transparent)]
     Referral(#[from] crate::referral::Error),
     #[error(transparent)]
@@ -219,7 +226,7 @@ pub async fn list(
     query: &EnrolmentQuery,
     page: (i64, i64),
 ) -> Result<Vec<Enrolment>, Error> {
-    let institution = crate::access::listed_institution(actor, query.institution)?;
+    let institution = institution::listed(&ctx.db, actor, query.institution).await??.id;
     let enrolments =
         store::enrolments_of(&ctx.db, actor.community_id, institution, query, page).await?;
     let entries = enrolments

@@ -168,6 +168,24 @@ pub struct Thresholds {
     /// Days to the next follow-up: routine, and the two-week re-check (also after a referral).
     pub routine_days: i64,
     pub recheck_days: i64,
+    /// Screening: a reading is raised at SBP or DBP at or above these (mmHg).
+    pub screening_sbp: f64,
+    pub screening_dbp: f64,
+    /// Screening: raised on this many different days makes a suspected hypertension.
+    pub confirm_raised_days: i64,
+    /// Screening: days to the re-check after a raised reading.
+    pub screening_recheck_days: i64,
+    /// Screening: days between measurements, and for the high-risk.
+    pub screening_days: i64,
+    pub high_risk_screening_days: i64,
+    /// High risk: normal-high pressure from these (mmHg), BMI from this, waist from these
+    /// (cm, men and women), age from this.
+    pub high_risk_sbp: f64,
+    pub high_risk_dbp: f64,
+    pub high_risk_bmi: f64,
+    pub high_risk_waist_men_cm: f64,
+    pub high_risk_waist_women_cm: f64,
+    pub high_risk_age: i32,
 }
 
 impl Default for Thresholds {
@@ -188,6 +206,18 @@ impl Default for Thresholds {
             visits_per_year: 4,
             routine_days: 90,
             recheck_days: 14,
+            screening_sbp: 140.0,
+            screening_dbp: 90.0,
+            confirm_raised_days: 3,
+            screening_recheck_days: 7,
+            screening_days: 365,
+            high_risk_screening_days: 182,
+            high_risk_sbp: 130.0,
+            high_risk_dbp: 85.0,
+            high_risk_bmi: 24.0,
+            high_risk_waist_men_cm: 90.0,
+            high_risk_waist_women_cm: 85.0,
+            high_risk_age: 55,
         }
     }
 }

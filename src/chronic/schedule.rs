@@ -257,7 +257,9 @@ async fn listed(
     action: &str,
     keep: impl Fn(&Scheduled) -> bool,
 ) -> Result<Vec<DueItem>, Error> {
-    let institution = crate::access::listed_institution(actor, query.institution)?;
+    let institution = crate::institution::listed(&ctx.db, actor, query.institution)
+        .await??
+        .id;
     let mut items: Vec<DueItem> = scheduled(ctx, now, actor, institution)
         .await?
         .iter()
@@ -288,7 +290,9 @@ pub async fn referral_tasks(
     actor: &Actor,
     query: &ScheduleQuery,
 ) -> Result<Vec<ReferralTask>, Error> {
-    let institution = crate::access::listed_institution(actor, query.institution)?;
+    let institution = crate::institution::listed(&ctx.db, actor, query.institution)
+        .await??
+        .id;
     let tasks: Vec<ReferralTask> =
         store::open_referral_tasks(&ctx.db, actor.community_id, institution)
             .await?

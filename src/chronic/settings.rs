@@ -87,5 +87,41 @@ fn check(t: &Thresholds) -> Result<(), Error> {
             "1–366 days; the re-check no later than the routine visit",
         );
     }
+    check_screening(t)
+}
+
+fn check_screening(t: &Thresholds) -> Result<(), Error> {
+    let invalid = |field, reason| Err(Error::Invalid { field, reason });
+    if !(t.high_risk_sbp < t.screening_sbp && (100.0..=200.0).contains(&t.screening_sbp)) {
+        return invalid("screening_sbp", "100–200 mmHg, above the high-risk SBP");
+    }
+    if !(t.high_risk_dbp < t.screening_dbp && (60.0..=130.0).contains(&t.screening_dbp)) {
+        return invalid("screening_dbp", "60–130 mmHg, above the high-risk DBP");
+    }
+    if !(1..=6).contains(&t.confirm_raised_days) {
+        return invalid("confirm_raised_days", "1 to 6 days with a raised reading");
+    }
+    if !(1..=90).contains(&t.screening_recheck_days) {
+        return invalid("screening_recheck_days", "1 to 90 days");
+    }
+    let yearly = 30..=731;
+    if !yearly.contains(&t.screening_days)
+        || !(30..=t.screening_days).contains(&t.high_risk_screening_days)
+    {
+        return invalid(
+            "high_risk_screening_days",
+            "30–731 days, the high-risk no less often than the others",
+        );
+    }
+    if !(18.0..=40.0).contains(&t.high_risk_bmi) {
+        return invalid("high_risk_bmi", "18 to 40 kg/m²");
+    }
+    let waist = 50.0..=150.0;
+    if !waist.contains(&t.high_risk_waist_men_cm) || !waist.contains(&t.high_risk_waist_women_cm) {
+        return invalid("high_risk_waist_men_cm", "50 to 150 cm");
+    }
+    if !(18..=120).contains(&t.high_risk_age) {
+        return invalid("high_risk_age", "18 to 120 years");
+    }
     Ok(())
 }

@@ -623,7 +623,9 @@ pub async fn list(
     query: &ContractQuery,
     page: (i64, i64),
 ) -> Result<Vec<Contract>, Error> {
-    let institution = access::listed_institution(actor, query.institution)?;
+    let institution = crate::institution::listed(&ctx.db, actor, query.institution)
+        .await??
+        .id;
     let status = query.status.as_deref().unwrap_or("active");
     if !matches!(
         status,

@@ -283,8 +283,9 @@ async fn work_page(
     WebActor(actor): WebActor,
 ) -> Result<Html<String>, WebError> {
     let (now, today) = (clock::now_ms(), clock::today_cst());
-    let has_list =
-        actor.institution.is_some() && crate::access::listed_institution(&actor, None).is_ok();
+    let has_list = crate::institution::listed(&ctx.db, &actor, None)
+        .await?
+        .is_ok();
     let list = |status: &str| ContractQuery {
         institution: None,
         status: Some(status.to_owned()),

@@ -311,7 +311,11 @@ impl From<crate::chronic::Error> for ApiError {
                 "chronic.implausible_value",
             ),
             E::Ended => (StatusCode::CONFLICT, "chronic.ended"),
-            E::FollowUpRecorded => (StatusCode::CONFLICT, "chronic.duplicate"),
+            E::FollowUpRecorded | E::ScreeningRecorded => {
+                (StatusCode::CONFLICT, "chronic.duplicate")
+            }
+            E::ScreeningReferred => (StatusCode::CONFLICT, "chronic.screening_referred"),
+            E::NotSuspected => (StatusCode::CONFLICT, "chronic.not_suspected"),
             E::Referral(error) => return error.into(),
             E::Resident(error) => return error.into(),
             E::Denied(_) => return denied(),

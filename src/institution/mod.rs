@@ -30,6 +30,22 @@ pub enum Error {
     Db(#[from] sqlx::Error),
 }
 
+/// The institution whose work list the caller asks for (`wanted`, else their own), when
+/// `access::may_list` allows it.
+pub async fn listed(
+    db: &crate::db::Db,
+    actor: &Actor,
+    wanted: Option<i64>,
+) -> Result<Result<Institution, Denied>, sqlx::Error> {
+    let Some(id) = wanted.or(actor.institution.map(|i| i.id)) else {
+        return Ok(Err(Denied));
+    };
+    Ok(store::institution_by_id(db, actor.community_id, id)
+        .await?
+        .filter(|institution| crate::access::may_list(actor, institution))
+        .ok_or(Denied))
+}
+
 fn require_staff(actor: &Actor) -> Result<(), Denied> {
     if actor.is_staff() {
         Ok(())

@@ -28,14 +28,7 @@ pub struct Resident {
 impl Resident {
     /// Age in whole years on `today`.
     pub fn age_on(&self, today: time::Date) -> i32 {
-        let Some((year, rest)) = self.birth_date.split_once('-') else {
-            return 0;
-        };
-        let year: i32 = year.parse().unwrap_or(today.year());
-        let (month, day) = rest.split_once('-').unwrap_or(("1", "1"));
-        let (month, day): (u8, u8) = (month.parse().unwrap_or(1), day.parse().unwrap_or(1));
-        let had_birthday = (u8::from(today.month()), today.day()) >= (month, day);
-        today.year() - year - i32::from(!had_birthday)
+        crate::clock::age_on(&self.birth_date, today)
     }
 }
 

@@ -9,6 +9,7 @@ mod chronic_follow_up;
 mod chronic_indicators;
 mod chronic_monthly;
 mod chronic_pages;
+mod chronic_screening;
 mod ecg;
 mod ecg_devices;
 mod family_doctor;
