@@ -297,14 +297,17 @@ pub async fn list_screening(
     Query(query): Query<ScreeningQuery>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Page<ScreeningItem>>, ApiError> {
-    let items =
-        super::screening::list(&ctx, clock::now_ms(), clock::today_cst(), &actor, &query).await?;
-    let window = items
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.fetch_limit() as usize)
-        .collect();
-    Ok(Json(page.page(window)))
+    let window = (page.fetch_limit() as usize, page.offset() as usize);
+    let (_, items) = super::screening::list(
+        &ctx,
+        clock::now_ms(),
+        clock::today_cst(),
+        &actor,
+        &query,
+        window,
+    )
+    .await?;
+    Ok(Json(page.page(items)))
 }
 
 /// A resident's screening readings (oldest first) and where their screening stands.

@@ -12,6 +12,7 @@ pub mod monthly;
 pub mod rules;
 pub mod schedule;
 pub mod screening;
+pub mod screening_page;
 pub mod settings;
 mod store;
 pub mod views;
@@ -226,7 +227,9 @@ pub async fn list(
     query: &EnrolmentQuery,
     page: (i64, i64),
 ) -> Result<Vec<Enrolment>, Error> {
-    let institution = institution::listed(&ctx.db, actor, query.institution).await??.id;
+    let institution = institution::listed(&ctx.db, actor, query.institution)
+        .await??
+        .id;
     let enrolments =
         store::enrolments_of(&ctx.db, actor.community_id, institution, query, page).await?;
     let entries = enrolments

@@ -414,14 +414,16 @@ pub async fn of_resident(
 
 /// The clinic's screening list: residents at or above the programme's age, alive, not managed
 /// for hypertension, whose measurement or re-check is due (or due within `days`), suspected or
-/// referred; suspected and referred first, then the earliest due. Each listed is recorded as read.
+/// referred; suspected and referred first, then the earliest due. Returns how many there are
+/// and the `limit` from `offset`, each of those recorded as read.
 pub async fn list(
     ctx: &Ctx,
     now: Millis,
     today: Date,
     actor: &Actor,
     query: &ScreeningQuery,
-) -> Result<Vec<ScreeningItem>, Error> {
+    (limit, offset): (usize, usize),
+) -> Result<(usize, Vec<ScreeningItem>), Error> {
     let institution = institution::listed(&ctx.db, actor, query.institution).await??;
     let institution_id = institution.id;
     let column = match institution.kind {
@@ -488,6 +490,8 @@ pub async fn list(
             .then(a.state.due_on.cmp(&b.state.due_on))
             .then(a.resident_id.cmp(&b.resident_id))
     });
+    let total = items.len();
+    let items: Vec<ScreeningItem> = items.into_iter().skip(offset).take(limit).collect();
     let entries = items
         .iter()
         .map(|i| {
@@ -502,7 +506,7 @@ pub async fn list(
         })
         .collect();
     ctx.auditor.record(entries).await?;
-    Ok(items)
+    Ok((total, items))
 }
 
 /// Refers a suspected hypertension up to confirm (the village clinic's township centre, else

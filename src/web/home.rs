@@ -33,6 +33,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/critical-values", "检验危急值"),
             ("/chronic", "慢病管理"),
             ("/chronic/overdue", "慢病随访"),
+            ("/chronic/screening", "高血压筛查"),
             ("/family-doctor", "家庭医生签约"),
         ]);
     }
@@ -121,6 +122,36 @@ async fn chronic_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
                 ),
                 href: format!("/chronic/enrolments/{}", item.enrolment_id),
                 urgent: item.days_overdue > 30,
+            })
+            .collect(),
+    })
+}
+
+/// The clinic's residents to screen for hypertension: suspected first, then the longest due.
+async fn screening_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
+    let query = crate::chronic::screening::ScreeningQuery::default();
+    let today = clock::today_cst();
+    let (_, items) =
+        crate::chronic::screening::list(ctx, clock::now_ms(), today, actor, &query, (10, 0))
+            .await
+            .ok()?;
+    Some(Queue {
+        id: "screening",
+        title: "高血压筛查",
+        empty: "没有需要筛查的居民。",
+        more: "/chronic/screening",
+        items: items
+            .iter()
+            .map(|item| QueueItem {
+                at: item.state.due_on.clone(),
+                text: format!(
+                    "{} · {} 岁 · {}",
+                    item.name,
+                    item.age,
+                    item.state.status.label_zh()
+                ),
+                href: "/chronic/screening".to_owned(),
+                urgent: item.state.status == crate::chronic::screening::ScreeningStatus::Suspected,
             })
             .collect(),
     })
@@ -235,6 +266,9 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
             queues.push(referral_queue(actor, &referrals, &who));
         }
         if let Some(queue) = chronic_queue(ctx, actor).await {
+            queues.push(queue);
+        }
+        if let Some(queue) = screening_queue(ctx, actor).await {
             queues.push(queue);
         }
         if let Some(queue) = renewal_queue(ctx, actor).await {

@@ -418,3 +418,82 @@ async fn the_county_sets_how_many_raised_days_make_a_suspicion() {
     .await;
     assert_eq!(second["state"]["status"], "suspected");
 }
+
+#[tokio::test]
+async fn a_village_doctor_screens_from_the_page_and_refers_a_suspicion_in_one_press() {
+    let app = TestApp::spawn().await;
+    let token = app.login("village-doctor").await;
+    let session = app.web_login("village-doctor").await;
+    let resident = villager_born(&app, "1970-01-01", "1980-01-01", 0).await;
+    let row = format!(r#"<tr data-resident="{resident}">"#);
+
+    let (status, home) = app.page(&session, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        home.contains("高血压筛查"),
+        "the home page has the screening queue"
+    );
+    let (status, html) = app.page(&session, "/chronic/screening").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&row), "the never-measured resident is listed");
+
+    // A reading no one can have is refused in Chinese, in the row, and nothing is stored.
+    let readings = format!("/chronic/screening/{resident}/readings");
+    let (status, html) = app
+        .submit(&session, &readings, &[("sbp", "300"), ("dbp", "90")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("收缩压不可信"), "{html}");
+    // Two raised days before, the third typed in the page: suspected.
+    for days in [20, 10] {
+        measured(
+            &app,
+            &token,
+            resident,
+            json!({"measured_at": days_ago(days), "sbp": 160, "dbp": 100}),
+        )
+        .await;
+    }
+    let (status, html) = app
+        .submit(
+            &session,
+            &readings,
+            &[
+                ("sbp", "158"),
+                ("dbp", "96"),
+                ("waist_cm", "92"),
+                ("risk_factors", "high_salt"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("疑似高血压，待转诊确诊"), "{html}");
+    assert!(html.contains("高盐饮食"), "{html}");
+    let state = app
+        .get_ok(
+            &token,
+            &format!("/api/v1/chronic/residents/{resident}/screening"),
+        )
+        .await;
+    assert_eq!(state["state"]["status"], "suspected");
+    assert_eq!(state["readings"].as_array().unwrap().len(), 3);
+    assert_eq!(state["readings"][2]["waist_cm"], 92.0);
+
+    let (status, html) = app
+        .submit(
+            &session,
+            &format!("/chronic/screening/{resident}/referral"),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("已转诊确诊，待随访"), "{html}");
+    let state = app
+        .get_ok(
+            &token,
+            &format!("/api/v1/chronic/residents/{resident}/screening"),
+        )
+        .await;
+    let referral = state["state"]["referral_id"].as_i64().unwrap();
+    assert!(html.contains(&format!("/referrals/{referral}")), "{html}");
+}
