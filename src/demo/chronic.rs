@@ -4,7 +4,8 @@
 //! of last year, each decided by the national rules (`chronic::rules::decide`, the same code a
 //! doctor's form goes through), hypertension controlled at about 55 % of visits; most patients
 //! seen about every three months, some irregularly and some no longer (the call lists); the
-//! referrals the rules ask for raised up to the township centre. Deterministic from the seed.
+//! referrals the rules ask for raised up to the township centre; and the hypertension screening
+//! of the others over the last year. Deterministic from the seed.
 
 use std::collections::HashMap;
 
@@ -21,6 +22,9 @@ use crate::ctx::Ctx;
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct ChronicDemo {
+    /// Residents measured at hypertension screening, and their readings.
+    pub screened: usize,
+    pub screenings: usize,
     pub enrolments: usize,
     pub follow_ups: usize,
     pub referrals: usize,
@@ -86,6 +90,72 @@ fn reading(rng: &mut Rng, program: Program, p_controlled: f64, measured: bool) -
         adverse_reaction: false,
         complication: false,
     }
+}
+
+/// A resident's screening readings in the last year, not managed for hypertension (`has`: with
+/// it, undiagnosed): about two thirds measured, most normal, some normal-high; the raised
+/// re-checked a week or so later, some on a third day (suspected, for the doctor to refer).
+fn screening(
+    rng: &mut Rng,
+    (community_id, now): (i64, Millis),
+    patient: &Patient,
+    (doctor, has): (i64, bool),
+    t: &Thresholds,
+) -> Vec<String> {
+    if !rng.chance(0.65) {
+        return Vec::new();
+    }
+    let between = |rng: &mut Rng, low: u64, high: u64| (low + rng.below(high - low + 1)) as f64;
+    let mut at = now - (5 + rng.below(330) as i64) * DAY_MS;
+    let raised_days = if has && rng.chance(0.8) {
+        1 + rng.below(3)
+    } else {
+        0
+    };
+    let (weight, height) = (48.0 + rng.below(35) as f64, 150.0 + rng.below(25) as f64);
+    let waist = if rng.chance(0.5) {
+        format!("{:.1}", 70.0 + rng.below(30) as f64)
+    } else {
+        "NULL".to_owned()
+    };
+    let factors = *rng.pick(&[
+        "",
+        "",
+        "",
+        "",
+        "family_history",
+        "high_salt",
+        "heavy_drinking",
+    ]);
+    let mut rows = Vec::new();
+    for day in 0..raised_days.max(1) {
+        let (sbp, dbp) = match (raised_days > 0, rng.below(100)) {
+            (true, _) => (between(rng, 142, 170), between(rng, 86, 102)),
+            (false, 0..20) => (between(rng, 130, 139), between(rng, 80, 89)),
+            (false, _) => (between(rng, 106, 128), between(rng, 64, 82)),
+        };
+        if at > now - DAY_MS {
+            break;
+        }
+        let measured = if day == 0 {
+            format!(
+                "{weight:.1}, {height:.1}, {}, {waist}, '{factors}'",
+                number(bmi(Some(weight), Some(height)))
+            )
+        } else {
+            "NULL, NULL, NULL, NULL, ''".to_owned()
+        };
+        rows.push(format!(
+            "({community_id}, {}, {}, {doctor}, {at}, '{}', {sbp:.1}, {dbp:.1}, {measured}, {}, \
+             NULL, {now})",
+            patient.resident,
+            patient.village,
+            clock::date_cst(at),
+            i64::from(sbp >= t.screening_sbp || dbp >= t.screening_dbp),
+        ));
+        at += (7 + rng.below(5) as i64) * DAY_MS;
+    }
+    rows
 }
 
 const MEDICINES: [(&str, &str); 2] = [
@@ -155,12 +225,27 @@ pub async fn generate(
     let mut raised: Vec<DemoReferral> = Vec::new();
     // Calls: (enrolment index, resident, result, hidden until, by, at).
     let mut calls: Vec<(usize, i64, &str, Millis, i64, Millis)> = Vec::new();
+    let mut screening_rng = Rng::new(seed ^ 0x5c_2ee0_0000_0000);
+    let mut screenings: Vec<String> = Vec::new();
+    let mut screened = 0;
     for (index, patient) in patients.iter().enumerate() {
         let Some(&doctor) = staff.get(&patient.village) else {
             continue;
         };
         for (program, prevalence) in [(Program::Hypertension, 0.25), (Program::Diabetes, 0.10)] {
-            if !(rng.chance(prevalence) && rng.chance(0.5)) {
+            let has = rng.chance(prevalence);
+            if !(has && rng.chance(0.5)) {
+                if program == Program::Hypertension {
+                    let rows = screening(
+                        &mut screening_rng,
+                        (community_id, now),
+                        patient,
+                        (doctor, has),
+                        &thresholds,
+                    );
+                    screened += usize::from(!rows.is_empty());
+                    screenings.extend(rows);
+                }
                 continue;
             }
             let years_since_35 = (patient.age - thresholds.min_age).clamp(0, 8) as u64;
@@ -375,8 +460,18 @@ pub async fn generate(
             .execute(&mut *tx)
             .await?;
     }
+    insert_rows(
+        &mut tx,
+        "INSERT INTO chronic_screenings (community_id, resident_id, institution_id, \
+         measured_by_staff_id, measured_at_ms, measured_on, sbp, dbp, weight_kg, height_cm, bmi, \
+         waist_cm, risk_factors, raised, referral_id, created_at_ms)",
+        &screenings,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ChronicDemo {
+        screened,
+        screenings: screenings.len(),
         enrolments: enrolments.len(),
         follow_ups: visits.len(),
         referrals: referral_ids.len(),

@@ -162,12 +162,14 @@ pub async fn load(
         bar.set_message("上一年度与本年度的就诊、转诊、心电与医保结算");
         activity::generate(ctx, community_id, today.year() - 1, seed, now).await?;
         activity::generate(ctx, community_id, today.year(), seed, now).await?;
-        bar.set_message("慢病登记与随访");
+        bar.set_message("慢病登记、随访与高血压筛查");
         let registry = chronic::generate(ctx, community_id, today, seed, now).await?;
         tracing::info!(
             enrolments = registry.enrolments,
             follow_ups = registry.follow_ups,
             referrals = registry.referrals,
+            screened = registry.screened,
+            screenings = registry.screenings,
             "demo chronic registry"
         );
     }

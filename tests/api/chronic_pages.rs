@@ -49,6 +49,17 @@ async fn a_village_doctor_enrols_follows_up_and_works_the_call_list_from_the_pag
     assert_eq!(status, StatusCode::OK);
     assert!(fragment.contains("紧急转诊"), "{fragment}");
     assert!(fragment.contains("收缩压 ≥ 180"), "{fragment}");
+    // As the page sends it: every row of the medicines, filled or not.
+    let (status, fragment) = app
+        .page(
+            &session,
+            &format!(
+                "/chronic/enrolments/{enrolment}/decision?followed_up_at=2026-03-01T09%3A00&mode=clinic&sbp=128&dbp=78&adherence=regular&medicine_name=%E6%B0%A8%E6%B0%AF%E5%9C%B0%E5%B9%B3%E7%89%87&medicine_dose=5+mg&medicine_frequency=qd&medicine_name=&medicine_dose=&medicine_frequency="
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(fragment.contains("控制满意"), "{fragment}");
 
     // A refusal names the field and keeps what was typed.
     let form = |sbp: &'static str| {
