@@ -13,6 +13,7 @@ pub async fn serve(listener: TcpListener, mut ctx: Ctx) -> std::io::Result<()> {
         ctx.public_url = Some(format!("http://{}", listener.local_addr()?).into());
     }
     tokio::spawn(crate::critical_value::run(ctx.clone()));
+    tokio::spawn(crate::supervision::run_nightly(ctx.clone()));
     if let Some(anchor) = ctx.audit_anchor.clone() {
         tokio::spawn(crate::audit::anchor::run(anchor, ctx.db.clone()));
     }

@@ -33,4 +33,5 @@ pub mod recognition;
 pub mod referral;
 pub mod resident;
 pub mod staff;
+pub mod supervision;
 pub mod web;

@@ -114,8 +114,7 @@ async fn dashboard_page(
         )
     });
     let (overdue_now, due) = if has_patients {
-        let overdue = schedule::overdue(&ctx, now, today, &actor, &own).await?;
-        let due = schedule::due(&ctx, now, today, &actor, &own).await?;
+        let (overdue, due) = schedule::overdue_and_due(&ctx, now, today, &actor, &own).await?;
         (Some(overdue.len()), due)
     } else {
         (None, Vec::new())

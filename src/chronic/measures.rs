@@ -50,13 +50,16 @@ struct EnrolmentRow {
     status_on: Option<String>,
 }
 
+/// An enrolment's follow-ups in the period: face-to-face visits, glucose tests at them, and
+/// the last stored BP and FPG verdicts, each as `2 × time + verdict` (the latest time wins, the
+/// remainder is the verdict) so one pass of the database finds them.
 #[derive(sqlx::FromRow)]
 struct VisitRow {
     enrolment_id: i64,
-    mode: String,
-    fpg_mmol: Option<f64>,
-    bp_at_target: Option<i64>,
-    fpg_at_target: Option<i64>,
+    visits: i64,
+    fpg_tests: i64,
+    last_bp: Option<i64>,
+    last_fpg: Option<i64>,
 }
 
 /// The counts of every institution with patients managed in [start, end).
@@ -80,9 +83,16 @@ pub async fn statutory(
     .fetch_all(&db.pool)
     .await?;
     let visits: Vec<VisitRow> = sqlx::query_as(
-        "SELECT enrolment_id, mode, fpg_mmol, bp_at_target, fpg_at_target FROM chronic_follow_ups \
-         WHERE community_id = $1 AND followed_up_at_ms >= $2 AND followed_up_at_ms < $3 \
-         ORDER BY followed_up_at_ms",
+        "SELECT enrolment_id, \
+         CAST(SUM(CASE WHEN mode <> 'phone' THEN 1 ELSE 0 END) AS BIGINT) AS visits, \
+         CAST(SUM(CASE WHEN mode <> 'phone' AND fpg_mmol IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
+         AS fpg_tests, \
+         CAST(MAX(CASE WHEN bp_at_target IS NOT NULL THEN followed_up_at_ms * 2 + bp_at_target END) \
+         AS BIGINT) AS last_bp, \
+         CAST(MAX(CASE WHEN fpg_at_target IS NOT NULL THEN followed_up_at_ms * 2 + fpg_at_target END) \
+         AS BIGINT) AS last_fpg \
+         FROM chronic_follow_ups WHERE community_id = $1 AND followed_up_at_ms >= $2 \
+         AND followed_up_at_ms < $3 GROUP BY enrolment_id",
     )
     .bind(community_id)
     .bind(start)
@@ -102,28 +112,8 @@ pub async fn statutory(
     .into_iter()
     .collect();
 
-    /// Per enrolment: face-to-face visits, glucose tests at them, last BP and FPG at target.
-    #[derive(Default)]
-    struct Seen {
-        visits: i64,
-        fpg_tests: i64,
-        bp_at_target: Option<bool>,
-        fpg_at_target: Option<bool>,
-    }
-    let mut seen: HashMap<i64, Seen> = HashMap::new();
-    for v in visits {
-        let s = seen.entry(v.enrolment_id).or_default();
-        if v.mode != "phone" {
-            s.visits += 1;
-            s.fpg_tests += i64::from(v.fpg_mmol.is_some());
-        }
-        if let Some(at) = v.bp_at_target {
-            s.bp_at_target = Some(at != 0);
-        }
-        if let Some(at) = v.fpg_at_target {
-            s.fpg_at_target = Some(at != 0);
-        }
-    }
+    let mut seen: HashMap<i64, VisitRow> =
+        visits.into_iter().map(|v| (v.enrolment_id, v)).collect();
     let mut by_institution: HashMap<i64, InstitutionCounts> = HashMap::new();
     let mut residents: HashSet<(i64, i64)> = HashSet::new();
     for e in enrolments {
@@ -139,7 +129,10 @@ pub async fn statutory(
         };
         let days = ((until - from).whole_days() + 1).clamp(1, 365);
         let required = ((visits_per_year * days + 364) / 365).max(1);
-        let s = seen.remove(&e.id).unwrap_or_default();
+        let s = seen.remove(&e.id);
+        let visits = s.as_ref().map_or(0, |s| s.visits);
+        let fpg_tests = s.as_ref().map_or(0, |s| s.fpg_tests);
+        let at_target = |last: Option<i64>| last.is_some_and(|v| v.rem_euclid(2) == 1);
         let counts = by_institution
             .entry(e.institution_id)
             .or_insert_with(|| InstitutionCounts {
@@ -149,13 +142,13 @@ pub async fn statutory(
         let (program, to_spec, controlled) = match e.program {
             Program::Hypertension => (
                 &mut counts.hypertension,
-                s.visits >= required,
-                s.bp_at_target == Some(true),
+                visits >= required,
+                at_target(s.as_ref().and_then(|s| s.last_bp)),
             ),
             Program::Diabetes => (
                 &mut counts.diabetes,
-                s.visits >= required && s.fpg_tests >= required,
-                s.fpg_at_target == Some(true),
+                visits >= required && fpg_tests >= required,
+                at_target(s.as_ref().and_then(|s| s.last_fpg)),
             ),
         };
         program.managed += 1;

@@ -212,6 +212,17 @@ async fn audit_listed(
     Ok(())
 }
 
+/// On the call list: overdue, within the last 365 days, not hidden by a call.
+fn is_overdue(s: &Scheduled, today: Date) -> bool {
+    !s.hidden && s.due_on < today && (today - s.due_on).whole_days() <= 365
+}
+
+/// Due from today to `days` ahead (7 by default, at most 90).
+fn is_due(s: &Scheduled, today: Date, days: Option<i64>) -> bool {
+    let last = today + time::Duration::days(days.unwrap_or(7).clamp(0, 90));
+    s.due_on >= today && s.due_on <= last
+}
+
 /// The call list: overdue, within the last 365 days, alive, not hidden by a call; the longest
 /// overdue first.
 pub async fn overdue(
@@ -221,15 +232,15 @@ pub async fn overdue(
     actor: &Actor,
     query: &ScheduleQuery,
 ) -> Result<Vec<DueItem>, Error> {
-    let recent =
-        |s: &Scheduled| !s.hidden && s.due_on < today && (today - s.due_on).whole_days() <= 365;
+    let scheduled = scheduled_of(ctx, now, actor, query).await?;
+    let keep = |s: &Scheduled| is_overdue(s, today);
     listed(
         ctx,
         (now, today),
         actor,
-        query,
+        &scheduled,
         "chronic.overdue.list",
-        recent,
+        keep,
     )
     .await
 }
@@ -242,26 +253,65 @@ pub async fn due(
     actor: &Actor,
     query: &ScheduleQuery,
 ) -> Result<Vec<DueItem>, Error> {
-    let last = today + time::Duration::days(query.days.unwrap_or(7).clamp(0, 90));
-    let coming = |s: &Scheduled| s.due_on >= today && s.due_on <= last;
-    listed(ctx, (now, today), actor, query, "chronic.due.list", coming).await
+    let scheduled = scheduled_of(ctx, now, actor, query).await?;
+    let keep = |s: &Scheduled| is_due(s, today, query.days);
+    listed(
+        ctx,
+        (now, today),
+        actor,
+        &scheduled,
+        "chronic.due.list",
+        keep,
+    )
+    .await
 }
 
-/// The institution's scheduled enrolments that `keep` keeps, the earliest due first, each
-/// resident listed recorded as read.
+/// The call list and the due list together, from one reading of the schedule (for the pages
+/// that show both).
+pub async fn overdue_and_due(
+    ctx: &Ctx,
+    now: Millis,
+    today: Date,
+    actor: &Actor,
+    query: &ScheduleQuery,
+) -> Result<(Vec<DueItem>, Vec<DueItem>), Error> {
+    let scheduled = scheduled_of(ctx, now, actor, query).await?;
+    let at = (now, today);
+    let overdue = listed(ctx, at, actor, &scheduled, "chronic.overdue.list", |s| {
+        is_overdue(s, today)
+    })
+    .await?;
+    let due = listed(ctx, at, actor, &scheduled, "chronic.due.list", |s| {
+        is_due(s, today, query.days)
+    })
+    .await?;
+    Ok((overdue, due))
+}
+
+/// The schedule of the institution the query asks for (the caller's own by default).
+async fn scheduled_of(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    query: &ScheduleQuery,
+) -> Result<Vec<Scheduled>, Error> {
+    let institution = crate::institution::listed(&ctx.db, actor, query.institution)
+        .await??
+        .id;
+    scheduled(ctx, now, actor, institution).await
+}
+
+/// The scheduled enrolments that `keep` keeps, the earliest due first, each resident listed
+/// recorded as read.
 async fn listed(
     ctx: &Ctx,
     (now, today): (Millis, Date),
     actor: &Actor,
-    query: &ScheduleQuery,
+    scheduled: &[Scheduled],
     action: &str,
     keep: impl Fn(&Scheduled) -> bool,
 ) -> Result<Vec<DueItem>, Error> {
-    let institution = crate::institution::listed(&ctx.db, actor, query.institution)
-        .await??
-        .id;
-    let mut items: Vec<DueItem> = scheduled(ctx, now, actor, institution)
-        .await?
+    let mut items: Vec<DueItem> = scheduled
         .iter()
         .filter(|s| keep(s))
         .map(|s| item(s, today))

@@ -724,7 +724,8 @@ async fn candidates(
         "SELECT r.id, r.name, r.phone, r.sex, r.birth_date, r.village_clinic_id FROM residents r \
          WHERE r.community_id = $1 AND r.{column} = $2 AND r.birth_date <= $3 \
          AND r.died_on IS NULL AND r.merged_into_id IS NULL AND NOT EXISTS (SELECT 1 FROM \
-         chronic_enrolments e WHERE e.resident_id = r.id AND e.program = 'hypertension' \
+         chronic_enrolments e WHERE e.community_id = r.community_id AND e.resident_id = r.id \
+         AND e.program = 'hypertension' \
          AND e.status <> 'ended') ORDER BY r.id"
     )))
     .bind(community_id)

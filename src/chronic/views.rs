@@ -450,11 +450,12 @@ async fn overdue_page(
 ) -> Result<Html<String>, WebError> {
     let (now, today) = (clock::now_ms(), clock::today_cst());
     let query = ScheduleQuery::default();
+    let (overdue, due) = schedule::overdue_and_due(&ctx, now, today, &actor, &query).await?;
     Ok(render(&OverduePage {
         user_name: actor.name.clone(),
         user_role: role_label(&actor),
-        overdue: schedule::overdue(&ctx, now, today, &actor, &query).await?,
-        due: schedule::due(&ctx, now, today, &actor, &query).await?,
+        overdue,
+        due,
         tasks: schedule::referral_tasks(&ctx, now, today, &actor, &query).await?,
         reasons: RemoveReason::ALL
             .iter()

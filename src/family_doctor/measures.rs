@@ -118,9 +118,9 @@ async fn villages(
     sqlx::query_as(
         "WITH people AS (SELECT r.village_clinic_id AS village, \
            CASE WHEN r.birth_date <= $2 OR r.birth_date > $3 OR EXISTS (SELECT 1 FROM chronic_enrolments e \
-             WHERE e.resident_id = r.id AND e.status = 'managed') THEN 1 ELSE 0 END AS key_group, \
-           CASE WHEN EXISTS (SELECT 1 FROM chronic_enrolments e WHERE e.resident_id = r.id \
-             AND e.status = 'managed') THEN 1 ELSE 0 END AS chronic, \
+             WHERE e.community_id = r.community_id AND e.resident_id = r.id AND e.status = 'managed') THEN 1 ELSE 0 END AS key_group, \
+           CASE WHEN EXISTS (SELECT 1 FROM chronic_enrolments e WHERE e.community_id = r.community_id \
+             AND e.resident_id = r.id AND e.status = 'managed') THEN 1 ELSE 0 END AS chronic, \
            CASE WHEN EXISTS (SELECT 1 FROM family_doctor_contracts c WHERE c.community_id = r.community_id \
              AND c.resident_id = r.id AND c.status = 'signed' AND c.start_date <= $4 \
              AND c.end_date >= $4) THEN 1 ELSE 0 END AS contracted \

@@ -227,31 +227,36 @@ pub(super) async fn contracts_of(
     (status, today, in_30_days): (&str, &str, &str),
     (limit, offset): (i64, i64),
 ) -> Result<Vec<ContractRow>, sqlx::Error> {
-    let filter = match status {
-        "active" => "c.status = 'signed' AND c.start_date <= $3 AND c.end_date >= $3",
-        "upcoming" => "c.status = 'signed' AND c.start_date > $3",
-        "expired" => "c.status = 'signed' AND c.end_date < $3",
-        "terminated" => "c.status = 'terminated'",
-        "expiring" => {
-            "c.status = 'signed' AND c.start_date <= $3 AND c.end_date >= $3 AND c.end_date <= $4 \
+    // The filter's dates are $5 (today) and $6 (in 30 days), bound only where it uses them.
+    let (filter, dates) = match status {
+        "active" => (
+            "c.status = 'signed' AND c.start_date <= $5 AND c.end_date >= $5",
+            1,
+        ),
+        "upcoming" => ("c.status = 'signed' AND c.start_date > $5", 1),
+        "expired" => ("c.status = 'signed' AND c.end_date < $5", 1),
+        "terminated" => ("c.status = 'terminated'", 0),
+        "expiring" => (
+            "c.status = 'signed' AND c.start_date <= $5 AND c.end_date >= $5 AND c.end_date <= $6 \
              AND NOT EXISTS (SELECT 1 FROM family_doctor_contracts n WHERE n.renewal_of_id = c.id \
-             AND n.status <> 'terminated')"
-        }
-        _ => "1 = 1",
+             AND n.status <> 'terminated')",
+            2,
+        ),
+        _ => ("1 = 1", 0),
     };
-    // Every filter binds the same parameters; the two dates are named once each besides.
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT {CONTRACT_COLUMNS} WHERE c.community_id = $1 AND c.institution_id = $2 \
-         AND {filter} AND $3 = $3 AND $4 = $4 ORDER BY c.end_date, c.id LIMIT $5 OFFSET $6"
-    )))
-    .bind(community_id)
-    .bind(institution_id)
-    .bind(today)
-    .bind(in_30_days)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&db.pool)
-    .await
+         AND {filter} ORDER BY c.end_date, c.id LIMIT $3 OFFSET $4"
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(community_id)
+        .bind(institution_id)
+        .bind(limit)
+        .bind(offset);
+    for date in [today, in_30_days].into_iter().take(dates) {
+        query = query.bind(date);
+    }
+    query.fetch_all(&db.pool).await
 }
 
 /// The packages of each contract given, by contract.
@@ -381,45 +386,47 @@ pub(super) async fn delivered(
     let one = if contract.is_some() {
         "c.id = $3"
     } else {
-        "c.starts_at_ms <= $2 AND c.ends_at_ms > $2 AND c.status = 'signed' AND $3 = $3"
+        "c.starts_at_ms <= $2 AND c.ends_at_ms > $2 AND c.status = 'signed'"
     };
     let sources = [
         (
             Source::HypertensionFollowUp,
-            "JOIN chronic_follow_ups x ON x.resident_id = c.resident_id AND x.program = 'hypertension' \
+            "JOIN chronic_follow_ups x ON x.community_id = c.community_id AND x.resident_id = c.resident_id AND x.program = 'hypertension' \
              AND x.followed_up_at_ms >= c.starts_at_ms AND x.followed_up_at_ms < c.ends_at_ms \
              AND x.followed_up_at_ms <= $2",
         ),
         (
             Source::DiabetesFollowUp,
-            "JOIN chronic_follow_ups x ON x.resident_id = c.resident_id AND x.program = 'diabetes' \
+            "JOIN chronic_follow_ups x ON x.community_id = c.community_id AND x.resident_id = c.resident_id AND x.program = 'diabetes' \
              AND x.followed_up_at_ms >= c.starts_at_ms AND x.followed_up_at_ms < c.ends_at_ms \
              AND x.followed_up_at_ms <= $2",
         ),
         (
             Source::Encounter,
-            "JOIN encounters x ON x.resident_id = c.resident_id AND x.kind = 'outpatient' \
+            "JOIN encounters x ON x.community_id = c.community_id AND x.resident_id = c.resident_id AND x.kind = 'outpatient' \
              AND x.started_at_ms >= c.starts_at_ms AND x.started_at_ms < c.ends_at_ms \
              AND x.started_at_ms <= $2 JOIN institutions i ON i.id = x.institution_id \
              AND i.kind IN ('village_clinic', 'township_centre', 'community_centre')",
         ),
         (
             Source::Ecg,
-            "JOIN ecgs x ON x.resident_id = c.resident_id AND x.recorded_at_ms >= c.starts_at_ms \
+            "JOIN ecgs x ON x.community_id = c.community_id AND x.resident_id = c.resident_id AND x.recorded_at_ms >= c.starts_at_ms \
              AND x.recorded_at_ms < c.ends_at_ms AND x.recorded_at_ms <= $2",
         ),
     ];
     let mut delivered = HashMap::new();
     for (source, join) in sources {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT c.id, CAST(COUNT(*) AS BIGINT) FROM family_doctor_contracts c {join} \
              WHERE c.community_id = $1 AND {one} GROUP BY c.id"
         )))
         .bind(community_id)
-        .bind(now)
-        .bind(contract.unwrap_or(0))
-        .fetch_all(&db.pool)
-        .await?;
+        .bind(now);
+        let query = match contract {
+            Some(id) => query.bind(id),
+            None => query,
+        };
+        let rows: Vec<(i64, i64)> = query.fetch_all(&db.pool).await?;
         for (id, count) in rows {
             delivered.insert((id, source), count);
         }

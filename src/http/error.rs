@@ -326,6 +326,23 @@ impl From<crate::chronic::Error> for ApiError {
     }
 }
 
+impl From<crate::supervision::Error> for ApiError {
+    fn from(error: crate::supervision::Error) -> ApiError {
+        use crate::supervision::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "supervision.invalid"),
+            E::NotFound => (StatusCode::NOT_FOUND, "supervision.not_found"),
+            E::IllegalStep { .. } => (StatusCode::CONFLICT, "supervision.illegal_step"),
+            E::NotRectified(_) => (StatusCode::CONFLICT, "supervision.not_rectified"),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 impl From<crate::family_doctor::Error> for ApiError {
     fn from(error: crate::family_doctor::Error) -> ApiError {
         use crate::family_doctor::Error as E;

@@ -25,5 +25,6 @@ mod page_actions;
 mod portal;
 mod referral;
 mod residents;
+mod supervision;
 mod targets;
 mod workbench;

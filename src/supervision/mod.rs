@@ -1,0 +1,527 @@
+//! Supervision (智慧监管): the encounter rules of the insurance rule library run over the
+//! county's encounters (on demand for a period, and nightly), each hit an alert once per rule
+//! and evidence, and the alert's rectification (整改) loop: triage by the group's office,
+//! assignment with a due date and interview, appeal and review, rectification submitted by the
+//! institution with its refund, verification by running the rule again, or reopening. Every
+//! step is audited. The office (insurance officers, supervisors) sees every institution's
+//! alerts with the evidence as encounters without who the resident is; an institution's staff
+//! see their own.
+
+pub mod http;
+pub mod model;
+pub mod rules;
+mod store;
+
+use time::Date;
+
+use crate::access::{Actor, Role};
+use crate::audit::{self, Entry};
+use crate::clock::{self, Millis};
+use crate::ctx::Ctx;
+use model::{
+    Alert, AlertDetail, AlertQuery, AlertState, NewRun, Party, RunResult, Step, Transition,
+};
+use rules::{Finding, Parameters, RuleCode};
+
+const DAY_MS: Millis = 86_400_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("no such alert")]
+    NotFound,
+    #[error("an alert cannot go from {from} to {to}")]
+    IllegalStep {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("the rule still finds {0} case(s) at the institution since the alert's period")]
+    NotRectified(usize),
+    #[error(transparent)]
+    Denied(#[from] crate::access::Denied),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Audit(#[from] audit::Error),
+}
+
+fn invalid(field: &'static str, reason: &'static str) -> Error {
+    Error::Invalid { field, reason }
+}
+
+/// The group's insurance and quality office: insurance officers and supervisors.
+fn is_office(actor: &Actor) -> bool {
+    actor.has_role(Role::InsuranceOfficer) || actor.has_role(Role::Supervisor)
+}
+
+/// Staff of the institution an alert concerns.
+fn is_institution(actor: &Actor, institution_id: i64) -> bool {
+    actor.is_staff() && actor.institution.is_some_and(|i| i.id == institution_id)
+}
+
+/// The rules in force and their parameters (version 0: the national defaults).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    #[serde(default)]
+    pub version: i64,
+    pub enabled: Vec<RuleCode>,
+    pub parameters: Parameters,
+}
+
+pub async fn rule_set(ctx: &Ctx, actor: &Actor) -> Result<RuleSet, Error> {
+    if !is_office(actor) && !actor.has_role(Role::Admin) {
+        return Err(crate::access::Denied.into());
+    }
+    let (version, enabled, parameters) = store::rules_in_force(&ctx.db, actor.community_id).await?;
+    Ok(RuleSet {
+        version,
+        enabled,
+        parameters,
+    })
+}
+
+/// A new version of the rules (the office or an administrator); alerts keep the version that
+/// raised them.
+pub async fn set_rules(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    set: &RuleSet,
+) -> Result<RuleSet, Error> {
+    if !is_office(actor) && !actor.has_role(Role::Admin) {
+        return Err(crate::access::Denied.into());
+    }
+    let p = &set.parameters;
+    let days_ok = |d: i64| (1..=366).contains(&d);
+    if !days_ok(p.split_admission_days)
+        || !days_ok(p.frequent_admission_days)
+        || !days_ok(p.frequent_outpatient_days)
+        || !(0..=30).contains(&p.low_threshold_stay_days)
+    {
+        return Err(invalid("parameters", "days from 1 to 366 (a stay 0 to 30)"));
+    }
+    if p.frequent_admissions < 2 || p.frequent_outpatient_visits < 1 {
+        return Err(invalid("parameters", "at least 2 admissions and 1 visit"));
+    }
+    let pct_ok = |v: i64| (1..=100).contains(&v);
+    if !pct_ok(p.low_threshold_examination_pct)
+        || !pct_ok(p.low_threshold_drug_pct)
+        || p.low_threshold_total_fen < 0
+    {
+        return Err(invalid(
+            "parameters",
+            "shares 1–100 %, amounts not negative",
+        ));
+    }
+    let mut enabled = set.enabled.clone();
+    enabled.sort_by_key(|c| c.as_str());
+    enabled.dedup();
+    let mut tx = ctx.db.begin().await?;
+    let version = store::insert_rule_version(
+        &mut tx,
+        actor.community_id,
+        (&enabled, p),
+        actor.staff_id,
+        now,
+    )
+    .await?;
+    let entry = Entry::by(
+        actor,
+        now,
+        "supervision.rules.set",
+        "supervision_rules",
+        Some(version),
+    );
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    Ok(RuleSet {
+        version,
+        enabled,
+        parameters: p.clone(),
+    })
+}
+
+/// Runs the rules in force over the encounters starting from `from` to `to` (dates, China
+/// Standard Time, `to` included) and raises an alert for each new hit; a hit already alerted
+/// (same rule, same evidence) is not raised again. The longest look-back any rule needs is
+/// read before `from`.
+pub async fn run_period(
+    ctx: &Ctx,
+    now: Millis,
+    community_id: i64,
+    (from, to): (Date, Date),
+) -> Result<RunResult, Error> {
+    let (version, enabled, parameters) = store::rules_in_force(&ctx.db, community_id).await?;
+    let (from_ms, to_ms) = (clock::midnight_cst(from), clock::midnight_cst(to) + DAY_MS);
+    let since = from_ms - look_back_days(&parameters) * DAY_MS;
+    let encounters =
+        store::encounters_around(&ctx.db, community_id, since, (from_ms, to_ms)).await?;
+    let mut hits = Vec::new();
+    let mut residents = 0;
+    for group in encounters.chunk_by(|a, b| a.resident_id == b.resident_id) {
+        residents += 1;
+        hits.extend(
+            rules::check_resident(group, &enabled, &parameters)
+                .into_iter()
+                .filter(|hit| (from_ms..to_ms).contains(&hit.at_ms)),
+        );
+    }
+    let mut tx = ctx.db.begin().await?;
+    let mut raised = 0;
+    for hit in &hits {
+        raised += usize::from(store::insert_alert(&mut tx, community_id, version, hit, now).await?);
+    }
+    tx.commit().await?;
+    Ok(RunResult {
+        from: from.to_string(),
+        to: to.to_string(),
+        rule_version: version,
+        residents,
+        hits: hits.len(),
+        raised,
+    })
+}
+
+/// A run on demand by the office, audited.
+pub async fn run(
+    ctx: &Ctx,
+    now: Millis,
+    today: Date,
+    actor: &Actor,
+    new: &NewRun,
+) -> Result<RunResult, Error> {
+    if !is_office(actor) {
+        return Err(crate::access::Denied.into());
+    }
+    let date = |text: &str, field| {
+        clock::parse_date(text)
+            .filter(|d| *d <= today)
+            .ok_or(invalid(field, "a date YYYY-MM-DD, not in the future"))
+    };
+    let (from, to) = (date(&new.from, "from")?, date(&new.to, "to")?);
+    if from > to || (to - from).whole_days() > 366 {
+        return Err(invalid("to", "on or after `from`, at most a year later"));
+    }
+    let result = run_period(ctx, now, actor.community_id, (from, to)).await?;
+    let entry = Entry::by(actor, now, "supervision.run", "supervision_alerts", None)
+        .detail(format!("from={from} to={to} raised={}", result.raised));
+    ctx.auditor.record(vec![entry]).await?;
+    Ok(result)
+}
+
+/// The nightly run: the day before `now` (and the six before it, so late-recorded encounters
+/// are caught), for every community.
+pub async fn nightly(ctx: &Ctx, now: Millis) -> Result<usize, Error> {
+    let today = clock::date_cst(now);
+    let communities: Vec<i64> = sqlx::query_scalar("SELECT id FROM communities ORDER BY id")
+        .fetch_all(&ctx.db.pool)
+        .await?;
+    let mut raised = 0;
+    for community in communities {
+        let period = (
+            today - time::Duration::days(7),
+            today - time::Duration::days(1),
+        );
+        raised += run_period(ctx, now, community, period).await?.raised;
+    }
+    Ok(raised)
+}
+
+/// Runs the nightly check once a day, after 02:00 China Standard Time, for as long as the
+/// server runs.
+pub async fn run_nightly(ctx: Ctx) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    let mut last_day = None;
+    loop {
+        tick.tick().await;
+        let now = clock::now_ms();
+        let day = clock::date_cst(now);
+        let after_two = now - clock::midnight_cst(day) >= 2 * 3_600_000;
+        if after_two && last_day != Some(day) {
+            match nightly(&ctx, now).await {
+                Ok(raised) => tracing::info!(raised, "supervision nightly run"),
+                Err(error) => tracing::error!(%error, "supervision nightly run failed"),
+            }
+            last_day = Some(day);
+        }
+    }
+}
+
+fn alert_of(row: store::AlertRow, today: Date) -> Alert {
+    let rule = RuleCode::parse(&row.rule_code).unwrap_or(RuleCode::R01);
+    let state = AlertState::parse(&row.state).unwrap_or(AlertState::New);
+    Alert {
+        overdue: state.has_time_limit()
+            && row
+                .due_on
+                .as_deref()
+                .and_then(clock::parse_date)
+                .is_some_and(|due| due < today),
+        id: row.id,
+        rule_code: rule,
+        rule_name: rule.name_zh().to_owned(),
+        rule_version: row.rule_version,
+        finding: Finding::parse(&row.finding).unwrap_or(Finding::Suspect),
+        institution_id: row.institution_id,
+        institution_name: row.institution_name,
+        period: row.period,
+        encounter_ids: row
+            .evidence_key
+            .split(',')
+            .filter_map(|id| id.parse().ok())
+            .collect(),
+        amount_fen: row.amount_fen,
+        detail: row.detail,
+        state,
+        due_on: row.due_on,
+        refund_fen: row.refund_fen,
+        raised_at_ms: row.raised_at_ms,
+        updated_at_ms: row.updated_at_ms,
+    }
+}
+
+/// Alerts by institution, rule, state and month: all for the office, the caller's own
+/// institution's for its staff.
+pub async fn alerts(
+    ctx: &Ctx,
+    today: Date,
+    actor: &Actor,
+    query: &AlertQuery,
+    page: (i64, i64),
+) -> Result<Vec<Alert>, Error> {
+    let institution = if is_office(actor) {
+        query.institution
+    } else {
+        let own = actor
+            .institution
+            .filter(|_| actor.is_staff())
+            .ok_or(crate::access::Denied)?
+            .id;
+        if query.institution.is_some_and(|i| i != own) {
+            return Err(crate::access::Denied.into());
+        }
+        Some(own)
+    };
+    if query
+        .rule
+        .as_deref()
+        .is_some_and(|r| RuleCode::parse(r).is_none())
+    {
+        return Err(invalid("rule", "a rule code such as R01"));
+    }
+    if query
+        .state
+        .as_deref()
+        .is_some_and(|s| AlertState::parse(s).is_none())
+    {
+        return Err(invalid("state", "an alert state such as new"));
+    }
+    let rows = store::alerts(
+        &ctx.db,
+        actor.community_id,
+        (
+            institution,
+            query.rule.as_deref(),
+            query.state.as_deref(),
+            query.month.as_deref(),
+        ),
+        page,
+    )
+    .await?;
+    Ok(rows.into_iter().map(|row| alert_of(row, today)).collect())
+}
+
+/// One alert with its evidence and its steps, for the office or the institution's staff.
+pub async fn get(
+    ctx: &Ctx,
+    now: Millis,
+    today: Date,
+    actor: &Actor,
+    id: i64,
+) -> Result<AlertDetail, Error> {
+    let row = store::alert_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !is_office(actor) && !is_institution(actor, row.institution_id) {
+        return Err(Error::NotFound);
+    }
+    let alert = alert_of(row.clone(), today);
+    let evidence = store::evidence(&ctx.db, actor.community_id, &alert.encounter_ids).await?;
+    let steps = store::steps(&ctx.db, id)
+        .await?
+        .into_iter()
+        .map(|s| Step {
+            from_state: AlertState::parse(&s.from_state).unwrap_or(AlertState::New),
+            to_state: AlertState::parse(&s.to_state).unwrap_or(AlertState::New),
+            note: s.note,
+            due_on: s.due_on,
+            refund_fen: s.refund_fen,
+            by_staff_id: s.by_staff_id,
+            by_name: s.by_name,
+            at_ms: s.at_ms,
+        })
+        .collect();
+    let entry = Entry::by(
+        actor,
+        now,
+        "supervision.alert.read",
+        "supervision_alert",
+        Some(id),
+    )
+    .about_resident(row.resident_id);
+    ctx.auditor.record(vec![entry]).await?;
+    Ok(AlertDetail {
+        alert,
+        evidence,
+        steps,
+    })
+}
+
+/// What the step needs, checked: (note, due date, refund).
+fn check_step(
+    (from, to): (AlertState, AlertState),
+    t: &Transition,
+    today: Date,
+) -> Result<(String, Option<String>, Option<i64>), Error> {
+    let note = t.note.trim().to_owned();
+    if note.chars().count() > 2000 {
+        return Err(invalid("note", "at most 2000 characters"));
+    }
+    let needs_note = matches!(
+        to,
+        AlertState::Dismissed
+            | AlertState::Appealed
+            | AlertState::Withdrawn
+            | AlertState::Reopened
+            | AlertState::Submitted
+    );
+    if needs_note && note.is_empty() {
+        return Err(invalid(
+            "note",
+            "the reason (dismissing, appealing, withdrawing, reopening) or the root cause and measures (submitting)",
+        ));
+    }
+    let due_on = match (from, to) {
+        // An appeal upheld keeps the due date it had, unless a new one is given.
+        (AlertState::Appealed, AlertState::Assigned) if t.due_on.is_none() => None,
+        (_, AlertState::Assigned) => Some(
+            t.due_on
+                .as_deref()
+                .and_then(clock::parse_date)
+                .filter(|d| *d >= today)
+                .ok_or(invalid("due_on", "a date YYYY-MM-DD, today or later"))?
+                .to_string(),
+        ),
+        _ => None,
+    };
+    let refund_fen = match to {
+        AlertState::Submitted => Some(t.refund_fen.filter(|fen| *fen >= 0).ok_or(invalid(
+            "refund_fen",
+            "the refund or adjustment in fen, 0 or more",
+        ))?),
+        _ => None,
+    };
+    Ok((note, due_on, refund_fen))
+}
+
+/// Moves an alert one step, by the party the step belongs to; an illegal step is 409. Verifying
+/// runs the rule again over the institution's encounters since the alert's period: a new case
+/// is 409 and the alert stays submitted (the office reopens it).
+pub async fn transition(
+    ctx: &Ctx,
+    now: Millis,
+    today: Date,
+    actor: &Actor,
+    id: i64,
+    t: &Transition,
+) -> Result<AlertDetail, Error> {
+    let row = store::alert_by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let institution_staff = is_institution(actor, row.institution_id);
+    if !is_office(actor) && !institution_staff {
+        return Err(Error::NotFound);
+    }
+    let from = AlertState::parse(&row.state).unwrap_or(AlertState::New);
+    let to = t.to.ok_or(invalid("to", "the state to move to"))?;
+    let illegal = || Error::IllegalStep {
+        from: from.as_str(),
+        to: to.as_str(),
+    };
+    let allowed = match model::step(from, to).ok_or_else(illegal)? {
+        Party::Office => is_office(actor),
+        Party::Institution => institution_staff,
+    };
+    if !allowed {
+        return Err(crate::access::Denied.into());
+    }
+    let (note, due_on, refund_fen) = check_step((from, to), t, today)?;
+    if to == AlertState::Verified {
+        let still = still_found(ctx, &row, today).await?;
+        if still > 0 {
+            return Err(Error::NotRectified(still));
+        }
+    }
+    let mut tx = ctx.db.begin().await?;
+    let moved = store::move_alert(
+        &mut tx,
+        (actor.community_id, id),
+        (from, to),
+        (&note, due_on.as_deref(), refund_fen),
+        (actor.staff_id, now),
+    )
+    .await?;
+    if !moved {
+        return Err(illegal());
+    }
+    let entry = Entry::by(
+        actor,
+        now,
+        "supervision.alert.step",
+        "supervision_alert",
+        Some(id),
+    )
+    .about_resident(row.resident_id)
+    .detail(format!("from={} to={}", from.as_str(), to.as_str()));
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    get(ctx, now, today, actor, id).await
+}
+
+/// Cases the alert's rule finds at its institution from the month after the alert's period to
+/// yesterday (none when that month has not begun).
+async fn still_found(ctx: &Ctx, row: &store::AlertRow, today: Date) -> Result<usize, Error> {
+    let (Some(rule), Some((_, from_ms))) = (
+        RuleCode::parse(&row.rule_code),
+        clock::month_bounds_cst(&row.period),
+    ) else {
+        return Ok(0);
+    };
+    let to_ms = clock::midnight_cst(today);
+    if from_ms >= to_ms {
+        return Ok(0);
+    }
+    let (_, _, parameters) = store::rules_in_force(&ctx.db, row.community_id).await?;
+    let since = from_ms - look_back_days(&parameters) * DAY_MS;
+    let encounters =
+        store::encounters_around(&ctx.db, row.community_id, since, (from_ms, to_ms)).await?;
+    Ok(encounters
+        .chunk_by(|a, b| a.resident_id == b.resident_id)
+        .flat_map(|group| rules::check_resident(group, &[rule], &parameters))
+        .filter(|hit| {
+            hit.institution_id == row.institution_id && (from_ms..to_ms).contains(&hit.at_ms)
+        })
+        .count())
+}
+
+/// How far before a period the rules read: the longest window any rule looks back over.
+fn look_back_days(p: &Parameters) -> i64 {
+    p.frequent_admission_days
+        .max(p.split_admission_days + 180)
+        .max(p.frequent_outpatient_days)
+}
