@@ -388,37 +388,42 @@ pub(super) async fn delivered(
     } else {
         "c.starts_at_ms <= $2 AND c.ends_at_ms > $2 AND c.status = 'signed'"
     };
+    // Each source: what is joined to the contract, and how. The contract is read first
+    // (`CROSS JOIN` keeps SQLite from scanning every record and seeking its contract).
+    let within = |at: &str| {
+        format!(
+            "x.community_id = c.community_id AND x.resident_id = c.resident_id \
+             AND {at} >= c.starts_at_ms AND {at} < c.ends_at_ms AND {at} <= $2"
+        )
+    };
+    let follow_ups = |program: &str| {
+        format!(
+            "CROSS JOIN chronic_follow_ups x WHERE x.program = '{program}' AND {}",
+            within("x.followed_up_at_ms")
+        )
+    };
     let sources = [
-        (
-            Source::HypertensionFollowUp,
-            "JOIN chronic_follow_ups x ON x.community_id = c.community_id AND x.resident_id = c.resident_id AND x.program = 'hypertension' \
-             AND x.followed_up_at_ms >= c.starts_at_ms AND x.followed_up_at_ms < c.ends_at_ms \
-             AND x.followed_up_at_ms <= $2",
-        ),
-        (
-            Source::DiabetesFollowUp,
-            "JOIN chronic_follow_ups x ON x.community_id = c.community_id AND x.resident_id = c.resident_id AND x.program = 'diabetes' \
-             AND x.followed_up_at_ms >= c.starts_at_ms AND x.followed_up_at_ms < c.ends_at_ms \
-             AND x.followed_up_at_ms <= $2",
-        ),
+        (Source::HypertensionFollowUp, follow_ups("hypertension")),
+        (Source::DiabetesFollowUp, follow_ups("diabetes")),
         (
             Source::Encounter,
-            "JOIN encounters x ON x.community_id = c.community_id AND x.resident_id = c.resident_id AND x.kind = 'outpatient' \
-             AND x.started_at_ms >= c.starts_at_ms AND x.started_at_ms < c.ends_at_ms \
-             AND x.started_at_ms <= $2 JOIN institutions i ON i.id = x.institution_id \
-             AND i.kind IN ('village_clinic', 'township_centre', 'community_centre')",
+            format!(
+                "CROSS JOIN encounters x JOIN institutions i ON i.id = x.institution_id \
+                 AND i.kind IN ('village_clinic', 'township_centre', 'community_centre') \
+                 WHERE x.kind = 'outpatient' AND {}",
+                within("x.started_at_ms")
+            ),
         ),
         (
             Source::Ecg,
-            "JOIN ecgs x ON x.community_id = c.community_id AND x.resident_id = c.resident_id AND x.recorded_at_ms >= c.starts_at_ms \
-             AND x.recorded_at_ms < c.ends_at_ms AND x.recorded_at_ms <= $2",
+            format!("CROSS JOIN ecgs x WHERE {}", within("x.recorded_at_ms")),
         ),
     ];
     let mut delivered = HashMap::new();
     for (source, join) in sources {
         let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT c.id, CAST(COUNT(*) AS BIGINT) FROM family_doctor_contracts c {join} \
-             WHERE c.community_id = $1 AND {one} GROUP BY c.id"
+             AND c.community_id = $1 AND {one} GROUP BY c.id"
         )))
         .bind(community_id)
         .bind(now);

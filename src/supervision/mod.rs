@@ -11,6 +11,7 @@ pub mod http;
 pub mod model;
 pub mod rules;
 mod store;
+pub mod views;
 
 use time::Date;
 
@@ -250,6 +251,40 @@ pub async fn run_nightly(ctx: Ctx) {
             last_day = Some(day);
         }
     }
+}
+
+/// The board's counts: alerts by month, rule, institution and state, of every institution for
+/// the office, of the caller's own for its staff.
+pub async fn counts(ctx: &Ctx, actor: &Actor) -> Result<Vec<model::Count>, Error> {
+    let institution = if is_office(actor) {
+        None
+    } else {
+        Some(
+            actor
+                .institution
+                .filter(|_| actor.is_staff())
+                .ok_or(crate::access::Denied)?
+                .id,
+        )
+    };
+    Ok(store::counts(&ctx.db, actor.community_id, institution)
+        .await?
+        .into_iter()
+        .filter_map(|(period, rule, institution_id, state, alerts)| {
+            Some(model::Count {
+                period,
+                rule: RuleCode::parse(&rule)?,
+                institution_id,
+                state: AlertState::parse(&state)?,
+                alerts,
+            })
+        })
+        .collect())
+}
+
+/// Whether the actor is the group's office (who runs the rules and triages).
+pub fn office(actor: &Actor) -> bool {
+    is_office(actor)
 }
 
 fn alert_of(row: store::AlertRow, today: Date) -> Alert {

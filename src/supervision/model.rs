@@ -185,3 +185,40 @@ pub struct RunResult {
     /// New alerts; the other hits had an alert already.
     pub raised: usize,
 }
+
+/// Alerts of one month, rule, institution and state.
+#[derive(Clone, Debug)]
+pub struct Count {
+    pub period: String,
+    pub rule: RuleCode,
+    pub institution_id: i64,
+    pub state: AlertState,
+    pub alerts: i64,
+}
+
+impl AlertState {
+    /// Confirmed as a violation (past triage, not dismissed nor withdrawn): the denominator of
+    /// the rectification rate.
+    pub fn confirmed(self) -> bool {
+        !matches!(
+            self,
+            AlertState::New | AlertState::Dismissed | AlertState::Withdrawn
+        )
+    }
+
+    /// Where the institution must act.
+    pub fn with_institution(self) -> bool {
+        matches!(
+            self,
+            AlertState::Assigned | AlertState::Rectifying | AlertState::Reopened
+        )
+    }
+
+    /// Where the office must act.
+    pub fn with_office(self) -> bool {
+        matches!(
+            self,
+            AlertState::New | AlertState::Confirmed | AlertState::Appealed | AlertState::Submitted
+        )
+    }
+}

@@ -330,3 +330,20 @@ pub async fn move_alert(
     .await?;
     Ok(true)
 }
+
+/// Alerts counted by month, rule, institution and state (for the board).
+pub async fn counts(
+    db: &Db,
+    community_id: i64,
+    institution: Option<i64>,
+) -> Result<Vec<(String, String, i64, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT period, rule_code, institution_id, state, CAST(COUNT(*) AS BIGINT) \
+         FROM supervision_alerts WHERE community_id = $1 AND ($2 < 0 OR institution_id = $2) \
+         GROUP BY period, rule_code, institution_id, state",
+    )
+    .bind(community_id)
+    .bind(institution.unwrap_or(-1))
+    .fetch_all(&db.pool)
+    .await
+}

@@ -34,6 +34,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/chronic", "慢病管理"),
             ("/chronic/overdue", "慢病随访"),
             ("/chronic/screening", "高血压筛查"),
+            ("/supervision", "监管预警"),
             ("/family-doctor", "家庭医生签约"),
         ]);
     }
@@ -49,11 +50,13 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/claims", "医保结算"),
             ("/dip", "DIP 分值"),
             ("/indicators", "监测指标"),
+            ("/supervision", "监管预警"),
         ]);
     }
     if has(Role::Supervisor) {
         add(&[
             ("/indicators", "监测指标"),
+            ("/supervision", "监管预警"),
             ("/referrals/figures", "转诊统计"),
             ("/budget", "医保预算"),
         ]);
@@ -154,6 +157,55 @@ async fn screening_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
                 urgent: item.state.status == crate::chronic::screening::ScreeningStatus::Suspected,
             })
             .collect(),
+    })
+}
+
+/// Supervision alerts waiting for the caller: for the office those to triage, review and
+/// verify; for an institution's staff their own to rectify, overdue first. Empty queues of
+/// institutions without alerts are left out.
+async fn supervision_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
+    let office = crate::supervision::office(actor);
+    let query = crate::supervision::model::AlertQuery::default();
+    let alerts = crate::supervision::alerts(ctx, clock::today_cst(), actor, &query, (500, 0))
+        .await
+        .ok()?;
+    let mut items: Vec<QueueItem> = alerts
+        .iter()
+        .filter(|a| {
+            if office {
+                a.state.with_office()
+            } else {
+                a.state.with_institution()
+            }
+        })
+        .map(|a| QueueItem {
+            at: a.due_on.clone().unwrap_or_else(|| a.period.clone()),
+            text: format!(
+                "{} {} · {} · {}",
+                a.rule_code.as_str(),
+                a.rule_name,
+                a.institution_name,
+                a.state.label_zh()
+            ),
+            href: format!("/supervision/alerts/{}", a.id),
+            urgent: a.overdue,
+        })
+        .collect();
+    if items.is_empty() && !office {
+        return None;
+    }
+    items.sort_by_key(|i| !i.urgent);
+    items.truncate(10);
+    Some(Queue {
+        id: "supervision",
+        title: if office {
+            "监管预警待处理"
+        } else {
+            "本机构监管预警待整改"
+        },
+        empty: "没有待处理的监管预警。",
+        more: "/supervision",
+        items,
     })
 }
 
@@ -283,6 +335,9 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
         if let Some(queue) = visits_queue(ctx, actor).await {
             queues.push(queue);
         }
+        if let Some(queue) = supervision_queue(ctx, actor).await {
+            queues.push(queue);
+        }
     }
     if actor.reads_for(crate::institution::model::CentreService::Ecg)
         && let Ok(worklist) = crate::ecg::worklist(ctx, now, actor).await
@@ -315,6 +370,11 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
     }
     if actor.has_role(Role::Supervisor) {
         queues.extend(supervisor_queues(ctx, actor, now).await);
+    }
+    if crate::supervision::office(actor)
+        && let Some(queue) = supervision_queue(ctx, actor).await
+    {
+        queues.push(queue);
     }
     if actor.has_role(Role::Admin)
         && let Ok(pairs) = crate::resident::probable_duplicates(ctx, now, actor, 20, 0).await

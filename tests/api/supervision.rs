@@ -450,3 +450,78 @@ async fn the_county_changes_a_rules_threshold_and_its_version_stays_with_the_ale
             .contains("16 天")
     );
 }
+
+#[tokio::test]
+async fn the_office_works_an_alert_from_the_board_and_the_institution_sees_it_in_its_queue() {
+    let app = TestApp::spawn().await;
+    let township = app.login("township-doctor").await;
+    let people = villagers(&app).await;
+    stay(
+        &app,
+        &township,
+        people[0].0,
+        ("2026-09-10", "2026-09-11"),
+        "K29.7",
+        150_000,
+    )
+    .await;
+    let officer = app.web_login("insurance-officer").await;
+    let (status, html) = app
+        .submit(
+            &officer,
+            "/supervision/runs",
+            &[("from", "2026-09-01"), ("to", "2026-09-30")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("R03 低标准入院"), "{html}");
+    let marker = r#"<tr data-alert=""#;
+    let start = html.find(marker).unwrap() + marker.len();
+    let id: i64 = html[start..start + html[start..].find('"').unwrap()]
+        .parse()
+        .unwrap();
+    let page = format!("/supervision/alerts/{id}");
+    let steps = format!("{page}/transitions");
+
+    let (_, html) = app.submit(&officer, &steps, &[("to", "confirmed")]).await;
+    assert!(html.contains("初审确认"), "{html}");
+    // Assigning without a due date is refused in Chinese on the alert's page.
+    let (status, html) = app.submit(&officer, &steps, &[("to", "assigned")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("请填写整改期限"), "{html}");
+    let (_, html) = app
+        .submit(
+            &officer,
+            &steps,
+            &[
+                ("to", "assigned"),
+                ("due_on", "2099-01-31"),
+                ("note", "约谈"),
+            ],
+        )
+        .await;
+    assert!(html.contains("已约谈，待整改"), "{html}");
+
+    // The township centre's staff find it on their home page and rectify it from its page.
+    let staff = app.web_login("township-doctor").await;
+    let (_, home) = app.page(&staff, "/").await;
+    assert!(
+        home.contains(r#"id="supervision""#) && home.contains(&page),
+        "{home}"
+    );
+    app.submit(&staff, &steps, &[("to", "rectifying")]).await;
+    let (_, html) = app
+        .submit(
+            &staff,
+            &steps,
+            &[
+                ("to", "submitted"),
+                ("note", "严格入院标准"),
+                ("refund_yuan", "120.50"),
+            ],
+        )
+        .await;
+    assert!(html.contains("120.50"), "{html}");
+    let (_, board) = app.page(&officer, "/supervision").await;
+    assert!(board.contains("整改已提交"), "{board}");
+}
