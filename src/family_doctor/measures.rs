@@ -190,11 +190,7 @@ async fn fulfilment(
     .bind(now)
     .fetch_all(&ctx.db.pool)
     .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut package_ids = HashMap::new();
-    for chunk in ids.chunks(500) {
-        package_ids.extend(store::packages_of(&ctx.db, community_id, chunk).await?);
-    }
+    let package_ids = store::packages_in_force(&ctx.db, community_id, now).await?;
     let packages: HashMap<i64, super::Package> = store::packages(&ctx.db, community_id)
         .await?
         .into_iter()

@@ -260,6 +260,28 @@ pub(super) async fn contracts_of(
 }
 
 /// The packages of each contract given, by contract.
+/// The packages of every contract in force at `now`, by contract.
+pub(super) async fn packages_in_force(
+    db: &Db,
+    community_id: i64,
+    now: i64,
+) -> Result<HashMap<i64, Vec<i64>>, sqlx::Error> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT cp.contract_id, cp.package_id FROM family_doctor_contracts c \
+         JOIN contract_packages cp ON cp.contract_id = c.id WHERE c.community_id = $1 \
+         AND c.status = 'signed' AND c.starts_at_ms <= $2 AND c.ends_at_ms > $2",
+    )
+    .bind(community_id)
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut by_contract: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (contract, package) in rows {
+        by_contract.entry(contract).or_default().push(package);
+    }
+    Ok(by_contract)
+}
+
 pub(super) async fn packages_of(
     db: &Db,
     community_id: i64,
@@ -271,8 +293,8 @@ pub(super) async fn packages_of(
     let ids: Vec<String> = contract_ids.iter().map(i64::to_string).collect();
     let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT cp.contract_id, cp.package_id FROM contract_packages cp \
-         JOIN family_doctor_contracts c ON c.id = cp.contract_id \
-         WHERE c.community_id = $1 AND cp.contract_id IN ({})",
+         CROSS JOIN family_doctor_contracts c WHERE c.id = cp.contract_id \
+         AND c.community_id = $1 AND cp.contract_id IN ({})",
         ids.join(",")
     )))
     .bind(community_id)
