@@ -81,6 +81,15 @@ pub fn age_on(birth_date: &str, today: time::Date) -> i32 {
     today.year() - year - i32::from(!had_birthday)
 }
 
+/// The same day `years` years later (earlier when negative); 29 February becomes 28 February.
+pub fn years_after(date: time::Date, years: i32) -> time::Date {
+    date.replace_year(date.year() + years).unwrap_or_else(|_| {
+        date.replace_day(28)
+            .and_then(|d| d.replace_year(date.year() + years))
+            .unwrap_or(date)
+    })
+}
+
 /// A date `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<time::Date> {
     time::Date::parse(

@@ -437,9 +437,7 @@ pub async fn list(
         }
     };
     let thresholds = settings::thresholds(&ctx.db, actor.community_id).await?;
-    let oldest_birth = today
-        .replace_year(today.year() - thresholds.min_age)
-        .unwrap_or(today - Duration::days(365 * i64::from(thresholds.min_age)));
+    let oldest_birth = clock::years_after(today, -thresholds.min_age);
     let candidates = candidates(
         &ctx.db,
         (actor.community_id, institution_id),
@@ -646,6 +644,9 @@ async fn insert(
          waist_cm, risk_factors, raised, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
          $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
+    // Not kept prepared: an absent measurement is bound as an untyped NULL, and a statement
+    // prepared with one would refuse a later number on PostgreSQL.
+    .persistent(false)
     .bind(community_id)
     .bind(s.resident_id)
     .bind(s.institution_id)

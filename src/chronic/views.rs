@@ -17,7 +17,7 @@ use super::schedule::{self, CallResult, DueItem, NewCall, RemoveReason, Schedule
 use crate::access::Actor;
 use crate::clock;
 use crate::ctx::Ctx;
-use crate::http::extract::{Form, Path, WebActor};
+use crate::http::extract::{Form, Path, Query, WebActor};
 use crate::web::{WebError, institution_names, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
@@ -352,14 +352,8 @@ async fn decision_fragment(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
     Path(id): Path<i64>,
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    Query(form): Query<FollowUpForm>,
 ) -> Result<Html<String>, WebError> {
-    // The form as a query, with its repeated fields (the medicines' rows).
-    let form: FollowUpForm = serde_html_form::from_str(query.as_deref().unwrap_or_default())
-        .map_err(|_| super::Error::Invalid {
-            field: "form",
-            reason: "the follow-up form as a query",
-        })?;
     let decided = match form.to_new() {
         Ok(new) => follow_up::preview(&ctx, clock::now_ms(), &actor, id, &new)
             .await

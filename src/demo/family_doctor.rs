@@ -243,9 +243,7 @@ pub async fn contracts(
         let mut start = today - time::Duration::days(rng.below(365) as i64);
         // Some were signed the year before and renewed at the end.
         let renewed_from = if rng.chance(0.2) {
-            let old_start = start
-                .replace_year(start.year() - 1)
-                .unwrap_or(start - time::Duration::days(365));
+            let old_start = crate::clock::years_after(start, -1);
             let old_end = year_end(old_start);
             start = old_end + time::Duration::days(1);
             contracts.push((

@@ -13,7 +13,7 @@ use time::Date;
 use super::{Error, Span, deliveries, store};
 use crate::access::{self, Actor};
 use crate::chronic::monthly::Ratio;
-use crate::clock::Millis;
+use crate::clock::{self, Millis};
 use crate::ctx::Ctx;
 
 const DAY_MS: Millis = 86_400_000;
@@ -109,12 +109,7 @@ async fn villages(
     community_id: i64,
     today: Date,
 ) -> Result<Vec<VillageRow>, sqlx::Error> {
-    let years_ago = |years: i32| {
-        today
-            .replace_year(today.year() - years)
-            .unwrap_or(today - time::Duration::days(365 * i64::from(years)))
-            .to_string()
-    };
+    let years_ago = |years: i32| clock::years_after(today, -years).to_string();
     sqlx::query_as(
         "WITH people AS (SELECT r.village_clinic_id AS village, \
            CASE WHEN r.birth_date <= $2 OR r.birth_date > $3 OR EXISTS (SELECT 1 FROM chronic_enrolments e \

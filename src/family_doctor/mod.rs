@@ -60,10 +60,7 @@ fn invalid(field: &'static str, reason: &'static str) -> Error {
 
 /// The last day of a year that starts on `start`.
 pub fn year_end(start: Date) -> Date {
-    let next = start
-        .replace_year(start.year() + 1)
-        .unwrap_or_else(|_| start + time::Duration::days(365));
-    next - time::Duration::days(1)
+    clock::years_after(start, 1) - time::Duration::days(1)
 }
 
 fn require_admin(actor: &Actor) -> Result<(), Error> {

@@ -396,16 +396,6 @@ impl From<axum::extract::multipart::MultipartRejection> for ApiError {
     }
 }
 
-impl From<axum::extract::rejection::QueryRejection> for ApiError {
-    fn from(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "http.invalid_query",
-            rejection.body_text(),
-        )
-    }
-}
-
 impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::PathRejection) -> ApiError {
         ApiError::new(

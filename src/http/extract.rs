@@ -26,9 +26,24 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// The query string, read as a page's form is: a field sent more than once fills a `Vec`.
 pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        serde_html_form::from_str(parts.uri.query().unwrap_or_default())
+            .map(Query)
+            .map_err(|error| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "http.invalid_query",
+                    format!("Failed to deserialize query string: {error}"),
+                )
+            })
+    }
+}
 
 /// A page's form (`application/x-www-form-urlencoded`) as the browser sends it: a field sent
 /// more than once — ticked boxes of one name — fills a `Vec`.

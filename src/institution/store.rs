@@ -60,6 +60,8 @@ pub async fn insert_institution(
          address, latitude, longitude, has_ecg_device, service) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
+    // Not kept prepared: absent coordinates are bound as untyped NULLs (see chronic::store).
+    .persistent(false)
     .bind(community_id)
     .bind(new.parent_id)
     .bind(township_id)

@@ -425,7 +425,7 @@ struct MonthForm {
 async fn figures_page(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
-    axum::extract::Query(form): axum::extract::Query<MonthForm>,
+    Query(form): Query<MonthForm>,
 ) -> Result<Html<String>, WebError> {
     let month = form
         .month

@@ -19,9 +19,7 @@ use crate::access::{Actor, Role};
 use crate::audit::{self, Entry};
 use crate::clock::{self, Millis};
 use crate::ctx::Ctx;
-use model::{
-    Alert, AlertDetail, AlertQuery, AlertState, NewRun, Party, RunResult, Step, Transition,
-};
+use model::{Alert, AlertDetail, AlertQuery, AlertState, NewRun, Party, RunResult, Transition};
 use rules::{Finding, Parameters, RuleCode};
 
 const DAY_MS: Millis = 86_400_000;
@@ -55,13 +53,32 @@ fn invalid(field: &'static str, reason: &'static str) -> Error {
 }
 
 /// The group's insurance and quality office: insurance officers and supervisors.
-fn is_office(actor: &Actor) -> bool {
+pub fn is_office(actor: &Actor) -> bool {
     actor.has_role(Role::InsuranceOfficer) || actor.has_role(Role::Supervisor)
 }
 
 /// Staff of the institution an alert concerns.
 fn is_institution(actor: &Actor, institution_id: i64) -> bool {
     actor.is_staff() && actor.institution.is_some_and(|i| i.id == institution_id)
+}
+
+/// The rules are the office's and the administrators'.
+fn may_see_rules(actor: &Actor) -> Result<(), Error> {
+    if is_office(actor) || actor.has_role(Role::Admin) {
+        Ok(())
+    } else {
+        Err(crate::access::Denied.into())
+    }
+}
+
+/// Whose alerts the caller sees: every institution's (`None`) for the office, their own
+/// institution's for its staff.
+fn alert_scope(actor: &Actor) -> Result<Option<i64>, Error> {
+    if is_office(actor) {
+        return Ok(None);
+    }
+    let own = actor.institution.filter(|_| actor.is_staff());
+    Ok(Some(own.ok_or(crate::access::Denied)?.id))
 }
 
 /// The rules in force and their parameters (version 0: the national defaults).
@@ -75,9 +92,7 @@ pub struct RuleSet {
 }
 
 pub async fn rule_set(ctx: &Ctx, actor: &Actor) -> Result<RuleSet, Error> {
-    if !is_office(actor) && !actor.has_role(Role::Admin) {
-        return Err(crate::access::Denied.into());
-    }
+    may_see_rules(actor)?;
     let (version, enabled, parameters) = store::rules_in_force(&ctx.db, actor.community_id).await?;
     Ok(RuleSet {
         version,
@@ -94,9 +109,7 @@ pub async fn set_rules(
     actor: &Actor,
     set: &RuleSet,
 ) -> Result<RuleSet, Error> {
-    if !is_office(actor) && !actor.has_role(Role::Admin) {
-        return Err(crate::access::Denied.into());
-    }
+    may_see_rules(actor)?;
     let p = &set.parameters;
     let days_ok = |d: i64| (1..=366).contains(&d);
     if !days_ok(p.split_admission_days)
@@ -158,20 +171,8 @@ pub async fn run_period(
     (from, to): (Date, Date),
 ) -> Result<RunResult, Error> {
     let (version, enabled, parameters) = store::rules_in_force(&ctx.db, community_id).await?;
-    let (from_ms, to_ms) = (clock::midnight_cst(from), clock::midnight_cst(to) + DAY_MS);
-    let since = from_ms - look_back_days(&parameters) * DAY_MS;
-    let encounters =
-        store::encounters_around(&ctx.db, community_id, since, (from_ms, to_ms)).await?;
-    let mut hits = Vec::new();
-    let mut residents = 0;
-    for group in encounters.chunk_by(|a, b| a.resident_id == b.resident_id) {
-        residents += 1;
-        hits.extend(
-            rules::check_resident(group, &enabled, &parameters)
-                .into_iter()
-                .filter(|hit| (from_ms..to_ms).contains(&hit.at_ms)),
-        );
-    }
+    let period = (clock::midnight_cst(from), clock::midnight_cst(to) + DAY_MS);
+    let (residents, hits) = hits_in(ctx, community_id, period, (&enabled, &parameters)).await?;
     let mut tx = ctx.db.begin().await?;
     let mut raised = 0;
     for hit in &hits {
@@ -186,6 +187,30 @@ pub async fn run_period(
         hits: hits.len(),
         raised,
     })
+}
+
+/// The hits of `rules` whose last evidence falls in `from_ms..to_ms` (with the look-back the
+/// rules need read before it), and how many residents were checked.
+async fn hits_in(
+    ctx: &Ctx,
+    community_id: i64,
+    (from_ms, to_ms): (Millis, Millis),
+    (rules, parameters): (&[RuleCode], &Parameters),
+) -> Result<(usize, Vec<rules::Hit>), Error> {
+    let since = from_ms - look_back_days(parameters) * DAY_MS;
+    let encounters =
+        store::encounters_around(&ctx.db, community_id, since, (from_ms, to_ms)).await?;
+    let mut residents = 0;
+    let mut hits = Vec::new();
+    for group in encounters.chunk_by(|a, b| a.resident_id == b.resident_id) {
+        residents += 1;
+        hits.extend(
+            rules::check_resident(group, rules, parameters)
+                .into_iter()
+                .filter(|hit| (from_ms..to_ms).contains(&hit.at_ms)),
+        );
+    }
+    Ok((residents, hits))
 }
 
 /// A run on demand by the office, audited.
@@ -236,7 +261,9 @@ pub async fn nightly(ctx: &Ctx, now: Millis) -> Result<usize, Error> {
 /// Runs the nightly check once a day, after 02:00 China Standard Time, for as long as the
 /// server runs.
 pub async fn run_nightly(ctx: Ctx) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    // The first check ten minutes after start: no work is added to start-up.
+    let every = std::time::Duration::from_secs(600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut last_day = None;
     loop {
         tick.tick().await;
@@ -256,17 +283,7 @@ pub async fn run_nightly(ctx: Ctx) {
 /// The board's counts: alerts by month, rule, institution and state, of every institution for
 /// the office, of the caller's own for its staff.
 pub async fn counts(ctx: &Ctx, actor: &Actor) -> Result<Vec<model::Count>, Error> {
-    let institution = if is_office(actor) {
-        None
-    } else {
-        Some(
-            actor
-                .institution
-                .filter(|_| actor.is_staff())
-                .ok_or(crate::access::Denied)?
-                .id,
-        )
-    };
+    let institution = alert_scope(actor)?;
     Ok(store::counts(&ctx.db, actor.community_id, institution)
         .await?
         .into_iter()
@@ -280,11 +297,6 @@ pub async fn counts(ctx: &Ctx, actor: &Actor) -> Result<Vec<model::Count>, Error
             })
         })
         .collect())
-}
-
-/// Whether the actor is the group's office (who runs the rules and triages).
-pub fn office(actor: &Actor) -> bool {
-    is_office(actor)
 }
 
 fn alert_of(row: store::AlertRow, today: Date) -> Alert {
@@ -329,18 +341,10 @@ pub async fn alerts(
     query: &AlertQuery,
     page: (i64, i64),
 ) -> Result<Vec<Alert>, Error> {
-    let institution = if is_office(actor) {
-        query.institution
-    } else {
-        let own = actor
-            .institution
-            .filter(|_| actor.is_staff())
-            .ok_or(crate::access::Denied)?
-            .id;
-        if query.institution.is_some_and(|i| i != own) {
-            return Err(crate::access::Denied.into());
-        }
-        Some(own)
+    let institution = match alert_scope(actor)? {
+        None => query.institution,
+        Some(own) if query.institution.is_none_or(|i| i == own) => Some(own),
+        Some(_) => return Err(crate::access::Denied.into()),
     };
     if query
         .rule
@@ -387,20 +391,7 @@ pub async fn get(
     }
     let alert = alert_of(row.clone(), today);
     let evidence = store::evidence(&ctx.db, actor.community_id, &alert.encounter_ids).await?;
-    let steps = store::steps(&ctx.db, id)
-        .await?
-        .into_iter()
-        .map(|s| Step {
-            from_state: AlertState::parse(&s.from_state).unwrap_or(AlertState::New),
-            to_state: AlertState::parse(&s.to_state).unwrap_or(AlertState::New),
-            note: s.note,
-            due_on: s.due_on,
-            refund_fen: s.refund_fen,
-            by_staff_id: s.by_staff_id,
-            by_name: s.by_name,
-            at_ms: s.at_ms,
-        })
-        .collect();
+    let steps = store::steps(&ctx.db, id).await?;
     let entry = Entry::by(
         actor,
         now,
@@ -427,15 +418,7 @@ fn check_step(
     if note.chars().count() > 2000 {
         return Err(invalid("note", "at most 2000 characters"));
     }
-    let needs_note = matches!(
-        to,
-        AlertState::Dismissed
-            | AlertState::Appealed
-            | AlertState::Withdrawn
-            | AlertState::Reopened
-            | AlertState::Submitted
-    );
-    if needs_note && note.is_empty() {
+    if to.requires_note() && note.is_empty() {
         return Err(invalid(
             "note",
             "the reason (dismissing, appealing, withdrawing, reopening) or the root cause and measures (submitting)",
@@ -542,15 +525,16 @@ async fn still_found(ctx: &Ctx, row: &store::AlertRow, today: Date) -> Result<us
         return Ok(0);
     }
     let (_, _, parameters) = store::rules_in_force(&ctx.db, row.community_id).await?;
-    let since = from_ms - look_back_days(&parameters) * DAY_MS;
-    let encounters =
-        store::encounters_around(&ctx.db, row.community_id, since, (from_ms, to_ms)).await?;
-    Ok(encounters
-        .chunk_by(|a, b| a.resident_id == b.resident_id)
-        .flat_map(|group| rules::check_resident(group, &[rule], &parameters))
-        .filter(|hit| {
-            hit.institution_id == row.institution_id && (from_ms..to_ms).contains(&hit.at_ms)
-        })
+    let (_, hits) = hits_in(
+        ctx,
+        row.community_id,
+        (from_ms, to_ms),
+        (&[rule], &parameters),
+    )
+    .await?;
+    Ok(hits
+        .iter()
+        .filter(|hit| hit.institution_id == row.institution_id)
         .count())
 }
 

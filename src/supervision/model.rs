@@ -114,9 +114,11 @@ pub struct Evidence {
     pub total_fen: i64,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Step {
+    #[sqlx(try_from = "String")]
     pub from_state: AlertState,
+    #[sqlx(try_from = "String")]
     pub to_state: AlertState,
     pub note: String,
     pub due_on: Option<String>,
@@ -203,6 +205,19 @@ impl AlertState {
         !matches!(
             self,
             AlertState::New | AlertState::Dismissed | AlertState::Withdrawn
+        )
+    }
+
+    /// A step to this state says why (dismissing, appealing, withdrawing, reopening) or, when
+    /// submitting, the root cause and measures.
+    pub fn requires_note(self) -> bool {
+        matches!(
+            self,
+            AlertState::Dismissed
+                | AlertState::Appealed
+                | AlertState::Withdrawn
+                | AlertState::Reopened
+                | AlertState::Submitted
         )
     }
 

@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 
-use super::model::{AlertState, Evidence};
+use super::model::{AlertState, Evidence, Step};
 use super::rules::{self, Parameters, RuleCode};
 use crate::db::Db;
 
@@ -65,7 +65,6 @@ struct EncounterRow {
     examinations_fen: i64,
     sex: String,
     birth_date: String,
-    principal: Option<String>,
 }
 
 /// The encounters from `since_ms` of every resident who had one starting in `from_ms..to_ms`,
@@ -81,9 +80,7 @@ pub async fn encounters_around(
          e.referral_id, e.cost_drugs_fen + e.cost_examinations_fen + e.cost_tests_fen \
          + e.cost_treatment_fen + e.cost_beds_fen + e.cost_materials_fen AS total_fen, \
          e.cost_drugs_fen AS drugs_fen, e.cost_examinations_fen + e.cost_tests_fen AS examinations_fen, \
-         r.sex, r.birth_date, (SELECT d.icd10 FROM encounter_diagnoses d \
-         WHERE d.encounter_id = e.id AND d.position = 1) AS principal \
-         FROM encounters e JOIN residents r ON r.id = e.resident_id \
+         r.sex, r.birth_date FROM encounters e JOIN residents r ON r.id = e.resident_id \
          WHERE e.community_id = $1 AND e.started_at_ms >= $2 AND e.resident_id IN \
          (SELECT DISTINCT x.resident_id FROM encounters x WHERE x.community_id = $1 \
          AND x.started_at_ms >= $3 AND x.started_at_ms < $4) ORDER BY e.resident_id, e.started_at_ms",
@@ -94,14 +91,10 @@ pub async fn encounters_around(
     .bind(to_ms)
     .fetch_all(&db.pool)
     .await?;
-    let others = other_diagnoses(db, community_id, since_ms, (from_ms, to_ms)).await?;
+    let mut diagnoses = diagnoses(db, community_id, since_ms, (from_ms, to_ms)).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
-            let mut diagnoses: Vec<String> = row.principal.into_iter().collect();
-            if let Some(more) = others.get(&row.id) {
-                diagnoses.extend(more.iter().cloned());
-            }
             let at = crate::clock::date_cst(row.started_at_ms);
             rules::Encounter {
                 id: row.id,
@@ -111,7 +104,7 @@ pub async fn encounters_around(
                 started_at_ms: row.started_at_ms,
                 ended_at_ms: row.ended_at_ms,
                 referred: row.referral_id.is_some(),
-                diagnoses,
+                diagnoses: diagnoses.remove(&row.id).unwrap_or_default(),
                 total_fen: row.total_fen,
                 drugs_fen: row.drugs_fen,
                 examinations_fen: row.examinations_fen,
@@ -122,8 +115,8 @@ pub async fn encounters_around(
         .collect())
 }
 
-/// The secondary diagnoses of the same encounters, by encounter.
-async fn other_diagnoses(
+/// The diagnoses of the same encounters, by encounter, the principal first.
+async fn diagnoses(
     db: &Db,
     community_id: i64,
     since_ms: i64,
@@ -132,7 +125,7 @@ async fn other_diagnoses(
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT d.encounter_id, d.icd10 FROM encounter_diagnoses d JOIN encounters e \
          ON e.id = d.encounter_id WHERE e.community_id = $1 AND e.started_at_ms >= $2 \
-         AND d.position > 1 AND e.resident_id IN (SELECT DISTINCT x.resident_id FROM encounters x \
+         AND e.resident_id IN (SELECT DISTINCT x.resident_id FROM encounters x \
          WHERE x.community_id = $1 AND x.started_at_ms >= $3 AND x.started_at_ms < $4) \
          ORDER BY d.encounter_id, d.position",
     )
@@ -264,19 +257,7 @@ pub async fn evidence(
     .await
 }
 
-#[derive(sqlx::FromRow)]
-pub struct StepRow {
-    pub from_state: String,
-    pub to_state: String,
-    pub note: String,
-    pub due_on: Option<String>,
-    pub refund_fen: Option<i64>,
-    pub by_staff_id: i64,
-    pub by_name: String,
-    pub at_ms: i64,
-}
-
-pub async fn steps(db: &Db, alert_id: i64) -> Result<Vec<StepRow>, sqlx::Error> {
+pub async fn steps(db: &Db, alert_id: i64) -> Result<Vec<Step>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.from_state, s.to_state, s.note, s.due_on, s.refund_fen, s.by_staff_id, \
          st.name AS by_name, s.at_ms FROM supervision_alert_steps s JOIN staff st \
@@ -301,6 +282,9 @@ pub async fn move_alert(
          refund_fen = COALESCE($3, refund_fen), updated_at_ms = $4 \
          WHERE community_id = $5 AND id = $6 AND state = $7",
     )
+    // Not kept prepared: an absent due date or refund is bound as an untyped NULL (see
+    // chronic::store).
+    .persistent(false)
     .bind(to.as_str())
     .bind(due_on)
     .bind(refund_fen)
@@ -317,6 +301,7 @@ pub async fn move_alert(
         "INSERT INTO supervision_alert_steps (community_id, alert_id, from_state, to_state, note, \
          due_on, refund_fen, by_staff_id, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
+    .persistent(false)
     .bind(community_id)
     .bind(alert_id)
     .bind(from.as_str())

@@ -170,12 +170,16 @@ fn board(
             .or_insert_with(|| Tally::new(c.period.clone()))
             .add(c);
     }
+    let institutions = by_institution
+        .iter()
+        .map(|(id, t)| (*id, t.name.clone()))
+        .collect();
     let mut by_institution: Vec<Tally> = by_institution.into_values().collect();
     by_institution.sort_by_key(|t| std::cmp::Reverse(t.alerts));
     BoardPage {
         user_name: actor.name.clone(),
         user_role: role_label(actor),
-        office: super::office(actor),
+        office: super::is_office(actor),
         filter,
         rules: RuleCode::ALL
             .iter()
@@ -185,7 +189,7 @@ fn board(
             .iter()
             .map(|s| (s.as_str(), s.label_zh()))
             .collect(),
-        institutions: by_institution_ids(counts, &name),
+        institutions,
         total,
         by_rule: by_rule.into_values().collect(),
         by_institution,
@@ -207,13 +211,6 @@ fn board(
         today: today.to_string(),
         run_from: (today - time::Duration::days(30)).to_string(),
     }
-}
-
-fn by_institution_ids(counts: &[Count], name: &dyn Fn(i64) -> String) -> Vec<(i64, String)> {
-    let mut ids: Vec<i64> = counts.iter().map(|c| c.institution_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.into_iter().map(|id| (id, name(id))).collect()
 }
 
 #[derive(Deserialize)]
@@ -261,7 +258,7 @@ struct AlertPage {
 }
 
 fn actions(actor: &Actor, detail: &AlertDetail) -> Vec<Action> {
-    let office = super::office(actor);
+    let office = super::is_office(actor);
     let own = super::is_institution(actor, detail.alert.institution_id);
     AlertState::ALL
         .iter()
@@ -288,15 +285,8 @@ fn actions(actor: &Actor, detail: &AlertDetail) -> Vec<Action> {
                 Action {
                     to: to.as_str(),
                     label,
-                    needs_note: matches!(
-                        to,
-                        AlertState::Dismissed
-                            | AlertState::Appealed
-                            | AlertState::Withdrawn
-                            | AlertState::Reopened
-                            | AlertState::Submitted
-                            | AlertState::Assigned
-                    ),
+                    // Assigning takes the interview record, if any.
+                    needs_note: to.requires_note() || *to == AlertState::Assigned,
                     needs_due: *to == AlertState::Assigned
                         && detail.alert.state == AlertState::Confirmed,
                     needs_refund: *to == AlertState::Submitted,

@@ -164,7 +164,7 @@ async fn screening_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
 /// verify; for an institution's staff their own to rectify, overdue first. Empty queues of
 /// institutions without alerts are left out.
 async fn supervision_queue(ctx: &Ctx, actor: &Actor) -> Option<Queue> {
-    let office = crate::supervision::office(actor);
+    let office = crate::supervision::is_office(actor);
     let query = crate::supervision::model::AlertQuery::default();
     let alerts = crate::supervision::alerts(ctx, clock::today_cst(), actor, &query, (500, 0))
         .await
@@ -371,7 +371,7 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
     if actor.has_role(Role::Supervisor) {
         queues.extend(supervisor_queues(ctx, actor, now).await);
     }
-    if crate::supervision::office(actor)
+    if crate::supervision::is_office(actor)
         && let Some(queue) = supervision_queue(ctx, actor).await
     {
         queues.push(queue);

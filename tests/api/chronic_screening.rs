@@ -46,8 +46,10 @@ async fn measure(app: &TestApp, token: &str, resident: i64, body: Value) -> reqw
 
 async fn measured(app: &TestApp, token: &str, resident: i64, body: Value) -> Value {
     let response = measure(app, token, resident, body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    answer
 }
 
 /// Every item of the screening list, page by page.
@@ -466,7 +468,7 @@ async fn a_village_doctor_screens_from_the_page_and_refers_a_suspicion_in_one_pr
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("疑似高血压，待转诊确诊"), "{html}");
     assert!(html.contains("高盐饮食"), "{html}");
     let state = app
