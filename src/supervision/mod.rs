@@ -8,6 +8,7 @@
 //! see their own.
 
 pub mod http;
+pub mod indicators;
 pub mod model;
 pub mod rules;
 mod store;
@@ -132,6 +133,19 @@ pub async fn set_rules(
             "shares 1–100 %, amounts not negative",
         ));
     }
+    if p.indicator_min_cases < 1
+        || p.min_peers < 1
+        || !(0..=1000).contains(&p.peer_excess_pct)
+        || !(0..=1000).contains(&p.admission_rate_rise_pct)
+        || !(0..=1000).contains(&p.cost_growth_target_pct)
+        || !days_ok(p.readmission_days)
+        || !(p.outlier_z.is_finite() && p.outlier_z > 0.0)
+    {
+        return Err(invalid(
+            "parameters",
+            "indicators: at least 1 case and 1 peer, percentages 0–1000, a z-score above 0",
+        ));
+    }
     let mut enabled = set.enabled.clone();
     enabled.sort_by_key(|c| c.as_str());
     enabled.dedup();
@@ -172,7 +186,9 @@ pub async fn run_period(
 ) -> Result<RunResult, Error> {
     let (version, enabled, parameters) = store::rules_in_force(&ctx.db, community_id).await?;
     let period = (clock::midnight_cst(from), clock::midnight_cst(to) + DAY_MS);
-    let (residents, hits) = hits_in(ctx, community_id, period, (&enabled, &parameters)).await?;
+    let (residents, mut hits) = hits_in(ctx, community_id, period, (&enabled, &parameters)).await?;
+    let months = months_ended(period, now);
+    hits.extend(indicator_hits(ctx, community_id, &months, (&enabled, &parameters)).await?);
     let mut tx = ctx.db.begin().await?;
     let mut raised = 0;
     for hit in &hits {
@@ -189,14 +205,17 @@ pub async fn run_period(
     })
 }
 
-/// The hits of `rules` whose last evidence falls in `from_ms..to_ms` (with the look-back the
-/// rules need read before it), and how many residents were checked.
+/// The encounter rules' hits whose last evidence falls in `from_ms..to_ms` (with the look-back
+/// the rules need read before it), and how many residents were checked.
 async fn hits_in(
     ctx: &Ctx,
     community_id: i64,
     (from_ms, to_ms): (Millis, Millis),
     (rules, parameters): (&[RuleCode], &Parameters),
 ) -> Result<(usize, Vec<rules::Hit>), Error> {
+    if rules.iter().all(|r| r.is_indicator()) {
+        return Ok((0, Vec::new()));
+    }
     let since = from_ms - look_back_days(parameters) * DAY_MS;
     let encounters =
         store::encounters_around(&ctx.db, community_id, since, (from_ms, to_ms)).await?;
@@ -211,6 +230,68 @@ async fn hits_in(
         );
     }
     Ok((residents, hits))
+}
+
+/// The months (`YYYY-MM`) that overlap `from_ms..to_ms` and are over by `now`: the ones the
+/// institution indicators are computed for.
+fn months_ended((from_ms, to_ms): (Millis, Millis), now: Millis) -> Vec<String> {
+    let mut months = Vec::new();
+    let mut month = clock::month_cst(from_ms);
+    while let Some((start, end)) = clock::month_bounds_cst(&month) {
+        if start >= to_ms || end > now {
+            break;
+        }
+        months.push(month);
+        month = clock::month_cst(end);
+    }
+    months
+}
+
+/// The month `shift` months from `month` (`YYYY-MM`).
+fn shift_month(month: &str, shift: i32) -> String {
+    let (year, number) = month.split_once('-').unwrap_or_default();
+    let index = year.parse::<i32>().unwrap_or_default() * 12 + number.parse::<i32>().unwrap_or(1)
+        - 1
+        + shift;
+    format!("{}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+}
+
+/// The enabled institution indicators' hits of each month given.
+async fn indicator_hits(
+    ctx: &Ctx,
+    community_id: i64,
+    months: &[String],
+    (rules, parameters): (&[RuleCode], &Parameters),
+) -> Result<Vec<rules::Hit>, Error> {
+    let mut hits = Vec::new();
+    if !rules.iter().any(|r| r.is_indicator()) {
+        return Ok(hits);
+    }
+    let figures_of = |month: &str| {
+        let bounds = clock::month_bounds_cst(month).unwrap_or_default();
+        store::figures(&ctx.db, community_id, bounds)
+    };
+    for month in months {
+        let Some((start_ms, end_ms)) = clock::month_bounds_cst(month) else {
+            continue;
+        };
+        let figures = figures_of(month).await?;
+        let previous = figures_of(&shift_month(month, -1)).await?;
+        let year_ago = figures_of(&shift_month(month, -12)).await?;
+        let since = start_ms - parameters.readmission_days * DAY_MS;
+        let stays = store::stays_between(&ctx.db, community_id, (since, end_ms)).await?;
+        let m = indicators::Month {
+            month,
+            start_ms,
+            end_ms,
+            figures: &figures,
+            previous: &previous,
+            year_ago: &year_ago,
+            stays: &stays,
+        };
+        hits.extend(indicators::check_month(&m, rules, parameters));
+    }
+    Ok(hits)
 }
 
 /// A run on demand by the office, audited.
@@ -317,8 +398,19 @@ fn alert_of(row: store::AlertRow, today: Date) -> Alert {
         institution_id: row.institution_id,
         institution_name: row.institution_name,
         period: row.period,
+        comparison: match (row.value, row.peer_median, row.peer_p90, row.peers) {
+            (Some(value), Some(peer_median), Some(peer_p90), Some(peers)) => {
+                Some(rules::Comparison {
+                    value,
+                    peer_median,
+                    peer_p90,
+                    peers,
+                })
+            }
+            _ => None,
+        },
         encounter_ids: row
-            .evidence_key
+            .encounter_ids
             .split(',')
             .filter_map(|id| id.parse().ok())
             .collect(),
@@ -392,14 +484,14 @@ pub async fn get(
     let alert = alert_of(row.clone(), today);
     let evidence = store::evidence(&ctx.db, actor.community_id, &alert.encounter_ids).await?;
     let steps = store::steps(&ctx.db, id).await?;
-    let entry = Entry::by(
+    let mut entry = Entry::by(
         actor,
         now,
         "supervision.alert.read",
         "supervision_alert",
         Some(id),
-    )
-    .about_resident(row.resident_id);
+    );
+    entry.resident_id = row.resident_id;
     ctx.auditor.record(vec![entry]).await?;
     Ok(AlertDetail {
         alert,
@@ -480,7 +572,7 @@ pub async fn transition(
     }
     let (note, due_on, refund_fen) = check_step((from, to), t, today)?;
     if to == AlertState::Verified {
-        let still = still_found(ctx, &row, today).await?;
+        let still = still_found(ctx, now, &row, today).await?;
         if still > 0 {
             return Err(Error::NotRectified(still));
         }
@@ -497,23 +589,29 @@ pub async fn transition(
     if !moved {
         return Err(illegal());
     }
-    let entry = Entry::by(
+    let mut entry = Entry::by(
         actor,
         now,
         "supervision.alert.step",
         "supervision_alert",
         Some(id),
     )
-    .about_resident(row.resident_id)
     .detail(format!("from={} to={}", from.as_str(), to.as_str()));
+    entry.resident_id = row.resident_id;
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
     get(ctx, now, today, actor, id).await
 }
 
 /// Cases the alert's rule finds at its institution from the month after the alert's period to
-/// yesterday (none when that month has not begun).
-async fn still_found(ctx: &Ctx, row: &store::AlertRow, today: Date) -> Result<usize, Error> {
+/// yesterday (none when that month has not begun); for an institution indicator, the months
+/// over since then in which the same measure is still called out.
+async fn still_found(
+    ctx: &Ctx,
+    now: Millis,
+    row: &store::AlertRow,
+    today: Date,
+) -> Result<usize, Error> {
     let (Some(rule), Some((_, from_ms))) = (
         RuleCode::parse(&row.rule_code),
         clock::month_bounds_cst(&row.period),
@@ -525,13 +623,28 @@ async fn still_found(ctx: &Ctx, row: &store::AlertRow, today: Date) -> Result<us
         return Ok(0);
     }
     let (_, _, parameters) = store::rules_in_force(&ctx.db, row.community_id).await?;
-    let (_, hits) = hits_in(
-        ctx,
-        row.community_id,
-        (from_ms, to_ms),
-        (&[rule], &parameters),
-    )
-    .await?;
+    let hits = if rule.is_indicator() {
+        let months = months_ended((from_ms, to_ms), now);
+        let measure = indicators::measure_of(&row.evidence_key);
+        indicator_hits(ctx, row.community_id, &months, (&[rule], &parameters))
+            .await?
+            .into_iter()
+            .filter(|hit| {
+                hit.key
+                    .as_deref()
+                    .is_some_and(|k| indicators::measure_of(k) == measure)
+            })
+            .collect()
+    } else {
+        hits_in(
+            ctx,
+            row.community_id,
+            (from_ms, to_ms),
+            (&[rule], &parameters),
+        )
+        .await?
+        .1
+    };
     Ok(hits
         .iter()
         .filter(|hit| hit.institution_id == row.institution_id)

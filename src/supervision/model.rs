@@ -137,9 +137,11 @@ pub struct Alert {
     pub finding: Finding,
     pub institution_id: i64,
     pub institution_name: String,
-    /// `YYYY-MM` of the last evidence encounter.
+    /// `YYYY-MM` of the last evidence encounter, or the indicator's month.
     pub period: String,
     pub encounter_ids: Vec<i64>,
+    /// An institution indicator's value beside its peers' (none for an encounter rule).
+    pub comparison: Option<super::rules::Comparison>,
     pub amount_fen: i64,
     pub detail: String,
     pub state: AlertState,

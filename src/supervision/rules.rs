@@ -1,7 +1,8 @@
 //! The encounter rules of the medical-insurance rule library (《医疗保障基金智能审核和监控知识库、
-//! 规则库管理办法》), as data: each rule's code, official name, result type and parameters, with
-//! the national defaults a county may change. No I/O here: the caller gives each resident's
-//! encounters, and a rule gives back its hits with their evidence.
+//! 规则库管理办法》) and the institution indicators watched beside them, as data: each rule's
+//! code, official name, result type and parameters, with the national defaults a county may
+//! change. No I/O here: the caller gives each resident's encounters, and a rule gives back its
+//! hits with their evidence (the indicators are in `indicators`).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,9 +17,15 @@ pub enum RuleCode {
     R05,
     R06,
     R12,
+    K01,
+    K02,
+    K03,
+    K04,
+    K05,
+    K07,
 }
 
-text_enum!(RuleCode { R01 => "R01", R02 => "R02", R03 => "R03", R04 => "R04", R05 => "R05", R06 => "R06", R12 => "R12" });
+text_enum!(RuleCode { R01 => "R01", R02 => "R02", R03 => "R03", R04 => "R04", R05 => "R05", R06 => "R06", R12 => "R12", K01 => "K01", K02 => "K02", K03 => "K03", K04 => "K04", K05 => "K05", K07 => "K07" });
 
 /// 明确违规 or 可疑.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -31,7 +38,7 @@ pub enum Finding {
 text_enum!(Finding { Definite => "definite", Suspect => "suspect" });
 
 impl RuleCode {
-    pub const ALL: [RuleCode; 7] = [
+    pub const ALL: [RuleCode; 13] = [
         RuleCode::R01,
         RuleCode::R02,
         RuleCode::R03,
@@ -39,7 +46,18 @@ impl RuleCode {
         RuleCode::R05,
         RuleCode::R06,
         RuleCode::R12,
+        RuleCode::K01,
+        RuleCode::K02,
+        RuleCode::K03,
+        RuleCode::K04,
+        RuleCode::K05,
+        RuleCode::K07,
     ];
+
+    /// An institution indicator (monthly, against peers), not an encounter rule.
+    pub fn is_indicator(self) -> bool {
+        self.as_str().starts_with('K')
+    }
 
     /// The rule's official name.
     pub fn name_zh(self) -> &'static str {
@@ -51,7 +69,18 @@ impl RuleCode {
             RuleCode::R05 => "诊断与患者性别不符",
             RuleCode::R06 => "诊断与患者年龄不符",
             RuleCode::R12 => "频繁门诊",
+            RuleCode::K01 => "住院率异常（小病大治）",
+            RuleCode::K02 => "次均费用增幅超标",
+            RuleCode::K03 => "费用结构异常",
+            RuleCode::K04 => "低标准入院率异常",
+            RuleCode::K05 => "31天非计划再住院率异常",
+            RuleCode::K07 => "病种费用离群",
         }
+    }
+
+    /// The unit of an indicator's value.
+    pub fn unit(self) -> &'static str {
+        if self == RuleCode::K07 { "元" } else { "%" }
     }
 
     pub fn finding(self) -> Finding {
@@ -91,6 +120,23 @@ pub struct Parameters {
     /// `frequent_outpatient_days`.
     pub frequent_outpatient_visits: usize,
     pub frequent_outpatient_days: i64,
+    /// K01–K05: an institution's month is compared when it has at least this many cases (visits
+    /// or admissions, whichever the indicator divides by), with at least `min_peers` peers (the
+    /// other members of its level) that have as many.
+    pub indicator_min_cases: i64,
+    pub min_peers: usize,
+    /// K01, K03–K05: above the peers' 90th percentile by more than this share of it, so that the
+    /// highest of a few similar institutions is not called out every month.
+    pub peer_excess_pct: i64,
+    /// K01: or up by more than this on the previous month (while above the peers' median).
+    pub admission_rate_rise_pct: i64,
+    /// K02: the county's target for the year-on-year growth of cost per visit and per stay.
+    pub cost_growth_target_pct: i64,
+    /// K05: a readmission within this many days of a discharge from the same institution.
+    pub readmission_days: i64,
+    /// K07: a stay whose modified z-score of cost within its ICD-10 category and level, in the
+    /// month, is above this; with at least `indicator_min_cases` stays to compare.
+    pub outlier_z: f64,
 }
 
 impl Default for Parameters {
@@ -111,6 +157,13 @@ impl Default for Parameters {
             perinatal_max_age: 1,
             frequent_outpatient_visits: 8,
             frequent_outpatient_days: 30,
+            indicator_min_cases: 20,
+            min_peers: 2,
+            peer_excess_pct: 10,
+            admission_rate_rise_pct: 20,
+            cost_growth_target_pct: 5,
+            readmission_days: 31,
+            outlier_z: 3.5,
         }
     }
 }
@@ -138,30 +191,55 @@ pub struct Encounter {
 }
 
 impl Encounter {
-    fn principal(&self) -> Option<&str> {
+    pub(super) fn principal(&self) -> Option<&str> {
         self.diagnoses.first().map(String::as_str)
     }
 
-    fn category(&self) -> Option<&str> {
+    pub(super) fn category(&self) -> Option<&str> {
         self.principal().and_then(|code| code.get(..3))
     }
 }
 
 /// A rule's hit: the institution it concerns, the evidence encounters (by id, ascending), the
-/// amount involved in fen and what was found.
+/// amount involved in fen and what was found; an indicator's hit has no resident, is keyed by
+/// its institution, month and measure, and compares the institution with its peers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
     pub rule: RuleCode,
     pub institution_id: i64,
-    pub resident_id: i64,
+    pub resident_id: Option<i64>,
     pub encounters: Vec<i64>,
+    /// What makes the hit the same one on a re-run: the evidence encounters when absent.
+    pub key: Option<String>,
+    pub comparison: Option<Comparison>,
     pub amount_fen: i64,
-    /// Of the last evidence encounter.
+    /// Of the last evidence encounter (an indicator's: the start of its month).
     pub at_ms: i64,
     pub detail: String,
 }
 
-fn has_prefix(codes: &[String], code: &str) -> bool {
+/// An institution's value of an indicator beside its peers', in the indicator's unit.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Comparison {
+    pub value: f64,
+    pub peer_median: f64,
+    pub peer_p90: f64,
+    pub peers: i64,
+}
+
+impl Hit {
+    pub fn evidence_key(&self) -> String {
+        self.key
+            .clone()
+            .unwrap_or_else(|| join_ids(&self.encounters))
+    }
+}
+
+pub fn join_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+pub(super) fn has_prefix(codes: &[String], code: &str) -> bool {
     codes.iter().any(|prefix| code.starts_with(prefix.as_str()))
 }
 
@@ -175,8 +253,10 @@ fn hit(rule: RuleCode, evidence: &[&Encounter], amount_fen: i64, detail: String)
     Hit {
         rule,
         institution_id: last.institution_id,
-        resident_id: last.resident_id,
+        resident_id: Some(last.resident_id),
         encounters,
+        key: None,
+        comparison: None,
         amount_fen,
         at_ms: last.started_at_ms,
         detail,
@@ -197,6 +277,7 @@ pub fn check_resident(encounters: &[Encounter], enabled: &[RuleCode], p: &Parame
             RuleCode::R05 => sex_mismatch(&sorted, &mut hits),
             RuleCode::R06 => age_mismatch(&sorted, p, &mut hits),
             RuleCode::R12 => frequent(&sorted, RuleCode::R12, p, &mut hits),
+            _ => {}
         }
     }
     hits
@@ -204,10 +285,7 @@ pub fn check_resident(encounters: &[Encounter], enabled: &[RuleCode], p: &Parame
 
 fn split_admissions(sorted: &[&Encounter], p: &Parameters, hits: &mut Vec<Hit>) {
     let stays: Vec<&&Encounter> = sorted.iter().filter(|e| e.inpatient).collect();
-    let planned = |e: &Encounter| {
-        e.principal()
-            .is_some_and(|c| has_prefix(&p.planned_episode_codes, c))
-    };
+    let planned = |e: &Encounter| is_planned(e, p);
     for pair in stays.windows(2) {
         let (before, after) = (pair[0], pair[1]);
         let Some(discharged) = before.ended_at_ms else {
@@ -295,39 +373,50 @@ fn frequent(sorted: &[&Encounter], rule: RuleCode, p: &Parameters, hits: &mut Ve
 
 fn low_threshold(sorted: &[&Encounter], p: &Parameters, hits: &mut Vec<Hit>) {
     for stay in sorted.iter().filter(|e| e.inpatient) {
-        let Some(ended) = stay.ended_at_ms else {
-            continue;
-        };
-        if ended - stay.started_at_ms > p.low_threshold_stay_days * DAY_MS {
-            continue;
+        if let Some(why) = low_threshold_reason(stay, p) {
+            hits.push(hit(
+                RuleCode::R03,
+                &[stay],
+                stay.total_fen,
+                format!("住院不超过 {} 天，{why}", p.low_threshold_stay_days),
+            ));
         }
-        let share = |part: i64| {
-            if stay.total_fen > 0 {
-                part * 100 / stay.total_fen
-            } else {
-                0
-            }
-        };
-        let why = if stay.total_fen < p.low_threshold_total_fen {
-            format!("住院总费用 {:.2} 元", stay.total_fen as f64 / 100.0)
-        } else if share(stay.examinations_fen) > p.low_threshold_examination_pct {
-            format!("检查检验费占 {}%", share(stay.examinations_fen))
-        } else if share(stay.drugs_fen) > p.low_threshold_drug_pct {
-            format!("药品费占 {}%", share(stay.drugs_fen))
-        } else if let Some(code) = stay
-            .principal()
-            .filter(|c| has_prefix(&p.outpatient_treatable_codes, c))
-        {
-            format!("主要诊断 {code} 可门诊治疗")
+    }
+}
+
+/// A planned episode (chemotherapy, radiotherapy, dialysis, rehabilitation): never a
+/// readmission.
+pub(super) fn is_planned(stay: &Encounter, p: &Parameters) -> bool {
+    stay.principal()
+        .is_some_and(|c| has_prefix(&p.planned_episode_codes, c))
+}
+
+/// Why a stay is a low-threshold admission (R03), if it is one.
+pub(super) fn low_threshold_reason(stay: &Encounter, p: &Parameters) -> Option<String> {
+    let ended = stay.ended_at_ms?;
+    if !stay.inpatient || ended - stay.started_at_ms > p.low_threshold_stay_days * DAY_MS {
+        return None;
+    }
+    let share = |part: i64| {
+        if stay.total_fen > 0 {
+            part * 100 / stay.total_fen
         } else {
-            continue;
-        };
-        hits.push(hit(
-            RuleCode::R03,
-            &[stay],
-            stay.total_fen,
-            format!("住院不超过 {} 天，{why}", p.low_threshold_stay_days),
-        ));
+            0
+        }
+    };
+    if stay.total_fen < p.low_threshold_total_fen {
+        Some(format!(
+            "住院总费用 {:.2} 元",
+            stay.total_fen as f64 / 100.0
+        ))
+    } else if share(stay.examinations_fen) > p.low_threshold_examination_pct {
+        Some(format!("检查检验费占 {}%", share(stay.examinations_fen)))
+    } else if share(stay.drugs_fen) > p.low_threshold_drug_pct {
+        Some(format!("药品费占 {}%", share(stay.drugs_fen)))
+    } else {
+        stay.principal()
+            .filter(|c| has_prefix(&p.outpatient_treatable_codes, c))
+            .map(|code| format!("主要诊断 {code} 可门诊治疗"))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use sqlx::AnyConnection;
 
+use super::indicators::Figures;
 use super::model::{AlertState, Evidence, Step};
 use super::rules::{self, Parameters, RuleCode};
 use crate::db::Db;
@@ -75,25 +76,27 @@ pub async fn encounters_around(
     since_ms: i64,
     (from_ms, to_ms): (i64, i64),
 ) -> Result<Vec<rules::Encounter>, sqlx::Error> {
-    let rows: Vec<EncounterRow> = sqlx::query_as(
-        "SELECT e.id, e.resident_id, e.institution_id, e.kind, e.started_at_ms, e.ended_at_ms, \
-         e.referral_id, e.cost_drugs_fen + e.cost_examinations_fen + e.cost_tests_fen \
-         + e.cost_treatment_fen + e.cost_beds_fen + e.cost_materials_fen AS total_fen, \
-         e.cost_drugs_fen AS drugs_fen, e.cost_examinations_fen + e.cost_tests_fen AS examinations_fen, \
-         r.sex, r.birth_date FROM encounters e JOIN residents r ON r.id = e.resident_id \
+    let rows: Vec<EncounterRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENCOUNTER_COLUMNS} \
          WHERE e.community_id = $1 AND e.started_at_ms >= $2 AND e.resident_id IN \
          (SELECT DISTINCT x.resident_id FROM encounters x WHERE x.community_id = $1 \
-         AND x.started_at_ms >= $3 AND x.started_at_ms < $4) ORDER BY e.resident_id, e.started_at_ms",
-    )
+         AND x.started_at_ms >= $3 AND x.started_at_ms < $4) ORDER BY e.resident_id, e.started_at_ms"
+    )))
     .bind(community_id)
     .bind(since_ms)
     .bind(from_ms)
     .bind(to_ms)
     .fetch_all(&db.pool)
     .await?;
-    let mut diagnoses = diagnoses(db, community_id, since_ms, (from_ms, to_ms)).await?;
-    Ok(rows
-        .into_iter()
+    let diagnoses = diagnoses(db, community_id, since_ms, (from_ms, to_ms)).await?;
+    Ok(as_read(rows, diagnoses))
+}
+
+fn as_read(
+    rows: Vec<EncounterRow>,
+    mut diagnoses: std::collections::HashMap<i64, Vec<String>>,
+) -> Vec<rules::Encounter> {
+    rows.into_iter()
         .map(|row| {
             let at = crate::clock::date_cst(row.started_at_ms);
             rules::Encounter {
@@ -112,7 +115,115 @@ pub async fn encounters_around(
                 age: crate::clock::age_on(&row.birth_date, at),
             }
         })
-        .collect())
+        .collect()
+}
+
+/// The columns the rules read of an encounter `e` and its resident `r`.
+const ENCOUNTER_COLUMNS: &str = "e.id, e.resident_id, e.institution_id, e.kind, e.started_at_ms, \
+     e.ended_at_ms, e.referral_id, e.cost_drugs_fen + e.cost_examinations_fen + e.cost_tests_fen \
+     + e.cost_treatment_fen + e.cost_beds_fen + e.cost_materials_fen AS total_fen, \
+     e.cost_drugs_fen AS drugs_fen, e.cost_examinations_fen + e.cost_tests_fen AS examinations_fen, \
+     r.sex, r.birth_date FROM encounters e JOIN residents r ON r.id = e.resident_id";
+
+/// The inpatient stays admitted in `from_ms..to_ms`, with their principal diagnosis.
+pub async fn stays_between(
+    db: &Db,
+    community_id: i64,
+    (from_ms, to_ms): (i64, i64),
+) -> Result<Vec<rules::Encounter>, sqlx::Error> {
+    let rows: Vec<EncounterRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENCOUNTER_COLUMNS} WHERE e.community_id = $1 AND e.kind = 'inpatient' \
+         AND e.started_at_ms >= $2 AND e.started_at_ms < $3 ORDER BY e.resident_id, e.started_at_ms"
+    )))
+    .bind(community_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(&db.pool)
+    .await?;
+    let principal: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT d.encounter_id, d.icd10 FROM encounter_diagnoses d JOIN encounters e \
+         ON e.id = d.encounter_id WHERE e.community_id = $1 AND e.kind = 'inpatient' \
+         AND e.started_at_ms >= $2 AND e.started_at_ms < $3 AND d.position = 1",
+    )
+    .bind(community_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(&db.pool)
+    .await?;
+    let diagnoses = principal
+        .into_iter()
+        .map(|(encounter, code)| (encounter, vec![code]))
+        .collect();
+    Ok(as_read(rows, diagnoses))
+}
+
+#[derive(sqlx::FromRow)]
+struct FiguresRow {
+    institution_id: i64,
+    kind: String,
+    encounter_kind: String,
+    encounters: i64,
+    drugs_fen: i64,
+    examinations_fen: i64,
+    materials_fen: i64,
+    treatment_fen: i64,
+    total_fen: i64,
+}
+
+/// Each institution's figures over the encounters starting in `from_ms..to_ms`.
+pub async fn figures(
+    db: &Db,
+    community_id: i64,
+    (from_ms, to_ms): (i64, i64),
+) -> Result<Vec<Figures>, sqlx::Error> {
+    let rows: Vec<FiguresRow> = sqlx::query_as(
+        "SELECT e.institution_id, i.kind, e.kind AS encounter_kind, \
+         CAST(COUNT(*) AS BIGINT) AS encounters, \
+         CAST(SUM(e.cost_drugs_fen) AS BIGINT) AS drugs_fen, \
+         CAST(SUM(e.cost_examinations_fen + e.cost_tests_fen) AS BIGINT) AS examinations_fen, \
+         CAST(SUM(e.cost_materials_fen) AS BIGINT) AS materials_fen, \
+         CAST(SUM(e.cost_treatment_fen) AS BIGINT) AS treatment_fen, \
+         CAST(SUM(e.cost_drugs_fen + e.cost_examinations_fen + e.cost_tests_fen + e.cost_treatment_fen \
+         + e.cost_beds_fen + e.cost_materials_fen) AS BIGINT) AS total_fen \
+         FROM encounters e JOIN institutions i ON i.id = e.institution_id \
+         WHERE e.community_id = $1 AND e.started_at_ms >= $2 AND e.started_at_ms < $3 \
+         GROUP BY e.institution_id, i.kind, e.kind ORDER BY e.institution_id",
+    )
+    .bind(community_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut figures: Vec<Figures> = Vec::new();
+    for row in rows {
+        let Ok(kind) = crate::institution::InstitutionKind::try_from(row.kind) else {
+            continue;
+        };
+        if figures
+            .last()
+            .is_none_or(|f| f.institution_id != row.institution_id)
+        {
+            figures.push(Figures {
+                institution_id: row.institution_id,
+                level: kind.level(),
+                ..Figures::default()
+            });
+        }
+        let f = figures.last_mut().expect("pushed");
+        if row.encounter_kind == "inpatient" {
+            f.admissions += row.encounters;
+            f.inpatient_fen += row.total_fen;
+        } else {
+            f.outpatient_visits += row.encounters;
+            f.outpatient_fen += row.total_fen;
+        }
+        f.drugs_fen += row.drugs_fen;
+        f.examinations_fen += row.examinations_fen;
+        f.materials_fen += row.materials_fen;
+        f.treatment_fen += row.treatment_fen;
+        f.total_fen += row.total_fen;
+    }
+    Ok(figures)
 }
 
 /// The diagnoses of the same encounters, by encounter, the principal first.
@@ -151,13 +262,17 @@ pub async fn insert_alert(
     hit: &rules::Hit,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let key: Vec<String> = hit.encounters.iter().map(i64::to_string).collect();
+    let c = hit.comparison;
     let inserted = sqlx::query(
         "INSERT INTO supervision_alerts (community_id, rule_code, rule_version, finding, \
-         institution_id, resident_id, period, evidence_key, amount_fen, detail, state, \
-         raised_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', \
-         $11, $11) ON CONFLICT (community_id, rule_code, evidence_key) DO NOTHING",
+         institution_id, resident_id, period, evidence_key, encounter_ids, amount_fen, detail, \
+         state, raised_at_ms, updated_at_ms, value, peer_median, peer_p90, peers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $12, $13, $14, $15, $16) \
+         ON CONFLICT (community_id, rule_code, evidence_key) DO NOTHING",
     )
+    // Not kept prepared: an encounter rule's hit binds no comparison (untyped NULLs, see
+    // chronic::store).
+    .persistent(false)
     .bind(community_id)
     .bind(hit.rule.as_str())
     .bind(rule_version)
@@ -165,10 +280,15 @@ pub async fn insert_alert(
     .bind(hit.institution_id)
     .bind(hit.resident_id)
     .bind(crate::clock::month_cst(hit.at_ms))
-    .bind(key.join(","))
+    .bind(hit.evidence_key())
+    .bind(rules::join_ids(&hit.encounters))
     .bind(hit.amount_fen)
     .bind(&hit.detail)
     .bind(now)
+    .bind(c.map(|c| c.value))
+    .bind(c.map(|c| c.peer_median))
+    .bind(c.map(|c| c.peer_p90))
+    .bind(c.map(|c| c.peers))
     .execute(conn)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -183,9 +303,14 @@ pub struct AlertRow {
     pub finding: String,
     pub institution_id: i64,
     pub institution_name: String,
-    pub resident_id: i64,
+    pub resident_id: Option<i64>,
     pub period: String,
     pub evidence_key: String,
+    pub encounter_ids: String,
+    pub value: Option<f64>,
+    pub peer_median: Option<f64>,
+    pub peer_p90: Option<f64>,
+    pub peers: Option<i64>,
     pub amount_fen: i64,
     pub detail: String,
     pub state: String,
@@ -196,7 +321,8 @@ pub struct AlertRow {
 }
 
 const ALERT_COLUMNS: &str = "a.id, a.community_id, a.rule_code, a.rule_version, a.finding, a.institution_id, \
-     i.name AS institution_name, a.resident_id, a.period, a.evidence_key, a.amount_fen, a.detail, \
+     i.name AS institution_name, a.resident_id, a.period, a.evidence_key, a.encounter_ids, a.value, \
+     a.peer_median, a.peer_p90, a.peers, a.amount_fen, a.detail, \
      a.state, a.due_on, a.refund_fen, a.raised_at_ms, a.updated_at_ms \
      FROM supervision_alerts a JOIN institutions i ON i.id = a.institution_id";
 

@@ -251,6 +251,8 @@ struct AlertPage {
     amount: String,
     refund: String,
     evidence: Vec<(i64, String, String, String, String, String)>,
+    /// An indicator's value, its peers' median and 90th percentile (with the unit), how many.
+    comparison: Option<(String, String, String, i64)>,
     steps: Vec<(String, &'static str, &'static str, String, String)>,
     actions: Vec<Action>,
     error: String,
@@ -304,6 +306,16 @@ fn alert_view(actor: &Actor, detail: AlertDetail, error: String) -> AlertPage {
         state: detail.alert.state.label_zh(),
         amount: yuan(detail.alert.amount_fen),
         refund: detail.alert.refund_fen.map(yuan).unwrap_or_default(),
+        comparison: detail.alert.comparison.map(|c| {
+            let unit = detail.alert.rule_code.unit();
+            let shown = |v: f64| format!("{v:.1} {unit}");
+            (
+                shown(c.value),
+                shown(c.peer_median),
+                shown(c.peer_p90),
+                c.peers,
+            )
+        }),
         evidence: detail
             .evidence
             .iter()

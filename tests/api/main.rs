@@ -26,5 +26,6 @@ mod portal;
 mod referral;
 mod residents;
 mod supervision;
+mod supervision_indicators;
 mod targets;
 mod workbench;
