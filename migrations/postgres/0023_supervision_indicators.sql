@@ -10,3 +10,9 @@ ALTER TABLE supervision_alerts ADD COLUMN peer_median DOUBLE PRECISION;
 ALTER TABLE supervision_alerts ADD COLUMN peer_p90 DOUBLE PRECISION;
 ALTER TABLE supervision_alerts ADD COLUMN peers BIGINT;
 UPDATE supervision_alerts SET encounter_ids = evidence_key;
+
+-- The monthly facts now count admissions (for alerts per 100 admissions): every month with facts
+-- is counted again on its next read.
+INSERT INTO indicator_stale_months (community_id, month, changes)
+SELECT DISTINCT community_id, month, 1 FROM indicator_facts WHERE 1 = 1
+ON CONFLICT (community_id, month) DO NOTHING;

@@ -59,3 +59,9 @@ ALTER TABLE supervision_alerts_next RENAME TO supervision_alerts;
 ALTER TABLE supervision_alert_steps_next RENAME TO supervision_alert_steps;
 CREATE INDEX supervision_alerts_board ON supervision_alerts (community_id, period, institution_id);
 CREATE INDEX supervision_alert_steps_alert ON supervision_alert_steps (alert_id, at_ms);
+
+-- The monthly facts now count admissions (for alerts per 100 admissions): every month with facts
+-- is counted again on its next read.
+INSERT INTO indicator_stale_months (community_id, month, changes)
+SELECT DISTINCT community_id, month, 1 FROM indicator_facts WHERE 1 = 1
+ON CONFLICT (community_id, month) DO NOTHING;

@@ -12,6 +12,8 @@ pub const DERIVED: &str = "按指标名称推定的口径（可由县调整）";
 const STANDARD: &str = "卫生统计标准口径";
 const CHEST_PAIN: &str = "中国胸痛中心认证标准（时间节点与时限）";
 const BASIC_PUBLIC_HEALTH: &str = "《国家基本公共卫生服务规范（第三版）》";
+const SUPERVISION: &str =
+    "《医疗保障基金智能审核和监控知识库、规则库管理办法（试行）》与本共同体监管规则";
 const STAT: &str = "本平台心电 STAT 时限（10 分钟）";
 
 pub const DEFINITIONS: &[Definition] = &[
@@ -457,5 +459,29 @@ pub const DEFINITIONS: &[Definition] = &[
         },
         unit: "%",
         source: CHEST_PAIN,
+    },
+    Definition {
+        code: "S.1",
+        name: "监管预警整改率",
+        dimension: "智慧监管",
+        formula: Formula::Ratio {
+            numerator: SupervisionVerified,
+            denominator: SupervisionConfirmed,
+            scale: 100.0,
+        },
+        unit: "%",
+        source: SUPERVISION,
+    },
+    Definition {
+        code: "S.2",
+        name: "每百住院人次监管预警数",
+        dimension: "智慧监管",
+        formula: Formula::Ratio {
+            numerator: SupervisionAlerts,
+            denominator: Admissions,
+            scale: 100.0,
+        },
+        unit: "条/百人次",
+        source: SUPERVISION,
     },
 ];

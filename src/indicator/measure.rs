@@ -70,10 +70,14 @@ pub enum Measure {
     ChestPainFmcToBalloonCases,
     ChestPainFmcToBalloonSeconds,
     ChestPainFmcToBalloonWithinTarget,
+    Admissions,
+    SupervisionAlerts,
+    SupervisionConfirmed,
+    SupervisionVerified,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 54] = [
+    pub const ALL: [Measure; 58] = [
         Measure::Population,
         Measure::DispatchedDoctors,
         Measure::RemoteReads,
@@ -128,6 +132,10 @@ impl Measure {
         Measure::ChestPainFmcToBalloonCases,
         Measure::ChestPainFmcToBalloonSeconds,
         Measure::ChestPainFmcToBalloonWithinTarget,
+        Measure::Admissions,
+        Measure::SupervisionAlerts,
+        Measure::SupervisionConfirmed,
+        Measure::SupervisionVerified,
     ];
 
     /// The measure's name, for the definitions page.
@@ -219,6 +227,10 @@ impl Measure {
             Measure::ChestPainFmcToBalloonWithinTarget => {
                 "胸痛病例：首次医疗接触至导丝通过 ≤120 分钟的病例数"
             }
+            Measure::Admissions => "入院人次",
+            Measure::SupervisionAlerts => "监管预警数（按预警所属月份）",
+            Measure::SupervisionConfirmed => "初审确认的监管预警数（不含排除与复审撤销）",
+            Measure::SupervisionVerified => "整改已核实的监管预警数",
         }
     }
 
@@ -329,4 +341,8 @@ text_enum!(Measure {
     ChestPainFmcToBalloonCases => "chest_pain_fmc_to_balloon_cases",
     ChestPainFmcToBalloonSeconds => "chest_pain_fmc_to_balloon_seconds",
     ChestPainFmcToBalloonWithinTarget => "chest_pain_fmc_to_balloon_within_target",
+    Admissions => "admissions",
+    SupervisionAlerts => "supervision_alerts",
+    SupervisionConfirmed => "supervision_confirmed",
+    SupervisionVerified => "supervision_verified",
 });

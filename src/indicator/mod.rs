@@ -114,6 +114,8 @@ struct Counter<'a> {
     facts: HashMap<Millis, HashMap<(String, i64), i64>>,
     /// The chronic registry's counts per managing institution, by period start.
     chronic: HashMap<Millis, Vec<InstitutionCounts>>,
+    /// The supervision alerts per institution (alerts, confirmed, verified), by period start.
+    supervision: HashMap<Millis, Vec<(i64, i64, i64, i64)>>,
 }
 
 /// How a chronic registry measure is read from an institution's counts.
@@ -129,6 +131,16 @@ fn chronic_count(m: Measure) -> Option<fn(&InstitutionCounts) -> i64> {
         Measure::DiabetesManaged => |c| c.diabetes.managed,
         Measure::DiabetesToSpec => |c| c.diabetes.to_spec,
         Measure::DiabetesControlled => |c| c.diabetes.controlled,
+        _ => return None,
+    })
+}
+
+/// How a supervision measure is read from an institution's alert tally.
+fn supervision_part(m: Measure) -> Option<fn(&(i64, i64, i64, i64)) -> i64> {
+    Some(match m {
+        Measure::SupervisionAlerts => |t| t.1,
+        Measure::SupervisionConfirmed => |t| t.2,
+        Measure::SupervisionVerified => |t| t.3,
         _ => return None,
     })
 }
@@ -183,11 +195,29 @@ impl Counter<'_> {
                 .sum();
             return Ok(Some(value));
         }
+        let months = (
+            crate::clock::month_cst(start),
+            crate::clock::month_cst(end - 1),
+        );
+        if let Some(part) = supervision_part(m) {
+            if !self.supervision.contains_key(&start) {
+                let tallies = crate::supervision::tallies(
+                    &self.ctx.db,
+                    self.community_id,
+                    (&months.0, &months.1),
+                )
+                .await?;
+                self.supervision.insert(start, tallies);
+            }
+            let at = |id: i64| self.institution.is_none_or(|(scope, _)| scope == id);
+            let value = self.supervision[&start]
+                .iter()
+                .filter(|t| at(t.0))
+                .map(part)
+                .sum();
+            return Ok(Some(value));
+        }
         if !self.facts.contains_key(&start) {
-            let months = (
-                crate::clock::month_cst(start),
-                crate::clock::month_cst(end - 1),
-            );
             let facts =
                 store::facts(&self.ctx.db, self.community_id, (&months.0, &months.1)).await?;
             self.facts.insert(start, facts);
@@ -238,6 +268,7 @@ impl Counter<'_> {
             Measure::DownReferrals => sum("down_referrals", &at),
             Measure::DownReferralsAccepted => sum("down_referrals_accepted", &at),
             Measure::DownReferralsClosed => sum("down_referrals_closed", &at),
+            Measure::Admissions => sum("admissions", &at),
             // Named after their measure by `store`.
             Measure::ChestPainFmcToEcgCases
             | Measure::ChestPainFmcToEcgSeconds
@@ -271,6 +302,9 @@ impl Counter<'_> {
             | Measure::DiabetesManaged
             | Measure::DiabetesToSpec
             | Measure::DiabetesControlled => unreachable!("counted from the registry above"),
+            Measure::SupervisionAlerts
+            | Measure::SupervisionConfirmed
+            | Measure::SupervisionVerified => unreachable!("counted from the alerts above"),
         };
         Ok(Some(value))
     }
@@ -459,6 +493,7 @@ async fn counter<'a>(
         population_by_village: store::population_by_village(&ctx.db, actor.community_id).await?,
         facts: HashMap::new(),
         chronic: HashMap::new(),
+        supervision: HashMap::new(),
     })
 }
 

@@ -33,13 +33,14 @@ const COSTS: &str = "e.cost_drugs_fen + e.cost_examinations_fen + e.cost_tests_f
 
 /// The sources, with `{costs}` standing for an encounter's total cost.
 const SOURCES: &[Source] = &[
-    // Visits by the month they happened.
+    // Visits and admissions by the month they began.
     Source {
         sql: "SELECT e.institution_id, \
               CAST(SUM(CASE WHEN e.kind <> 'inpatient' THEN 1 ELSE 0 END) AS BIGINT) AS visits, \
               CAST(SUM(CASE WHEN e.kind <> 'inpatient' AND d.code = 'TCM' THEN 1 ELSE 0 END) AS BIGINT) AS tcm_visits, \
               CAST(SUM(CASE WHEN e.kind = 'outpatient' THEN 1 ELSE 0 END) AS BIGINT) AS outpatient_visits, \
-              CAST(SUM(CASE WHEN e.kind = 'outpatient' THEN {costs} ELSE 0 END) AS BIGINT) AS outpatient_cost_fen \
+              CAST(SUM(CASE WHEN e.kind = 'outpatient' THEN {costs} ELSE 0 END) AS BIGINT) AS outpatient_cost_fen, \
+              CAST(SUM(CASE WHEN e.kind = 'inpatient' THEN 1 ELSE 0 END) AS BIGINT) AS admissions \
               FROM encounters e LEFT JOIN departments d ON d.id = e.department_id \
               WHERE e.community_id = $1 AND e.started_at_ms >= $2 AND e.started_at_ms < $3 \
               GROUP BY e.institution_id",
@@ -49,6 +50,7 @@ const SOURCES: &[Source] = &[
             "tcm_visits",
             "outpatient_visits",
             "outpatient_cost_fen",
+            "admissions",
         ],
     },
     // Inpatient stays by the month of discharge.

@@ -361,6 +361,16 @@ pub async fn run_nightly(ctx: Ctx) {
     }
 }
 
+/// Per institution, the alerts of the months `first..=last` (`YYYY-MM`): (institution,
+/// alerts, confirmed, verified), for the indicators.
+pub async fn tallies(
+    db: &crate::db::Db,
+    community_id: i64,
+    months: (&str, &str),
+) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+    store::tallies(db, community_id, months).await
+}
+
 /// The board's counts: alerts by month, rule, institution and state, of every institution for
 /// the office, of the caller's own for its staff.
 pub async fn counts(ctx: &Ctx, actor: &Actor) -> Result<Vec<model::Count>, Error> {

@@ -1,12 +1,13 @@
 //! The institution indicators over HTTP: three township centres' months on a hand-built set,
 //! one admitting far more than its peers (K01) and on a low threshold (K04); the alerts carry the
 //! peer comparison and no resident, a re-run raises nothing twice, an institution sees its own,
-//! and verifying a month's alert while the next month is still above its peers is refused.
+//! verifying a month's alert while the next month is still above its peers is refused, and the
+//! dashboard's rectification rate and alerts per 100 admissions count them.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, indicator};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -198,6 +199,39 @@ async fn an_institution_far_above_its_peers_is_called_out_with_the_comparison() 
         "supervision.not_rectified",
     )
     .await;
+
+    // On the dashboard: the first month at the centre has 2 alerts per 20 admissions, one
+    // confirmed and none verified.
+    let (year, number) = first.split_once('-').unwrap();
+    let values = app
+        .get_ok(
+            &officer,
+            &format!(
+                "/api/v1/indicators?year={year}&month={}&institution={own}",
+                number.trim_start_matches('0')
+            ),
+        )
+        .await;
+    let per_admissions = indicator(&values, "S.2");
+    assert_eq!(
+        (
+            per_admissions["numerator"].as_f64(),
+            per_admissions["denominator"].as_f64()
+        ),
+        (Some(2.0), Some(20.0)),
+        "{per_admissions}"
+    );
+    assert_eq!(per_admissions["value"], 10.0);
+    let rate = indicator(&values, "S.1");
+    assert_eq!(
+        (
+            rate["numerator"].as_f64(),
+            rate["denominator"].as_f64(),
+            rate["value"].as_f64()
+        ),
+        (Some(0.0), Some(1.0), Some(0.0)),
+        "{rate}"
+    );
 
     // The alert's page shows the comparison.
     let session = app.web_login("insurance-officer").await;
