@@ -115,7 +115,7 @@ struct Counter<'a> {
     /// The chronic registry's counts per managing institution, by period start.
     chronic: HashMap<Millis, Vec<InstitutionCounts>>,
     /// The supervision alerts per institution (alerts, confirmed, verified), by period start.
-    supervision: HashMap<Millis, Vec<(i64, i64, i64, i64)>>,
+    supervision: HashMap<Millis, Vec<crate::supervision::Tally>>,
 }
 
 /// How a chronic registry measure is read from an institution's counts.
@@ -136,11 +136,11 @@ fn chronic_count(m: Measure) -> Option<fn(&InstitutionCounts) -> i64> {
 }
 
 /// How a supervision measure is read from an institution's alert tally.
-fn supervision_part(m: Measure) -> Option<fn(&(i64, i64, i64, i64)) -> i64> {
+fn supervision_part(m: Measure) -> Option<fn(&crate::supervision::Tally) -> i64> {
     Some(match m {
-        Measure::SupervisionAlerts => |t| t.1,
-        Measure::SupervisionConfirmed => |t| t.2,
-        Measure::SupervisionVerified => |t| t.3,
+        Measure::SupervisionAlerts => |t| t.alerts,
+        Measure::SupervisionConfirmed => |t| t.confirmed,
+        Measure::SupervisionVerified => |t| t.verified,
         _ => return None,
     })
 }
@@ -212,7 +212,7 @@ impl Counter<'_> {
             let at = |id: i64| self.institution.is_none_or(|(scope, _)| scope == id);
             let value = self.supervision[&start]
                 .iter()
-                .filter(|t| at(t.0))
+                .filter(|t| at(t.institution_id))
                 .map(part)
                 .sum();
             return Ok(Some(value));

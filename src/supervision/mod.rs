@@ -361,13 +361,22 @@ pub async fn run_nightly(ctx: Ctx) {
     }
 }
 
-/// Per institution, the alerts of the months `first..=last` (`YYYY-MM`): (institution,
-/// alerts, confirmed, verified), for the indicators.
+/// An institution's alerts over some months, for the indicators.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Tally {
+    pub institution_id: i64,
+    pub alerts: i64,
+    /// Past triage as a violation (`AlertState::confirmed`).
+    pub confirmed: i64,
+    pub verified: i64,
+}
+
+/// Per institution, the alerts of the months `first..=last` (`YYYY-MM`).
 pub async fn tallies(
     db: &crate::db::Db,
     community_id: i64,
     months: (&str, &str),
-) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+) -> Result<Vec<Tally>, sqlx::Error> {
     store::tallies(db, community_id, months).await
 }
 

@@ -459,13 +459,12 @@ pub async fn counts(
     .await
 }
 
-/// Per institution, the alerts of the months `first..=last` (`YYYY-MM`): (institution, alerts,
-/// confirmed, verified).
+/// Per institution, the alerts of the months `first..=last` (`YYYY-MM`).
 pub async fn tallies(
     db: &Db,
     community_id: i64,
     (first, last): (&str, &str),
-) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+) -> Result<Vec<super::Tally>, sqlx::Error> {
     // Only the states' fixed names are written into the SQL.
     let confirmed: Vec<String> = AlertState::ALL
         .iter()
@@ -473,9 +472,9 @@ pub async fn tallies(
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT institution_id, CAST(COUNT(*) AS BIGINT), \
-         CAST(SUM(CASE WHEN state IN ({}) THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN state = 'verified' THEN 1 ELSE 0 END) AS BIGINT) \
+        "SELECT institution_id, CAST(COUNT(*) AS BIGINT) AS alerts, \
+         CAST(SUM(CASE WHEN state IN ({}) THEN 1 ELSE 0 END) AS BIGINT) AS confirmed, \
+         CAST(SUM(CASE WHEN state = 'verified' THEN 1 ELSE 0 END) AS BIGINT) AS verified \
          FROM supervision_alerts WHERE community_id = $1 AND period >= $2 AND period <= $3 \
          GROUP BY institution_id",
         confirmed.join(", ")
