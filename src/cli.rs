@@ -81,6 +81,19 @@ enum ImportCommand {
         #[command(flatten)]
         storage: Storage,
     },
+    /// The year's payroll from the personnel system (CSV: institution_code, staff_id,
+    /// gross_income_fen); kept only as each institution's sum and head count, replacing the
+    /// year's. Bad rows are reported with their line numbers and nothing is imported.
+    Payroll {
+        file: PathBuf,
+        /// The year the income was paid in.
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        community: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
 }
 
 #[derive(Subcommand)]
@@ -437,6 +450,44 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 Err(crate::insurance::import::ImportError::BadRows(rows)) => {
                     eprintln!("{}", crate::insurance::import::ImportError::BadRows(rows));
+                    Ok(ExitCode::from(1))
+                }
+                Err(error) => Err(error.into()),
+            }
+        }
+        Command::Import {
+            command:
+                ImportCommand::Payroll {
+                    file,
+                    year,
+                    community,
+                    storage,
+                },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let ctx = Ctx::new(storage.connect().await?);
+            let community_id = community_id(&ctx, community.as_deref()).await?;
+            let bar = indicatif::ProgressBar::new(text.lines().count().saturating_sub(1) as u64);
+            let result = crate::staff::payroll::import(
+                &ctx,
+                clock::now_ms(),
+                (community_id, year),
+                &text,
+                &|n| bar.set_position(n),
+            )
+            .await;
+            bar.finish_and_clear();
+            match result {
+                Ok(imported) => {
+                    println!(
+                        "{} rows: payroll {year} of {} institutions imported",
+                        imported.rows, imported.institutions
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error @ crate::staff::payroll::Error::BadRows(_)) => {
+                    eprintln!("{error}");
                     Ok(ExitCode::from(1))
                 }
                 Err(error) => Err(error.into()),

@@ -16,6 +16,7 @@ pub mod critical_value;
 pub mod ctx;
 pub mod db;
 pub mod demo;
+pub mod dispatch;
 pub mod ecg;
 pub mod family_doctor;
 pub mod fhir;

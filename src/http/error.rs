@@ -343,6 +343,21 @@ impl From<crate::supervision::Error> for ApiError {
     }
 }
 
+impl From<crate::dispatch::Error> for ApiError {
+    fn from(error: crate::dispatch::Error) -> ApiError {
+        use crate::dispatch::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "dispatch.invalid"),
+            E::Overlap { .. } => (StatusCode::CONFLICT, "dispatch.overlap"),
+            E::Denied(_) => return denied(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 impl From<crate::family_doctor::Error> for ApiError {
     fn from(error: crate::family_doctor::Error) -> ApiError {
         use crate::family_doctor::Error as E;

@@ -101,6 +101,8 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         crate::supervision::http::list_alerts,
         crate::supervision::http::get_alert,
         crate::supervision::http::create_transition,
+        crate::dispatch::http::create_dispatch,
+        crate::dispatch::http::list_dispatches,
         crate::family_doctor::http::create_team,
         crate::family_doctor::http::list_teams,
         crate::family_doctor::http::create_package,

@@ -276,7 +276,6 @@ impl Measure {
     /// Why yijia cannot count this yet, for the measures it holds no records of.
     pub fn missing(self) -> Option<&'static str> {
         match self {
-            Measure::DispatchedDoctors => Some("尚无医师派驻记录"),
             Measure::PrimaryIncomePerStaff | Measure::LeadIncomePerStaff => {
                 Some("尚无人员收入（薪酬）数据")
             }

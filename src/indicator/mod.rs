@@ -152,6 +152,12 @@ impl Counter<'_> {
         m: Measure,
         (start, end): (Millis, Millis),
     ) -> Result<Option<i64>, sqlx::Error> {
+        if matches!(
+            m,
+            Measure::PrimaryIncomePerStaff | Measure::LeadIncomePerStaff
+        ) {
+            return self.income_per_staff(m, end).await;
+        }
         if m.missing().is_some() {
             return Ok(None);
         }
@@ -199,6 +205,18 @@ impl Counter<'_> {
             crate::clock::month_cst(start),
             crate::clock::month_cst(end - 1),
         );
+        let at = |id: i64| self.institution.is_none_or(|(scope, _)| scope == id);
+        if m == Measure::DispatchedDoctors {
+            // Counted where they came from and where they went.
+            let doctors =
+                crate::dispatch::dispatched_doctors(&self.ctx.db, self.community_id, (start, end))
+                    .await?;
+            let counted = doctors
+                .iter()
+                .filter(|d| d.institutions.iter().any(|i| at(*i)))
+                .count();
+            return Ok(Some(counted as i64));
+        }
         if let Some(part) = supervision_part(m) {
             if !self.supervision.contains_key(&start) {
                 let tallies = crate::supervision::tallies(
@@ -209,7 +227,6 @@ impl Counter<'_> {
                 .await?;
                 self.supervision.insert(start, tallies);
             }
-            let at = |id: i64| self.institution.is_none_or(|(scope, _)| scope == id);
             let value = self.supervision[&start]
                 .iter()
                 .filter(|t| at(t.institution_id))
@@ -288,9 +305,6 @@ impl Counter<'_> {
             Measure::Population
             | Measure::VillageClinics
             | Measure::VillageClinicsWithEcg
-            | Measure::DispatchedDoctors
-            | Measure::PrimaryIncomePerStaff
-            | Measure::LeadIncomePerStaff
             | Measure::PrematureDeaths => return Ok(None),
             Measure::ManagedChronic
             | Measure::ManagedChronicToSpec
@@ -304,9 +318,36 @@ impl Counter<'_> {
             | Measure::DiabetesControlled => unreachable!("counted from the registry above"),
             Measure::SupervisionAlerts
             | Measure::SupervisionConfirmed
-            | Measure::SupervisionVerified => unreachable!("counted from the alerts above"),
+            | Measure::SupervisionVerified
+            | Measure::DispatchedDoctors
+            | Measure::PrimaryIncomePerStaff
+            | Measure::LeadIncomePerStaff => unreachable!("counted from their records above"),
         };
         Ok(Some(value))
+    }
+
+    /// Mean gross income per staff over the period's year, in fen: at the primary institutions
+    /// of the scope, or at the lead hospital (with its campuses and centres); `None` without a
+    /// payroll for the year.
+    async fn income_per_staff(
+        &mut self,
+        m: Measure,
+        end: Millis,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let year = crate::clock::date_cst(end - 1).year();
+        let rows = crate::staff::payroll::year(&self.ctx.db, self.community_id, year).await?;
+        let level = |id: i64| self.institutions.get(&id).map(|i| i.kind.level());
+        let at = |id: i64| self.institution.is_none_or(|(scope, _)| scope == id);
+        let (staff, gross) = rows
+            .iter()
+            .filter(|(id, _, _)| match m {
+                Measure::PrimaryIncomePerStaff => level(*id).is_some_and(|l| l <= 2) && at(*id),
+                _ => level(*id) == Some(3),
+            })
+            .fold((0, 0), |(staff, gross), (_, n, fen)| {
+                (staff + n, gross + fen)
+            });
+        Ok((staff > 0).then(|| gross / staff))
     }
 
     /// Whether a village clinic is in the scope's catchment: the village itself, the villages of

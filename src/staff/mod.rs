@@ -4,6 +4,7 @@
 pub mod http;
 pub mod model;
 mod password;
+pub mod payroll;
 pub mod store;
 pub mod throttle;
 pub mod views;

@@ -36,6 +36,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/chronic/screening", "高血压筛查"),
             ("/supervision", "监管预警"),
             ("/family-doctor", "家庭医生签约"),
+            ("/dispatches", "医师派驻"),
         ]);
     }
     if has(Role::Doctor) {
@@ -59,6 +60,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/supervision", "监管预警"),
             ("/referrals/figures", "转诊统计"),
             ("/budget", "医保预算"),
+            ("/dispatches", "医师派驻"),
         ]);
     }
     if has(Role::Admin) {
@@ -68,6 +70,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/residents/duplicates", "重复档案"),
             ("/catalogues", "目录"),
             ("/indicators/definitions", "指标口径"),
+            ("/dispatches", "医师派驻"),
         ]);
     }
     add(&[("/institutions", "机构")]);

@@ -10,6 +10,7 @@ mod chronic_indicators;
 mod chronic_monthly;
 mod chronic_pages;
 mod chronic_screening;
+mod dispatch;
 mod ecg;
 mod ecg_devices;
 mod family_doctor;
