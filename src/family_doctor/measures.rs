@@ -225,13 +225,24 @@ pub async fn measures(
         crate::institution::store::institutions_in_community(&ctx.db, actor.community_id).await?;
     let area = crate::chronic::monthly::area(actor, &all, query.institution)
         .map_err(|_| access::Denied)?;
-    let renewals = renewals(ctx, actor.community_id, now).await?;
-    let fulfilment = fulfilment(ctx, actor.community_id, (now, today)).await?;
+    measures_over(ctx, (actor.community_id, &all), (now, today), &area).await
+}
+
+/// The measures over the villages of `area` on `today` (the caller has checked who may see
+/// them), of the community's institutions `all`.
+pub async fn measures_over(
+    ctx: &Ctx,
+    (community_id, all): (i64, &[crate::institution::Institution]),
+    (now, today): (Millis, Date),
+    area: &[i64],
+) -> Result<FamilyDoctorMeasures, Error> {
+    let renewals = renewals(ctx, community_id, now).await?;
+    let fulfilment = fulfilment(ctx, community_id, (now, today)).await?;
     let teams_of_village: HashMap<i64, i64> = sqlx::query_as(
         "SELECT village_clinic_id, care_team_id FROM grids WHERE community_id = $1 \
          AND care_team_id IS NOT NULL",
     )
-    .bind(actor.community_id)
+    .bind(community_id)
     .fetch_all(&ctx.db.pool)
     .await?
     .into_iter()
@@ -239,7 +250,7 @@ pub async fn measures(
     let township_of: HashMap<i64, Option<i64>> =
         all.iter().map(|i| (i.id, i.township_id)).collect();
     let names: HashMap<i64, String> = all.iter().map(|i| (i.id, i.name.clone())).collect();
-    let team_names: HashMap<i64, String> = store::teams(&ctx.db, actor.community_id)
+    let team_names: HashMap<i64, String> = store::teams(&ctx.db, community_id)
         .await?
         .into_iter()
         .map(|t| (t.id, t.name))
@@ -250,7 +261,7 @@ pub async fn measures(
         HashMap::new(),
         HashMap::<i64, Tally>::new(),
     );
-    for row in villages(ctx, actor.community_id, today).await? {
+    for row in villages(ctx, community_id, today).await? {
         if !area.contains(&row.village) {
             continue;
         }

@@ -343,6 +343,23 @@ impl From<crate::supervision::Error> for ApiError {
     }
 }
 
+impl From<crate::assessment::Error> for ApiError {
+    fn from(error: crate::assessment::Error) -> ApiError {
+        use crate::assessment::Error as E;
+        let message = error.to_string();
+        let (status, code) = match error {
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "assessment.invalid"),
+            E::Frozen(_) => (StatusCode::CONFLICT, "assessment.frozen"),
+            E::Denied(_) => return denied(),
+            E::Indicator(error) => return error.into(),
+            E::FamilyDoctor(error) => return error.into(),
+            E::Db(error) => return error.into(),
+            E::Audit(error) => return error.into(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 impl From<crate::dispatch::Error> for ApiError {
     fn from(error: crate::dispatch::Error) -> ApiError {
         use crate::dispatch::Error as E;

@@ -38,6 +38,8 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(crate::chronic::screening_page::routes())
         .merge(crate::supervision::http::routes())
         .merge(crate::supervision::views::routes())
+        .merge(crate::assessment::http::routes())
+        .merge(crate::assessment::views::routes())
         .merge(crate::dispatch::http::routes())
         .merge(crate::dispatch::views::routes())
         .merge(crate::family_doctor::http::routes())

@@ -223,6 +223,7 @@ impl Counter<'_> {
                     &self.ctx.db,
                     self.community_id,
                     (&months.0, &months.1),
+                    crate::clock::today_cst(),
                 )
                 .await?;
                 self.supervision.insert(start, tallies);
@@ -365,7 +366,7 @@ impl Counter<'_> {
 }
 
 /// [start, end) in ms.
-type Period = (Millis, Millis);
+pub type Period = (Millis, Millis);
 
 fn period(year: i64, month: Option<u32>) -> Option<Period> {
     match month {
@@ -451,38 +452,66 @@ pub async fn breakdown(
     year: i64,
     month: Option<u32>,
 ) -> Result<Breakdown, Error> {
+    if !access::may_see_aggregates(actor) {
+        return Err(access::Denied.into());
+    }
     let (this, last) = periods(year, month)?;
-    let mut counter = counter(ctx, actor, None).await?;
     let codes = [code];
-    let county = evaluate(&mut counter, this, last, Some(&codes))
-        .await?
-        .pop()
-        .ok_or(Error::UnknownIndicator)?;
-    let mut members: Vec<(i64, InstitutionKind, String)> = counter
-        .institutions
-        .values()
-        .map(|i| (i.id, i.kind, i.name.clone()))
-        .collect();
-    members.sort_by(|a, b| (a.1 as u8, &a.2).cmp(&(b.1 as u8, &b.2)));
-    let mut institutions = Vec::with_capacity(members.len());
-    for (id, kind, name) in members {
-        counter.institution = Some((id, kind));
-        if let Some(value) = evaluate(&mut counter, this, last, Some(&codes))
-            .await?
-            .pop()
-        {
-            institutions.push(InstitutionValue {
+    let (county, members) =
+        by_member(ctx, actor.community_id, (this, last), (&codes, None)).await?;
+    let county = county.into_iter().next().ok_or(Error::UnknownIndicator)?;
+    let institutions = members
+        .into_iter()
+        .filter_map(|(id, kind, name, mut values)| {
+            Some(InstitutionValue {
                 institution_id: id,
                 institution_name: name,
                 kind: kind.label_zh(),
-                value,
-            });
-        }
-    }
+                value: values.pop()?,
+            })
+        })
+        .collect();
     Ok(Breakdown {
         county,
         institutions,
     })
+}
+
+/// The indicators of `codes` over a period (with the same period a year before, for growth)
+/// for the county and for every member institution (or `only` one) — by kind (lead hospital
+/// first), then by name — counted from the same facts. The caller has checked who may see them.
+pub async fn by_member(
+    ctx: &Ctx,
+    community_id: i64,
+    (this, last): (Period, Period),
+    (codes, only): (&[&str], Option<i64>),
+) -> Result<(Vec<Value>, Vec<(i64, InstitutionKind, String, Vec<Value>)>), Error> {
+    let mut counter = counter_in(ctx, community_id, None).await?;
+    let county = evaluate(&mut counter, this, last, Some(codes)).await?;
+    let mut members: Vec<(i64, InstitutionKind, String)> = counter
+        .institutions
+        .values()
+        .filter(|i| only.is_none_or(|id| id == i.id))
+        .map(|i| (i.id, i.kind, i.name.clone()))
+        .collect();
+    members.sort_by(|a, b| (a.1 as u8, &a.2).cmp(&(b.1 as u8, &b.2)));
+    let mut values = Vec::with_capacity(members.len());
+    for (id, kind, name) in members {
+        counter.institution = Some((id, kind));
+        let found = evaluate(&mut counter, this, last, Some(codes)).await?;
+        values.push((id, kind, name, found));
+    }
+    Ok((county, values))
+}
+
+/// The months `first..=last` of a year as a period, with the same months a year before.
+pub fn months_of(year: i64, (first, last): (u32, u32)) -> Option<(Period, Period)> {
+    let bounds = |year: i64| {
+        let start = crate::clock::month_bounds_cst(&format!("{year}-{first:02}"))?.0;
+        let end = crate::clock::month_bounds_cst(&format!("{year}-{last:02}"))?.1;
+        Some((start, end))
+    };
+    Some((bounds(year)?, bounds(year - 1)?))
 }
 
 /// The period asked for and the same period a year before.
@@ -508,30 +537,37 @@ async fn counter<'a>(
     if !access::may_see_aggregates(actor) {
         return Err(access::Denied.into());
     }
+    counter_in(ctx, actor.community_id, institution).await
+}
+
+/// A counter for a community (the caller has checked who may see it).
+async fn counter_in(
+    ctx: &Ctx,
+    community_id: i64,
+    institution: Option<i64>,
+) -> Result<Counter<'_>, Error> {
     let institution = match institution {
         None => None,
         Some(id) => {
-            let found =
-                crate::institution::store::institution_by_id(&ctx.db, actor.community_id, id)
-                    .await?
-                    .ok_or(Error::UnknownInstitution)?;
+            let found = crate::institution::store::institution_by_id(&ctx.db, community_id, id)
+                .await?
+                .ok_or(Error::UnknownInstitution)?;
             Some((found.id, found.kind))
         }
     };
-    refresh_facts(&ctx.db, actor.community_id).await?;
-    let institutions =
-        crate::institution::store::institutions_in_community(&ctx.db, actor.community_id)
-            .await?
-            .into_iter()
-            .map(|i| (i.id, i))
-            .collect();
+    refresh_facts(&ctx.db, community_id).await?;
+    let institutions = crate::institution::store::institutions_in_community(&ctx.db, community_id)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
     Ok(Counter {
         ctx,
-        definitions: basis::effective(&ctx.db, actor.community_id).await?,
-        community_id: actor.community_id,
+        definitions: basis::effective(&ctx.db, community_id).await?,
+        community_id,
         institution,
         institutions,
-        population_by_village: store::population_by_village(&ctx.db, actor.community_id).await?,
+        population_by_village: store::population_by_village(&ctx.db, community_id).await?,
         facts: HashMap::new(),
         chronic: HashMap::new(),
         supervision: HashMap::new(),

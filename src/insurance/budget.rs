@@ -9,7 +9,7 @@
 //! back), `group` (paid to the group), `spending` (claims in and out of county), and
 //! `member:{id}:performance` / `member:{id}:development` (a surplus shared out).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
@@ -511,7 +511,7 @@ pub async fn settle(ctx: &Ctx, now: Millis, actor: &Actor, year: i64) -> Result<
     let weights: Vec<(i64, i64)> = member_scores(&ctx.db, c, year)
         .await?
         .into_iter()
-        .map(|m| (m.institution_id, m.score))
+        .map(|m| (m.institution_id, m.weight))
         .collect();
 
     let period = year.to_string();
@@ -661,19 +661,25 @@ pub async fn position(ctx: &Ctx, actor: &Actor, year: i64) -> Result<Position, E
     })
 }
 
-/// The members that have claims in the year, with their assessment scores (100 unless set):
-/// the weights of their share of a surplus.
+/// The members that have claims in the year, with their scores — typed by the officer with a
+/// reason, else the frozen assessment's, else 100 — the weights of their share of a surplus.
 async fn member_scores(
     db: &Db,
     community_id: i64,
     year: i64,
 ) -> Result<Vec<MemberScore>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT m.institution_id, COALESCE(s.score, 100) AS score FROM \
+        "SELECT m.institution_id, \
+         CAST(COALESCE(s.score, ROUND(a.score), 100) AS BIGINT) AS score, \
+         CAST(COALESCE(s.score * 10, ROUND(a.score * 10), 1000) AS BIGINT) AS weight, \
+         s.reason, CASE WHEN s.score IS NOT NULL THEN 'typed' \
+         WHEN a.score IS NOT NULL THEN 'assessment' ELSE 'default' END AS source FROM \
          (SELECT DISTINCT institution_id FROM claims \
           WHERE community_id = $1 AND month >= $3 AND month <= $4) m \
          LEFT JOIN member_scores s ON s.community_id = $1 AND s.year = $2 \
-           AND s.institution_id = m.institution_id ORDER BY m.institution_id",
+           AND s.institution_id = m.institution_id \
+         LEFT JOIN assessment_snapshots a ON a.community_id = $1 AND a.year = $2 \
+           AND a.institution_id = m.institution_id ORDER BY m.institution_id",
     )
     .bind(community_id)
     .bind(year)
@@ -689,7 +695,8 @@ pub async fn scores(ctx: &Ctx, actor: &Actor, year: i64) -> Result<Vec<MemberSco
     Ok(member_scores(&ctx.db, actor.community_id, year).await?)
 }
 
-/// Sets members' assessment scores for the year (weights of their share of a surplus).
+/// Sets members' scores for the year by hand (weights of their share of a surplus), each with
+/// the stated reason, kept; a score equal to the one in force is left as it is.
 pub async fn set_scores(
     ctx: &Ctx,
     now: Millis,
@@ -705,30 +712,67 @@ pub async fn set_scores(
             reason: "0 to 100",
         });
     }
+    let current: HashMap<i64, i64> = member_scores(&ctx.db, actor.community_id, year)
+        .await?
+        .into_iter()
+        .map(|m| (m.institution_id, m.score))
+        .collect();
+    let changed: Vec<&MemberScore> = scores
+        .iter()
+        .filter(|s| current.get(&s.institution_id) != Some(&s.score))
+        .collect();
+    let reason_ok = |s: &&MemberScore| {
+        s.reason
+            .as_deref()
+            .map(str::trim)
+            .is_some_and(|r| !r.is_empty() && r.chars().count() <= 500)
+    };
+    if !changed.iter().all(reason_ok) {
+        return Err(Error::Invalid {
+            field: "reason",
+            reason: "the reason for typing a score (at most 500 characters)",
+        });
+    }
     let mut tx = ctx.db.begin().await?;
-    for score in scores {
+    for score in &changed {
         sqlx::query(
-            "INSERT INTO member_scores (community_id, year, institution_id, score) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (community_id, year, institution_id) \
-             DO UPDATE SET score = excluded.score",
+            "INSERT INTO member_scores (community_id, year, institution_id, score, reason) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (community_id, year, institution_id) \
+             DO UPDATE SET score = excluded.score, reason = excluded.reason",
         )
         .bind(actor.community_id)
         .bind(year)
         .bind(score.institution_id)
         .bind(score.score)
+        .bind(score.reason.as_deref().map(str::trim))
         .execute(&mut *tx)
         .await?;
     }
-    let entry = Entry::by(actor, now, "budget.scores", "budget", Some(year));
+    let typed: Vec<String> = changed
+        .iter()
+        .map(|s| s.institution_id.to_string())
+        .collect();
+    let entry = Entry::by(actor, now, "budget.scores", "budget", Some(year))
+        .detail(format!("typed={}", typed.join(",")));
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
     Ok(())
 }
 
-#[derive(Clone, Debug, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MemberScore {
     pub institution_id: i64,
     pub score: i64,
+    /// Why the score was typed by hand (required when typing one).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Where the score in force comes from: `typed`, `assessment` (the frozen assessment) or
+    /// `default` (100).
+    #[serde(default, skip_deserializing)]
+    pub source: String,
+    /// The weight of the surplus share: the score in tenths.
+    #[serde(skip)]
+    pub weight: i64,
 }
 
 #[cfg(test)]

@@ -31,7 +31,10 @@ pub fn routes() -> Router<Ctx> {
             post(create_review),
         )
         .route("/api/v1/budget/{year}/settlement", post(create_settlement))
-        .route("/api/v1/budget/{year}/scores", put(put_member_scores))
+        .route(
+            "/api/v1/budget/{year}/scores",
+            get(list_member_scores).put(put_member_scores),
+        )
         .route(
             "/api/v1/dip/groups",
             get(list_dip_groups).put(put_dip_group),
@@ -165,7 +168,19 @@ pub async fn create_settlement(
     ))
 }
 
-/// Members' assessment scores, the weights of their share of a surplus.
+/// Members' scores in force — typed with a reason, the frozen assessment's, or 100 — and where
+/// each comes from.
+#[utoipa::path(get, path = "/api/v1/budget/{year}/scores", tag = "insurance",
+    responses((status = 200, body = Vec<MemberScore>), (status = 403, body = ErrorBody)))]
+pub async fn list_member_scores(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(year): Path<i64>,
+) -> Result<Json<Vec<MemberScore>>, ApiError> {
+    Ok(Json(super::budget::scores(&ctx, &actor, year).await?))
+}
+
+/// Members' scores typed by hand, each with its reason: the weights of their share of a surplus.
 #[utoipa::path(put, path = "/api/v1/budget/{year}/scores", tag = "insurance", request_body = Vec<MemberScore>,
     responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn put_member_scores(

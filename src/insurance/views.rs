@@ -72,7 +72,8 @@ struct BudgetPage {
     chart: String,
     reviews: Vec<(i64, String, String, String)>,
     /// Members with claims this year: (id, name, score), the weights of a surplus's shares.
-    scores: Vec<(i64, String, i64)>,
+    /// (institution, name, score, where it comes from).
+    scores: Vec<(i64, String, i64, String)>,
     accounts: Vec<Line>,
     ledger: Vec<(String, String, String, String, String)>,
 }
@@ -209,7 +210,12 @@ async fn budget_page(
         .into_iter()
         .map(|m| {
             let name = names.get(&m.institution_id).cloned().unwrap_or_default();
-            (m.institution_id, name, m.score)
+            let source = match m.source.as_str() {
+                "typed" => format!("手工调整：{}", m.reason.unwrap_or_default()),
+                "assessment" => "绩效考核（已冻结）".to_owned(),
+                _ => "未考核，按 100 分".to_owned(),
+            };
+            (m.institution_id, name, m.score, source)
         })
         .collect();
     page.accounts = position
@@ -299,19 +305,27 @@ async fn prepay(
     )
 }
 
-/// Scores as the form sends them: institution id → score.
+/// Scores as the form sends them: institution id → score, and the reason for those typed.
 async fn set_scores(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
     Path(year): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    let reason = fields
+        .iter()
+        .find(|(key, _)| key == "reason")
+        .map(|(_, reason)| reason.clone());
     let scores: Option<Vec<budget::MemberScore>> = fields
         .iter()
+        .filter(|(key, _)| key != "reason")
         .map(|(id, score)| {
             Some(budget::MemberScore {
                 institution_id: id.parse().ok()?,
                 score: score.trim().parse().ok()?,
+                reason: reason.clone(),
+                source: String::new(),
+                weight: 0,
             })
         })
         .collect();

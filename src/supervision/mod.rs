@@ -369,15 +369,19 @@ pub struct Tally {
     /// Past triage as a violation (`AlertState::confirmed`).
     pub confirmed: i64,
     pub verified: i64,
+    /// Past their due date on `today`, in a state with a time limit.
+    pub overdue: i64,
 }
 
-/// Per institution, the alerts of the months `first..=last` (`YYYY-MM`).
+/// Per institution, the alerts of the months `first..=last` (`YYYY-MM`), with those overdue on
+/// `today`.
 pub async fn tallies(
     db: &crate::db::Db,
     community_id: i64,
     months: (&str, &str),
+    today: Date,
 ) -> Result<Vec<Tally>, sqlx::Error> {
-    store::tallies(db, community_id, months).await
+    store::tallies(db, community_id, months, &today.to_string()).await
 }
 
 /// The board's counts: alerts by month, rule, institution and state, of every institution for

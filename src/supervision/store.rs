@@ -464,6 +464,7 @@ pub async fn tallies(
     db: &Db,
     community_id: i64,
     (first, last): (&str, &str),
+    today: &str,
 ) -> Result<Vec<super::Tally>, sqlx::Error> {
     // Only the states' fixed names are written into the SQL.
     let confirmed: Vec<String> = AlertState::ALL
@@ -471,17 +472,25 @@ pub async fn tallies(
         .filter(|s| s.confirmed())
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
+    let limited: Vec<String> = AlertState::ALL
+        .iter()
+        .filter(|s| s.has_time_limit())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT institution_id, CAST(COUNT(*) AS BIGINT) AS alerts, \
          CAST(SUM(CASE WHEN state IN ({}) THEN 1 ELSE 0 END) AS BIGINT) AS confirmed, \
-         CAST(SUM(CASE WHEN state = 'verified' THEN 1 ELSE 0 END) AS BIGINT) AS verified \
+         CAST(SUM(CASE WHEN state = 'verified' THEN 1 ELSE 0 END) AS BIGINT) AS verified, \
+         CAST(SUM(CASE WHEN state IN ({}) AND due_on < $4 THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
          FROM supervision_alerts WHERE community_id = $1 AND period >= $2 AND period <= $3 \
          GROUP BY institution_id",
-        confirmed.join(", ")
+        confirmed.join(", "),
+        limited.join(", ")
     )))
     .bind(community_id)
     .bind(first)
     .bind(last)
+    .bind(today)
     .fetch_all(&db.pool)
     .await
 }

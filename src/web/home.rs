@@ -37,6 +37,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/supervision", "监管预警"),
             ("/family-doctor", "家庭医生签约"),
             ("/dispatches", "医师派驻"),
+            ("/assessments", "绩效考核"),
         ]);
     }
     if has(Role::Doctor) {
@@ -52,6 +53,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/dip", "DIP 分值"),
             ("/indicators", "监测指标"),
             ("/supervision", "监管预警"),
+            ("/assessments", "绩效考核"),
         ]);
     }
     if has(Role::Supervisor) {
@@ -61,6 +63,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/referrals/figures", "转诊统计"),
             ("/budget", "医保预算"),
             ("/dispatches", "医师派驻"),
+            ("/assessments", "绩效考核"),
         ]);
     }
     if has(Role::Admin) {
@@ -71,6 +74,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/catalogues", "目录"),
             ("/indicators/definitions", "指标口径"),
             ("/dispatches", "医师派驻"),
+            ("/assessments/schemes", "考核方案"),
         ]);
     }
     add(&[("/institutions", "机构")]);

@@ -543,10 +543,27 @@ async fn the_insurance_officer_works_from_the_pages() {
         .submit(&session, &scores, &[(village_id.as_str(), "abc")])
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Typing a score needs its reason.
+    let (status, _) = app
+        .submit(
+            &session,
+            &scores,
+            &[(village_id.as_str(), "80"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, html) = app
-        .submit(&session, &scores, &[(village_id.as_str(), "80")])
+        .submit(
+            &session,
+            &scores,
+            &[
+                (village_id.as_str(), "80"),
+                ("reason", "年中考核未覆盖，按会议决定"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("手工调整：年中考核未覆盖"), "{html}");
     assert!(
         html.contains(&format!(
             "name=\"{village_id}\" type=\"number\" min=\"0\" max=\"100\" value=\"80\""

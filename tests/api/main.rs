@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test drives the real server over HTTP.
 
 mod access;
+mod assessment;
 mod audit;
 mod auth;
 mod chronic;
