@@ -141,6 +141,7 @@ pub async fn generate(
     for (resident, place) in &residents {
         let day = |rng: &mut Rng| start + rng.below(days as u64) as i64 * DAY_MS + 9 * 3_600_000;
         // About two visits a year: at the village clinic, the township centre or the county.
+        let own_visits = planned.len();
         let visits = [0, 1, 1, 2, 2, 2, 3, 3, 4, 2][rng.below(10) as usize];
         for _ in 0..visits {
             let roll = rng.unit();
@@ -209,6 +210,16 @@ pub async fn generate(
                     diagnosis,
                     procedure: if level == 3 { procedure } else { "" },
                 });
+                // No outpatient visit of theirs while they are in hospital.
+                let in_hospital = admitted..=discharged.unwrap_or(until);
+                let mut index = own_visits;
+                while index < planned.len() - 1 {
+                    if in_hospital.contains(&planned[index].start) {
+                        planned.remove(index);
+                    } else {
+                        index += 1;
+                    }
+                }
             } else {
                 let total = yuan_between(&mut rng, 10_000, 40_000);
                 if let Some(discharged) = discharged {

@@ -10,6 +10,8 @@ pub mod names;
 mod referrals;
 mod remote_reads;
 pub mod rng;
+mod staffing;
+mod supervision;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::AnyConnection;
@@ -172,6 +174,12 @@ pub async fn load(
             screenings = registry.screenings,
             "demo chronic registry"
         );
+        bar.set_message("监管规则应发现的病例");
+        let mut planted = 0;
+        for year in [today.year() - 1, today.year()] {
+            planted += supervision::plant(ctx, community_id, year, seed, now).await?;
+        }
+        tracing::info!(planted, "demo supervision cases");
     }
     bar.set_message("指标月度汇总");
     crate::indicator::refresh_facts(&ctx.db, community_id).await?;
@@ -186,6 +194,20 @@ pub async fn load(
     if activity {
         activity::budget(ctx, now, community_id, today.year() - 1).await?;
         activity::budget(ctx, now, community_id, today.year()).await?;
+        let past = today.year() - 1;
+        bar.set_message("监管预警与整改");
+        let alerts = supervision::run_and_work(ctx, now, community_id, (past, today)).await?;
+        bar.set_message("医师派驻、薪酬与绩效考核");
+        let dispatches = staffing::dispatches(ctx, now, community_id, (past, today)).await?;
+        let paid = staffing::payroll(ctx, now, community_id, (past, seed)).await?;
+        let assessed = staffing::freeze_and_settle(ctx, now, community_id, past).await?;
+        tracing::info!(
+            alerts,
+            dispatches,
+            paid,
+            assessed,
+            "demo supervision and assessment"
+        );
         bar.set_message("近 30 天检验结果与危急值");
         labs::generate(ctx, community_id, seed, now).await?;
     }

@@ -626,9 +626,9 @@ pub async fn transition(
     get(ctx, now, today, actor, id).await
 }
 
-/// Cases the alert's rule finds at its institution from the month after the alert's period to
-/// yesterday (none when that month has not begun); for an institution indicator, the months
-/// over since then in which the same measure is still called out.
+/// Cases the alert's rule finds at its institution in the next period — the month after the
+/// alert's, up to yesterday (none when that month has not begun); for an institution
+/// indicator, whether the same measure is still called out in that month once it is over.
 async fn still_found(
     ctx: &Ctx,
     now: Millis,
@@ -641,7 +641,9 @@ async fn still_found(
     ) else {
         return Ok(0);
     };
-    let to_ms = clock::midnight_cst(today);
+    let next_end =
+        clock::month_bounds_cst(&clock::month_cst(from_ms)).map_or(from_ms, |(_, end)| end);
+    let to_ms = clock::midnight_cst(today).min(next_end);
     if from_ms >= to_ms {
         return Ok(0);
     }

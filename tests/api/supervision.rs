@@ -159,7 +159,7 @@ async fn the_rules_raise_each_case_once_and_the_rectification_loop_closes() {
         &app,
         &township,
         males[3],
-        ("2026-09-10", "2026-09-11"),
+        ("2026-10-10", "2026-10-11"),
         "K29.7",
         150_000,
     )
@@ -335,7 +335,8 @@ async fn the_rules_raise_each_case_once_and_the_rectification_loop_closes() {
         ]
     );
 
-    // The low-threshold case: the rule still finds one in November, so it cannot be verified;
+    // The low-threshold case of October: the rule run on the next period still finds one in
+    // November, so it cannot be verified;
     // reopened, it goes back to the institution.
     stepped(&app, &officer, low_alert, json!({"to": "confirmed"})).await;
     stepped(
