@@ -22,6 +22,8 @@ pub enum Audience {
     Readers,
     /// The staff of one institution (a site waiting for its report, a receiving department).
     Institution(i64),
+    /// The group's insurance and quality office (insurance officers and supervisors).
+    Office,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -30,7 +32,7 @@ pub struct Event {
     pub community_id: i64,
     #[serde(skip)]
     pub audience: Audience,
-    /// `ecg.uploaded`, `ecg.claimed`, `ecg.reported`, `ecg.acknowledged` …
+    /// `ecg.uploaded`, `ecg.claimed`, `ecg.reported`, `ecg.acknowledged`, `supervision.alert` …
     pub kind: &'static str,
     pub id: i64,
 }
@@ -41,6 +43,10 @@ impl Event {
             && match self.audience {
                 Audience::Readers => actor.reads_for(CentreService::Ecg),
                 Audience::Institution(id) => actor.institution.is_some_and(|i| i.id == id),
+                Audience::Office => {
+                    actor.has_role(crate::access::Role::InsuranceOfficer)
+                        || actor.has_role(crate::access::Role::Supervisor)
+                }
             }
     }
 }

@@ -195,6 +195,9 @@ pub async fn run_period(
         raised += usize::from(store::insert_alert(&mut tx, community_id, version, hit, now).await?);
     }
     tx.commit().await?;
+    if raised > 0 {
+        publish(ctx, community_id, 0, None);
+    }
     Ok(RunResult {
         from: from.to_string(),
         to: to.to_string(),
@@ -623,7 +626,22 @@ pub async fn transition(
     entry.resident_id = row.resident_id;
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
+    publish(ctx, actor.community_id, id, Some(row.institution_id));
     get(ctx, now, today, actor, id).await
+}
+
+/// Tells the office's screens (and the institution's, for one alert) that alerts changed.
+fn publish(ctx: &Ctx, community_id: i64, id: i64, institution: Option<i64>) {
+    use crate::live::{Audience, Event};
+    let audiences = std::iter::once(Audience::Office).chain(institution.map(Audience::Institution));
+    for audience in audiences {
+        ctx.live.publish(Event {
+            community_id,
+            audience,
+            kind: "supervision.alert",
+            id,
+        });
+    }
 }
 
 /// Cases the alert's rule finds at its institution in the next period — the month after the

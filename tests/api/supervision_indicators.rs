@@ -7,6 +7,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::ecg::wait_for_event;
 use crate::helpers::{TestApp, assert_error, indicator};
 
 const DAY_MS: i64 = 86_400_000;
@@ -164,8 +165,9 @@ async fn an_institution_far_above_its_peers_is_called_out_with_the_comparison() 
     assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
 
     // The first month's alert through to verification: the next month is still far above the
-    // peers, so it is not rectified.
+    // peers, so it is not rectified. The centre's screens hear each step live.
     let id = alert["id"].as_i64().unwrap();
+    let mut centre_events = app.events(&township).await;
     let due = yijia::clock::today_cst().to_string();
     for (token, body) in [
         (&officer, json!({"to": "confirmed"})),
@@ -188,6 +190,8 @@ async fn an_institution_far_above_its_peers_is_called_out_with_the_comparison() 
             .await;
         assert_eq!(response.status(), StatusCode::OK, "{body}");
     }
+    let seen = wait_for_event(&mut centre_events, "supervision.alert").await;
+    assert!(seen.contains(&format!("\"id\":{id}")), "{seen}");
     assert_error(
         app.post_json(
             Some(&officer),
