@@ -367,10 +367,23 @@ pub async fn run_and_work(
     let alerts =
         crate::supervision::alerts(ctx, today, &office, &AlertQuery::default(), (100_000, 0))
             .await?;
+    // The latest alert of the first township centre waits for the office, whatever the date.
+    let first: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(id) FROM institutions WHERE community_id = $1 AND kind = 'township_centre'",
+    )
+    .bind(community_id)
+    .fetch_one(&ctx.db.pool)
+    .await?;
+    let waiting = alerts
+        .iter()
+        .find(|a| Some(a.institution_id) == first)
+        .map(|a| a.id);
     let mut turn = 0;
     for alert in alerts.iter().rev() {
         let past_year = alert.period.starts_with(&past.to_string());
-        let end = if past_year {
+        let end = if Some(alert.id) == waiting {
+            AlertState::New
+        } else if past_year {
             turn += 1;
             ENDS[(turn - 1) % ENDS.len()]
         } else {
