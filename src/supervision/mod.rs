@@ -11,6 +11,7 @@ pub mod http;
 pub mod indicators;
 pub mod model;
 pub mod rules;
+mod rules_page;
 mod store;
 pub mod views;
 

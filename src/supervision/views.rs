@@ -26,6 +26,7 @@ pub fn routes() -> Router<Ctx> {
         .route("/supervision/runs", post(run))
         .route("/supervision/alerts/{id}", get(alert_page))
         .route("/supervision/alerts/{id}/transitions", post(transition))
+        .merge(super::rules_page::routes())
 }
 
 /// The board's filter as the form sends it (an empty choice is "all").

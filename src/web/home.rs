@@ -75,6 +75,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
             ("/indicators/definitions", "指标口径"),
             ("/dispatches", "医师派驻"),
             ("/assessments/schemes", "考核方案"),
+            ("/supervision/rules", "监管规则"),
         ]);
     }
     add(&[("/institutions", "机构")]);

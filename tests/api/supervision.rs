@@ -526,3 +526,48 @@ async fn the_office_works_an_alert_from_the_board_and_the_institution_sees_it_in
     let (_, board) = app.page(&officer, "/supervision").await;
     assert!(board.contains("整改已提交"), "{board}");
 }
+
+#[tokio::test]
+async fn the_office_sets_the_rules_in_the_page() {
+    let app = TestApp::spawn().await;
+    let session = app.web_login("insurance-officer").await;
+    let (status, html) = app.page(&session, "/supervision/rules").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("国家默认") && html.contains("K07"), "{html}");
+    let mut form: Vec<(&str, &str)> = ["R01", "R03", "K01"]
+        .iter()
+        .map(|code| ("enabled", *code))
+        .collect();
+    form.extend([
+        ("split_admission_days", "10"),
+        ("planned_episode_codes", "Z51.0, Z51.1，Z49"),
+        ("outlier_z", "3"),
+    ]);
+    let (status, html) = app.submit(&session, "/supervision/rules", &form).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("版本 1"), "{html}");
+    let officer = app.login("insurance-officer").await;
+    let rules = app.get_ok(&officer, "/api/v1/supervision/rules").await;
+    assert_eq!(rules["enabled"], json!(["K01", "R01", "R03"]));
+    assert_eq!(rules["parameters"]["split_admission_days"], 10);
+    assert_eq!(
+        rules["parameters"]["planned_episode_codes"],
+        json!(["Z51.0", "Z51.1", "Z49"])
+    );
+    assert_eq!(
+        rules["parameters"]["frequent_admissions"], 3,
+        "the rest keep the defaults"
+    );
+    // Out of range: refused in Chinese, no new version.
+    let (status, html) = app
+        .submit(
+            &session,
+            "/supervision/rules",
+            &[("split_admission_days", "0")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("参数超出允许范围"), "{html}");
+    let rules = app.get_ok(&officer, "/api/v1/supervision/rules").await;
+    assert_eq!(rules["version"], 1);
+}
