@@ -562,4 +562,61 @@ mod tests {
         chemo.diagnoses = vec!["Z51.1".into()];
         assert!(!is_readmission(&before, &chemo, &p));
     }
+
+    #[test]
+    fn a_stay_far_above_its_category_is_an_outlier() {
+        let stay = |id: i64, institution: i64, yuan: i64| Encounter {
+            id,
+            resident_id: id,
+            institution_id: institution,
+            inpatient: true,
+            started_at_ms: DAY_MS,
+            ended_at_ms: Some(6 * DAY_MS),
+            referred: false,
+            diagnoses: vec!["I63.9".into()],
+            total_fen: yuan * 100,
+            drugs_fen: 0,
+            examinations_fen: 0,
+            female: false,
+            age: 70,
+        };
+        // Twenty ordinary stays of 3,000–3,950 yuan at two centres, one of 20,000 at the second.
+        let mut stays: Vec<Encounter> = (0..20)
+            .map(|n| stay(n, 1 + n % 2, 3_000 + n * 50))
+            .collect();
+        stays.push(stay(99, 2, 20_000));
+        let figures = [township(1, 100, 10), township(2, 100, 11)];
+        let hits = check_month(
+            &month(&figures, &stays),
+            &[RuleCode::K07],
+            &Parameters::default(),
+        );
+        assert_eq!(hits.len(), 1);
+        assert_eq!(
+            (hits[0].institution_id, hits[0].encounters.clone()),
+            (2, vec![99])
+        );
+        assert_eq!(hits[0].key.as_deref(), Some("2:2026-05:I63"));
+    }
+
+    #[test]
+    fn cost_growth_above_the_target_is_called_out() {
+        let mut now = township(1, 100, 10);
+        now.outpatient_fen = 100 * 10_550; // 105.50 yuan a visit, 100 a year before: 5.5 %
+        let peers = [township(2, 100, 10), township(3, 100, 10)];
+        let figures = [now, peers[0].clone(), peers[1].clone()];
+        let year_ago = [township(1, 100, 10), peers[0].clone(), peers[1].clone()];
+        let m = Month {
+            year_ago: &year_ago,
+            ..month(&figures, &[])
+        };
+        let hits = check_month(&m, &[RuleCode::K02], &Parameters::default());
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].key.as_deref(), Some("1:2026-05:outpatient_cost"));
+        let within = Parameters {
+            cost_growth_target_pct: 6,
+            ..Parameters::default()
+        };
+        assert!(check_month(&m, &[RuleCode::K02], &within).is_empty());
+    }
 }
