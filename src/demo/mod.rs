@@ -197,16 +197,16 @@ pub async fn load(
         let past = today.year() - 1;
         bar.set_message("监管预警与整改");
         let alerts = supervision::run_and_work(ctx, now, community_id, (past, today)).await?;
+        tracing::info!(alerts, "demo supervision alerts worked");
         bar.set_message("医师派驻、薪酬与绩效考核");
         let dispatches = staffing::dispatches(ctx, now, community_id, (past, today)).await?;
         let paid = staffing::payroll(ctx, now, community_id, (past, seed)).await?;
         let assessed = staffing::freeze_and_settle(ctx, now, community_id, past).await?;
         tracing::info!(
-            alerts,
             dispatches,
             paid,
             assessed,
-            "demo supervision and assessment"
+            "demo dispatches, payroll and assessment"
         );
         bar.set_message("近 30 天检验结果与危急值");
         labs::generate(ctx, community_id, seed, now).await?;

@@ -35,9 +35,11 @@ pub struct Month<'a> {
     pub start_ms: i64,
     pub end_ms: i64,
     pub figures: &'a [Figures],
-    /// The month before and the same month a year before (K01's rise, K02's growth).
+    /// The month before (K01's rise).
     pub previous: &'a [Figures],
-    pub year_ago: &'a [Figures],
+    /// The year to the month's end, and the same months a year before (K02's growth).
+    pub year_to_date: &'a [Figures],
+    pub year_to_date_before: &'a [Figures],
     /// The inpatient stays admitted from `readmission_days` before the month to its end, the
     /// principal diagnosis first.
     pub stays: &'a [Encounter],
@@ -197,8 +199,9 @@ fn admission_rate(m: &Month, p: &Parameters, hits: &mut Vec<Hit>) {
     }
 }
 
-/// K02: cost per outpatient visit and per stay, year on year, above the county's target; the
-/// peers' growth is shown beside it. The amount is the cost above the target's growth.
+/// K02: cost per outpatient visit and per stay of the year to date, on the same months a year
+/// before, above the county's target; the peers' growth is shown beside it. The amount is the
+/// year's cost above the target's growth.
 fn cost_growth(m: &Month, p: &Parameters, hits: &mut Vec<Hit>) {
     let target = p.cost_growth_target_pct as f64;
     for (measure, label) in [
@@ -210,11 +213,11 @@ fn cost_growth(m: &Month, p: &Parameters, hits: &mut Vec<Hit>) {
             _ => (f.inpatient_fen, f.admissions),
         };
         let values: Vec<Value> = m
-            .figures
+            .year_to_date
             .iter()
             .filter_map(|f| {
                 let last = m
-                    .year_ago
+                    .year_to_date_before
                     .iter()
                     .find(|y| y.institution_id == f.institution_id)?;
                 let ((now_fen, now_cases), (then_fen, then_cases)) = (per_case(f), per_case(last));
@@ -238,7 +241,7 @@ fn cost_growth(m: &Month, p: &Parameters, hits: &mut Vec<Hit>) {
                 continue;
             }
             let f = m
-                .figures
+                .year_to_date
                 .iter()
                 .find(|f| f.institution_id == v.institution_id)
                 .expect("the value's figures");
@@ -249,7 +252,10 @@ fn cost_growth(m: &Month, p: &Parameters, hits: &mut Vec<Hit>) {
                 v.institution_id,
                 c,
                 (fen as f64 * over) as i64,
-                format!("{label}同比增长 {:.1}%，超过控制目标 {target:.0}%", c.value),
+                format!(
+                    "{label}本年累计同比增长 {:.1}%，超过控制目标 {target:.0}%",
+                    c.value
+                ),
             ));
         }
     }
@@ -491,7 +497,8 @@ mod tests {
             end_ms: 31 * DAY_MS,
             figures,
             previous: &[],
-            year_ago: &[],
+            year_to_date: figures,
+            year_to_date_before: &[],
             stays,
         }
     }
@@ -607,7 +614,7 @@ mod tests {
         let figures = [now, peers[0].clone(), peers[1].clone()];
         let year_ago = [township(1, 100, 10), peers[0].clone(), peers[1].clone()];
         let m = Month {
-            year_ago: &year_ago,
+            year_to_date_before: &year_ago,
             ..month(&figures, &[])
         };
         let hits = check_month(&m, &[RuleCode::K02], &Parameters::default());

@@ -271,17 +271,23 @@ async fn indicator_hits(
     if !rules.iter().any(|r| r.is_indicator()) {
         return Ok(hits);
     }
-    let figures_of = |month: &str| {
-        let bounds = clock::month_bounds_cst(month).unwrap_or_default();
-        store::figures(&ctx.db, community_id, bounds)
+    // The figures from the start of `first`'s month to the end of `last`'s.
+    let figures_of = |first: String, last: &str| {
+        let start = clock::month_bounds_cst(&first).unwrap_or_default().0;
+        let end = clock::month_bounds_cst(last).unwrap_or_default().1;
+        store::figures(&ctx.db, community_id, (start, end))
     };
+    let january = |month: &str| format!("{}-01", &month[..month.len().min(4)]);
     for month in months {
         let Some((start_ms, end_ms)) = clock::month_bounds_cst(month) else {
             continue;
         };
-        let figures = figures_of(month).await?;
-        let previous = figures_of(&shift_month(month, -1)).await?;
-        let year_ago = figures_of(&shift_month(month, -12)).await?;
+        let figures = figures_of(month.clone(), month).await?;
+        let before = shift_month(month, -1);
+        let previous = figures_of(before.clone(), &before).await?;
+        let year_to_date = figures_of(january(month), month).await?;
+        let a_year_before = shift_month(month, -12);
+        let year_to_date_before = figures_of(january(&a_year_before), &a_year_before).await?;
         let since = start_ms - parameters.readmission_days * DAY_MS;
         let stays = store::stays_between(&ctx.db, community_id, (since, end_ms)).await?;
         let m = indicators::Month {
@@ -290,7 +296,8 @@ async fn indicator_hits(
             end_ms,
             figures: &figures,
             previous: &previous,
-            year_ago: &year_ago,
+            year_to_date: &year_to_date,
+            year_to_date_before: &year_to_date_before,
             stays: &stays,
         };
         hits.extend(indicators::check_month(&m, rules, parameters));
