@@ -330,9 +330,11 @@ async fn compute(
     let (start, end) = periods.0;
     let at = end.min(clock::now_ms()).max(start) - 1;
     let all = crate::institution::store::institutions_in_community(&ctx.db, community).await?;
+    // The villages whose contracts count: every one, or those of the one member asked for.
     let villages: Vec<i64> = all
         .iter()
         .filter(|i| i.kind == crate::institution::InstitutionKind::VillageClinic)
+        .filter(|i| only.is_none_or(|id| i.id == id || i.township_id == Some(id)))
         .map(|i| i.id)
         .collect();
     let contracts = crate::family_doctor::measures::measures_over(

@@ -92,7 +92,20 @@ async fn scores_page(
         period: Some(period.clone()),
         institution: None,
     };
-    let scores = super::scores(&ctx, clock::now_ms(), &actor, year, &query).await?;
+    let assessed = actor
+        .institution
+        .is_some_and(|i| MemberKind::of(i.kind).is_some());
+    let scores = if super::sees_all(&actor) || assessed {
+        super::scores(&ctx, clock::now_ms(), &actor, year, &query).await?
+    } else {
+        // County staff are not assessed as members: nothing to show.
+        Scores {
+            year,
+            period: period.clone(),
+            frozen_at_ms: None,
+            members: Vec::new(),
+        }
+    };
     if !super::sees_all(&actor)
         && let Some(own) = scores.members.first()
     {

@@ -21,7 +21,7 @@ pub enum Error {
 
 const HEADER: [&str; 3] = ["institution_code", "staff_id", "gross_income_fen"];
 
-/// What an import kept: rows read, institutions, and people counted.
+/// What an import kept: the rows read and the institutions they summed into.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Imported {
     pub rows: u64,

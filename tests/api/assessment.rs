@@ -285,6 +285,11 @@ async fn frozen_scores_split_the_surplus_and_each_input_has_its_source() {
         html.contains("25.0") && html.contains("确认违规 1 项"),
         "{html}"
     );
+    // County staff are not assessed: the page says so rather than refusing.
+    let county = app.web_login("county-doctor").await;
+    let (status, html) = app.page(&county, "/assessments").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("没有考核对象"), "{html}");
     let editor = app.web_login("admin").await;
     let (status, html) = app
         .page(&editor, &format!("/assessments/schemes?year={year}"))
