@@ -2,19 +2,21 @@
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 
-use super::{Dispatch, DispatchQuery, NewDispatch};
+use super::{Dispatch, DispatchQuery, Ending, NewDispatch};
 use crate::clock;
 use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiActor, Json, Page, PageParams, Query};
+use crate::http::extract::{ApiActor, Json, Page, PageParams, Path, Query};
 
 pub fn routes() -> Router<Ctx> {
-    Router::new().route(
-        "/api/v1/dispatches",
-        get(list_dispatches).post(create_dispatch),
-    )
+    Router::new()
+        .route(
+            "/api/v1/dispatches",
+            get(list_dispatches).post(create_dispatch),
+        )
+        .route("/api/v1/dispatches/{id}/end", post(end_dispatch))
 }
 
 /// Record a dispatch of county staff to a primary institution (the group's personnel office).
@@ -43,4 +45,19 @@ pub async fn list_dispatches(
 ) -> Result<Json<Page<Dispatch>>, ApiError> {
     let dispatches = super::list(&ctx, &actor, &query, (page.fetch_limit(), page.offset())).await?;
     Ok(Json(page.page(dispatches)))
+}
+
+/// End a dispatch early (the group's personnel office).
+#[utoipa::path(post, path = "/api/v1/dispatches/{id}/end", request_body = Ending, tag = "dispatch",
+    responses((status = 200, body = Dispatch), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn end_dispatch(
+    ctx: axum::extract::State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(ending): Json<Ending>,
+) -> Result<Json<Dispatch>, ApiError> {
+    Ok(Json(
+        super::end(&ctx, clock::now_ms(), &actor, id, &ending).await?,
+    ))
 }

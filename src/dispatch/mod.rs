@@ -29,6 +29,8 @@ pub enum Error {
     },
     #[error("the staff member is already dispatched from {starts_on} to {ends_on}")]
     Overlap { starts_on: String, ends_on: String },
+    #[error("no such dispatch")]
+    NotFound,
     #[error(transparent)]
     Denied(#[from] crate::access::Denied),
     #[error(transparent)]
@@ -224,6 +226,46 @@ pub async fn create(
     Ok(store::by_id(&ctx.db, community, id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?)
+}
+
+/// A dispatch ended early, on `ends_on` (`YYYY-MM-DD`).
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ending {
+    pub ends_on: String,
+}
+
+/// Ends a dispatch early (the personnel office): the new last day is on or after its first and
+/// before its planned last; audited.
+pub async fn end(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    id: i64,
+    ending: &Ending,
+) -> Result<Dispatch, Error> {
+    if !actor.has_role(Role::Admin) {
+        return Err(crate::access::Denied.into());
+    }
+    let dispatch = store::by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let ends = clock::parse_date(&ending.ends_on)
+        .map(|d| d.to_string())
+        .filter(|d| *d >= dispatch.starts_on && *d < dispatch.ends_on)
+        .ok_or(invalid(
+            "ends_on",
+            "a date from the first day to before the planned last",
+        ))?;
+    let mut tx = ctx.db.begin().await?;
+    store::set_end(&mut tx, (actor.community_id, id), &ends).await?;
+    let entry = Entry::by(actor, now, "dispatch.end", "staff_dispatch", Some(id))
+        .detail(format!("ends_on={ends}"));
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    store::by_id(&ctx.db, actor.community_id, id)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// Dispatches, the latest start first: every one for the county's view, those from or to the

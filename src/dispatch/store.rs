@@ -67,6 +67,20 @@ pub async fn by_id(db: &Db, community_id: i64, id: i64) -> Result<Option<Dispatc
     .await
 }
 
+pub async fn set_end(
+    conn: &mut AnyConnection,
+    (community_id, id): (i64, i64),
+    ends_on: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE staff_dispatches SET ends_on = $1 WHERE community_id = $2 AND id = $3")
+        .bind(ends_on)
+        .bind(community_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Dispatches from or to the institution (any when absent), on site some day of `first..=last`
 /// (any time when absent), the latest start first.
 pub async fn list(

@@ -6,18 +6,20 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{Dispatch, DispatchQuery, NewDispatch, Purpose};
 use crate::access::{Actor, Role};
 use crate::clock;
 use crate::ctx::Ctx;
-use crate::http::extract::{Form, Query, WebActor};
+use crate::http::extract::{Form, Path, Query, WebActor};
 use crate::web::{WebError, render, role_label};
 
 pub fn routes() -> Router<Ctx> {
-    Router::new().route("/dispatches", get(page).post(create))
+    Router::new()
+        .route("/dispatches", get(page).post(create))
+        .route("/dispatches/{id}/end", post(end))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,6 +124,32 @@ async fn page(
         text => text.to_owned(),
     };
     Ok(Html(view(&ctx, &actor, &year, String::new()).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EndForm {
+    ends_on: String,
+}
+
+async fn end(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+    Form(form): Form<EndForm>,
+) -> Result<Response, WebError> {
+    let ending = super::Ending {
+        ends_on: form.ends_on,
+    };
+    match super::end(&ctx, clock::now_ms(), &actor, id, &ending).await {
+        Ok(_) => Ok(Redirect::to("/dispatches").into_response()),
+        Err(super::Error::Invalid { .. }) => {
+            let year = clock::today_cst().year().to_string();
+            let text = "提前结束的日期须在派驻开始之后、原定结束之前。".to_owned();
+            Ok(Html(view(&ctx, &actor, &year, text).await?).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// What to fix in a refused dispatch, in Chinese.

@@ -367,6 +367,7 @@ impl From<crate::dispatch::Error> for ApiError {
         let (status, code) = match error {
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "dispatch.invalid"),
             E::Overlap { .. } => (StatusCode::CONFLICT, "dispatch.overlap"),
+            E::NotFound => (StatusCode::NOT_FOUND, "dispatch.not_found"),
             E::Denied(_) => return denied(),
             E::Db(error) => return error.into(),
             E::Audit(error) => return error.into(),

@@ -108,6 +108,7 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         crate::assessment::http::freeze,
         crate::dispatch::http::create_dispatch,
         crate::dispatch::http::list_dispatches,
+        crate::dispatch::http::end_dispatch,
         crate::family_doctor::http::create_team,
         crate::family_doctor::http::list_teams,
         crate::family_doctor::http::create_package,

@@ -76,6 +76,50 @@ async fn dispatches_count_for_indicator_2_1_and_the_payroll_gives_2_3() {
     )
     .await;
     assert_eq!(app.count("staff_dispatches").await, 3);
+    // Ended early (151 days), then sent again for the rest of June: two spells adding up to the
+    // 180 days that 2.1 counts, below.
+    let id = first["id"].as_i64().unwrap();
+    let end = |ends_on: String| json!({ "ends_on": ends_on });
+    assert_error(
+        app.post_json(
+            Some(&township),
+            &format!("/api/v1/dispatches/{id}/end"),
+            &end(format!("{year}-05-31")),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "access.denied",
+    )
+    .await;
+    assert_error(
+        app.post_json(
+            Some(&admin),
+            &format!("/api/v1/dispatches/{id}/end"),
+            &end(format!("{year}-07-31")),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dispatch.invalid",
+    )
+    .await;
+    let ended = app
+        .post_json(
+            Some(&admin),
+            &format!("/api/v1/dispatches/{id}/end"),
+            &end(format!("{year}-05-31")),
+        )
+        .await;
+    assert_eq!(ended.status(), StatusCode::OK);
+    assert_eq!(
+        ended.json::<Value>().await.unwrap()["ends_on"],
+        format!("{year}-05-31")
+    );
+    let rest = dispatch(&app, &admin, body(doctors[0], ("06-01", "06-29"))).await;
+    assert_eq!(
+        rest.status(),
+        StatusCode::CREATED,
+        "the freed days can be dispatched again"
+    );
     // Only the personnel office records; only county staff, only to primary institutions.
     assert_error(
         dispatch(&app, &township, body(doctors[0], ("09-01", "09-30"))).await,
@@ -107,7 +151,7 @@ async fn dispatches_count_for_indicator_2_1_and_the_payroll_gives_2_3() {
     let seen = app
         .get_ok(&township, &format!("/api/v1/dispatches?year={year}"))
         .await;
-    assert_eq!(seen["items"].as_array().unwrap().len(), 3, "{seen}");
+    assert_eq!(seen["items"].as_array().unwrap().len(), 4, "{seen}");
     let none = app.get_ok(&village, "/api/v1/dispatches").await;
     assert_eq!(none["items"].as_array().unwrap().len(), 0);
     assert_error(
@@ -225,7 +269,7 @@ async fn dispatches_count_for_indicator_2_1_and_the_payroll_gives_2_3() {
     let (status, html) = app.page(&centre, &format!("/dispatches?year={year}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("new-dispatch"));
-    assert_eq!(html.matches("<td>坐诊</td>").count(), 3, "{html}");
+    assert_eq!(html.matches("<td>坐诊</td>").count(), 4, "{html}");
 }
 
 #[tokio::test]
@@ -252,4 +296,28 @@ async fn the_personnel_office_records_a_dispatch_from_the_page() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("已有派驻"), "{html}");
     assert_eq!(app.count("staff_dispatches").await, 1);
+    // Ended early from its row; a date after the planned end is refused in Chinese.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM staff_dispatches")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let late = (today + time::Duration::days(120)).to_string();
+    let (_, html) = app
+        .submit(
+            &office,
+            &format!("/dispatches/{id}/end"),
+            &[("ends_on", &late)],
+        )
+        .await;
+    assert!(html.contains("提前结束的日期须在"), "{html}");
+    let early = (today + time::Duration::days(30)).to_string();
+    let (status, html) = app
+        .submit(
+            &office,
+            &format!("/dispatches/{id}/end"),
+            &[("ends_on", &early)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("<td>{early}</td>")), "{html}");
 }
