@@ -449,7 +449,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(crate::insurance::import::ImportError::BadRows(rows)) => {
-                    eprintln!("{}", crate::insurance::import::ImportError::BadRows(rows));
+                    eprintln!("{rows}");
                     Ok(ExitCode::from(1))
                 }
                 Err(error) => Err(error.into()),
@@ -486,8 +486,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     );
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(error @ crate::staff::payroll::Error::BadRows(_)) => {
-                    eprintln!("{error}");
+                Err(crate::staff::payroll::Error::BadRows(rows)) => {
+                    eprintln!("{rows}");
                     Ok(ExitCode::from(1))
                 }
                 Err(error) => Err(error.into()),

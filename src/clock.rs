@@ -99,6 +99,15 @@ pub fn parse_date(text: &str) -> Option<time::Date> {
     .ok()
 }
 
+/// The month `shift` months from `month` (`YYYY-MM`).
+pub fn shift_month(month: &str, shift: i32) -> String {
+    let (year, number) = month.split_once('-').unwrap_or_default();
+    let index = year.parse::<i32>().unwrap_or_default() * 12 + number.parse::<i32>().unwrap_or(1)
+        - 1
+        + shift;
+    format!("{}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+}
+
 /// A month `YYYY-MM` in China Standard Time as [start, end) in milliseconds.
 pub fn month_bounds_cst(month: &str) -> Option<(Millis, Millis)> {
     let (year, month) = month.trim().split_once('-')?;

@@ -14,6 +14,7 @@ pub mod chronic;
 pub mod cli;
 pub mod clock;
 pub mod critical_value;
+pub mod csv_import;
 pub mod ctx;
 pub mod db;
 pub mod demo;

@@ -43,10 +43,7 @@ impl Event {
             && match self.audience {
                 Audience::Readers => actor.reads_for(CentreService::Ecg),
                 Audience::Institution(id) => actor.institution.is_some_and(|i| i.id == id),
-                Audience::Office => {
-                    actor.has_role(crate::access::Role::InsuranceOfficer)
-                        || actor.has_role(crate::access::Role::Supervisor)
-                }
+                Audience::Office => crate::access::is_office(actor),
             }
     }
 }

@@ -323,6 +323,17 @@ pub fn may_list(actor: &Actor, institution: &crate::institution::Institution) ->
         }
 }
 
+/// The group's insurance and quality office: insurance officers and supervisors.
+pub fn is_office(actor: &Actor) -> bool {
+    actor.has_role(Role::InsuranceOfficer) || actor.has_role(Role::Supervisor)
+}
+
+/// Who sees every member's part of the group's management (dispatches, assessment): the office
+/// and administrators.
+pub fn oversees_members(actor: &Actor) -> bool {
+    is_office(actor) || actor.has_role(Role::Admin)
+}
+
 /// May the actor see community-wide aggregates (counts, indicators)? Supervisors, insurance
 /// officers, administrators and county-level staff may.
 pub fn may_see_aggregates(actor: &Actor) -> bool {

@@ -5,7 +5,6 @@
 //! run over both years and the alerts worked by the office and the institutions into every
 //! state of the rectification loop. Deterministic from the seed.
 
-use sqlx::Row;
 use time::Date;
 
 use super::activity::{DAY_MS, insert_rows};
@@ -371,6 +370,8 @@ pub async fn run_and_work(
         .find(|a| Some(a.institution_id) == first)
         .map(|a| a.id);
     let mut turn = 0;
+    // One member of staff per institution acts for it.
+    let mut staff: std::collections::HashMap<i64, Actor> = Default::default();
     for alert in alerts.iter().rev() {
         let past_year = alert.period.starts_with(&past.to_string());
         let end = if Some(alert.id) == waiting {
@@ -385,14 +386,17 @@ pub async fn run_and_work(
                 false => AlertState::New,
             }
         };
-        let own = actor(ctx, community_id, ("", Some(alert.institution_id))).await?;
+        if let std::collections::hash_map::Entry::Vacant(slot) = staff.entry(alert.institution_id) {
+            slot.insert(actor(ctx, community_id, ("", Some(alert.institution_id))).await?);
+        }
+        let own = &staff[&alert.institution_id];
         // Steps taken soon after the alert's month; the due date a month after.
         let (_, month_end) = clock::month_bounds_cst(&alert.period).unwrap_or((now, now));
         let when = clock::date_cst(month_end.min(now));
+        let mut from = alert.state;
         for (to, note) in path_to(end) {
-            let from = state_of(ctx, community_id, alert.id).await?;
             let by = match crate::supervision::model::step(from, to) {
-                Some(crate::supervision::model::Party::Institution) => &own,
+                Some(crate::supervision::model::Party::Institution) => own,
                 _ => &office,
             };
             let t = Transition {
@@ -407,6 +411,7 @@ pub async fn run_and_work(
             } else {
                 when
             };
+            from = to;
             match crate::supervision::transition(ctx, now, on, by, alert.id, &t).await {
                 Ok(_) => {}
                 Err(crate::supervision::Error::NotRectified(_)) => {
@@ -423,16 +428,4 @@ pub async fn run_and_work(
         }
     }
     Ok(raised)
-}
-
-/// The alert's state now.
-async fn state_of(ctx: &Ctx, community_id: i64, id: i64) -> anyhow::Result<AlertState> {
-    let row =
-        sqlx::query("SELECT state FROM supervision_alerts WHERE community_id = $1 AND id = $2")
-            .bind(community_id)
-            .bind(id)
-            .fetch_one(&ctx.db.pool)
-            .await?;
-    let state: String = row.try_get("state")?;
-    Ok(AlertState::parse(&state).unwrap_or(AlertState::New))
 }

@@ -139,9 +139,7 @@ pub struct DispatchQuery {
 
 /// The county's view (administrators, the office): every dispatch.
 fn sees_all(actor: &Actor) -> bool {
-    actor.has_role(Role::Admin)
-        || actor.has_role(Role::Supervisor)
-        || actor.has_role(Role::InsuranceOfficer)
+    crate::access::oversees_members(actor)
 }
 
 /// Records a dispatch (administrators: the group's personnel office), audited. A staff member
@@ -322,12 +320,12 @@ pub struct Dispatched {
     pub institutions: Vec<i64>,
 }
 
-/// The doctors indicator 2.1 counts for the period `from_ms..to_ms` (the days of its year up
-/// to its end).
+/// The doctors indicator 2.1 counts for a period ending at `to_ms` (the days of its year up to
+/// its end).
 pub async fn dispatched_doctors(
     db: &crate::db::Db,
     community_id: i64,
-    (_, to_ms): (Millis, Millis),
+    to_ms: Millis,
 ) -> Result<Vec<Dispatched>, sqlx::Error> {
     let last = clock::date_cst(to_ms - 1);
     let first = year_bounds(last.year()).map_or(last, |(first, _)| first);

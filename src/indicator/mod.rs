@@ -209,8 +209,7 @@ impl Counter<'_> {
         if m == Measure::DispatchedDoctors {
             // Counted where they came from and where they went.
             let doctors =
-                crate::dispatch::dispatched_doctors(&self.ctx.db, self.community_id, (start, end))
-                    .await?;
+                crate::dispatch::dispatched_doctors(&self.ctx.db, self.community_id, end).await?;
             let counted = doctors
                 .iter()
                 .filter(|d| d.institutions.iter().any(|i| at(*i)))

@@ -7,13 +7,14 @@
 use serde::Serialize;
 
 use crate::clock::Millis;
+use crate::csv_import::BadRows;
 use crate::ctx::Ctx;
 use crate::resident::IdNumber;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{} bad rows; nothing was imported:\n{}", .0.len(), .0.iter().map(|(line, reason)| format!("  line {line}: {reason}")).collect::<Vec<_>>().join("\n"))]
-    BadRows(Vec<(u64, String)>),
+    #[error(transparent)]
+    BadRows(#[from] BadRows),
     #[error(transparent)]
     Insurance(#[from] super::Error),
     #[error(transparent)]
@@ -84,21 +85,7 @@ pub async fn out_of_county(
     csv_text: &str,
     progress: &dyn Fn(u64),
 ) -> Result<Imported, ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| ImportError::BadRows(vec![(1, e.to_string())]))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if header != HEADER {
-        return Err(ImportError::BadRows(vec![(
-            1,
-            format!("the header must be {}", HEADER.join(",")),
-        )]));
-    }
+    let mut reader = crate::csv_import::reader(csv_text, &HEADER)?;
     let today = crate::clock::today_cst();
     let (mut rows, mut bad) = (Vec::new(), Vec::new());
     for (index, record) in reader.records().enumerate() {
@@ -176,7 +163,7 @@ pub async fn out_of_county(
         });
     }
     if !bad.is_empty() {
-        return Err(ImportError::BadRows(bad));
+        return Err(BadRows(bad).into());
     }
     for year in rows
         .iter()

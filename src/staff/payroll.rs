@@ -11,8 +11,8 @@ use crate::ctx::Ctx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{} bad rows; nothing was imported:\n{}", .0.len(), .0.iter().map(|(line, reason)| format!("  line {line}: {reason}")).collect::<Vec<_>>().join("\n"))]
-    BadRows(Vec<(u64, String)>),
+    #[error(transparent)]
+    BadRows(#[from] crate::csv_import::BadRows),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -36,21 +36,7 @@ pub async fn import(
     csv_text: &str,
     progress: &dyn Fn(u64),
 ) -> Result<Imported, Error> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::BadRows(vec![(1, e.to_string())]))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if header != HEADER {
-        return Err(Error::BadRows(vec![(
-            1,
-            format!("the header must be {}", HEADER.join(",")),
-        )]));
-    }
+    let mut reader = crate::csv_import::reader(csv_text, &HEADER)?;
     let codes: BTreeMap<String, i64> =
         crate::institution::store::institutions_in_community(&ctx.db, community_id)
             .await?
@@ -109,7 +95,7 @@ pub async fn import(
         }
     }
     if !bad.is_empty() {
-        return Err(Error::BadRows(bad));
+        return Err(crate::csv_import::BadRows(bad).into());
     }
     let mut tx = ctx.db.begin().await?;
     sqlx::query("DELETE FROM payroll_years WHERE community_id = $1 AND year = $2")

@@ -54,10 +54,7 @@ fn invalid(field: &'static str, reason: &'static str) -> Error {
     Error::Invalid { field, reason }
 }
 
-/// The group's insurance and quality office: insurance officers and supervisors.
-pub fn is_office(actor: &Actor) -> bool {
-    actor.has_role(Role::InsuranceOfficer) || actor.has_role(Role::Supervisor)
-}
+pub use crate::access::is_office;
 
 /// Staff of the institution an alert concerns.
 fn is_institution(actor: &Actor, institution_id: i64) -> bool {
@@ -251,15 +248,6 @@ fn months_ended((from_ms, to_ms): (Millis, Millis), now: Millis) -> Vec<String> 
     months
 }
 
-/// The month `shift` months from `month` (`YYYY-MM`).
-fn shift_month(month: &str, shift: i32) -> String {
-    let (year, number) = month.split_once('-').unwrap_or_default();
-    let index = year.parse::<i32>().unwrap_or_default() * 12 + number.parse::<i32>().unwrap_or(1)
-        - 1
-        + shift;
-    format!("{}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
-}
-
 /// The enabled institution indicators' hits of each month given.
 async fn indicator_hits(
     ctx: &Ctx,
@@ -277,16 +265,21 @@ async fn indicator_hits(
         let end = clock::month_bounds_cst(last).unwrap_or_default().1;
         store::figures(&ctx.db, community_id, (start, end))
     };
+    let mut last: Option<(String, Vec<indicators::Figures>)> = None;
     let january = |month: &str| format!("{}-01", &month[..month.len().min(4)]);
     for month in months {
         let Some((start_ms, end_ms)) = clock::month_bounds_cst(month) else {
             continue;
         };
         let figures = figures_of(month.clone(), month).await?;
-        let before = shift_month(month, -1);
-        let previous = figures_of(before.clone(), &before).await?;
+        let before = clock::shift_month(month, -1);
+        // Consecutive months: the month before was read on the last turn.
+        let previous = match last.take() {
+            Some((read, figures)) if read == before => figures,
+            _ => figures_of(before.clone(), &before).await?,
+        };
         let year_to_date = figures_of(january(month), month).await?;
-        let a_year_before = shift_month(month, -12);
+        let a_year_before = clock::shift_month(month, -12);
         let year_to_date_before = figures_of(january(&a_year_before), &a_year_before).await?;
         let since = start_ms - parameters.readmission_days * DAY_MS;
         let stays = store::stays_between(&ctx.db, community_id, (since, end_ms)).await?;
@@ -301,6 +294,7 @@ async fn indicator_hits(
             stays: &stays,
         };
         hits.extend(indicators::check_month(&m, rules, parameters));
+        last = Some((month.clone(), figures));
     }
     Ok(hits)
 }
