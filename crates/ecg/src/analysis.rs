@@ -163,20 +163,19 @@ pub fn analyze(waveform: &Waveform, patient: Option<Patient>) -> Analysis {
         heart_rate_bpm,
         "fewer than two QRS complexes were found",
     );
+    let qrs = measured.unmeasured_qrs;
     missing(
         "pr_ms",
         measured.pr_ms,
-        "no P wave was found before the QRS (atrial fibrillation, a junctional rhythm, or noise)",
+        qrs.unwrap_or(
+            "no P wave was found before the QRS (atrial fibrillation, a junctional rhythm, or noise)",
+        ),
     );
-    missing(
-        "qrs_ms",
-        measured.qrs_ms,
-        "too few clean beats for a median beat",
-    );
+    missing("qrs_ms", measured.qrs_ms, qrs.unwrap_or_default());
     missing(
         "qt_ms",
         measured.qt_ms,
-        "no T wave end was found (a flat T wave, or noise)",
+        qrs.unwrap_or("no T wave end was found (a flat T wave, or noise)"),
     );
     missing("qtc_ms", corrected(0.5), "needs both QT and heart rate");
     missing(

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod annotations;
+pub mod delineate;
 pub mod detect;
 pub mod filter;
 pub mod formats;

@@ -1,10 +1,12 @@
-//! Measurements from detected beats: heart rate, rhythm, a median beat per lead, QRS onset and
-//! J point, PR/QRS/QT where measurable, and ST deviation against the PR baseline.
+//! Measurements from detected beats: heart rate, rhythm, a median beat per lead delineated by
+//! [`delineate`], PR/QRS/QT where measurable, frontal axes, and ST deviation against the PR
+//! baseline.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::delineate;
 use crate::waveform::Waveform;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -73,6 +75,18 @@ pub struct BeatMeasurements {
     pub st_deviation_mm: BTreeMap<String, f64>,
     /// Deviation at the J point itself, in mm; the STEMI criteria use it.
     pub j_point_mm: BTreeMap<String, f64>,
+    /// Why no QRS (and so nothing above) could be measured.
+    #[serde(skip)]
+    pub unmeasured_qrs: Option<&'static str>,
+}
+
+impl BeatMeasurements {
+    fn unmeasured(reason: &'static str) -> BeatMeasurements {
+        BeatMeasurements {
+            unmeasured_qrs: Some(reason),
+            ..Default::default()
+        }
+    }
 }
 
 /// Median beat of one lead: `before` samples before each R and `after` after it.
@@ -112,54 +126,10 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
         })
         .collect();
     if medians.is_empty() {
-        return BeatMeasurements::default();
+        return BeatMeasurements::unmeasured("too few clean beats for a median beat");
     }
-    let length = before + after;
-    // Spatial slope: the summed absolute derivative over all leads.
-    let slope: Vec<f64> = (0..length)
-        .map(|i| {
-            if i == 0 || i + 1 >= length {
-                return 0.0;
-            }
-            medians
-                .iter()
-                .map(|(_, m)| (m[i + 1] - m[i - 1]).abs())
-                .sum::<f64>()
-        })
-        .collect();
-    let qrs_window = before.saturating_sub(ms(80.0))..(before + ms(80.0)).min(length);
-    let peak_slope = slope[qrs_window.clone()]
-        .iter()
-        .copied()
-        .fold(0.0, f64::max);
-    let quiet = 0.05 * peak_slope;
-    let hold = ms(8.0).max(1);
-    let onset = (ms(40.0)..=before)
-        .rev()
-        .find(|&i| i >= hold && slope[i - hold..=i].iter().all(|&s| s < quiet))
-        .unwrap_or(before.saturating_sub(ms(40.0)));
-    let j_point = (before..length.saturating_sub(hold))
-        .find(|&i| slope[i..i + hold].iter().all(|&s| s < quiet))
-        .unwrap_or(before + ms(40.0));
-    let qrs_ms = ((j_point - onset) as f64 * 1000.0 / fs).round();
-
-    let baseline_window = onset.saturating_sub(ms(30.0))
-        ..onset
-            .saturating_sub(ms(5.0))
-            .max(onset.saturating_sub(ms(30.0)) + 1);
-    let st_at = (j_point + ms(60.0)).min(length - 1);
-    let mut st_deviation_mm = BTreeMap::new();
-    let mut j_point_mm = BTreeMap::new();
-    for (name, beat) in &medians {
-        let baseline =
-            beat[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
-        let round = |uv: f64| (uv / 100.0 * 100.0).round() / 100.0;
-        st_deviation_mm.insert(name.clone(), round(beat[st_at] - baseline));
-        j_point_mm.insert(name.clone(), round(beat[j_point] - baseline));
-    }
-
-    // P and T are delineated on band-passed medians (0.5–40 Hz, zero phase), which keep
-    // their shape but not the wander that moves a raw baseline; ST above stays on the raw.
+    // The waves are delineated on band-passed medians (0.5–40 Hz, zero phase), which keep
+    // their shape but not the wander that moves a raw baseline; ST below stays on the raw.
     let filtered: Vec<(String, Vec<f64>)> = waveform
         .leads
         .iter()
@@ -174,18 +144,44 @@ pub fn measure(waveform: &Waveform, beats: &[usize]) -> BeatMeasurements {
         let mut rr = rr_intervals_s(beats, fs);
         median(&mut rr).unwrap_or(1.0)
     };
-    let t_end = t_end(&filtered, &baseline_window, j_point, rr, fs);
-    let p_start = p_onset(&filtered, &baseline_window, onset, rr, fs);
+    let leads: Vec<&[f64]> = filtered.iter().map(|(_, m)| &m[..]).collect();
+    let found = delineate::delineate(&leads, before, rr, fs);
+    let (Some(onset), Some(j_point)) = (found.qrs_onset, found.qrs_end) else {
+        return BeatMeasurements::unmeasured(
+            "no lead shows a QRS complex whose onset and end can be found",
+        );
+    };
+    let length = before + after;
+    let baseline_window = onset.saturating_sub(ms(30.0))
+        ..onset
+            .saturating_sub(ms(5.0))
+            .max(onset.saturating_sub(ms(30.0)) + 1);
+    let st_at = (j_point + ms(60.0)).min(length - 1);
+    let mut st_deviation_mm = BTreeMap::new();
+    let mut j_point_mm = BTreeMap::new();
+    for (name, beat) in &medians {
+        let baseline =
+            beat[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
+        let round = |uv: f64| (uv / 100.0 * 100.0).round() / 100.0;
+        st_deviation_mm.insert(name.clone(), round(beat[st_at] - baseline));
+        j_point_mm.insert(name.clone(), round(beat[j_point] - baseline));
+    }
+    let duration = |from: usize, to: usize| ((to - from) as f64 * 1000.0 / fs).round();
     let axis = |range: std::ops::Range<usize>| frontal_axis(&filtered, &baseline_window, range);
     BeatMeasurements {
-        pr_ms: p_start.map(|start| ((onset - start) as f64 * 1000.0 / fs).round()),
-        qrs_ms: Some(qrs_ms),
-        qt_ms: t_end.map(|end| ((end - onset) as f64 * 1000.0 / fs).round()),
-        p_axis_deg: p_start.and_then(|start| axis(start..onset.saturating_sub(ms(20.0)))),
+        pr_ms: found.p_onset.map(|start| duration(start, onset)),
+        qrs_ms: Some(duration(onset, j_point)),
+        qt_ms: found.t_end.map(|end| duration(onset, end)),
+        p_axis_deg: found
+            .p_onset
+            .and_then(|start| axis(start..found.p_end.unwrap_or(onset.saturating_sub(ms(20.0))))),
         qrs_axis_deg: axis(onset..j_point),
-        t_axis_deg: t_end.and_then(|end| axis((j_point + ms(40.0)).min(end)..end)),
+        t_axis_deg: found
+            .t_end
+            .and_then(|end| axis((j_point + ms(40.0)).min(end)..end)),
         st_deviation_mm,
         j_point_mm,
+        unmeasured_qrs: None,
     }
 }
 
@@ -212,109 +208,6 @@ fn frontal_axis(
 fn deviation_of(beat: &[f64], baseline_window: &std::ops::Range<usize>) -> Vec<f64> {
     let baseline = beat[baseline_window.clone()].iter().sum::<f64>() / baseline_window.len() as f64;
     beat.iter().map(|v| v - baseline).collect()
-}
-
-/// The slope at `i`, per sample, over ±`half` samples.
-fn slope_at(beat: &[f64], i: usize, half: usize) -> f64 {
-    let (from, to) = (i.saturating_sub(half), (i + half).min(beat.len() - 1));
-    (beat[to] - beat[from]) / (to - from).max(1) as f64
-}
-
-/// Where the tangent at `at` crosses the baseline.
-fn tangent_crossing(beat: &[f64], at: usize, half: usize) -> Option<f64> {
-    let slope = slope_at(beat, at, half);
-    (slope.abs() > f64::EPSILON).then(|| at as f64 - beat[at] / slope)
-}
-
-/// The end of the T wave: per lead by the tangent method (the tangent at the steepest point
-/// of the T wave's descent meets the baseline), then across the leads whose T wave is clear
-/// (≥ 100 µV) the third quartile of their ends — the global T end lies near the latest lead's,
-/// as the CSE definitions have it, without following one noisy lead.
-fn t_end(
-    medians: &[(String, Vec<f64>)],
-    baseline_window: &std::ops::Range<usize>,
-    j_point: usize,
-    rr_s: f64,
-    fs: f64,
-) -> Option<usize> {
-    let ms = |n: f64| (n * fs / 1000.0).round() as usize;
-    let length = medians.first()?.1.len();
-    let window = (j_point + ms(60.0)).min(length - 1)
-        ..(j_point + ms(450.0_f64.min(rr_s * 1000.0 * 0.7))).min(length - 1);
-    let half = ms(8.0).max(1);
-    let lead_end = |beat: &[f64], peak: usize| -> Option<usize> {
-        let sign = beat[peak].signum();
-        let descent = (peak..(peak + ms(200.0)).min(length - 1)).max_by(|a, b| {
-            (-sign * slope_at(beat, *a, half)).total_cmp(&(-sign * slope_at(beat, *b, half)))
-        })?;
-        let end = tangent_crossing(beat, descent, half)?;
-        (end > peak as f64 && end < (peak + ms(300.0)) as f64).then(|| end.round() as usize)
-    };
-    let waves: Vec<(Vec<f64>, usize)> = medians
-        .iter()
-        .map(|(_, m)| deviation_of(m, baseline_window))
-        .filter_map(|beat| {
-            let peak = window
-                .clone()
-                .max_by(|a, b| beat[*a].abs().total_cmp(&beat[*b].abs()))?;
-            Some((beat, peak))
-        })
-        .collect();
-    let mut ends: Vec<usize> = waves
-        .iter()
-        .filter(|(beat, peak)| beat[*peak].abs() >= 100.0)
-        .filter_map(|(beat, peak)| lead_end(beat, *peak))
-        .collect();
-    if ends.is_empty() {
-        // Low voltage: the lead with the largest T wave, if it has one at all.
-        let (beat, peak) = waves
-            .iter()
-            .max_by(|(a, pa), (b, pb)| a[*pa].abs().total_cmp(&b[*pb].abs()))?;
-        if beat[*peak].abs() < 50.0 {
-            return None; // no T wave to speak of
-        }
-        ends.extend(lead_end(beat, *peak));
-    }
-    ends.sort_unstable();
-    ends.get((ends.len().saturating_sub(1) * 3).div_ceil(4))
-        .copied()
-}
-
-/// The onset of the P wave by the tangent method: on lead II (or the lead with the largest P
-/// wave), the tangent at the steepest point of the P wave's rise meets the baseline.
-fn p_onset(
-    medians: &[(String, Vec<f64>)],
-    baseline_window: &std::ops::Range<usize>,
-    qrs_onset: usize,
-    rr_s: f64,
-    fs: f64,
-) -> Option<usize> {
-    let ms = |n: f64| (n * fs / 1000.0).round() as usize;
-    // After the previous T wave, and at least 40 ms before the QRS.
-    let earliest = ms(300.0_f64.min(rr_s * 1000.0 * 0.45));
-    let window = qrs_onset.saturating_sub(earliest)..qrs_onset.saturating_sub(ms(40.0));
-    if window.is_empty() {
-        return None;
-    }
-    let lead = medians
-        .iter()
-        .find(|(name, _)| name == "II")
-        .or_else(|| medians.first())?;
-    let beat = deviation_of(&lead.1, baseline_window);
-    let peak = window
-        .clone()
-        .max_by(|a, b| beat[*a].abs().total_cmp(&beat[*b].abs()))?;
-    if beat[peak].abs() < 25.0 || peak <= window.start {
-        return None; // no P wave: atrial fibrillation, or a junctional rhythm
-    }
-    let half = ms(8.0).max(1);
-    let sign = beat[peak].signum();
-    let rise = (peak.saturating_sub(ms(100.0)).max(window.start)..peak).max_by(|a, b| {
-        (sign * slope_at(&beat, *a, half)).total_cmp(&(sign * slope_at(&beat, *b, half)))
-    })?;
-    let start = tangent_crossing(&beat, rise, half)?;
-    let floor = peak.saturating_sub(ms(150.0)) as f64;
-    (start >= floor && start < peak as f64).then(|| start.round() as usize)
 }
 
 /// Whether each beat looks wide (QRS over 120 ms), judged from the duration of steep slope
