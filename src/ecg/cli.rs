@@ -84,7 +84,7 @@ const FORMATS: [(Format, &str, &[&str]); 8] = [
     ),
     (
         Format::Scp,
-        "SCP-ECG (EN 1064): CRCs, Huffman (default and custom tables), 1st/2nd differences, reference beat subtraction, device measurements and statements",
+        "SCP-ECG (EN 1064): CRCs, Huffman (default and custom tables), 1st/2nd differences, reference beat subtraction, bimodal compression (unit-tested on a record written to the standard), device measurements and statements",
         &["../shared/data/ecg/devices/scp/ecgtoolkit_Example.scp"],
     ),
     (

@@ -354,4 +354,39 @@ mod tests {
         assert_eq!((found.p_onset, found.p_end), (None, None));
         assert!(found.qrs_onset.is_some() && found.t_end.is_some());
     }
+
+    #[test]
+    fn noise_flat_lines_and_short_beats_never_panic() {
+        let mut state = 0x853C_49E6_748F_EA9B_u64;
+        let mut noise = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 4001) as f64 - 2000.0
+        };
+        for fs in [100.0, 128.0, 360.0, 500.0, 2000.0] {
+            for length in [0, 1, 10, (0.4 * fs) as usize, (0.95 * fs) as usize] {
+                let random: Vec<f64> = (0..length).map(|_| noise()).collect();
+                let flat = vec![7.0; length];
+                let step: Vec<f64> = (0..length)
+                    .map(|i| if i < length / 2 { 0.0 } else { 5000.0 })
+                    .collect();
+                for fiducial in [0, length / 3, length.saturating_sub(1), length + 5] {
+                    let found = delineate(&[&random, &flat, &step], fiducial, 0.8, fs);
+                    for point in [
+                        found.p_onset,
+                        found.p_end,
+                        found.qrs_onset,
+                        found.qrs_end,
+                        found.t_end,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        assert!(point <= length, "{point} beyond {length}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -934,7 +934,11 @@ mod bimodal {
         s4.extend((zones.len() as u16).to_le_bytes());
         for (start, end) in zones {
             s4.extend(1_u16.to_le_bytes()); // not subtracted
-            s4.extend([start, &((start + end) / 2), end].iter().flat_map(|v| v.to_le_bytes()));
+            s4.extend(
+                [start, &((start + end) / 2), end]
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes()),
+            );
         }
         for (start, end) in zones {
             s4.extend(start.to_le_bytes());
@@ -976,11 +980,17 @@ mod bimodal {
             };
             for (start, end) in zones {
                 stretch(at, *start as usize - 1, &mut stored);
-                stored.extend(lead.get(*start as usize - 1..*end as usize).unwrap_or_default());
+                stored.extend(
+                    lead.get(*start as usize - 1..*end as usize)
+                        .unwrap_or_default(),
+                );
                 at = *end as usize;
             }
             stretch(at, lead.len(), &mut stored);
-            let bytes: Vec<u8> = stored.iter().flat_map(|v| (*v as i16).to_le_bytes()).collect();
+            let bytes: Vec<u8> = stored
+                .iter()
+                .flat_map(|v| (*v as i16).to_le_bytes())
+                .collect();
             s6.extend((bytes.len() as u16).to_le_bytes());
             data.push(bytes);
         }
@@ -992,7 +1002,13 @@ mod bimodal {
         for id in 0..12_u16 {
             let found = bodies.iter().position(|(i, _)| *i == id);
             let length = found.map_or(0, |f| sections[f].len() as u32);
-            let entry_index = if id == 0 { 7 } else if length > 0 { index } else { 0 };
+            let entry_index = if id == 0 {
+                7
+            } else if length > 0 {
+                index
+            } else {
+                0
+            };
             let entry_length = if id == 0 { 16 + 120 } else { length };
             pointers.extend(id.to_le_bytes());
             pointers.extend(entry_length.to_le_bytes());
@@ -1023,7 +1039,13 @@ mod bimodal {
             .collect();
         let leads: Vec<Vec<i32>> = ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"]
             .iter()
-            .map(|name| original.lead(name).expect("synthetic lead").samples_uv.clone())
+            .map(|name| {
+                original
+                    .lead(name)
+                    .expect("synthetic lead")
+                    .samples_uv
+                    .clone()
+            })
             .collect();
         let bytes = record(&leads, &zones, 4);
         let read = read(&bytes).expect("bimodal record");
@@ -1042,7 +1064,10 @@ mod bimodal {
                 .map(|(a, b)| (a - b).abs())
                 .max()
                 .unwrap();
-            assert!(worst < 40, "{name}: {worst} µV off outside the protected zones");
+            assert!(
+                worst < 40,
+                "{name}: {worst} µV off outside the protected zones"
+            );
         }
         let (a, b) = (crate::analyze(&read, None), crate::analyze(&original, None));
         assert_eq!(a.heart_rate_bpm, b.heart_rate_bpm);
