@@ -44,7 +44,9 @@ pub const ACKNOWLEDGE_WITHIN_MS: Millis = 5 * 60 * 1000;
 pub async fn escalate_overdue(ctx: &Ctx, now: Millis) -> Result<usize, sqlx::Error> {
     let cutoff = now - ACKNOWLEDGE_WITHIN_MS;
     let mut tx = ctx.db.begin().await?;
-    let ecgs = crate::ecg::store::escalate_unacknowledged(&mut tx, cutoff, now).await?;
+    let ecgs =
+        crate::reading::store::escalate_unacknowledged(&mut tx, &crate::ecg::CENTRE, cutoff, now)
+            .await?;
     let labs = crate::health_record::store::escalate_unacknowledged(&mut tx, cutoff, now).await?;
     let escalated: Vec<(&str, Overdue)> = ecgs
         .into_iter()

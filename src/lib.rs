@@ -32,6 +32,7 @@ pub mod insurance;
 pub mod live;
 pub mod money;
 pub mod portal;
+pub mod reading;
 pub mod recognition;
 pub mod referral;
 pub mod resident;

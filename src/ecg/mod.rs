@@ -19,9 +19,26 @@ use crate::access::{Access, Actor, Purpose};
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
 use crate::ctx::Ctx;
-use crate::live::{Audience, Event};
+use crate::live::Audience;
+use crate::reading;
 use crate::resident::{self, model::Resident};
 use model::{Ecg, EcgDetail, NewReport, Priority, ResidentRef, State, Upload, WorklistItem};
+
+/// The ECG centre on the shared reading workflow.
+pub const CENTRE: reading::Centre = reading::Centre {
+    service: crate::institution::model::CentreService::Ecg,
+    name: "ecg",
+    cases: "ecgs",
+    reports: "ecg_reports",
+    case_column: "ecg_id",
+    stat_target_ms: model::STAT_TARGET_MS,
+    routine_target_ms: model::ROUTINE_TARGET_MS,
+    events: reading::Events {
+        claimed: "ecg.claimed",
+        reported: "ecg.reported",
+        acknowledged: "ecg.acknowledged",
+    },
+};
 
 /// The largest upload accepted, all files together.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
@@ -53,6 +70,22 @@ pub enum Error {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Audit(#[from] audit::Error),
+}
+
+impl From<reading::Error> for Error {
+    fn from(error: reading::Error) -> Error {
+        match error {
+            reading::Error::Invalid { field, reason } => Error::Invalid { field, reason },
+            reading::Error::NotFound => Error::NotFound,
+            reading::Error::AlreadyClaimed => Error::AlreadyClaimed,
+            reading::Error::NotClaimed => Error::NotClaimed,
+            reading::Error::NotReported => Error::NotReported,
+            reading::Error::Resident(error) => Error::Resident(error),
+            reading::Error::Denied(denied) => Error::Denied(denied),
+            reading::Error::Db(error) => Error::Db(error),
+            reading::Error::Audit(error) => Error::Audit(error),
+        }
+    }
 }
 
 fn unreadable(error: Unreadable) -> Error {
@@ -280,7 +313,7 @@ pub async fn upload(
         .detail(format!("priority={}", priority.as_str()));
     audit::store::append(&mut tx, &[entry]).await?;
     tx.commit().await?;
-    publish(ctx, actor, "ecg.uploaded", id, Audience::Readers);
+    reading::publish(ctx, actor, "ecg.uploaded", id, Audience::Readers);
     Ok((load(ctx, actor, id).await?, true))
 }
 
@@ -353,7 +386,11 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<EcgDe
     let analysis =
         serde_json::from_str(&store::analysis_of(&ctx.db, actor.community_id, id).await?)
             .unwrap_or_default();
-    let reports = store::reports_of(&ctx.db, actor.community_id, id).await?;
+    let reports = reading::store::reports_of(&ctx.db, &CENTRE, actor.community_id, id)
+        .await?
+        .into_iter()
+        .map(model::Report::from)
+        .collect();
     let due_at_ms = ecg.due_at_ms();
     let overdue = ecg.state != State::Reported && now > due_at_ms;
     Ok(EcgDetail {
@@ -391,17 +428,9 @@ pub async fn waveform(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<
     })
 }
 
-fn require_reader(actor: &Actor) -> Result<(), Error> {
-    if actor.reads_for(crate::institution::model::CentreService::Ecg) {
-        Ok(())
-    } else {
-        Err(crate::access::Denied.into())
-    }
-}
-
 /// The reading worklist of the community's ECG centre: STAT first, then by waiting time.
 pub async fn worklist(ctx: &Ctx, now: Millis, actor: &Actor) -> Result<Vec<WorklistItem>, Error> {
-    require_reader(actor)?;
+    reading::require_reader(&CENTRE, actor)?;
     let rows = store::worklist(&ctx.db, actor.community_id).await?;
     let mut entries = Vec::with_capacity(rows.len());
     let mut items = Vec::with_capacity(rows.len());
@@ -427,18 +456,7 @@ pub async fn worklist(ctx: &Ctx, now: Millis, actor: &Actor) -> Result<Vec<Workl
 
 /// A reader takes an ECG; no two readers hold one.
 pub async fn claim(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Ecg, Error> {
-    require_reader(actor)?;
-    let ecg = load(ctx, actor, id).await?;
-    authorize(ctx, now, actor, &ecg, Access::Write, "ecg.claim").await?;
-    if ecg.state == State::Claimed && ecg.claimed_by_staff_id == Some(actor.staff_id) {
-        return Ok(ecg);
-    }
-    let mut tx = ctx.db.begin().await?;
-    if !store::claim(&mut tx, actor.community_id, id, actor.staff_id, now).await? {
-        return Err(Error::AlreadyClaimed);
-    }
-    tx.commit().await?;
-    publish(ctx, actor, "ecg.claimed", id, Audience::Readers);
+    reading::claim(ctx, &CENTRE, now, actor, id).await?;
     load(ctx, actor, id).await
 }
 
@@ -451,41 +469,7 @@ pub async fn sign_report(
     id: i64,
     report: &NewReport,
 ) -> Result<EcgDetail, Error> {
-    require_reader(actor)?;
-    if report.conclusion.trim().is_empty() || report.conclusion.chars().count() > 2000 {
-        return Err(Error::Invalid {
-            field: "conclusion",
-            reason: "1 to 2000 characters",
-        });
-    }
-    if report.findings.chars().count() > 10_000 {
-        return Err(Error::Invalid {
-            field: "findings",
-            reason: "at most 10000 characters",
-        });
-    }
-    let ecg = load(ctx, actor, id).await?;
-    authorize(ctx, now, actor, &ecg, Access::Write, "ecg.report.sign").await?;
-    let holds = ecg.state == State::Claimed && ecg.claimed_by_staff_id == Some(actor.staff_id);
-    if !holds && ecg.state != State::Reported {
-        return Err(Error::NotClaimed);
-    }
-    let mut tx = ctx.db.begin().await?;
-    let version =
-        store::insert_report(&mut tx, actor.community_id, id, report, actor.staff_id, now).await?;
-    let entry = Entry::by(actor, now, "ecg.report.signed", "ecg", Some(id))
-        .about_resident(ecg.resident_id)
-        .detail(format!("version={version} critical={}", report.critical));
-    audit::store::append(&mut tx, &[entry]).await?;
-    tx.commit().await?;
-    publish(ctx, actor, "ecg.reported", id, Audience::Readers);
-    publish(
-        ctx,
-        actor,
-        "ecg.reported",
-        id,
-        Audience::Institution(ecg.site_institution_id),
-    );
+    reading::sign(ctx, &CENTRE, now, actor, id, report).await?;
     get(ctx, now, actor, id).await
 }
 
@@ -514,29 +498,6 @@ pub async fn inbox(
 
 /// The site confirms it has seen the signed report (closing the critical-value loop).
 pub async fn acknowledge(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Ecg, Error> {
-    let ecg = load(ctx, actor, id).await?;
-    if actor.institution.map(|i| i.id) != Some(ecg.site_institution_id) {
-        return Err(crate::access::Denied.into());
-    }
-    authorize(ctx, now, actor, &ecg, Access::Write, "ecg.acknowledge").await?;
-    if ecg.state != State::Reported {
-        return Err(Error::NotReported);
-    }
-    let mut tx = ctx.db.begin().await?;
-    store::acknowledge(&mut tx, actor.community_id, id, actor.staff_id, now).await?;
-    let entry =
-        Entry::by(actor, now, "ecg.acknowledged", "ecg", Some(id)).about_resident(ecg.resident_id);
-    audit::store::append(&mut tx, &[entry]).await?;
-    tx.commit().await?;
-    publish(ctx, actor, "ecg.acknowledged", id, Audience::Readers);
+    reading::acknowledge(ctx, &CENTRE, now, actor, id).await?;
     load(ctx, actor, id).await
-}
-
-fn publish(ctx: &Ctx, actor: &Actor, kind: &'static str, id: i64, audience: Audience) {
-    ctx.live.publish(Event {
-        community_id: actor.community_id,
-        audience,
-        kind,
-        id,
-    });
 }

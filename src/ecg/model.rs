@@ -1,67 +1,14 @@
 //! The ECG network's types.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::clock::Millis;
 
-/// Turnaround targets of the reading centre.
+pub use crate::reading::{NewReport, Priority, State};
+
+/// Turnaround targets of the ECG centre.
 pub const STAT_TARGET_MS: Millis = 10 * 60 * 1000;
 pub const ROUTINE_TARGET_MS: Millis = 30 * 60 * 1000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    /// A critical automatic finding: read first, within 10 minutes.
-    Stat,
-    Routine,
-}
-
-impl Priority {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Stat => "stat",
-            Priority::Routine => "routine",
-        }
-    }
-
-    pub fn target_ms(self) -> Millis {
-        match self {
-            Priority::Stat => STAT_TARGET_MS,
-            Priority::Routine => ROUTINE_TARGET_MS,
-        }
-    }
-}
-
-impl TryFrom<String> for Priority {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        match text.as_str() {
-            "stat" => Ok(Priority::Stat),
-            "routine" => Ok(Priority::Routine),
-            _ => Err(text),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    Waiting,
-    Claimed,
-    Reported,
-}
-
-impl TryFrom<String> for State {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        match text.as_str() {
-            "waiting" => Ok(State::Waiting),
-            "claimed" => Ok(State::Claimed),
-            "reported" => Ok(State::Reported),
-            _ => Err(text),
-        }
-    }
-}
 
 /// An ECG as stored, without its file and samples.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -97,22 +44,37 @@ pub struct Ecg {
 impl Ecg {
     /// When the report is due under the turnaround clock.
     pub fn due_at_ms(&self) -> Millis {
-        self.received_at_ms + self.priority.target_ms()
+        super::CENTRE.due_at_ms(self.priority, self.received_at_ms)
     }
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub id: i64,
     pub ecg_id: i64,
     pub version: i64,
     pub findings: String,
     pub conclusion: String,
-    #[sqlx(try_from = "i64")]
     pub critical: crate::institution::model::Flag,
     pub reader_staff_id: i64,
     pub reader_name: String,
     pub signed_at_ms: i64,
+}
+
+impl From<crate::reading::Report> for Report {
+    fn from(report: crate::reading::Report) -> Report {
+        Report {
+            id: report.id,
+            ecg_id: report.case_id,
+            version: report.version,
+            findings: report.findings,
+            conclusion: report.conclusion,
+            critical: report.critical,
+            reader_staff_id: report.reader_staff_id,
+            reader_name: report.reader_name,
+            signed_at_ms: report.signed_at_ms,
+        }
+    }
 }
 
 /// An ECG with its automatic analysis and its signed reports, newest last.
@@ -139,13 +101,6 @@ pub struct WorklistItem {
     pub overdue: bool,
     pub waiting_ms: i64,
     pub automatic_findings: Vec<String>,
-}
-
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-pub struct NewReport {
-    pub findings: String,
-    pub conclusion: String,
-    pub critical: bool,
 }
 
 /// Who the ECG belongs to: a resident id, or an ID number looked up in the community.

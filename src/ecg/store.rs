@@ -3,8 +3,9 @@
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use super::model::{Ecg, Report};
+use super::model::Ecg;
 use crate::db::Db;
+use crate::reading::store::{OPEN, WORKLIST_ORDER};
 
 const COLUMNS: &str = "e.id, e.community_id, e.resident_id, e.site_institution_id, \
     e.uploaded_by_staff_id, e.recorded_at_ms, e.received_at_ms, e.clinical_note, e.format, \
@@ -181,23 +182,6 @@ pub async fn waveform_of(
     ))
 }
 
-pub async fn reports_of(
-    db: &Db,
-    community_id: i64,
-    ecg_id: i64,
-) -> Result<Vec<Report>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT r.id, r.ecg_id, r.version, r.findings, r.conclusion, r.critical, r.reader_staff_id, \
-         s.name AS reader_name, r.signed_at_ms \
-         FROM ecg_reports r JOIN staff s ON s.id = r.reader_staff_id \
-         WHERE r.community_id = $1 AND r.ecg_id = $2 ORDER BY r.version",
-    )
-    .bind(community_id)
-    .bind(ecg_id)
-    .fetch_all(&db.pool)
-    .await
-}
-
 /// Unreported ECGs of the community, STAT first, then the longest waiting: each with its
 /// resident's and site's names and its automatic critical reasons.
 pub async fn worklist(
@@ -208,8 +192,7 @@ pub async fn worklist(
         "SELECT {COLUMNS}, r.name AS resident_name, i.name AS site_name, e.critical_reasons \
          FROM ecgs e \
          JOIN residents r ON r.id = e.resident_id JOIN institutions i ON i.id = e.site_institution_id \
-         WHERE e.community_id = $1 AND e.state <> 'reported' \
-         ORDER BY CASE e.priority WHEN 'stat' THEN 0 ELSE 1 END, e.received_at_ms, e.id LIMIT 200"
+         WHERE e.community_id = $1 AND {OPEN} ORDER BY {WORKLIST_ORDER} LIMIT 200"
     )))
     .bind(community_id)
     .fetch_all(&db.pool)
@@ -246,109 +229,4 @@ pub async fn site_inbox(
     .bind(site_id)
     .fetch_all(&db.pool)
     .await
-}
-
-/// Claims an ECG for a reader unless another reader holds it; true when the reader holds it now.
-pub async fn claim(
-    conn: &mut AnyConnection,
-    community_id: i64,
-    id: i64,
-    staff_id: i64,
-    now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
-        "UPDATE ecgs SET state = 'claimed', claimed_by_staff_id = $1, claimed_at_ms = $2 \
-         WHERE community_id = $3 AND id = $4 AND state = 'waiting'",
-    )
-    .bind(staff_id)
-    .bind(now_ms)
-    .bind(community_id)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(result.rows_affected() == 1)
-}
-
-pub async fn insert_report(
-    conn: &mut AnyConnection,
-    community_id: i64,
-    ecg_id: i64,
-    report: &super::model::NewReport,
-    reader_staff_id: i64,
-    now_ms: i64,
-) -> Result<i64, sqlx::Error> {
-    let version: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM ecg_reports WHERE community_id = $1 AND ecg_id = $2",
-    )
-    .bind(community_id)
-    .bind(ecg_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO ecg_reports (community_id, ecg_id, version, findings, conclusion, critical, \
-         reader_staff_id, signed_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(community_id)
-    .bind(ecg_id)
-    .bind(version)
-    .bind(report.findings.trim())
-    .bind(report.conclusion.trim())
-    .bind(i64::from(report.critical))
-    .bind(reader_staff_id)
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE ecgs SET state = 'reported', reported_at_ms = COALESCE(reported_at_ms, $1), \
-         acknowledged_at_ms = NULL, acknowledged_by_staff_id = NULL, escalated_at_ms = NULL, \
-         report_critical = $4 WHERE community_id = $2 AND id = $3",
-    )
-    .bind(now_ms)
-    .bind(community_id)
-    .bind(ecg_id)
-    .bind(i64::from(report.critical))
-    .execute(conn)
-    .await?;
-    Ok(version)
-}
-
-pub async fn acknowledge(
-    conn: &mut AnyConnection,
-    community_id: i64,
-    id: i64,
-    staff_id: i64,
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE ecgs SET acknowledged_by_staff_id = $1, acknowledged_at_ms = $2 \
-         WHERE community_id = $3 AND id = $4",
-    )
-    .bind(staff_id)
-    .bind(now_ms)
-    .bind(community_id)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Marks critical reports left unacknowledged since before `cutoff_ms` as escalated; returns
-/// each as [`crate::critical_value::Overdue`].
-pub async fn escalate_unacknowledged(
-    conn: &mut AnyConnection,
-    cutoff_ms: i64,
-    now_ms: i64,
-) -> Result<Vec<crate::critical_value::Overdue>, sqlx::Error> {
-    let rows = sqlx::query(
-        "UPDATE ecgs SET escalated_at_ms = $1 WHERE state = 'reported' AND report_critical = 1 \
-         AND acknowledged_at_ms IS NULL AND escalated_at_ms IS NULL AND reported_at_ms < $2 \
-         RETURNING community_id, id, site_institution_id, resident_id",
-    )
-    .bind(now_ms)
-    .bind(cutoff_ms)
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| crate::critical_value::Overdue::from_row(r, "site_institution_id"))
-        .collect()
 }

@@ -670,7 +670,7 @@ impl Bimodal {
             .ok_or_else(|| {
                 problem("bimodal compression without a reference beat (section 5) to give the full sampling rate")
             })?;
-        if rhythm_interval_us == 0 || rhythm_interval_us % full_interval_us != 0 {
+        if rhythm_interval_us == 0 || !rhythm_interval_us.is_multiple_of(full_interval_us) {
             return Err(problem(
                 "bimodal compression whose rhythm interval is not a whole multiple of the reference beat's",
             ));
