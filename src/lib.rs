@@ -26,6 +26,7 @@ pub mod health_record;
 pub mod hl7v2;
 pub mod http;
 pub mod icd10;
+pub mod imaging;
 pub mod indicator;
 pub mod institution;
 pub mod insurance;

@@ -51,9 +51,9 @@ fn session_token(session: &str) -> String {
     hex::encode(&digest[..16])
 }
 
-/// Pages sign in with the cookie; the API and FHIR take bearer tokens only.
+/// Pages sign in with the cookie; the API, FHIR and DICOMweb take bearer tokens only.
 fn is_page(path: &str) -> bool {
-    !path.starts_with("/api/") && !path.starts_with("/fhir")
+    !path.starts_with("/api/") && !path.starts_with("/fhir") && !path.starts_with("/dicomweb")
 }
 
 /// A request that changes something on a page, which must come from a form of ours.

@@ -25,6 +25,7 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(resident::views::routes())
         .merge(ecg::http::routes())
         .merge(ecg::views::routes())
+        .merge(crate::imaging::dicomweb::routes())
         .merge(referral::http::routes())
         .merge(referral::views::routes())
         .merge(health_record::http::routes())

@@ -19,6 +19,7 @@ mod fhir;
 mod hardening;
 mod health_record;
 mod helpers;
+mod imaging;
 mod indicators;
 mod institutions;
 mod insurance;

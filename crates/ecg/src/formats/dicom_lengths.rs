@@ -137,9 +137,7 @@ impl Walk<'_> {
                     // An undefined-length UN is a sequence in implicit little endian.
                     Some(VR::UN) => self.items(value, end, IMPLICIT, None, depth + 1)?,
                     // Encapsulated pixel data: items of fragments.
-                    Some(VR::OB | VR::OW) | None => {
-                        self.items(value, end, encoding, None, depth + 1)?
-                    }
+                    Some(VR::OB | VR::OW) | None => self.fragments(value, end, encoding)?,
                     Some(_) => return Err(damaged("an undefined length on a plain value", at)),
                 }
             } else {
@@ -162,6 +160,38 @@ impl Walk<'_> {
             return Err(damaged("an item without its end", at));
         }
         Ok(at)
+    }
+
+    /// The fragments of encapsulated pixel data: items of raw bytes (the first the offset
+    /// table), each with its length, up to the sequence delimiter.
+    fn fragments(
+        &self,
+        mut at: usize,
+        end: usize,
+        encoding: Encoding,
+    ) -> Result<usize, Unreadable> {
+        loop {
+            let Header {
+                tag, length, value, ..
+            } = self.header(at, encoding)?;
+            match tag {
+                SEQUENCE_END => return Ok(value),
+                ITEM if length != UNDEFINED => {
+                    at = value
+                        .checked_add(length as usize)
+                        .filter(|&e| e <= end)
+                        .ok_or_else(|| {
+                            damaged("a pixel data fragment beyond the end of the data", at)
+                        })?;
+                }
+                _ => {
+                    return Err(damaged(
+                        "encapsulated pixel data holds something other than fragments",
+                        at,
+                    ));
+                }
+            }
+        }
     }
 
     /// The items of a sequence: up to `defined_end`, or up to the sequence delimiter.

@@ -4,7 +4,7 @@
 
 pub mod aecg;
 pub mod dicom;
-mod dicom_lengths;
+pub mod dicom_lengths;
 pub mod edf;
 pub mod json;
 mod muse;

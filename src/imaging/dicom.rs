@@ -1,0 +1,166 @@
+//! One DICOM instance as the imaging centre takes it: the structure walk checks every
+//! declared length against the bytes present (a damaged length cannot make the parser
+//! allocate), then the whole file is parsed — a file whose pixel data is cut short is refused
+//! — and the identifying attributes are read. The instance itself is kept as received.
+
+use dicom_dictionary_std::tags;
+use dicom_object::file::ReadPreamble;
+use dicom_object::{InMemDicomObject, OpenFileOptions};
+
+/// The largest instance taken: a large CT or a long ultrasound cine fits.
+pub const MAX_INSTANCE_BYTES: usize = 256 * 1024 * 1024;
+
+/// What the centre files an instance by.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    pub sop_class_uid: String,
+    pub sop_instance_uid: String,
+    pub study_instance_uid: String,
+    pub series_instance_uid: String,
+    pub transfer_syntax_uid: String,
+    pub patient_id: String,
+    pub accession_number: String,
+    pub study_date: String,
+    pub study_time: String,
+    pub study_description: String,
+    pub series_description: String,
+    pub series_number: Option<i64>,
+    pub instance_number: Option<i64>,
+    pub modality: String,
+    pub body_part: String,
+    pub rows: Option<i64>,
+    pub columns: Option<i64>,
+    pub frames: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refused {
+    #[error("the instance is larger than {} MiB", MAX_INSTANCE_BYTES >> 20)]
+    TooLarge,
+    #[error("not a readable DICOM instance: {0}")]
+    Unreadable(String),
+    #[error("the instance has no {0}")]
+    Missing(&'static str),
+}
+
+fn text(object: &InMemDicomObject, tag: dicom_core::Tag) -> String {
+    object
+        .element_opt(tag)
+        .ok()
+        .flatten()
+        .and_then(|e| e.to_str().ok())
+        .map(|s| s.trim_matches(['\0', ' ']).to_owned())
+        .unwrap_or_default()
+}
+
+fn number(object: &InMemDicomObject, tag: dicom_core::Tag) -> Option<i64> {
+    object
+        .element_opt(tag)
+        .ok()
+        .flatten()
+        .and_then(|e| e.to_int::<i64>().ok())
+}
+
+fn uid(text: &str) -> String {
+    text.trim_end_matches(['\0', ' ']).to_owned()
+}
+
+/// Reads and checks one instance.
+pub fn read(bytes: &[u8]) -> Result<Instance, Refused> {
+    if bytes.len() > MAX_INSTANCE_BYTES {
+        return Err(Refused::TooLarge);
+    }
+    yijia_ecg::formats::dicom_lengths::check(bytes)
+        .map_err(|e| Refused::Unreadable(e.to_string()))?;
+    let object = OpenFileOptions::new()
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(bytes)
+        .map_err(|e| Refused::Unreadable(e.to_string()))?;
+    let meta = object.meta();
+    let required = |value: String, name: &'static str| {
+        if value.is_empty() {
+            Err(Refused::Missing(name))
+        } else {
+            Ok(value)
+        }
+    };
+    let sop_instance_uid = match text(&object, tags::SOP_INSTANCE_UID) {
+        found if !found.is_empty() => found,
+        _ => uid(meta.media_storage_sop_instance_uid()),
+    };
+    let sop_class_uid = match text(&object, tags::SOP_CLASS_UID) {
+        found if !found.is_empty() => found,
+        _ => uid(meta.media_storage_sop_class_uid()),
+    };
+    Ok(Instance {
+        sop_class_uid: required(sop_class_uid, "SOP Class UID")?,
+        sop_instance_uid: required(sop_instance_uid, "SOP Instance UID")?,
+        study_instance_uid: required(
+            text(&object, tags::STUDY_INSTANCE_UID),
+            "Study Instance UID",
+        )?,
+        series_instance_uid: required(
+            text(&object, tags::SERIES_INSTANCE_UID),
+            "Series Instance UID",
+        )?,
+        transfer_syntax_uid: uid(meta.transfer_syntax()),
+        patient_id: required(text(&object, tags::PATIENT_ID), "Patient ID")?,
+        accession_number: text(&object, tags::ACCESSION_NUMBER),
+        study_date: text(&object, tags::STUDY_DATE),
+        study_time: text(&object, tags::STUDY_TIME),
+        study_description: text(&object, tags::STUDY_DESCRIPTION),
+        series_description: text(&object, tags::SERIES_DESCRIPTION),
+        series_number: number(&object, tags::SERIES_NUMBER),
+        instance_number: number(&object, tags::INSTANCE_NUMBER),
+        modality: text(&object, tags::MODALITY),
+        body_part: text(&object, tags::BODY_PART_EXAMINED),
+        rows: number(&object, tags::ROWS),
+        columns: number(&object, tags::COLUMNS),
+        frames: number(&object, tags::NUMBER_OF_FRAMES),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../shared/data/dicom-imaging/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|_| panic!("{path}"))
+    }
+
+    #[test]
+    fn every_transfer_syntax_of_one_instance_is_one_instance() {
+        let uids: Vec<String> = [
+            "MR_small.dcm",
+            "MR_small_implicit.dcm",
+            "MR_small_bigendian.dcm",
+            "MR_small_RLE.dcm",
+            "MR_small_jp2klossless.dcm",
+            "MR_small_jpeg_ls_lossless.dcm",
+        ]
+        .iter()
+        .map(|name| read(&shared(name)).expect(name).sop_instance_uid)
+        .collect();
+        assert!(uids.iter().all(|u| *u == uids[0]), "{uids:?}");
+        let ct = read(&shared("CT_small.dcm")).unwrap();
+        assert_eq!(
+            (ct.modality.as_str(), ct.rows, ct.columns),
+            ("CT", Some(128), Some(128))
+        );
+        let cine = read(&shared("examples_ybr_color.dcm")).unwrap();
+        assert_eq!(cine.frames, Some(30));
+    }
+
+    #[test]
+    fn a_truncated_instance_is_refused() {
+        assert!(matches!(
+            read(&shared("MR_truncated.dcm")),
+            Err(Refused::Unreadable(_))
+        ));
+        assert!(read(b"not dicom at all").is_err());
+    }
+}

@@ -1,0 +1,256 @@
+//! The shared imaging centre (医学影像诊断资源共享中心), "基层检查、上级诊断": a township's
+//! modality sends its studies (DICOMweb STOW-RS), the county's readers find and fetch them
+//! (QIDO-RS, WADO-RS), and each study is a case on the shared reading workflow
+//! ([`crate::reading`]) like an ECG. Instances are kept byte for byte; the resident is the
+//! one whose ID number the instance's Patient ID carries.
+
+pub mod dicom;
+pub mod dicomweb;
+pub mod multipart;
+pub mod store;
+
+use crate::access::{Access, Actor, Purpose};
+use crate::audit::{self, Entry};
+use crate::clock::Millis;
+use crate::ctx::Ctx;
+use crate::reading;
+use crate::resident;
+
+/// The imaging centre on the shared reading workflow.
+pub const CENTRE: reading::Centre = reading::Centre {
+    service: crate::institution::model::CentreService::Imaging,
+    name: "imaging_study",
+    cases: "imaging_studies",
+    reports: "imaging_reports",
+    case_column: "study_id",
+    stat_target_ms: 30 * 60 * 1000,
+    routine_target_ms: 24 * 60 * 60 * 1000,
+    events: reading::Events {
+        claimed: "imaging.claimed",
+        reported: "imaging.reported",
+        acknowledged: "imaging.acknowledged",
+    },
+};
+
+/// Why one instance of a STOW request was not stored, with its DICOM failure reason
+/// (PS3.4 Annex GG / PS3.18 Table 10.5.3-1).
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Refused(#[from] dicom::Refused),
+    #[error("no resident of the community has the ID number given as Patient ID")]
+    UnknownPatient,
+    #[error("the study belongs to another resident")]
+    OtherResident,
+    #[error("the instance is for another study than the one addressed")]
+    OtherStudy,
+    #[error("access denied")]
+    Denied,
+}
+
+impl Failure {
+    /// The Failure Reason (0008,1197).
+    pub fn reason_code(&self) -> u16 {
+        match self {
+            Failure::Refused(dicom::Refused::TooLarge) => 0xA700, // out of resources
+            Failure::Refused(_) => 0xC000,                        // cannot understand
+            Failure::OtherStudy => 0xA900, // data set does not match the request
+            Failure::UnknownPatient | Failure::OtherResident | Failure::Denied => 0x0110, // processing failure
+        }
+    }
+}
+
+/// The outcome of storing one instance.
+pub enum Stored {
+    /// Stored now, or already held (the same SOP instance sent again: nothing new).
+    Stored {
+        instance: Box<dicom::Instance>,
+        new: bool,
+    },
+    Failed {
+        sop_class_uid: String,
+        sop_instance_uid: String,
+        failure: Failure,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Denied(#[from] crate::access::Denied),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Audit(#[from] audit::Error),
+    #[error(transparent)]
+    Resident(#[from] resident::Error),
+    #[error("no such study, series or instance")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+/// Stores the instances of one STOW request, each on its own: one bad instance does not keep
+/// the others out, and nothing of it is stored. `study` is the study the request addressed.
+pub async fn store_instances(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    study: Option<&str>,
+    parts: Vec<Vec<u8>>,
+) -> Result<Vec<Stored>, Error> {
+    let site = actor.institution.ok_or(crate::access::Denied)?;
+    let mut outcomes = Vec::with_capacity(parts.len());
+    for bytes in parts {
+        let instance = match dicom::read(&bytes) {
+            Ok(instance) => instance,
+            Err(refused) => {
+                outcomes.push(Stored::Failed {
+                    sop_class_uid: String::new(),
+                    sop_instance_uid: String::new(),
+                    failure: refused.into(),
+                });
+                continue;
+            }
+        };
+        let failed = |failure: Failure, instance: &dicom::Instance| Stored::Failed {
+            sop_class_uid: instance.sop_class_uid.clone(),
+            sop_instance_uid: instance.sop_instance_uid.clone(),
+            failure,
+        };
+        if study.is_some_and(|uid| uid != instance.study_instance_uid) {
+            outcomes.push(failed(Failure::OtherStudy, &instance));
+            continue;
+        }
+        let id_number = instance.patient_id.trim().to_ascii_uppercase();
+        let Some(resident) =
+            resident::store::resident_by_id_number(&ctx.db, actor.community_id, &id_number).await?
+        else {
+            outcomes.push(failed(Failure::UnknownPatient, &instance));
+            continue;
+        };
+        match resident::authorize(
+            ctx,
+            now,
+            actor,
+            &resident,
+            Purpose::Clinical,
+            Access::Write,
+            "imaging_study.store",
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(resident::Error::Denied(_)) => {
+                outcomes.push(failed(Failure::Denied, &instance));
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        }
+        let mut tx = ctx.db.begin().await?;
+        let study_id =
+            match store::study_by_uid(&mut tx, actor.community_id, &instance.study_instance_uid)
+                .await?
+            {
+                Some((id, owner)) if owner == resident.id => id,
+                Some(_) => {
+                    outcomes.push(failed(Failure::OtherResident, &instance));
+                    continue;
+                }
+                None => {
+                    store::insert_study(
+                        &mut tx,
+                        actor.community_id,
+                        resident.id,
+                        site.id,
+                        &instance,
+                        now,
+                    )
+                    .await?
+                }
+            };
+        let new = store::insert_instance(
+            &mut tx,
+            actor.community_id,
+            study_id,
+            actor.staff_id,
+            &instance,
+            &bytes,
+            now,
+        )
+        .await?;
+        if new {
+            let entry = Entry::by(
+                actor,
+                now,
+                "imaging_study.instance.stored",
+                "imaging_study",
+                Some(study_id),
+            )
+            .about_resident(resident.id)
+            .detail(format!("sop_instance_uid={}", instance.sop_instance_uid));
+            audit::store::append(&mut tx, &[entry]).await?;
+        }
+        tx.commit().await?;
+        if new {
+            reading::publish(
+                ctx,
+                actor,
+                "imaging.stored",
+                study_id,
+                crate::live::Audience::Readers,
+            );
+        }
+        outcomes.push(Stored::Stored {
+            instance: Box::new(instance),
+            new,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// The studies, series or instances a QIDO-RS search may show the actor: those whose
+/// resident the actor may read, each audited as read.
+pub async fn visible<T>(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    rows: Vec<(i64, i64, T)>,
+    action: &str,
+) -> Result<Vec<T>, Error> {
+    if !actor.is_staff() {
+        return Err(crate::access::Denied.into());
+    }
+    let mut places = std::collections::HashMap::new();
+    let mut entries = Vec::new();
+    let mut shown = Vec::with_capacity(rows.len());
+    for (study_id, resident_id, row) in rows {
+        let allowed = match places.get(&resident_id) {
+            Some(allowed) => *allowed,
+            None => {
+                let allowed =
+                    match resident::store::resident_by_id(&ctx.db, actor.community_id, resident_id)
+                        .await?
+                    {
+                        Some(resident) => {
+                            let place = resident::store::place_of(&ctx.db, &resident).await?;
+                            crate::access::check(actor, Purpose::Clinical, Access::Read, &place)
+                                .is_ok()
+                        }
+                        None => false,
+                    };
+                places.insert(resident_id, allowed);
+                allowed
+            }
+        };
+        if allowed {
+            entries.push(
+                Entry::by(actor, now, action, "imaging_study", Some(study_id))
+                    .about_resident(resident_id),
+            );
+            shown.push(row);
+        }
+    }
+    ctx.auditor.record(entries).await?;
+    Ok(shown)
+}

@@ -1,0 +1,285 @@
+//! The imaging centre's tables: studies (cases of the reading workflow) and their instances.
+
+use sqlx::{AnyConnection, Row};
+
+use super::dicom::Instance;
+use crate::db::Db;
+
+/// A study found by its UID: (id, resident).
+pub async fn study_by_uid(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    uid: &str,
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, resident_id FROM imaging_studies WHERE community_id = $1 AND study_instance_uid = $2",
+    )
+    .bind(community_id)
+    .bind(uid)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("resident_id")?)))
+        .transpose()
+}
+
+/// Creates the study of a first instance (or finds the one a concurrent request created).
+pub async fn insert_study(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    resident_id: i64,
+    site_institution_id: i64,
+    instance: &Instance,
+    now_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO imaging_studies (community_id, resident_id, site_institution_id, \
+         study_instance_uid, accession_number, study_date, study_time, study_description, \
+         received_at_ms, priority, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'routine', 'waiting') \
+         ON CONFLICT (community_id, study_instance_uid) DO NOTHING",
+    )
+    .bind(community_id)
+    .bind(resident_id)
+    .bind(site_institution_id)
+    .bind(&instance.study_instance_uid)
+    .bind(&instance.accession_number)
+    .bind(&instance.study_date)
+    .bind(&instance.study_time)
+    .bind(&instance.study_description)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar(
+        "SELECT id FROM imaging_studies WHERE community_id = $1 AND study_instance_uid = $2",
+    )
+    .bind(community_id)
+    .bind(&instance.study_instance_uid)
+    .fetch_one(conn)
+    .await
+}
+
+/// Stores an instance unless the community holds that SOP instance already; true when new.
+pub async fn insert_instance(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    study_id: i64,
+    staff_id: i64,
+    instance: &Instance,
+    content: &[u8],
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "INSERT INTO imaging_instances (community_id, study_id, series_instance_uid, series_number, \
+         series_description, modality, body_part, sop_class_uid, sop_instance_uid, instance_number, \
+         transfer_syntax_uid, rows_count, columns_count, frames, stored_by_staff_id, stored_at_ms, \
+         size_bytes, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         $15, $16, $17, $18) ON CONFLICT (community_id, sop_instance_uid) DO NOTHING",
+    )
+    .bind(community_id)
+    .bind(study_id)
+    .bind(&instance.series_instance_uid)
+    .bind(instance.series_number)
+    .bind(&instance.series_description)
+    .bind(&instance.modality)
+    .bind(&instance.body_part)
+    .bind(&instance.sop_class_uid)
+    .bind(&instance.sop_instance_uid)
+    .bind(instance.instance_number)
+    .bind(&instance.transfer_syntax_uid)
+    .bind(instance.rows)
+    .bind(instance.columns)
+    .bind(instance.frames)
+    .bind(staff_id)
+    .bind(now_ms)
+    .bind(content.len() as i64)
+    .bind(content)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// A study as QIDO-RS answers it.
+#[derive(Clone, Debug)]
+pub struct StudyRow {
+    pub id: i64,
+    pub resident_id: i64,
+    pub study_instance_uid: String,
+    pub accession_number: String,
+    pub study_date: String,
+    pub study_time: String,
+    pub study_description: String,
+    pub patient_id: String,
+    pub patient_name: String,
+    pub patient_sex: String,
+    pub patient_birth_date: String,
+    pub modalities: Vec<String>,
+    pub series: i64,
+    pub instances: i64,
+}
+
+/// What a QIDO-RS search may filter on (exact values; dates as `YYYYMMDD` or a range
+/// `YYYYMMDD-YYYYMMDD`, either end open).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub study_uid: Option<String>,
+    pub series_uid: Option<String>,
+    pub sop_uid: Option<String>,
+    pub patient_id: Option<String>,
+    pub accession_number: Option<String>,
+    pub modality: Option<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+}
+
+/// The most matches a search considers.
+pub const MAX_MATCHES: i64 = 1000;
+
+/// `AND …` conditions for the filters that are set, with their values in bind order
+/// (placeholders numbered from `$2`, `$1` being the community).
+fn conditions(filter: &Filter, columns: &[(&str, Option<&String>)]) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    let mut add = |condition: &str, value: &String| {
+        binds.push(value.clone());
+        sql.push_str(&format!(" AND {condition} ${}", binds.len() + 1));
+    };
+    for (column, value) in columns {
+        if let Some(value) = value {
+            add(&format!("{column} ="), value);
+        }
+    }
+    if let Some(from) = &filter.date_from {
+        add("s.study_date >=", from);
+    }
+    if let Some(to) = &filter.date_to {
+        add("s.study_date <=", to);
+    }
+    (sql, binds)
+}
+
+pub async fn studies(
+    db: &Db,
+    community_id: i64,
+    filter: &Filter,
+) -> Result<Vec<StudyRow>, sqlx::Error> {
+    let (mut sql, mut binds) = conditions(
+        filter,
+        &[
+            ("s.study_instance_uid", filter.study_uid.as_ref()),
+            ("r.id_number", filter.patient_id.as_ref()),
+            ("s.accession_number", filter.accession_number.as_ref()),
+        ],
+    );
+    if let Some(modality) = &filter.modality {
+        binds.push(modality.clone());
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM imaging_instances i WHERE i.study_id = s.id AND i.modality = ${})",
+            binds.len() + 1
+        ));
+    }
+    let query = format!(
+        "SELECT s.id, s.resident_id, s.study_instance_uid, s.accession_number, s.study_date, \
+         s.study_time, s.study_description, r.id_number, r.name, r.sex, r.birth_date, \
+         (SELECT COUNT(DISTINCT i.series_instance_uid) FROM imaging_instances i WHERE i.study_id = s.id) AS series, \
+         (SELECT COUNT(*) FROM imaging_instances i WHERE i.study_id = s.id) AS instances \
+         FROM imaging_studies s JOIN residents r ON r.id = s.resident_id \
+         WHERE s.community_id = $1{sql} ORDER BY s.study_date DESC, s.id DESC LIMIT {MAX_MATCHES}"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(query)).bind(community_id);
+    for value in binds {
+        query = query.bind(value);
+    }
+    let rows = query.fetch_all(&db.pool).await?;
+    let mut studies = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        let modalities: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT modality FROM imaging_instances WHERE study_id = $1 ORDER BY modality",
+        )
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await?;
+        studies.push(StudyRow {
+            id,
+            resident_id: row.try_get("resident_id")?,
+            study_instance_uid: row.try_get("study_instance_uid")?,
+            accession_number: row.try_get("accession_number")?,
+            study_date: row.try_get("study_date")?,
+            study_time: row.try_get("study_time")?,
+            study_description: row.try_get("study_description")?,
+            patient_id: row.try_get("id_number")?,
+            patient_name: row.try_get("name")?,
+            patient_sex: row.try_get("sex")?,
+            patient_birth_date: row.try_get("birth_date")?,
+            modalities,
+            series: row.try_get("series")?,
+            instances: row.try_get("instances")?,
+        });
+    }
+    Ok(studies)
+}
+
+/// An instance row as QIDO-RS and WADO-RS need it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InstanceRow {
+    pub id: i64,
+    pub study_id: i64,
+    pub resident_id: i64,
+    pub study_instance_uid: String,
+    pub series_instance_uid: String,
+    pub series_number: Option<i64>,
+    pub series_description: String,
+    pub modality: String,
+    pub sop_class_uid: String,
+    pub sop_instance_uid: String,
+    pub instance_number: Option<i64>,
+    pub transfer_syntax_uid: String,
+    pub rows_count: Option<i64>,
+    pub columns_count: Option<i64>,
+    pub frames: Option<i64>,
+}
+
+pub async fn instances(
+    db: &Db,
+    community_id: i64,
+    filter: &Filter,
+) -> Result<Vec<InstanceRow>, sqlx::Error> {
+    let (sql, binds) = conditions(
+        &Filter {
+            date_from: None,
+            date_to: None,
+            ..filter.clone()
+        },
+        &[
+            ("s.study_instance_uid", filter.study_uid.as_ref()),
+            ("i.series_instance_uid", filter.series_uid.as_ref()),
+            ("i.sop_instance_uid", filter.sop_uid.as_ref()),
+            ("i.modality", filter.modality.as_ref()),
+        ],
+    );
+    let query = format!(
+        "SELECT i.id, i.study_id, s.resident_id, s.study_instance_uid, i.series_instance_uid, \
+         i.series_number, i.series_description, i.modality, i.sop_class_uid, i.sop_instance_uid, \
+         i.instance_number, i.transfer_syntax_uid, i.rows_count, i.columns_count, i.frames \
+         FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
+         WHERE i.community_id = $1{sql} \
+         ORDER BY s.study_instance_uid, i.series_number, i.series_instance_uid, i.instance_number, i.id \
+         LIMIT {MAX_MATCHES}"
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(community_id);
+    for value in binds {
+        query = query.bind(value);
+    }
+    query.fetch_all(&db.pool).await
+}
+
+pub async fn content_of(
+    db: &Db,
+    community_id: i64,
+    instance_id: i64,
+) -> Result<Vec<u8>, sqlx::Error> {
+    sqlx::query_scalar("SELECT content FROM imaging_instances WHERE community_id = $1 AND id = $2")
+        .bind(community_id)
+        .bind(instance_id)
+        .fetch_one(&db.pool)
+        .await
+}
