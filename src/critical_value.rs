@@ -1,8 +1,9 @@
-//! Critical values (危急值) and their closed loop: a critical ECG report or lab report must be
-//! acknowledged by the institution it concerns (the ECG's site, the lab test's orderer) within
-//! 5 minutes; otherwise it is escalated — marked, audited, and announced live to that
-//! institution, to its township centre and to the readers, so someone picks up the phone. The
-//! job is idempotent: each report is escalated once, and running it twice changes nothing more.
+//! Critical values (危急值) and their closed loop: a critical ECG or imaging report or a lab report
+//! must be acknowledged by the institution it concerns (the site that sent the case, the lab
+//! test's orderer) within 5 minutes; otherwise it is escalated — marked, audited, and announced
+//! live to that institution, to its township centre and to the readers, so someone picks up
+//! the phone. The job is idempotent: each report is escalated once, and running it twice
+//! changes nothing more.
 
 use std::time::Duration;
 
@@ -47,10 +48,18 @@ pub async fn escalate_overdue(ctx: &Ctx, now: Millis) -> Result<usize, sqlx::Err
     let ecgs =
         crate::reading::store::escalate_unacknowledged(&mut tx, &crate::ecg::CENTRE, cutoff, now)
             .await?;
+    let studies = crate::reading::store::escalate_unacknowledged(
+        &mut tx,
+        &crate::imaging::CENTRE,
+        cutoff,
+        now,
+    )
+    .await?;
     let labs = crate::health_record::store::escalate_unacknowledged(&mut tx, cutoff, now).await?;
     let escalated: Vec<(&str, Overdue)> = ecgs
         .into_iter()
         .map(|row| ("ecg", row))
+        .chain(studies.into_iter().map(|row| ("imaging_study", row)))
         .chain(labs.into_iter().map(|row| ("lab_report", row)))
         .collect();
     let entries: Vec<Entry> = escalated
@@ -87,10 +96,10 @@ pub async fn escalate_overdue(ctx: &Ctx, now: Millis) -> Result<usize, sqlx::Err
             township.map(Audience::Institution),
             Some(Audience::Readers),
         ];
-        let kind = if *resource == "ecg" {
-            "ecg.escalated"
-        } else {
-            "lab.escalated"
+        let kind = match *resource {
+            "ecg" => "ecg.escalated",
+            "imaging_study" => "imaging.escalated",
+            _ => "lab.escalated",
         };
         for audience in audiences.into_iter().flatten() {
             ctx.live.publish(Event {

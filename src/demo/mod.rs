@@ -266,6 +266,7 @@ struct Tree {
     lead_hospital: i64,
     campuses: Vec<i64>,
     ecg_centre: i64,
+    imaging_centre: i64,
     lab_centre: i64,
     townships: Vec<(i64, String)>,
     villages: Vec<Village>,
@@ -336,7 +337,7 @@ async fn build_tree(
         campuses.push(id);
         count += 1;
     }
-    let (mut ecg_centre, mut lab_centre) = (0, 0);
+    let (mut ecg_centre, mut imaging_centre, mut lab_centre) = (0, 0, 0);
     for (code, name) in names::CENTRES.iter().take(shape.centres) {
         let mut centre = institution(
             InstitutionKind::Centre,
@@ -355,6 +356,7 @@ async fn build_tree(
         let id = institutions::insert_institution(conn, community_id, None, &centre).await?;
         match *code {
             "C-ECG" => ecg_centre = id,
+            "C-IMG" => imaging_centre = id,
             "C-LAB" => lab_centre = id,
             _ => {}
         }
@@ -446,6 +448,7 @@ async fn build_tree(
         lead_hospital,
         campuses,
         ecg_centre,
+        imaging_centre,
         lab_centre,
         townships,
         villages,
@@ -478,6 +481,7 @@ async fn insert_staff(
     let mut places: Vec<(i64, Role, usize)> = vec![
         (tree.lead_hospital, Role::Doctor, 12),
         (tree.ecg_centre, Role::Reader, 4),
+        (tree.imaging_centre, Role::Reader, 4),
     ];
     places.extend(tree.campuses.iter().map(|id| (*id, Role::Doctor, 6)));
     places.extend(tree.townships.iter().map(|(id, _)| (*id, Role::Doctor, 4)));
@@ -714,6 +718,14 @@ async fn create_demo_accounts(
             Some(tree.ecg_centre),
             Some(TitleLevel::AssociateSenior),
             "超声心电诊断中心",
+        ),
+        account(
+            "imaging-reader",
+            "县影像诊断医师",
+            Role::Reader,
+            Some(tree.imaging_centre),
+            Some(TitleLevel::AssociateSenior),
+            "放射诊断中心",
         ),
         account(
             "lab-interface",

@@ -69,7 +69,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn denied() -> ApiError {
+pub(crate) fn denied() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "access.denied",

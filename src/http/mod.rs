@@ -26,6 +26,8 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(ecg::http::routes())
         .merge(ecg::views::routes())
         .merge(crate::imaging::dicomweb::routes())
+        .merge(crate::imaging::http::routes())
+        .merge(crate::imaging::views::routes())
         .merge(referral::http::routes())
         .merge(referral::views::routes())
         .merge(health_record::http::routes())

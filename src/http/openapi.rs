@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::extract::Json;
-use crate::{ecg, health_record, institution, recognition, referral, resident, staff};
+use crate::{ecg, health_record, imaging, institution, recognition, referral, resident, staff};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,12 @@ use crate::{ecg, health_record, institution, recognition, referral, resident, st
         ecg::http::acknowledge_ecg,
         ecg::http::list_inbox,
         ecg::http::stream_events,
+        imaging::http::list_worklist,
+        imaging::http::list_inbox,
+        imaging::http::get_study,
+        imaging::http::claim_study,
+        imaging::http::sign_study,
+        imaging::http::acknowledge_study,
         referral::http::create_referral,
         referral::http::get_referral,
         referral::http::create_referral_transition,

@@ -53,14 +53,75 @@ pub fn routes() -> Router<Ctx> {
             "/dicomweb/studies/{study}/series/{series}/instances/{instance}",
             get(retrieve_instance),
         )
+        .route(
+            "/dicomweb/studies/{study}/series/{series}/instances/{instance}/rendered",
+            get(render_first_frame),
+        )
+        .route(
+            "/dicomweb/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered",
+            get(render_frame),
+        )
+}
+
+/// One frame as PNG (the rendered resource; image/png only).
+async fn rendered(
+    ctx: Ctx,
+    actor: crate::access::Actor,
+    (study, series, instance): (String, String, String),
+    frame: u32,
+) -> Result<Response, ApiError> {
+    let filter = Filter {
+        study_uid: Some(study),
+        series_uid: Some(series),
+        sop_uid: Some(instance),
+        ..Default::default()
+    };
+    let rows = visible_instances(&ctx, &actor, &filter, "imaging_study.render").await?;
+    let row = rows.first().ok_or(Error::NotFound)?;
+    let content = store::content_of(&ctx.db, actor.community_id, row.id).await?;
+    let png = super::render::png_on_pool(content, frame).await?;
+    png_response(png)
+}
+
+/// A rendered frame as `image/png`, or why there is none.
+pub fn png_response(
+    png: Result<Vec<u8>, super::render::Unrenderable>,
+) -> Result<Response, ApiError> {
+    match png {
+        Ok(png) => Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response()),
+        Err(super::render::Unrenderable::NoSuchFrame(n)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "imaging.no_such_frame",
+            format!("frame {n} is not in the instance"),
+        )),
+        Err(error) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "imaging.unrenderable",
+            error.to_string(),
+        )),
+    }
+}
+
+pub async fn render_first_frame(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(uids): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    rendered(ctx, actor, uids, 1).await
+}
+
+pub async fn render_frame(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path((study, series, instance, frame)): Path<(String, String, String, u32)>,
+) -> Result<Response, ApiError> {
+    rendered(ctx, actor, (study, series, instance), frame).await
 }
 
 impl From<Error> for ApiError {
     fn from(error: Error) -> ApiError {
         match error {
-            Error::Denied(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, "auth.denied", "access denied")
-            }
+            Error::Denied(_) => crate::http::error::denied(),
             Error::NotFound => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "imaging.not_found",
@@ -69,6 +130,26 @@ impl From<Error> for ApiError {
             Error::BadRequest(message) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "imaging.bad_request", message)
             }
+            Error::Invalid { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "imaging.invalid",
+                error.to_string(),
+            ),
+            Error::AlreadyClaimed => ApiError::new(
+                StatusCode::CONFLICT,
+                "imaging.already_claimed",
+                error.to_string(),
+            ),
+            Error::NotClaimed => ApiError::new(
+                StatusCode::CONFLICT,
+                "imaging.not_claimed",
+                error.to_string(),
+            ),
+            Error::NotReported => ApiError::new(
+                StatusCode::CONFLICT,
+                "imaging.not_reported",
+                error.to_string(),
+            ),
             Error::Db(error) => error.into(),
             Error::Audit(error) => error.into(),
             Error::Resident(error) => error.into(),

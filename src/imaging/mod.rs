@@ -6,8 +6,12 @@
 
 pub mod dicom;
 pub mod dicomweb;
+pub mod http;
 pub mod multipart;
+pub mod render;
 pub mod store;
+pub mod study;
+pub mod views;
 
 use crate::access::{Access, Actor, Purpose};
 use crate::audit::{self, Entry};
@@ -86,6 +90,17 @@ pub enum Error {
     Resident(#[from] resident::Error),
     #[error("no such study, series or instance")]
     NotFound,
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("another reader has claimed this study")]
+    AlreadyClaimed,
+    #[error("claim the study before reporting it")]
+    NotClaimed,
+    #[error("the study has no signed report yet")]
+    NotReported,
     #[error("{0}")]
     BadRequest(String),
 }

@@ -29,6 +29,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
         add(&[
             ("/residents", "居民"),
             ("/ecg/inbox", "心电报告"),
+            ("/imaging/inbox", "影像报告"),
             ("/referrals", "转诊"),
             ("/critical-values", "检验危急值"),
             ("/chronic", "慢病管理"),
@@ -43,8 +44,15 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
     if has(Role::Doctor) {
         add(&[("/referrals/figures", "转诊统计")]);
     }
-    if has(Role::Reader) {
+    let reads = |centre: &str| user_role.split('、').any(|label| label == centre);
+    if has(Role::Reader) || reads("心电诊断医师") {
         add(&[("/ecg/worklist", "心电工作列表"), ("/residents", "居民")]);
+    }
+    if reads("影像诊断医师") {
+        add(&[
+            ("/imaging/worklist", "影像工作列表"),
+            ("/residents", "居民"),
+        ]);
     }
     if has(Role::InsuranceOfficer) {
         add(&[
@@ -369,6 +377,33 @@ async fn work_queues(ctx: &Ctx, actor: &Actor) -> Vec<Queue> {
                     ),
                     href: format!("/ecg/{}", w.ecg.id),
                     urgent: w.ecg.priority == crate::ecg::model::Priority::Stat || w.overdue,
+                })
+                .collect(),
+        });
+    }
+    if actor.reads_for(crate::institution::model::CentreService::Imaging)
+        && let Ok(worklist) = crate::imaging::study::worklist(ctx, now, actor).await
+    {
+        queues.push(Queue {
+            id: "imaging-worklist",
+            title: "影像诊断工作列表（危急优先）",
+            empty: "工作列表为空。",
+            more: "/imaging/worklist",
+            items: worklist
+                .iter()
+                .take(20)
+                .map(|w| QueueItem {
+                    at: clock::format_cst(w.study.received_at_ms),
+                    text: format!(
+                        "{} · {} · {} · 已等待 {} 分钟{}",
+                        w.resident_name,
+                        w.site_name,
+                        w.modalities,
+                        (now - w.study.received_at_ms) / 60_000,
+                        if w.overdue { " · 已超时" } else { "" }
+                    ),
+                    href: format!("/imaging/studies/{}", w.study.id),
+                    urgent: w.study.priority == crate::reading::Priority::Stat || w.overdue,
                 })
                 .collect(),
         });

@@ -170,11 +170,20 @@ pub(crate) fn render(template: &impl Template) -> Html<String> {
     }))
 }
 
+/// The roles of the signed-in user in Chinese; a reader is named by the centre they read for
+/// (心电诊断医师, 影像诊断医师), which is also what their menu follows.
 pub(crate) fn role_label(actor: &Actor) -> String {
+    use crate::institution::model::CentreService;
     actor
         .roles
         .iter()
-        .map(|r| r.label_zh())
+        .map(|r| match r {
+            crate::access::Role::Reader if actor.reads_for(CentreService::Ecg) => "心电诊断医师",
+            crate::access::Role::Reader if actor.reads_for(CentreService::Imaging) => {
+                "影像诊断医师"
+            }
+            _ => r.label_zh(),
+        })
         .collect::<Vec<_>>()
         .join("、")
 }

@@ -137,3 +137,210 @@ async fn dicomweb_refuses_without_a_token_and_an_unknown_patient() {
         .unwrap();
     assert_eq!(response.status(), 415);
 }
+
+/// A shared image with `id_number` as its Patient ID, written back in its own transfer syntax.
+fn as_resident(name: &str, id_number: &str) -> Vec<u8> {
+    use dicom_core::value::PrimitiveValue;
+    use dicom_core::{DataElement, VR};
+    let mut object = dicom_object::open_file(shared_dicom().join(name)).unwrap();
+    object.put(DataElement::new(
+        dicom_dictionary_std::tags::PATIENT_ID,
+        VR::LO,
+        PrimitiveValue::from(id_number),
+    ));
+    let mut bytes = Vec::new();
+    object.write_all(&mut bytes).unwrap();
+    bytes
+}
+
+async fn stow(app: &TestApp, token: &str, files: &[Vec<u8>]) -> reqwest::Response {
+    let mut body = Vec::new();
+    for file in files {
+        body.extend(b"\r\n--part\r\nContent-Type: application/dicom\r\n\r\n");
+        body.extend(file);
+    }
+    body.extend(b"\r\n--part--\r\n");
+    app.client
+        .post(format!("{}/dicomweb/studies", app.address))
+        .bearer_auth(token)
+        .header(
+            "Content-Type",
+            "multipart/related; type=\"application/dicom\"; boundary=part",
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_township_study_is_read_signed_and_acknowledged_in_the_pages_and_the_api() {
+    let app = TestApp::spawn().await;
+    let site = app.login("township-doctor").await;
+    let reader = app.login("imaging-reader").await;
+    let ecg_reader = app.login("county-reader").await;
+    let resident = app
+        .resident_in_village(app.institution_of("village-doctor").await)
+        .await;
+    let id_number: String = sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
+        .bind(resident)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let files = [
+        as_resident("SC_rgb_rle_2frame.dcm", &id_number),
+        as_resident("CT_small.dcm", &id_number),
+    ];
+    assert_eq!(stow(&app, &site, &files).await.status(), 200);
+
+    // Only the imaging centre's readers read it; the ECG reader is refused both ways round.
+    let worklist: Value = app
+        .get(&reader, "/api/v1/imaging/worklist")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let studies = worklist.as_array().unwrap();
+    assert_eq!(
+        studies.len(),
+        2,
+        "two studies (their Study Instance UIDs differ)"
+    );
+    let id = studies[0]["id"].as_i64().unwrap();
+    assert_eq!(studies[0]["state"], "waiting");
+    assert_eq!(
+        app.get(&ecg_reader, "/api/v1/imaging/worklist")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(app.get(&reader, "/api/v1/ecg/worklist").await.status(), 403);
+
+    // The reading page: every frame, drawn from the file.
+    let session = app.web_login("imaging-reader").await;
+    let (status, html) = app.page(&session, &format!("/imaging/studies/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("领取阅片"), "{html}");
+    let frame = regex_like_first(&html, "/imaging/instances/", "/frames/1");
+    let response = app
+        .client
+        .get(format!("{}{frame}", app.address))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    let png = response.bytes().await.unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let (status, menu) = app.page(&session, "/").await;
+    assert_eq!(status, 200);
+    assert!(menu.contains("/imaging/worklist") && !menu.contains("/ecg/worklist"));
+
+    // Claim in the page, sign a critical report, amend it by the API.
+    let (status, html) = app
+        .submit(&session, &format!("/imaging/studies/{id}/claim"), &[])
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("签发报告"), "{html}");
+    let second_reader = app.login("imaging-reader").await;
+    let claimed: Value = app
+        .post_json(
+            Some(&second_reader),
+            &format!("/api/v1/imaging/studies/{id}/claim"),
+            &Value::Null,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed["state"], "claimed",
+        "the holder claiming again is a no-op"
+    );
+    let (status, html) = app
+        .submit(
+            &session,
+            &format!("/imaging/studies/{id}/report"),
+            &[
+                ("findings", "右下肺野片状高密度影"),
+                ("conclusion", "右下肺炎"),
+                ("critical", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("右下肺炎") && html.contains("签发修订版"),
+        "{html}"
+    );
+    let amended: Value = app
+        .post_json(
+            Some(&reader),
+            &format!("/api/v1/imaging/studies/{id}/reports"),
+            &serde_json::json!({"findings": "右下肺野片状高密度影，边缘模糊", "conclusion": "右下肺炎，建议抗感染后复查", "critical": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(amended["reports"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        amended["reports"][0]["conclusion"], "右下肺炎",
+        "signed versions never change"
+    );
+
+    // The site sees it; unacknowledged past 5 minutes, it is escalated; then acknowledged.
+    let signed_at = amended["reported_at_ms"].as_i64().unwrap();
+    let escalated = yijia::critical_value::escalate_overdue(&app.ctx, signed_at + 6 * 60_000)
+        .await
+        .unwrap();
+    assert_eq!(escalated, 1);
+    let inbox: Value = app
+        .get(&site, "/api/v1/imaging/inbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sent = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap();
+    assert!(sent["escalated_at_ms"].is_i64());
+    assert_eq!(
+        app.post_json(
+            Some(&reader),
+            &format!("/api/v1/imaging/studies/{id}/acknowledge"),
+            &Value::Null
+        )
+        .await
+        .status(),
+        403,
+        "only the site acknowledges"
+    );
+    let acknowledged: Value = app
+        .post_json(
+            Some(&site),
+            &format!("/api/v1/imaging/studies/{id}/acknowledge"),
+            &Value::Null,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(acknowledged["acknowledged_at_ms"].is_i64());
+    let site_session = app.web_login("township-doctor").await;
+    let (status, html) = app.page(&site_session, "/imaging/inbox").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("已签发，已确认"), "{html}");
+}
+
+/// The first `start…end` link in a page.
+fn regex_like_first(html: &str, start: &str, end: &str) -> String {
+    let at = html.find(start).expect("a frame link");
+    let rest = &html[at..];
+    let stop = rest.find(end).expect("a frame link") + end.len();
+    rest[..stop].to_owned()
+}

@@ -1,0 +1,89 @@
+//! JSON endpoints of the imaging centre's reading workflow (the images themselves are at
+//! `/dicomweb`).
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+
+use super::study::{self, StudyDetail, StudyItem};
+use crate::clock;
+use crate::ctx::Ctx;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiActor, Json, Path};
+use crate::reading::NewReport;
+
+pub fn routes() -> Router<Ctx> {
+    Router::new()
+        .route("/api/v1/imaging/worklist", get(list_worklist))
+        .route("/api/v1/imaging/inbox", get(list_inbox))
+        .route("/api/v1/imaging/studies/{id}", get(get_study))
+        .route("/api/v1/imaging/studies/{id}/claim", post(claim_study))
+        .route("/api/v1/imaging/studies/{id}/reports", post(sign_study))
+        .route(
+            "/api/v1/imaging/studies/{id}/acknowledge",
+            post(acknowledge_study),
+        )
+}
+
+/// The imaging centre's worklist: STAT first, then by waiting time (readers of the centre).
+#[utoipa::path(get, path = "/api/v1/imaging/worklist", tag = "imaging", responses((status = 200, body = Vec<StudyItem>), (status = 403, body = ErrorBody)))]
+pub async fn list_worklist(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<StudyItem>>, ApiError> {
+    Ok(Json(study::worklist(&ctx, clock::now_ms(), &actor).await?))
+}
+
+/// Studies sent from the caller's institution, newest first.
+#[utoipa::path(get, path = "/api/v1/imaging/inbox", tag = "imaging", responses((status = 200, body = Vec<StudyItem>)))]
+pub async fn list_inbox(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<StudyItem>>, ApiError> {
+    Ok(Json(study::inbox(&ctx, clock::now_ms(), &actor).await?))
+}
+
+/// A study with its series, instances and signed reports.
+#[utoipa::path(get, path = "/api/v1/imaging/studies/{id}", tag = "imaging", responses((status = 200, body = StudyDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_study(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<StudyDetail>, ApiError> {
+    Ok(Json(study::get(&ctx, clock::now_ms(), &actor, id).await?))
+}
+
+/// Claim a study; 409 `imaging.already_claimed` when another reader holds it.
+#[utoipa::path(post, path = "/api/v1/imaging/studies/{id}/claim", tag = "imaging", responses((status = 200, body = StudyDetail), (status = 409, body = ErrorBody)))]
+pub async fn claim_study(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<StudyDetail>, ApiError> {
+    Ok(Json(study::claim(&ctx, clock::now_ms(), &actor, id).await?))
+}
+
+/// Sign a report (the reader holding the study), or amend a signed one by a new version.
+#[utoipa::path(post, path = "/api/v1/imaging/studies/{id}/reports", tag = "imaging", request_body = NewReport, responses((status = 200, body = StudyDetail), (status = 409, body = ErrorBody)))]
+pub async fn sign_study(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(report): Json<NewReport>,
+) -> Result<Json<StudyDetail>, ApiError> {
+    Ok(Json(
+        study::sign(&ctx, clock::now_ms(), &actor, id, &report).await?,
+    ))
+}
+
+/// The site confirms it has seen the signed report.
+#[utoipa::path(post, path = "/api/v1/imaging/studies/{id}/acknowledge", tag = "imaging", responses((status = 200, body = StudyDetail), (status = 409, body = ErrorBody)))]
+pub async fn acknowledge_study(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<StudyDetail>, ApiError> {
+    Ok(Json(
+        study::acknowledge(&ctx, clock::now_ms(), &actor, id).await?,
+    ))
+}

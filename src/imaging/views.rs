@@ -1,0 +1,303 @@
+//! The imaging pages: the readers' live worklist, the study page (the viewer with every frame,
+//! claim, sign, amend, acknowledge) and the site's list of studies sent.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::study::{self, StudyItem};
+use crate::clock;
+use crate::ctx::Ctx;
+use crate::http::extract::{Form, Path, WebActor};
+use crate::reading::{NewReport, Priority, State as ReadingState};
+use crate::web::{WebError, done, institution_names, render, role_label};
+
+pub fn routes() -> Router<Ctx> {
+    Router::new()
+        .route("/imaging/worklist", get(worklist_page))
+        .route("/imaging/inbox", get(inbox_page))
+        .route("/imaging/studies/{id}", get(study_page))
+        .route("/imaging/studies/{id}/claim", post(claim))
+        .route("/imaging/studies/{id}/report", post(sign))
+        .route("/imaging/studies/{id}/acknowledge", post(acknowledge))
+        .route("/imaging/instances/{id}/frames/{frame}", get(frame))
+}
+
+fn state_label(item: &super::study::Study) -> &'static str {
+    match (item.state, item.acknowledged_at_ms, item.escalated_at_ms) {
+        (ReadingState::Waiting, _, _) => "待阅",
+        (ReadingState::Claimed, _, _) => "阅片中",
+        (ReadingState::Reported, Some(_), _) => "已签发，已确认",
+        (ReadingState::Reported, None, Some(_)) => "已签发，待确认（危急值超时，已升级提醒）",
+        (ReadingState::Reported, None, None) => "已签发，待确认",
+    }
+}
+
+struct Row {
+    id: i64,
+    stat: bool,
+    resident: String,
+    site: String,
+    modality: String,
+    description: String,
+    received: String,
+    waiting_min: i64,
+    overdue: bool,
+    state: &'static str,
+}
+
+fn rows(items: Vec<StudyItem>) -> Vec<Row> {
+    let now = clock::now_ms();
+    items
+        .into_iter()
+        .map(|item| Row {
+            id: item.study.id,
+            stat: item.study.priority == Priority::Stat,
+            modality: item.modalities.clone(),
+            description: item.study.study_description.clone(),
+            received: clock::format_cst(item.study.received_at_ms),
+            waiting_min: (now - item.study.received_at_ms) / 60_000,
+            overdue: item.overdue,
+            state: state_label(&item.study),
+            resident: item.resident_name,
+            site: item.site_name,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "imaging_worklist.html")]
+struct ListPage {
+    user_name: String,
+    user_role: String,
+    title: &'static str,
+    worklist: bool,
+    rows: Vec<Row>,
+}
+
+async fn worklist_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
+    let items = study::worklist(&ctx, clock::now_ms(), &actor).await?;
+    Ok(render(&ListPage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        title: "影像工作列表",
+        worklist: true,
+        rows: rows(items),
+    }))
+}
+
+async fn inbox_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
+    let items = study::inbox(&ctx, clock::now_ms(), &actor).await?;
+    Ok(render(&ListPage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        title: "影像检查报告",
+        worklist: false,
+        rows: rows(items),
+    }))
+}
+
+struct SeriesView {
+    label: String,
+    frames: Vec<FrameView>,
+}
+
+struct FrameView {
+    instance_id: i64,
+    frame: i64,
+    caption: String,
+}
+
+struct ReportRow {
+    version: i64,
+    signed: String,
+    reader: String,
+    critical: bool,
+    findings: String,
+    conclusion: String,
+}
+
+#[derive(Template)]
+#[template(path = "imaging_study.html")]
+struct StudyPage {
+    user_name: String,
+    user_role: String,
+    id: i64,
+    stat: bool,
+    resident_name: String,
+    sex: &'static str,
+    age: i32,
+    id_number: String,
+    site: String,
+    study_date: String,
+    accession: String,
+    description: String,
+    received: String,
+    state: &'static str,
+    overdue: bool,
+    series: Vec<SeriesView>,
+    reports: Vec<ReportRow>,
+    can_claim: bool,
+    can_sign: bool,
+    can_acknowledge: bool,
+    acknowledged: Option<String>,
+}
+
+/// The most frames the page shows per series (a cine or a long CT is paged by the viewer).
+const FRAMES_SHOWN: usize = 60;
+
+async fn study_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    let now = clock::now_ms();
+    let detail = study::get(&ctx, now, &actor, id).await?;
+    let resident = crate::resident::get(&ctx, now, &actor, detail.study.resident_id).await?;
+    let names = institution_names(&ctx, &actor).await;
+    let s = &detail.study;
+    let is_reader = actor.reads_for(crate::institution::model::CentreService::Imaging);
+    let holds = s.state == ReadingState::Claimed && s.claimed_by_staff_id == Some(actor.staff_id);
+    let at_site = actor.institution.map(|i| i.id) == Some(s.site_institution_id);
+    let date = &s.study_date;
+    let study_date = if date.len() == 8 {
+        format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..])
+    } else {
+        date.clone()
+    };
+    let series = detail
+        .series
+        .iter()
+        .map(|series| SeriesView {
+            label: [
+                series.modality.as_str(),
+                series.body_part.as_str(),
+                series.description.as_str(),
+            ]
+            .iter()
+            .filter(|t| !t.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" · "),
+            frames: series
+                .instances
+                .iter()
+                .flat_map(|instance| {
+                    (1..=instance.frames).map(move |frame| FrameView {
+                        instance_id: instance.id,
+                        frame,
+                        caption: match (instance.instance_number, instance.frames) {
+                            (Some(n), 1) => format!("第 {n} 幅"),
+                            (Some(n), _) => format!("第 {n} 幅 第 {frame} 帧"),
+                            (None, _) => format!("第 {frame} 帧"),
+                        },
+                    })
+                })
+                .take(FRAMES_SHOWN)
+                .collect(),
+        })
+        .collect();
+    let page = StudyPage {
+        user_role: role_label(&actor),
+        user_name: actor.name.clone(),
+        id,
+        stat: s.priority == Priority::Stat,
+        resident_name: resident.name.clone(),
+        sex: resident.sex.label_zh(),
+        age: resident.age_on(clock::today_cst()),
+        id_number: resident.id_number.clone(),
+        site: names
+            .get(&s.site_institution_id)
+            .cloned()
+            .unwrap_or_default(),
+        study_date,
+        accession: s.accession_number.clone(),
+        description: s.study_description.clone(),
+        received: clock::format_cst(s.received_at_ms),
+        state: state_label(s),
+        overdue: detail.overdue,
+        series,
+        reports: detail
+            .reports
+            .iter()
+            .map(|r| ReportRow {
+                version: r.version,
+                signed: clock::format_cst(r.signed_at_ms),
+                reader: r.reader_name.clone(),
+                critical: r.critical,
+                findings: r.findings.clone(),
+                conclusion: r.conclusion.clone(),
+            })
+            .collect(),
+        can_claim: is_reader && s.state == ReadingState::Waiting,
+        can_sign: is_reader && (holds || s.state == ReadingState::Reported),
+        can_acknowledge: at_site
+            && s.state == ReadingState::Reported
+            && s.acknowledged_at_ms.is_none(),
+        acknowledged: s.acknowledged_at_ms.map(clock::format_cst),
+    };
+    Ok(render(&page))
+}
+
+/// One frame as PNG for the viewer.
+async fn frame(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path((id, frame)): Path<(i64, u32)>,
+) -> Result<Response, WebError> {
+    let png = study::frame_png(&ctx, clock::now_ms(), &actor, id, frame).await?;
+    Ok(super::dicomweb::png_response(png)
+        .map_err(WebError::from)?
+        .into_response())
+}
+
+async fn claim(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>) -> Response {
+    done(
+        study::claim(&ctx, clock::now_ms(), &actor, id).await,
+        &format!("/imaging/studies/{id}"),
+    )
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    findings: String,
+    conclusion: String,
+    critical: Option<String>,
+}
+
+async fn sign(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+    Form(form): Form<ReportForm>,
+) -> Response {
+    let report = NewReport {
+        findings: form.findings,
+        conclusion: form.conclusion,
+        critical: form.critical.is_some(),
+    };
+    done(
+        study::sign(&ctx, clock::now_ms(), &actor, id, &report).await,
+        &format!("/imaging/studies/{id}"),
+    )
+}
+
+async fn acknowledge(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Response {
+    done(
+        study::acknowledge(&ctx, clock::now_ms(), &actor, id).await,
+        &format!("/imaging/studies/{id}"),
+    )
+}
