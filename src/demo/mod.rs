@@ -5,6 +5,7 @@
 pub mod activity;
 mod chronic;
 pub mod family_doctor;
+mod imaging;
 mod labs;
 pub mod names;
 mod referrals;
@@ -185,6 +186,9 @@ pub async fn load(
     crate::indicator::refresh_facts(&ctx.db, community_id).await?;
 
     let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
+    bar.set_message("影像检查");
+    let studies = imaging::generate(ctx, community_id, seed, now).await?;
+    tracing::info!(studies, "demo imaging studies");
     let packages = family_doctor::teams_and_packages(ctx, community_id).await?;
     if activity {
         bar.set_message("家庭医生签约");
