@@ -312,6 +312,10 @@ async fn read_resource(ctx: &Ctx, actor: &Actor, kind: &str, id: &str) -> Result
             &crate::referral::get(ctx, now, actor, numeric_id(id)?).await?,
         ),
         "Task" => resources::task(&crate::referral::get(ctx, now, actor, numeric_id(id)?).await?),
+        "ImagingStudy" => resources::imaging_study(
+            &crate::imaging::study::get(ctx, now, actor, numeric_id(id)?).await?,
+            &base,
+        ),
         _ => return Err(unsupported(kind)),
     })
 }

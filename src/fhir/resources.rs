@@ -582,9 +582,56 @@ pub fn capability_statement(base: &str, now: Millis) -> Value {
                 resource("DiagnosticReport", &[("patient", "reference"), ("date", "date")], false),
                 resource("ServiceRequest", &[("patient", "reference"), ("date", "date")], false),
                 resource("Task", &[("patient", "reference"), ("date", "date")], false),
+                resource("ImagingStudy", &[("patient", "reference")], false),
             ],
         }],
     })
+}
+
+/// An imaging study (the DICOM study, its series and instances) with the DICOMweb endpoint
+/// that serves it.
+pub fn imaging_study(detail: &crate::imaging::study::StudyDetail, base: &str) -> Value {
+    let study = &detail.study;
+    let oid = |uid: &str| format!("urn:oid:{uid}");
+    let dcm = |code: &str| json!({"system": "http://dicom.nema.org/resources/ontology/DCM", "code": code});
+    let instances: usize = detail.series.iter().map(|s| s.instances.len()).sum();
+    let mut modalities: Vec<&str> = detail.series.iter().map(|s| s.modality.as_str()).collect();
+    modalities.sort_unstable();
+    modalities.dedup();
+    let date = &study.study_date;
+    let mut resource = json!({
+        "resourceType": "ImagingStudy",
+        "id": study.id.to_string(),
+        "identifier": [{"system": "urn:dicom:uid", "value": oid(&study.study_instance_uid)}],
+        "status": "available",
+        "modality": modalities.iter().filter(|m| !m.is_empty()).map(|m| dcm(m)).collect::<Vec<_>>(),
+        "subject": reference("Patient", study.resident_id),
+        "numberOfSeries": detail.series.len(),
+        "numberOfInstances": instances,
+        "description": study.study_description,
+        "endpoint": [{"display": format!("{base}/dicomweb")}],
+        "series": detail.series.iter().map(|series| json!({
+            "uid": series.series_instance_uid,
+            "modality": dcm(if series.modality.is_empty() { "OT" } else { &series.modality }),
+            "description": series.description,
+            "numberOfInstances": series.instances.len(),
+            "instance": series.instances.iter().map(|i| json!({
+                "uid": i.sop_instance_uid,
+                "sopClass": {"system": "urn:ietf:rfc:3986", "code": oid(&i.sop_class_uid)},
+                "number": i.instance_number,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    if date.len() == 8 {
+        resource["started"] = json!(format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]));
+    }
+    if !study.accession_number.is_empty() {
+        resource["identifier"]
+            .as_array_mut()
+            .expect("an array")
+            .push(json!({"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "ACSN"}]}, "value": study.accession_number}));
+    }
+    resource
 }
 
 #[cfg(test)]

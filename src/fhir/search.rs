@@ -308,6 +308,11 @@ pub(super) async fn search(
                 })
                 .collect()
         }
+        "ImagingStudy" => crate::imaging::study::of_resident(&ctx, now, &actor, params.patient()?)
+            .await?
+            .iter()
+            .map(|study| resources::imaging_study(study, &base))
+            .collect(),
         _ => return Err(unsupported(&kind)),
     };
     if let Some(ids) = params.get("_id") {

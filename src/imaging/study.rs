@@ -52,6 +52,7 @@ pub struct Series {
 pub struct InstanceSummary {
     pub id: i64,
     pub sop_instance_uid: String,
+    pub sop_class_uid: String,
     pub instance_number: Option<i64>,
     pub frames: i64,
 }
@@ -223,7 +224,7 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Study
     .await?;
     let rows = sqlx::query(
         "SELECT id, series_instance_uid, modality, series_description, body_part, sop_instance_uid, \
-         instance_number, frames FROM imaging_instances WHERE community_id = $1 AND study_id = $2 \
+         sop_class_uid, instance_number, frames FROM imaging_instances WHERE community_id = $1 AND study_id = $2 \
          ORDER BY series_number, series_instance_uid, instance_number, id",
     )
     .bind(actor.community_id)
@@ -236,6 +237,7 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Study
         let instance = InstanceSummary {
             id: row.try_get("id")?,
             sop_instance_uid: row.try_get("sop_instance_uid")?,
+            sop_class_uid: row.try_get("sop_class_uid")?,
             instance_number: row.try_get("instance_number")?,
             frames: row.try_get::<Option<i64>, _>("frames")?.unwrap_or(1).max(1),
         };
@@ -270,6 +272,28 @@ pub async fn get(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Study
         series,
         reports,
     })
+}
+
+/// A resident's studies, newest first (at most 1,000), each read as [`get`] reads it.
+pub async fn of_resident(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    resident_id: i64,
+) -> Result<Vec<StudyDetail>, Error> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM imaging_studies WHERE community_id = $1 AND resident_id = $2 \
+         ORDER BY received_at_ms DESC, id DESC LIMIT 1000",
+    )
+    .bind(actor.community_id)
+    .bind(resident_id)
+    .fetch_all(&ctx.db.pool)
+    .await?;
+    let mut studies = Vec::with_capacity(ids.len());
+    for id in ids {
+        studies.push(get(ctx, now, actor, id).await?);
+    }
+    Ok(studies)
 }
 
 pub async fn claim(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<StudyDetail, Error> {

@@ -55,13 +55,12 @@ result["truncated_status"] = response.status_code
 failed = pydicom.Dataset.from_json(response.json()).get("FailedSOPSequence", [])
 result["truncated_reasons"] = [int(item.FailureReason) for item in failed]
 
-studies = reader.search_for_studies()
-result["studies"] = len(studies)
-result["study_instances"] = {
-    str(pydicom.Dataset.from_json(s).StudyInstanceUID):
-        int(pydicom.Dataset.from_json(s).NumberOfStudyRelatedInstances) for s in studies}
+result["studies"] = len(reader.search_for_studies())
 found = reader.search_for_studies(search_filters={"PatientID": id_number})
 result["by_patient"] = len(found)
+result["study_instances"] = {
+    str(pydicom.Dataset.from_json(s).StudyInstanceUID):
+        int(pydicom.Dataset.from_json(s).NumberOfStudyRelatedInstances) for s in found}
 result["series_in_study"] = len(reader.search_for_series(study_uid))
 result["instances_per_series"] = sorted(
     len(reader.search_for_instances(study_uid, str(pydicom.Dataset.from_json(s).SeriesInstanceUID)))
