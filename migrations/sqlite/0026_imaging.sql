@@ -64,3 +64,26 @@ CREATE TABLE imaging_reports (
     signed_at_ms    INTEGER NOT NULL,
     CONSTRAINT imaging_reports_version_unique UNIQUE (community_id, study_id, version)
 );
+
+-- Examinations ordered for a resident at a site with a modality (the site's DR, CT, US …);
+-- the modality takes the patient and the accession number from the worklist (MWL), and the
+-- study it sends is filed to the order by that accession number.
+CREATE TABLE imaging_orders (
+    id                     INTEGER PRIMARY KEY,
+    community_id           INTEGER NOT NULL REFERENCES communities(id),
+    resident_id            INTEGER NOT NULL REFERENCES residents(id),
+    institution_id         INTEGER NOT NULL REFERENCES institutions(id),   -- where it is performed
+    ordered_by_staff_id    INTEGER NOT NULL REFERENCES staff(id),
+    idempotency_key        TEXT,
+    accession_number       TEXT NOT NULL,
+    modality               TEXT NOT NULL,
+    body_part              TEXT NOT NULL,
+    reason                 TEXT NOT NULL,
+    priority               TEXT NOT NULL,      -- 'stat' or 'routine'
+    ordered_at_ms          INTEGER NOT NULL,
+    state                  TEXT NOT NULL,      -- 'scheduled', 'performed', 'cancelled'
+    study_id               INTEGER REFERENCES imaging_studies(id),
+    CONSTRAINT imaging_orders_accession_unique UNIQUE (community_id, accession_number),
+    CONSTRAINT imaging_orders_idempotency_unique UNIQUE (community_id, ordered_by_staff_id, idempotency_key)
+);
+CREATE INDEX imaging_orders_site ON imaging_orders (community_id, institution_id, state, ordered_at_ms);

@@ -40,6 +40,8 @@ use crate::{ecg, health_record, imaging, institution, recognition, referral, res
         imaging::http::claim_study,
         imaging::http::sign_study,
         imaging::http::acknowledge_study,
+        imaging::http::create_order,
+        imaging::http::list_orders,
         referral::http::create_referral,
         referral::http::get_referral,
         referral::http::create_referral_transition,

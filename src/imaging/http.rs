@@ -5,6 +5,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 
+use super::order::{NewOrder, Order, OrderItem};
 use super::study::{self, StudyDetail, StudyItem};
 use crate::clock;
 use crate::ctx::Ctx;
@@ -23,6 +24,54 @@ pub fn routes() -> Router<Ctx> {
             "/api/v1/imaging/studies/{id}/acknowledge",
             post(acknowledge_study),
         )
+        .route(
+            "/api/v1/imaging/orders",
+            post(create_order).get(list_orders),
+        )
+}
+
+/// Order an examination for a resident; it is performed at the orderer's township centre (a
+/// village clinic's) or own institution and offered on that modality's worklist. Send
+/// `Idempotency-Key` to make retries safe: a retry answers 200 with the first order.
+#[utoipa::path(post, path = "/api/v1/imaging/orders", tag = "imaging", request_body = NewOrder,
+    responses((status = 201, body = Order), (status = 200, description = "a retry", body = Order), (status = 422, body = ErrorBody)))]
+pub async fn create_order(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    headers: axum::http::HeaderMap,
+    Json(order): Json<NewOrder>,
+) -> Result<(axum::http::StatusCode, Json<Order>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (order, created) =
+        super::order::create(&ctx, clock::now_ms(), &actor, &order, key.as_deref()).await?;
+    let status = if created {
+        axum::http::StatusCode::CREATED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Json(order)))
+}
+
+#[derive(serde::Deserialize)]
+pub struct OrderQuery {
+    /// `scheduled` (the default: what the modality's worklist offers) or `all`.
+    pub state: Option<String>,
+}
+
+/// The orders to be performed at the caller's institution.
+#[utoipa::path(get, path = "/api/v1/imaging/orders", tag = "imaging", responses((status = 200, body = Vec<OrderItem>)))]
+pub async fn list_orders(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    crate::http::extract::Query(query): crate::http::extract::Query<OrderQuery>,
+) -> Result<Json<Vec<OrderItem>>, ApiError> {
+    let scheduled_only = query.state.as_deref() != Some("all");
+    Ok(Json(
+        super::order::at_site(&ctx, clock::now_ms(), &actor, scheduled_only).await?,
+    ))
 }
 
 /// The imaging centre's worklist: STAT first, then by waiting time (readers of the centre).

@@ -8,6 +8,7 @@ pub mod dicom;
 pub mod dicomweb;
 pub mod http;
 pub mod multipart;
+pub mod order;
 pub mod render;
 pub mod store;
 pub mod study;
@@ -173,7 +174,7 @@ pub async fn store_instances(
                     continue;
                 }
                 None => {
-                    store::insert_study(
+                    let study = store::insert_study(
                         &mut tx,
                         actor.community_id,
                         resident.id,
@@ -181,7 +182,16 @@ pub async fn store_instances(
                         &instance,
                         now,
                     )
-                    .await?
+                    .await?;
+                    order::file_study(
+                        &mut tx,
+                        actor.community_id,
+                        resident.id,
+                        &instance.accession_number,
+                        study,
+                    )
+                    .await?;
+                    study
                 }
             };
         let new = store::insert_instance(

@@ -24,6 +24,104 @@ pub fn routes() -> Router<Ctx> {
         .route("/imaging/studies/{id}/report", post(sign))
         .route("/imaging/studies/{id}/acknowledge", post(acknowledge))
         .route("/imaging/instances/{id}/frames/{frame}", get(frame))
+        .route("/imaging/orders", get(orders_page))
+        .route("/residents/{id}/imaging-orders", post(order))
+}
+
+struct OrderRow {
+    accession: String,
+    stat: bool,
+    resident: String,
+    id_number: String,
+    modality: &'static str,
+    body_part: String,
+    reason: String,
+    ordered: String,
+    state: &'static str,
+    study_id: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "imaging_orders.html")]
+struct OrdersPage {
+    user_name: String,
+    user_role: String,
+    rows: Vec<OrderRow>,
+}
+
+/// The examinations to be performed here, as the modality's worklist offers them.
+async fn orders_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
+    let items = super::order::at_site(&ctx, clock::now_ms(), &actor, false).await?;
+    let rows = items
+        .into_iter()
+        .map(|item| OrderRow {
+            accession: item.order.accession_number.clone(),
+            stat: item.order.priority == Priority::Stat,
+            resident: item.resident_name,
+            id_number: item.id_number,
+            modality: super::order::MODALITIES
+                .iter()
+                .find(|(code, _)| *code == item.order.modality)
+                .map_or("", |(_, name)| name),
+            body_part: item.order.body_part.clone(),
+            reason: item.order.reason.clone(),
+            ordered: clock::format_cst(item.order.ordered_at_ms),
+            state: match item.order.state.as_str() {
+                "scheduled" => "待检查",
+                "performed" => "已检查",
+                _ => "已取消",
+            },
+            study_id: item.order.study_id,
+        })
+        .collect();
+    Ok(render(&OrdersPage {
+        user_role: role_label(&actor),
+        user_name: actor.name,
+        rows,
+    }))
+}
+
+#[derive(Deserialize)]
+struct OrderForm {
+    form_key: String,
+    modality: String,
+    body_part: String,
+    reason: String,
+    urgent: Option<String>,
+}
+
+/// The resident page's order form: acts once per form key; on success the site's orders.
+async fn order(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(resident_id): Path<i64>,
+    Form(form): Form<OrderForm>,
+) -> Result<Response, WebError> {
+    let new = super::order::NewOrder {
+        resident_id,
+        modality: form.modality.clone(),
+        body_part: form.body_part.clone(),
+        reason: form.reason.clone(),
+        urgent: form.urgent.is_some(),
+    };
+    let action = async {
+        match super::order::create(&ctx, clock::now_ms(), &actor, &new, None).await {
+            Ok(_) => Ok("/imaging/orders".to_owned()),
+            Err(error) => Err(crate::web::once::Refused::Page(error.into())),
+        }
+    };
+    // Every refusal comes back as a page (`Refused::Page`), never as a form to show again.
+    match crate::web::once::act(&ctx, &actor, &form.form_key, action).await? {
+        Ok(done) => Ok(done),
+        Err((text, _)) => Err(WebError(crate::http::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "imaging.invalid",
+            text,
+        ))),
+    }
 }
 
 fn state_label(item: &super::study::Study) -> &'static str {

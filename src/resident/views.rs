@@ -374,6 +374,8 @@ struct ResidentPage {
     now_local: String,
     /// The upload form's idempotency key: a second press of the button is the same upload.
     upload_key: String,
+    /// The examination order form's key: a second press is the same order.
+    imaging_key: String,
     /// Why the last upload was refused, in Chinese, and the field it concerns (else empty).
     upload_error_text: String,
     upload_error_field: &'static str,
@@ -482,6 +484,7 @@ async fn resident_view(ctx: &Ctx, actor: &Actor, id: i64) -> Result<ResidentPage
         can_upload,
         now_local: clock::to_page(now),
         upload_key: crate::http::guard::new_token(),
+        imaging_key: crate::http::guard::new_token(),
         upload_error_text: String::new(),
         upload_error_field: "",
         upload_note: String::new(),

@@ -29,6 +29,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
         add(&[
             ("/residents", "居民"),
             ("/ecg/inbox", "心电报告"),
+            ("/imaging/orders", "影像检查申请"),
             ("/imaging/inbox", "影像报告"),
             ("/referrals", "转诊"),
             ("/critical-values", "检验危急值"),

@@ -154,6 +154,11 @@ async fn dicomweb_refuses_without_a_token_and_an_unknown_patient() {
 
 /// A shared image with `id_number` as its Patient ID, written back in its own transfer syntax.
 fn as_resident(name: &str, id_number: &str) -> Vec<u8> {
+    with_accession(name, id_number, None)
+}
+
+/// The same, with the accession number a worklist gave.
+fn with_accession(name: &str, id_number: &str, accession: Option<&str>) -> Vec<u8> {
     use dicom_core::value::PrimitiveValue;
     use dicom_core::{DataElement, VR};
     let mut object = dicom_object::open_file(shared_dicom().join(name)).unwrap();
@@ -162,6 +167,13 @@ fn as_resident(name: &str, id_number: &str) -> Vec<u8> {
         VR::LO,
         PrimitiveValue::from(id_number),
     ));
+    if let Some(accession) = accession {
+        object.put(DataElement::new(
+            dicom_dictionary_std::tags::ACCESSION_NUMBER,
+            VR::SH,
+            PrimitiveValue::from(accession),
+        ));
+    }
     let mut bytes = Vec::new();
     object.write_all(&mut bytes).unwrap();
     bytes
@@ -386,4 +398,120 @@ fn regex_like_first(html: &str, start: &str, end: &str) -> String {
     let rest = &html[at..];
     let stop = rest.find(end).expect("a frame link") + end.len();
     rest[..stop].to_owned()
+}
+
+#[tokio::test]
+async fn an_order_from_the_village_is_performed_at_the_township_and_files_its_study() {
+    let app = TestApp::spawn().await;
+    let village = app.login("village-doctor").await;
+    let township = app.login("township-doctor").await;
+    let (resident, id_number) = resident_without_studies(&app).await;
+    let order = serde_json::json!({"resident_id": resident, "modality": "DX", "body_part": "胸部正位", "reason": "咳嗽发热 3 天", "urgent": true});
+    let send = |key: &'static str| {
+        app.client
+            .post(format!("{}/api/v1/imaging/orders", app.address))
+            .bearer_auth(&village)
+            .header("Idempotency-Key", key)
+            .json(&order)
+            .send()
+    };
+    let first = send("order-1").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let retry = send("order-1").await.unwrap();
+    assert_eq!(retry.status(), 200, "a retry is the same order");
+    assert_eq!(retry.json::<Value>().await.unwrap()["id"], first["id"]);
+    assert_eq!(
+        first["institution_id"].as_i64(),
+        Some(app.institution_of("township-doctor").await)
+    );
+    let accession = first["accession_number"].as_str().unwrap().to_owned();
+    assert!(accession.starts_with("YJ") && accession.len() <= 16);
+    let bad = serde_json::json!({"resident_id": resident, "modality": "XX", "body_part": "胸", "reason": "r"});
+    let refused = app
+        .post_json(Some(&village), "/api/v1/imaging/orders", &bad)
+        .await;
+    assert_eq!(refused.status(), 422);
+
+    // The township's worklist of orders; the study sent with its accession number is filed to it.
+    let scheduled: Value = app
+        .get(&township, "/api/v1/imaging/orders")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        scheduled
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["accession_number"] == accession)
+    );
+    let file = with_accession("CT_small.dcm", &id_number, Some(&accession));
+    assert_eq!(stow(&app, &township, &[file]).await.status(), 200);
+    let all: Value = app
+        .get(&township, "/api/v1/imaging/orders?state=all")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let performed = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["accession_number"] == accession)
+        .unwrap();
+    assert_eq!(performed["state"], "performed");
+    let study = performed["study_id"].as_i64().unwrap();
+    let reader = app.login("imaging-reader").await;
+    let detail: Value = app
+        .get(&reader, &format!("/api/v1/imaging/studies/{study}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["priority"], "stat", "the order's urgency");
+
+    // In the pages: the resident page's form orders once however often it is pressed.
+    let session = app.web_login("township-doctor").await;
+    let (status, html) = app.page(&session, &format!("/residents/{resident}")).await;
+    assert_eq!(status, 200);
+    let key_at = html
+        .find("name=\"form_key\" value=\"")
+        .expect("the order form")
+        + 24;
+    let key = html[key_at..key_at + 64]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = [
+        ("form_key", key.as_str()),
+        ("modality", "US"),
+        ("body_part", "腹部"),
+        ("reason", "右上腹痛"),
+    ];
+    let (status, html) = app
+        .submit(
+            &session,
+            &format!("/residents/{resident}/imaging-orders"),
+            &form,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("右上腹痛"), "{html}");
+    app.submit(
+        &session,
+        &format!("/residents/{resident}/imaging-orders"),
+        &form,
+    )
+    .await;
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM imaging_orders WHERE resident_id = $1 AND reason = '右上腹痛'",
+    )
+    .bind(resident)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(count, 1);
 }
