@@ -19,12 +19,13 @@ reader = DICOMwebClient(base, headers={"Authorization": f"Bearer {reader_token}"
 
 template = pydicom.dcmread(Path(shared) / "CT_small.dcm")
 studies = [generate_uid() for _ in range(10)]
+series = [generate_uid() for _ in studies]
 datasets = []
 for n in range(count):
     dataset = template.copy()
     dataset.PatientID = id_number
     dataset.StudyInstanceUID = studies[n % len(studies)]
-    dataset.SeriesInstanceUID = studies[n % len(studies)] + ".1"
+    dataset.SeriesInstanceUID = series[n % len(studies)]
     dataset.SOPInstanceUID = generate_uid()
     dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
     dataset.InstanceNumber = n + 1

@@ -15,7 +15,7 @@ login() { curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: 
   -d "{\"username\":\"$1\",\"password\":\"yijia-demo\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
 site=$(login township-doctor)
 reader=$(login imaging-reader)
-id_number=$(curl -sf "http://127.0.0.1:$port/api/v1/residents?limit=1" -H "authorization: Bearer $site" \
+id_number=$(curl -sf "http://127.0.0.1:$port/api/v1/residents?q=%E7%8E%8B&limit=1" -H "authorization: Bearer $site" \
   | sed 's/.*"id_number":"\([^"]*\)".*/\1/')
 target/fhir-venv/bin/python bench/dicomweb.py "http://127.0.0.1:$port/dicomweb" "$site" "$reader" \
   "$id_number" ../shared/data/dicom-imaging "${COUNT:-500}"
