@@ -436,6 +436,7 @@ pub async fn timeline(
             ItemKind::LabReport,
             ItemKind::ExamReport,
             ItemKind::Ecg,
+            ItemKind::ImagingStudy,
             ItemKind::Referral,
             ItemKind::FollowUp,
         ],
@@ -445,7 +446,7 @@ pub async fn timeline(
             .collect::<Option<Vec<_>>>()
             .ok_or(Error::Invalid {
                 field: "kind",
-                reason: "encounter, lab_report, exam_report, ecg, referral or follow_up, comma-separated",
+                reason: "encounter, lab_report, exam_report, ecg, imaging_study, referral or follow_up, comma-separated",
             })?,
     };
     let bound = |field, text: Option<&str>, default| match text {

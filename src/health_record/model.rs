@@ -245,11 +245,13 @@ pub enum ItemKind {
     LabReport,
     ExamReport,
     Ecg,
+    /// A study sent to the shared imaging centre.
+    ImagingStudy,
     Referral,
     /// A chronic disease follow-up (慢病随访).
     FollowUp,
 }
-text_enum!(ItemKind { Encounter => "encounter", LabReport => "lab_report", ExamReport => "exam_report", Ecg => "ecg", Referral => "referral", FollowUp => "follow_up" });
+text_enum!(ItemKind { Encounter => "encounter", LabReport => "lab_report", ExamReport => "exam_report", Ecg => "ecg", ImagingStudy => "imaging_study", Referral => "referral", FollowUp => "follow_up" });
 
 impl ItemKind {
     pub fn label_zh(self) -> &'static str {
@@ -258,6 +260,7 @@ impl ItemKind {
             ItemKind::LabReport => "检验",
             ItemKind::ExamReport => "检查",
             ItemKind::Ecg => "心电图",
+            ItemKind::ImagingStudy => "影像检查",
             ItemKind::Referral => "转诊",
             ItemKind::FollowUp => "慢病随访",
         }

@@ -577,6 +577,14 @@ fn timeline_branch(kind: ItemKind) -> &'static str {
                ORDER BY r.version DESC LIMIT 1), '') AS detail, g.report_critical AS critical \
              FROM ecgs g WHERE g.community_id = $1 AND g.resident_id = $2"
         }
+        ItemKind::ImagingStudy => {
+            "SELECT 'imaging_study' AS kind, s.id, s.received_at_ms AS at_ms, \
+             s.site_institution_id AS institution_id, \
+             s.study_description || COALESCE('：' || (SELECT r.conclusion FROM imaging_reports r \
+               WHERE r.study_id = s.id ORDER BY r.version DESC LIMIT 1), '') AS detail, \
+             s.report_critical AS critical \
+             FROM imaging_studies s WHERE s.community_id = $1 AND s.resident_id = $2"
+        }
         ItemKind::Referral => {
             "SELECT 'referral' AS kind, f.id, f.created_at_ms AS at_ms, \
              f.from_institution_id AS institution_id, \

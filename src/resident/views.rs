@@ -518,6 +518,7 @@ fn record_row(item: crate::health_record::model::TimelineItem) -> RecordRow {
         critical: item.critical.0,
         link: match item.kind {
             ItemKind::Ecg => Some(format!("/ecg/{}", item.id)),
+            ItemKind::ImagingStudy => Some(format!("/imaging/studies/{}", item.id)),
             ItemKind::Referral => Some(format!("/referrals/{}", item.id)),
             ItemKind::LabReport => Some(format!("/lab-reports/{}", item.id)),
             ItemKind::Encounter => Some(format!("/encounters/{}", item.id)),

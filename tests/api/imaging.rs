@@ -359,6 +359,13 @@ async fn a_township_study_is_read_signed_and_acknowledged_in_the_pages_and_the_a
     let (status, html) = app.page(&site_session, "/imaging/inbox").await;
     assert_eq!(status, 200);
     assert!(html.contains("已签发，已确认"), "{html}");
+    // The resident's record lists the study with its conclusion, linked to it.
+    let (status, html) = app
+        .page(&site_session, &format!("/residents/{resident}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("/imaging/studies/{id}")), "{html}");
+    assert!(html.contains("右下肺炎，建议抗感染后复查"));
 
     // FHIR: the resident's ImagingStudy resources, valid R4 by fhir.resources.
     let bundle: Value = app
