@@ -322,7 +322,7 @@ async fn read_resource(ctx: &Ctx, actor: &Actor, kind: &str, id: &str) -> Result
 
 /// `GET /fhir/Patient/{id}/$everything`: the resident's whole record as one Bundle, paged with
 /// `_count` and `_offset` — the patient, encounters, observations (lab and ECG), reports,
-/// referrals — each through the one access check and audit.
+/// referrals, imaging studies — each through the one access check and audit.
 async fn operation(
     State(ctx): State<Ctx>,
     actor: Result<ApiActor, ApiError>,
@@ -357,6 +357,12 @@ async fn operation(
     for kind in ["Encounter", "DiagnosticReport", "ServiceRequest", "Task"] {
         everything.extend(search_record(&ctx, now, &actor, kind, &base, patient).await?);
     }
+    everything.extend(
+        crate::imaging::study::of_resident(&ctx, now, &actor, patient)
+            .await?
+            .iter()
+            .map(|study| resources::imaging_study(study, &base)),
+    );
     let (count, offset) = params.page()?;
     let total = everything.len();
     let page: Vec<Value> = everything

@@ -42,6 +42,7 @@ use crate::{ecg, health_record, imaging, institution, recognition, referral, res
         imaging::http::acknowledge_study,
         imaging::http::create_order,
         imaging::http::list_orders,
+        imaging::http::cancel_order,
         referral::http::create_referral,
         referral::http::get_referral,
         referral::http::create_referral_transition,

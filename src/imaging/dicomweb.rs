@@ -79,7 +79,7 @@ async fn rendered(
     let rows = visible_instances(&ctx, &actor, &filter, "imaging_study.render").await?;
     let row = rows.first().ok_or(Error::NotFound)?;
     let content = store::content_of(&ctx.db, actor.community_id, row.id).await?;
-    let png = super::render::png_on_pool(content, frame).await?;
+    let png = super::render::png_on_pool(content, frame, None).await?;
     png_response(png)
 }
 

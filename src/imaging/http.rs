@@ -28,6 +28,7 @@ pub fn routes() -> Router<Ctx> {
             "/api/v1/imaging/orders",
             post(create_order).get(list_orders),
         )
+        .route("/api/v1/imaging/orders/{id}/cancel", post(cancel_order))
 }
 
 /// Order an examination for a resident; it is performed at the orderer's township centre (a
@@ -134,5 +135,17 @@ pub async fn acknowledge_study(
 ) -> Result<Json<StudyDetail>, ApiError> {
     Ok(Json(
         study::acknowledge(&ctx, clock::now_ms(), &actor, id).await?,
+    ))
+}
+
+/// Cancel a scheduled order; 422 `imaging.invalid` once it is performed.
+#[utoipa::path(post, path = "/api/v1/imaging/orders/{id}/cancel", tag = "imaging", responses((status = 200, body = Order), (status = 422, body = ErrorBody)))]
+pub async fn cancel_order(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<Order>, ApiError> {
+    Ok(Json(
+        super::order::cancel(&ctx, clock::now_ms(), &actor, id).await?,
     ))
 }

@@ -194,6 +194,58 @@ async fn load(ctx: &Ctx, community_id: i64, id: i64) -> Result<Order, Error> {
     .ok_or(Error::NotFound)
 }
 
+/// Cancels a scheduled order (it leaves the modality's worklist), by the institution that
+/// ordered it or the one that performs it; audited. Cancelling a cancelled order is a no-op.
+pub async fn cancel(ctx: &Ctx, now: Millis, actor: &Actor, id: i64) -> Result<Order, Error> {
+    let here = actor.institution.ok_or(crate::access::Denied)?;
+    let order = load(ctx, actor.community_id, id).await?;
+    let orderer: Option<i64> = sqlx::query_scalar("SELECT institution_id FROM staff WHERE id = $1")
+        .bind(order.ordered_by_staff_id)
+        .fetch_one(&ctx.db.pool)
+        .await?;
+    if here.id != order.institution_id && Some(here.id) != orderer {
+        return Err(crate::access::Denied.into());
+    }
+    crate::resident::load_authorized(
+        ctx,
+        now,
+        actor,
+        order.resident_id,
+        Purpose::Clinical,
+        Access::Write,
+        "imaging_order.cancel",
+    )
+    .await?;
+    match order.state.as_str() {
+        "cancelled" => return Ok(order),
+        "scheduled" => {}
+        _ => {
+            return Err(invalid(
+                "state",
+                "a performed examination cannot be cancelled",
+            ));
+        }
+    }
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(
+        "UPDATE imaging_orders SET state = 'cancelled' WHERE id = $1 AND state = 'scheduled'",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry::by(
+        actor,
+        now,
+        "imaging_order.cancelled",
+        "imaging_order",
+        Some(id),
+    )
+    .about_resident(order.resident_id);
+    audit::store::append(&mut tx, &[entry]).await?;
+    tx.commit().await?;
+    load(ctx, actor.community_id, id).await
+}
+
 /// A line of the site's order list.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderItem {

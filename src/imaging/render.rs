@@ -5,7 +5,7 @@
 use dicom_dictionary_std::tags;
 use dicom_object::OpenFileOptions;
 use dicom_object::file::ReadPreamble;
-use dicom_pixeldata::{ConvertOptions, PixelDecoder};
+use dicom_pixeldata::{ConvertOptions, PixelDecoder, VoiLutOption, WindowLevel};
 
 /// The most pixels (rows × columns × samples) a frame may declare before it is decoded: a
 /// digital mammogram fits; a damaged or hostile size does not make the server allocate it.
@@ -27,22 +27,48 @@ pub enum Unrenderable {
 /// async workers.
 static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
+/// A window a reader chose: centre and width, in the image's output units (HU for CT).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub center: f64,
+    pub width: f64,
+}
+
+impl Window {
+    /// `center,width` as a query gives it; `None` unless both are numbers and the width is
+    /// positive.
+    pub fn parse(text: &str) -> Option<Window> {
+        let (center, width) = text.split_once(',')?;
+        let (center, width) = (
+            center.trim().parse().ok()?,
+            width.trim().parse::<f64>().ok()?,
+        );
+        (width > 0.0 && width < 1e6 && f64::abs(center) < 1e6).then_some(Window { center, width })
+    }
+}
+
 /// [`frame_png`] on the blocking pool, at most two at a time.
 pub async fn png_on_pool(
     content: Vec<u8>,
     frame: u32,
+    window: Option<Window>,
 ) -> Result<Result<Vec<u8>, Unrenderable>, super::Error> {
     let _slot = SLOTS
         .acquire()
         .await
         .map_err(|_| super::Error::BadRequest("the renderer has stopped".into()))?;
-    tokio::task::spawn_blocking(move || frame_png(&content, frame))
+    tokio::task::spawn_blocking(move || frame_png(&content, frame, window))
         .await
         .map_err(|_| super::Error::BadRequest("rendering failed".into()))
 }
 
-/// Frame `frame` (1-based, as DICOMweb numbers them) as PNG bytes.
-pub fn frame_png(bytes: &[u8], frame: u32) -> Result<Vec<u8>, Unrenderable> {
+/// Frame `frame` (1-based, as DICOMweb numbers them) as PNG bytes, in the file's own window
+/// or the one given.
+pub fn frame_png(
+    bytes: &[u8],
+    frame: u32,
+    window: Option<Window>,
+) -> Result<Vec<u8>, Unrenderable> {
     yijia_ecg::formats::dicom_lengths::check(bytes)
         .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
     let object = OpenFileOptions::new()
@@ -80,8 +106,12 @@ pub fn frame_png(bytes: &[u8], frame: u32) -> Result<Vec<u8>, Unrenderable> {
     let decoded = object
         .decode_pixel_data_frame(frame - 1)
         .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
+    let mut options = ConvertOptions::new().force_8bit();
+    if let Some(Window { center, width }) = window {
+        options = options.with_voi_lut(VoiLutOption::Custom(WindowLevel { width, center }));
+    }
     let image = decoded
-        .to_dynamic_image_with_options(0, &ConvertOptions::new().force_8bit())
+        .to_dynamic_image_with_options(0, &options)
         .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
     let mut png = std::io::Cursor::new(Vec::new());
     image
@@ -119,24 +149,31 @@ mod tests {
             ("examples_ybr_color.dcm", 320, 240),
             ("examples_jpeg2k.dcm", 640, 480),
         ] {
-            let png = frame_png(&shared(name), 1).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let png = frame_png(&shared(name), 1, None).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(size(&png), (width, height), "{name}");
         }
-        let second = frame_png(&shared("SC_rgb_rle_2frame.dcm"), 2).unwrap();
+        let second = frame_png(&shared("SC_rgb_rle_2frame.dcm"), 2, None).unwrap();
         assert_eq!(size(&second), (100, 100));
         assert_eq!(
-            frame_png(&shared("SC_rgb_rle_2frame.dcm"), 3),
+            frame_png(&shared("SC_rgb_rle_2frame.dcm"), 3, None),
             Err(Unrenderable::NoSuchFrame(3))
         );
         assert_eq!(
-            frame_png(&shared("test-SR.dcm"), 1),
+            frame_png(&shared("test-SR.dcm"), 1, None),
             Err(Unrenderable::NoImage)
         );
         // 12-bit JPEG Extended has no decoder here: said so, not drawn wrong.
         assert!(matches!(
-            frame_png(&shared("JPEG-lossy.dcm"), 1),
+            frame_png(&shared("JPEG-lossy.dcm"), 1, None),
             Err(Unrenderable::Undecodable(_))
         ));
-        assert!(frame_png(&shared("MR_truncated.dcm"), 1).is_err());
+        assert!(frame_png(&shared("MR_truncated.dcm"), 1, None).is_err());
+        // A window of the reader's own gives another picture of the same size.
+        let ct = shared("CT_small.dcm");
+        let bone = frame_png(&ct, 1, Window::parse("400,1800")).unwrap();
+        assert_eq!(size(&bone), (128, 128));
+        assert_ne!(bone, frame_png(&ct, 1, None).unwrap());
+        assert_eq!(Window::parse("40,0"), None);
+        assert_eq!(Window::parse("x,1"), None);
     }
 }

@@ -329,6 +329,7 @@ pub async fn frame_png(
     actor: &Actor,
     instance_id: i64,
     frame: u32,
+    window: Option<super::render::Window>,
 ) -> Result<Result<Vec<u8>, super::render::Unrenderable>, Error> {
     let row = sqlx::query(
         "SELECT i.content, s.resident_id FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
@@ -350,5 +351,5 @@ pub async fn frame_png(
     )
     .await?;
     let content: Vec<u8> = row.try_get("content")?;
-    super::render::png_on_pool(content, frame).await
+    super::render::png_on_pool(content, frame, window).await
 }

@@ -25,10 +25,13 @@ pub fn routes() -> Router<Ctx> {
         .route("/imaging/studies/{id}/acknowledge", post(acknowledge))
         .route("/imaging/instances/{id}/frames/{frame}", get(frame))
         .route("/imaging/orders", get(orders_page))
+        .route("/imaging/orders/{id}/cancel", post(cancel_order))
         .route("/residents/{id}/imaging-orders", post(order))
 }
 
 struct OrderRow {
+    id: i64,
+    scheduled: bool,
     accession: String,
     stat: bool,
     resident: String,
@@ -58,6 +61,8 @@ async fn orders_page(
     let rows = items
         .into_iter()
         .map(|item| OrderRow {
+            id: item.order.id,
+            scheduled: item.order.state == "scheduled",
             accession: item.order.accession_number.clone(),
             stat: item.order.priority == Priority::Stat,
             resident: item.resident_name,
@@ -243,12 +248,30 @@ struct StudyPage {
     state: &'static str,
     overdue: bool,
     series: Vec<SeriesView>,
+    /// The window chosen (`center,width`), carried on every frame's address.
+    window: Option<String>,
+    /// Presets offered: CT only (the others' windows are the file's own).
+    windows: Vec<(&'static str, &'static str)>,
     reports: Vec<ReportRow>,
     can_claim: bool,
     can_sign: bool,
     can_acknowledge: bool,
     acknowledged: Option<String>,
 }
+
+/// How the reader asked to see the images: `window=center,width` (else the file's own).
+#[derive(Deserialize)]
+struct View {
+    window: Option<String>,
+}
+
+/// Window presets for CT (centre, width in HU), as the reading rooms name them.
+const CT_WINDOWS: [(&str, &str); 4] = [
+    ("脑窗", "40,80"),
+    ("纵隔窗", "40,400"),
+    ("肺窗", "-600,1500"),
+    ("骨窗", "400,1800"),
+];
 
 /// The most frames the page shows per series (a cine or a long CT is paged by the viewer).
 const FRAMES_SHOWN: usize = 60;
@@ -257,7 +280,13 @@ async fn study_page(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
     Path(id): Path<i64>,
+    crate::http::extract::Query(view): crate::http::extract::Query<View>,
 ) -> Result<Html<String>, WebError> {
+    let window = view
+        .window
+        .as_deref()
+        .and_then(super::render::Window::parse)
+        .map(|w| format!("{},{}", w.center, w.width));
     let now = clock::now_ms();
     let detail = study::get(&ctx, now, &actor, id).await?;
     let resident = crate::resident::get(&ctx, now, &actor, detail.study.resident_id).await?;
@@ -323,7 +352,13 @@ async fn study_page(
         received: clock::format_cst(s.received_at_ms),
         state: state_label(s),
         overdue: detail.overdue,
+        windows: if detail.series.iter().any(|s| s.modality == "CT") {
+            CT_WINDOWS.to_vec()
+        } else {
+            Vec::new()
+        },
         series,
+        window,
         reports: detail
             .reports
             .iter()
@@ -351,8 +386,13 @@ async fn frame(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
     Path((id, frame)): Path<(i64, u32)>,
+    crate::http::extract::Query(view): crate::http::extract::Query<View>,
 ) -> Result<Response, WebError> {
-    let png = study::frame_png(&ctx, clock::now_ms(), &actor, id, frame).await?;
+    let window = view
+        .window
+        .as_deref()
+        .and_then(super::render::Window::parse);
+    let png = study::frame_png(&ctx, clock::now_ms(), &actor, id, frame, window).await?;
     Ok(super::dicomweb::png_response(png)
         .map_err(WebError::from)?
         .into_response())
@@ -397,5 +437,16 @@ async fn acknowledge(
     done(
         study::acknowledge(&ctx, clock::now_ms(), &actor, id).await,
         &format!("/imaging/studies/{id}"),
+    )
+}
+
+async fn cancel_order(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Response {
+    done(
+        super::order::cancel(&ctx, clock::now_ms(), &actor, id).await,
+        "/imaging/orders",
     )
 }

@@ -257,6 +257,17 @@ async fn a_township_study_is_read_signed_and_acknowledged_in_the_pages_and_the_a
     assert_eq!(response.headers()["content-type"], "image/png");
     let png = response.bytes().await.unwrap();
     assert_eq!(&png[1..4], b"PNG");
+    // CT windows: the presets re-draw every frame in the chosen window.
+    let ct = studies
+        .iter()
+        .find(|s| s["modalities"] == "CT")
+        .map(|s| s["id"].as_i64().unwrap())
+        .unwrap();
+    let (_, html) = app
+        .page(&session, &format!("/imaging/studies/{ct}?window=400,1800"))
+        .await;
+    assert!(html.contains("骨窗"), "{html}");
+    assert!(html.contains("frames/1?window=400,1800"), "{html}");
     let (status, menu) = app.page(&session, "/").await;
     assert_eq!(status, 200);
     assert!(menu.contains("/imaging/worklist") && !menu.contains("/ecg/worklist"));
@@ -397,6 +408,22 @@ async fn a_township_study_is_read_signed_and_acknowledged_in_the_pages_and_the_a
         .collect();
     resources.push(study);
     crate::helpers::validate_fhir(&resources).await;
+    let everything: Value = app
+        .get(
+            &reader,
+            &format!("/fhir/Patient/{resident}/$everything?_count=100"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let imaging = everything["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "ImagingStudy")
+        .count();
+    assert_eq!(imaging, 2, "$everything holds the studies");
 }
 
 /// The first `start…end` link in a page.
@@ -521,4 +548,34 @@ async fn an_order_from_the_village_is_performed_at_the_township_and_files_its_st
     .await
     .unwrap();
     assert_eq!(count, 1);
+
+    // Cancelled from the list page: it leaves the worklist; a performed one cannot be.
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM imaging_orders WHERE resident_id = $1 AND reason = '右上腹痛'",
+    )
+    .bind(resident)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let (status, html) = app
+        .submit(&session, &format!("/imaging/orders/{id}/cancel"), &[])
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("已取消"), "{html}");
+    let scheduled: Value = app
+        .get(&township, "/api/v1/imaging/orders")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!scheduled.as_array().unwrap().iter().any(|o| o["id"] == id));
+    let performed_id = performed["id"].as_i64().unwrap();
+    let refused = app
+        .post_json(
+            Some(&township),
+            &format!("/api/v1/imaging/orders/{performed_id}/cancel"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
 }
