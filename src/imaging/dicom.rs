@@ -8,7 +8,7 @@ use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 
 /// The largest instance taken: a large CT or a long ultrasound cine fits.
-pub const MAX_INSTANCE_BYTES: usize = 256 * 1024 * 1024;
+pub const MAX_INSTANCE_BYTES: usize = 128 * 1024 * 1024;
 
 /// What the centre files an instance by.
 #[derive(Clone, Debug, PartialEq)]

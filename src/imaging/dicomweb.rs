@@ -18,7 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiActor, Path};
 
 /// The largest STOW-RS request.
-pub const MAX_STOW_BYTES: usize = 256 * 1024 * 1024;
+pub const MAX_STOW_BYTES: usize = 128 * 1024 * 1024;
 
 pub fn routes() -> Router<Ctx> {
     let stow = DefaultBodyLimit::max(MAX_STOW_BYTES);
@@ -542,12 +542,16 @@ pub async fn retrieve_instance(
     .await
 }
 
+/// STOW requests split and parsed at once; more wait. Splitting and parsing run on the blocking
+/// pool, so a large request does not stall the others.
+static STORE_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 async fn store(
     ctx: &Ctx,
     actor: &crate::access::Actor,
     study: Option<&str>,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -560,14 +564,40 @@ async fn store(
             "send multipart/related; type=\"application/dicom\" with a boundary",
         ));
     };
-    let parts = super::multipart::dicom_parts(body, &boundary, kind.as_deref()).map_err(|e| {
+    let _slot = STORE_SLOTS.acquire().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "imaging.busy",
+            "the store has stopped",
+        )
+    })?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        super::multipart::dicom_parts(&body, &boundary, kind.as_deref()).map(|parts| {
+            parts
+                .into_iter()
+                .map(|bytes| {
+                    let read = super::dicom::read(&bytes);
+                    (bytes, read)
+                })
+                .collect::<Vec<_>>()
+        })
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "imaging.store_failed",
+            "reading the request failed",
+        )
+    })?
+    .map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "imaging.bad_multipart",
             e.to_string(),
         )
     })?;
-    let outcomes = super::store_instances(ctx, clock::now_ms(), actor, study, parts).await?;
+    let outcomes = super::store_instances(ctx, clock::now_ms(), actor, study, parsed).await?;
     let base = base_url(ctx);
     let (mut referenced, mut failed) = (Vec::new(), Vec::new());
     for outcome in &outcomes {
@@ -634,7 +664,7 @@ pub async fn store_any(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    store(&ctx, &actor, None, &headers, &body).await
+    store(&ctx, &actor, None, &headers, body).await
 }
 
 pub async fn store_in_study(
@@ -644,5 +674,5 @@ pub async fn store_in_study(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    store(&ctx, &actor, Some(&study), &headers, &body).await
+    store(&ctx, &actor, Some(&study), &headers, body).await
 }

@@ -106,19 +106,20 @@ pub enum Error {
     BadRequest(String),
 }
 
-/// Stores the instances of one STOW request, each on its own: one bad instance does not keep
-/// the others out, and nothing of it is stored. `study` is the study the request addressed.
+/// Stores the instances of one STOW request (each with what [`dicom::read`] made of it), each
+/// on its own: one bad instance does not keep the others out, and nothing of it is stored.
+/// `study` is the study the request addressed.
 pub async fn store_instances(
     ctx: &Ctx,
     now: Millis,
     actor: &Actor,
     study: Option<&str>,
-    parts: Vec<Vec<u8>>,
+    parts: Vec<(Vec<u8>, Result<dicom::Instance, dicom::Refused>)>,
 ) -> Result<Vec<Stored>, Error> {
     let site = actor.institution.ok_or(crate::access::Denied)?;
     let mut outcomes = Vec::with_capacity(parts.len());
-    for bytes in parts {
-        let instance = match dicom::read(&bytes) {
+    for (bytes, read) in parts {
+        let instance = match read {
             Ok(instance) => instance,
             Err(refused) => {
                 outcomes.push(Stored::Failed {
