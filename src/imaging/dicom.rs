@@ -120,6 +120,26 @@ pub fn read(bytes: &[u8]) -> Result<Instance, Refused> {
     })
 }
 
+/// The instance's attributes as DICOM JSON (PS3.18 F), without its pixel data — what
+/// WADO-RS metadata returns.
+pub fn metadata(bytes: &[u8]) -> Result<serde_json::Value, Refused> {
+    yijia_ecg::formats::dicom_lengths::check(bytes)
+        .map_err(|e| Refused::Unreadable(e.to_string()))?;
+    let object = OpenFileOptions::new()
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(bytes)
+        .map_err(|e| Refused::Unreadable(e.to_string()))?;
+    let mut dataset = object.into_inner();
+    for bulk in [
+        tags::PIXEL_DATA,
+        tags::FLOAT_PIXEL_DATA,
+        tags::DOUBLE_FLOAT_PIXEL_DATA,
+    ] {
+        dataset.remove_element(bulk);
+    }
+    dicom_json::to_value(&dataset).map_err(|e| Refused::Unreadable(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +173,14 @@ mod tests {
         );
         let cine = read(&shared("examples_ybr_color.dcm")).unwrap();
         assert_eq!(cine.frames, Some(30));
+    }
+
+    #[test]
+    fn metadata_is_dicom_json_without_pixels() {
+        let json = metadata(&shared("CT_small.dcm")).unwrap();
+        assert_eq!(json["00080060"]["Value"][0], "CT");
+        assert_eq!(json["00280010"]["Value"][0], 128);
+        assert!(json.get("7FE00010").is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! DICOMweb (PS3.18) at `/dicomweb`: STOW-RS to store, QIDO-RS to search studies, series and
-//! instances, WADO-RS to retrieve instances as they were stored. Bearer tokens as for the
+//! instances, WADO-RS to retrieve instances as they were stored, their metadata and rendered
+//! frames. Bearer tokens as for the
 //! API; every study shown or fetched is audited as a read of its resident.
 
 use axum::Router;
@@ -52,6 +53,15 @@ pub fn routes() -> Router<Ctx> {
         .route(
             "/dicomweb/studies/{study}/series/{series}/instances/{instance}",
             get(retrieve_instance),
+        )
+        .route("/dicomweb/studies/{study}/metadata", get(study_metadata))
+        .route(
+            "/dicomweb/studies/{study}/series/{series}/metadata",
+            get(series_metadata),
+        )
+        .route(
+            "/dicomweb/studies/{study}/series/{series}/instances/{instance}/metadata",
+            get(instance_metadata),
         )
         .route(
             "/dicomweb/studies/{study}/series/{series}/instances/{instance}/rendered",
@@ -675,4 +685,86 @@ pub async fn store_in_study(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     store(&ctx, &actor, Some(&study), &headers, body).await
+}
+
+/// WADO-RS metadata: each instance's attributes as DICOM JSON, without pixel data, read from
+/// the stored instances one at a time on the blocking pool.
+async fn metadata(
+    ctx: Ctx,
+    actor: crate::access::Actor,
+    filter: Filter,
+) -> Result<Response, ApiError> {
+    let rows = visible_instances(&ctx, &actor, &filter, "imaging_study.retrieve").await?;
+    if rows.is_empty() {
+        return Err(Error::NotFound.into());
+    }
+    let mut all = Vec::with_capacity(rows.len());
+    for row in rows {
+        let content = store::content_of(&ctx.db, actor.community_id, row.id).await?;
+        let json = tokio::task::spawn_blocking(move || super::dicom::metadata(&content))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "imaging.metadata_failed",
+                    "reading an instance failed",
+                )
+            })?
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "imaging.metadata_failed",
+                    e.to_string(),
+                )
+            })?;
+        all.push(json);
+    }
+    Ok(dicom_json(all))
+}
+
+pub async fn study_metadata(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(study): Path<String>,
+) -> Result<Response, ApiError> {
+    metadata(
+        ctx,
+        actor,
+        Filter {
+            study_uid: Some(study),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+pub async fn series_metadata(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path((study, series)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    metadata(
+        ctx,
+        actor,
+        Filter {
+            study_uid: Some(study),
+            series_uid: Some(series),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+pub async fn instance_metadata(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path((study, series, instance)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let filter = Filter {
+        study_uid: Some(study),
+        series_uid: Some(series),
+        sop_uid: Some(instance),
+        ..Default::default()
+    };
+    metadata(ctx, actor, filter).await
 }

@@ -81,6 +81,9 @@ async fn dicomweb_client_stores_searches_and_retrieves() {
     assert_eq!(found["retrieved_pixels_match"], true);
     assert_eq!(found["byte_for_byte"], true);
     assert_eq!(found["study_retrieved"], 7);
+    assert_eq!(found["metadata"], 7, "WADO-RS metadata of every instance");
+    assert_eq!(found["metadata_uid_matches"], true);
+    assert_eq!(found["metadata_has_pixels"], false);
     let instances: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
          WHERE s.resident_id = $1",

@@ -86,4 +86,11 @@ mr_uid = mr[0][0].StudyInstanceUID
 mr_instance = reader.retrieve_instance(mr_uid, mr[0][0].SeriesInstanceUID, mr[0][0].SOPInstanceUID)
 result["mr_first_kept"] = mr_instance.file_meta.TransferSyntaxUID == mr[0][0].file_meta.TransferSyntaxUID
 
+metadata = reader.retrieve_study_metadata(study_uid)
+result["metadata"] = len(metadata)
+one = pydicom.Dataset.from_json(reader.retrieve_instance_metadata(
+    study_uid, str(first.SeriesInstanceUID), str(first.SOPInstanceUID)))
+result["metadata_uid_matches"] = one.SOPInstanceUID == first.SOPInstanceUID
+result["metadata_has_pixels"] = "PixelData" in one
+
 print(json.dumps(result))
