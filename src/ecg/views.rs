@@ -7,7 +7,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 
 use super::model::{NewReport, State as EcgState};
 use crate::clock;
@@ -466,24 +465,13 @@ async fn claim(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path
     )
 }
 
-#[derive(Deserialize)]
-struct ReportForm {
-    findings: String,
-    conclusion: String,
-    critical: Option<String>,
-}
-
 async fn sign(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
     Path(id): Path<i64>,
-    Form(form): Form<ReportForm>,
+    Form(form): Form<crate::reading::ReportForm>,
 ) -> Response {
-    let report = NewReport {
-        findings: form.findings,
-        conclusion: form.conclusion,
-        critical: form.critical.is_some(),
-    };
+    let report = NewReport::from(form);
     done(
         super::sign_report(&ctx, clock::now_ms(), &actor, id, &report).await,
         &format!("/ecg/{id}"),

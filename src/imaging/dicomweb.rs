@@ -80,12 +80,7 @@ async fn rendered(
     (study, series, instance): (String, String, String),
     frame: u32,
 ) -> Result<Response, ApiError> {
-    let filter = Filter {
-        study_uid: Some(study),
-        series_uid: Some(series),
-        sop_uid: Some(instance),
-        ..Default::default()
-    };
+    let filter = Filter::addressed(study, Some(series), Some(instance));
     let rows = visible_instances(&ctx, &actor, &filter, "imaging_study.render").await?;
     let row = rows.first().ok_or(Error::NotFound)?;
     let content = store::content_of(&ctx.db, actor.community_id, row.id).await?;
@@ -506,15 +501,7 @@ pub async fn retrieve_study(
     ApiActor(actor): ApiActor,
     Path(study): Path<String>,
 ) -> Result<Response, ApiError> {
-    retrieve(
-        ctx,
-        actor,
-        Filter {
-            study_uid: Some(study),
-            ..Default::default()
-        },
-    )
-    .await
+    retrieve(ctx, actor, Filter::addressed(study, None, None)).await
 }
 
 pub async fn retrieve_series(
@@ -522,16 +509,7 @@ pub async fn retrieve_series(
     ApiActor(actor): ApiActor,
     Path((study, series)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    retrieve(
-        ctx,
-        actor,
-        Filter {
-            study_uid: Some(study),
-            series_uid: Some(series),
-            ..Default::default()
-        },
-    )
-    .await
+    retrieve(ctx, actor, Filter::addressed(study, Some(series), None)).await
 }
 
 pub async fn retrieve_instance(
@@ -542,12 +520,7 @@ pub async fn retrieve_instance(
     retrieve(
         ctx,
         actor,
-        Filter {
-            study_uid: Some(study),
-            series_uid: Some(series),
-            sop_uid: Some(instance),
-            ..Default::default()
-        },
+        Filter::addressed(study, Some(series), Some(instance)),
     )
     .await
 }
@@ -727,15 +700,7 @@ pub async fn study_metadata(
     ApiActor(actor): ApiActor,
     Path(study): Path<String>,
 ) -> Result<Response, ApiError> {
-    metadata(
-        ctx,
-        actor,
-        Filter {
-            study_uid: Some(study),
-            ..Default::default()
-        },
-    )
-    .await
+    metadata(ctx, actor, Filter::addressed(study, None, None)).await
 }
 
 pub async fn series_metadata(
@@ -743,16 +708,7 @@ pub async fn series_metadata(
     ApiActor(actor): ApiActor,
     Path((study, series)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    metadata(
-        ctx,
-        actor,
-        Filter {
-            study_uid: Some(study),
-            series_uid: Some(series),
-            ..Default::default()
-        },
-    )
-    .await
+    metadata(ctx, actor, Filter::addressed(study, Some(series), None)).await
 }
 
 pub async fn instance_metadata(
@@ -760,11 +716,6 @@ pub async fn instance_metadata(
     ApiActor(actor): ApiActor,
     Path((study, series, instance)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let filter = Filter {
-        study_uid: Some(study),
-        series_uid: Some(series),
-        sop_uid: Some(instance),
-        ..Default::default()
-    };
+    let filter = Filter::addressed(study, Some(series), Some(instance));
     metadata(ctx, actor, filter).await
 }

@@ -130,6 +130,18 @@ pub struct Filter {
     pub date_to: Option<String>,
 }
 
+impl Filter {
+    /// The instances a WADO-RS address names: a study, a series of it, or one instance.
+    pub fn addressed(study: String, series: Option<String>, instance: Option<String>) -> Filter {
+        Filter {
+            study_uid: Some(study),
+            series_uid: series,
+            sop_uid: instance,
+            ..Default::default()
+        }
+    }
+}
+
 /// The most matches a search considers.
 pub const MAX_MATCHES: i64 = 1000;
 

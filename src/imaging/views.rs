@@ -405,24 +405,13 @@ async fn claim(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path
     )
 }
 
-#[derive(Deserialize)]
-struct ReportForm {
-    findings: String,
-    conclusion: String,
-    critical: Option<String>,
-}
-
 async fn sign(
     State(ctx): State<Ctx>,
     WebActor(actor): WebActor,
     Path(id): Path<i64>,
-    Form(form): Form<ReportForm>,
+    Form(form): Form<crate::reading::ReportForm>,
 ) -> Response {
-    let report = NewReport {
-        findings: form.findings,
-        conclusion: form.conclusion,
-        critical: form.critical.is_some(),
-    };
+    let report = NewReport::from(form);
     done(
         study::sign(&ctx, clock::now_ms(), &actor, id, &report).await,
         &format!("/imaging/studies/{id}"),

@@ -124,6 +124,25 @@ pub struct NewReport {
     pub critical: bool,
 }
 
+/// The reading page's report form, as a browser sends it (the critical box is sent only when
+/// ticked).
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReportForm {
+    pub findings: String,
+    pub conclusion: String,
+    pub critical: Option<String>,
+}
+
+impl From<ReportForm> for NewReport {
+    fn from(form: ReportForm) -> NewReport {
+        NewReport {
+            findings: form.findings,
+            conclusion: form.conclusion,
+            critical: form.critical.is_some(),
+        }
+    }
+}
+
 /// A signed report version.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Report {
