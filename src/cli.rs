@@ -115,6 +115,13 @@ enum Command {
         /// it any peer may connect.
         #[arg(long = "mllp-allow", value_name = "CODE=CIDR")]
         mllp_allow: Vec<String>,
+        /// Also take DICOM from the modalities here (C-ECHO, C-STORE, Modality Worklist),
+        /// e.g. 127.0.0.1:11112; the calling AE titles are the allow-listed modalities'.
+        #[arg(long)]
+        dicom_addr: Option<SocketAddr>,
+        /// The imaging centre's own AE title, the one the modalities call.
+        #[arg(long, default_value = "YIJIA")]
+        dicom_aet: String,
         /// The address users reach the server at, e.g. https://yijia.example.cn behind a
         /// proxy: used for absolute links and the same-origin check of forms. Default:
         /// http://ADDR.
@@ -289,8 +296,18 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             demo,
             mllp_addr,
             mllp_allow,
+            dicom_addr,
+            dicom_aet,
             public_url,
-        } => serve(addr, mllp_addr, mllp_allow, public_url, storage, demo).await,
+        } => {
+            let listeners = Listeners {
+                mllp_addr,
+                mllp_allow,
+                dicom_addr,
+                dicom_aet,
+            };
+            serve(addr, listeners, public_url, storage, demo).await
+        }
         Command::Demo {
             size,
             seed,
@@ -551,10 +568,17 @@ async fn community_id(ctx: &Ctx, code: Option<&str>) -> anyhow::Result<i64> {
     }
 }
 
-async fn serve(
-    addr: SocketAddr,
+/// The listeners beside HTTP: HL7 v2 over MLLP and DICOM.
+struct Listeners {
     mllp_addr: Option<SocketAddr>,
     mllp_allow: Vec<String>,
+    dicom_addr: Option<SocketAddr>,
+    dicom_aet: String,
+}
+
+async fn serve(
+    addr: SocketAddr,
+    listeners: Listeners,
     public_url: Option<String>,
     storage: Storage,
     load_demo: bool,
@@ -601,14 +625,26 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     println!("yijia is listening on http://{}", listener.local_addr()?);
-    if let Some(mllp_addr) = mllp_addr {
+    if let Some(mllp_addr) = listeners.mllp_addr {
         let mllp = tokio::net::TcpListener::bind(mllp_addr)
             .await
             .with_context(|| format!("cannot listen for MLLP on {mllp_addr}"))?;
         println!("HL7 v2 over MLLP on {}", mllp.local_addr()?);
-        let allow = crate::hl7v2::mllp::AllowList::parse(&mllp_allow)
+        let allow = crate::hl7v2::mllp::AllowList::parse(&listeners.mllp_allow)
             .map_err(|e| anyhow::anyhow!("--mllp-allow: {e}"))?;
         tokio::spawn(app::serve_mllp(mllp, ctx.clone(), allow));
+    }
+    if let Some(dicom_addr) = listeners.dicom_addr {
+        let aet = listeners.dicom_aet.trim().to_owned();
+        anyhow::ensure!(
+            crate::imaging::modality::valid_ae_title(&aet),
+            "--dicom-aet: 1 to 16 ASCII characters without a backslash"
+        );
+        let dicom = tokio::net::TcpListener::bind(dicom_addr)
+            .await
+            .with_context(|| format!("cannot listen for DICOM on {dicom_addr}"))?;
+        println!("DICOM (AE title {aet}) on {}", dicom.local_addr()?);
+        tokio::spawn(crate::imaging::dimse::serve(dicom, ctx.clone(), aet));
     }
     app::serve(listener, ctx).await?;
     Ok(ExitCode::SUCCESS)

@@ -26,10 +26,14 @@ pub enum Role {
     /// A machine account of another system (the LIS): it may only deliver what its interface
     /// carries (results over HL7 v2) and read nothing.
     Interface,
+    /// The machine account of a modality or its gateway (a township's DR, CT or ultrasound):
+    /// it may only send images (C-STORE, STOW-RS) and take the worklist of the orders to be
+    /// performed at its institution (Modality Worklist).
+    ModalityInterface,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::VillageDoctor,
         Role::Doctor,
         Role::Reader,
@@ -38,6 +42,7 @@ impl Role {
         Role::Supervisor,
         Role::Resident,
         Role::Interface,
+        Role::ModalityInterface,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +55,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Resident => "resident",
             Role::Interface => "interface",
+            Role::ModalityInterface => "modality_interface",
         }
     }
 
@@ -67,6 +73,7 @@ impl Role {
             Role::Supervisor => "卫健监管",
             Role::Resident => "居民",
             Role::Interface => "系统接口",
+            Role::ModalityInterface => "影像设备接口",
         }
     }
 
@@ -77,19 +84,20 @@ impl Role {
         match self {
             Role::VillageDoctor | Role::Doctor => matches!(purpose, Demographics | Clinical),
             Role::Interface => purpose == Results && access == Write,
+            Role::ModalityInterface => purpose == Images,
             Role::Reader => match purpose {
                 Demographics => access == Read,
                 Clinical => true,
-                Financial | Results => false,
+                Financial | Results | Images => false,
             },
             Role::Admin => purpose == Demographics,
             Role::InsuranceOfficer => match purpose {
                 Demographics => access == Read,
                 Financial => true,
-                Clinical | Results => false,
+                Clinical | Results | Images => false,
             },
             Role::Supervisor => false,
-            Role::Resident => access == Read && purpose != Results,
+            Role::Resident => access == Read && !matches!(purpose, Results | Images),
         }
     }
 }
@@ -106,6 +114,10 @@ pub enum Purpose {
     /// Results delivered into the record by another system's interface (lab results over
     /// HL7 v2); only machine accounts write them this way, and nobody reads through it.
     Results,
+    /// What a modality exchanges with the imaging centre: the images it sends (C-STORE,
+    /// STOW-RS) and the worklist entries of the orders it performs (Modality Worklist).
+    /// Only modality machine accounts use it; staff store and read images as clinical data.
+    Images,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,9 +203,12 @@ impl Actor {
     /// A person on the staff: neither only a resident signed in to their portal nor a machine
     /// account.
     pub fn is_staff(&self) -> bool {
-        self.roles
-            .iter()
-            .any(|r| !matches!(r, Role::Resident | Role::Interface))
+        self.roles.iter().any(|r| {
+            !matches!(
+                r,
+                Role::Resident | Role::Interface | Role::ModalityInterface
+            )
+        })
     }
 
     /// A reader at the shared centre that provides `service`: who takes that centre's work.
@@ -221,8 +236,9 @@ impl Actor {
             },
             Role::InsuranceOfficer => Scope::Community,
             Role::Supervisor => Scope::Nothing,
-            Role::Interface => match self.institution {
-                // A lab's results may be for any resident of the community.
+            Role::Interface | Role::ModalityInterface => match self.institution {
+                // A lab's results may be for any resident of the community, and so may the
+                // images of whoever comes to a township's modality.
                 Some(_) => Scope::Community,
                 None => Scope::Nothing,
             },
@@ -339,7 +355,7 @@ pub fn oversees_members(actor: &Actor) -> bool {
 pub fn may_see_aggregates(actor: &Actor) -> bool {
     actor.roles.iter().any(|role| match role {
         Role::Supervisor | Role::InsuranceOfficer | Role::Admin => true,
-        Role::Resident | Role::Interface => false,
+        Role::Resident | Role::Interface | Role::ModalityInterface => false,
         _ => actor
             .institution
             .is_some_and(|i| institution_reach(i) == Scope::Community),

@@ -740,6 +740,14 @@ async fn create_demo_accounts(
             "医学检验中心",
         ),
         account(
+            "pacs-interface",
+            "乡镇影像设备网关",
+            Role::ModalityInterface,
+            Some(township_id),
+            None,
+            &township_name,
+        ),
+        account(
             "county-doctor",
             "胸痛中心医生",
             Role::Doctor,
@@ -782,7 +790,24 @@ async fn create_demo_accounts(
     ];
     let mut created = Vec::new();
     for (new, listed) in accounts {
-        staff::create_unchecked(ctx, now, community_id, &new).await?;
+        let staff_id = staff::create_unchecked(ctx, now, community_id, &new).await?;
+        if listed.role == Role::ModalityInterface {
+            // DCMTK's default calling AE titles, so its tools work against the demo as they are.
+            let mut tx = ctx.db.begin().await?;
+            for title in ["ECHOSCU", "STORESCU", "FINDSCU"] {
+                let description = format!("{township_name}（DCMTK {title}）");
+                crate::imaging::modality::insert(
+                    &mut tx,
+                    community_id,
+                    title,
+                    staff_id,
+                    &description,
+                    now,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+        }
         created.push(listed);
     }
     Ok(created)

@@ -85,7 +85,7 @@ pub async fn payroll(
     let mut rng = Rng::new(seed ^ 0x9a7_0000_0000 ^ past as u64);
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT i.code, s.username, i.kind FROM staff s JOIN institutions i ON i.id = s.institution_id \
-         WHERE s.community_id = $1 AND s.resident_id IS NULL AND s.roles <> 'interface' \
+         WHERE s.community_id = $1 AND s.resident_id IS NULL AND s.roles NOT IN ('interface', 'modality_interface') \
          ORDER BY i.id, s.id",
     )
     .bind(community_id)

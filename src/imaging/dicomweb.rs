@@ -525,10 +525,8 @@ pub async fn retrieve_instance(
     .await
 }
 
-/// STOW requests split and parsed at once; more wait. Splitting and parsing run on the blocking
-/// pool, so a large request does not stall the others.
-static STORE_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
+/// Stores a STOW request: split and read on the blocking pool ([`super::on_read_pool`]), so a
+/// large request does not stall the others, then each instance stored on its own.
 async fn store(
     ctx: &Ctx,
     actor: &crate::access::Actor,
@@ -547,30 +545,15 @@ async fn store(
             "send multipart/related; type=\"application/dicom\" with a boundary",
         ));
     };
-    let _slot = STORE_SLOTS.acquire().await.map_err(|_| {
+    let parsed = super::on_read_pool(move || {
+        super::multipart::dicom_parts(&body, &boundary, kind.as_deref()).map(super::read_all)
+    })
+    .await
+    .ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "imaging.busy",
-            "the store has stopped",
-        )
-    })?;
-    let parsed = tokio::task::spawn_blocking(move || {
-        super::multipart::dicom_parts(&body, &boundary, kind.as_deref()).map(|parts| {
-            parts
-                .into_iter()
-                .map(|bytes| {
-                    let read = super::dicom::read(&bytes);
-                    (bytes, read)
-                })
-                .collect::<Vec<_>>()
-        })
-    })
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "imaging.store_failed",
-            "reading the request failed",
+            "reading the request failed; send it again",
         )
     })?
     .map_err(|e| {

@@ -3,8 +3,9 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
+use super::modality::{Modality, NewModality};
 use super::order::{NewOrder, Order, OrderItem};
 use super::study::{self, StudyDetail, StudyItem};
 use crate::clock;
@@ -29,6 +30,45 @@ pub fn routes() -> Router<Ctx> {
             post(create_order).get(list_orders),
         )
         .route("/api/v1/imaging/orders/{id}/cancel", post(cancel_order))
+        .route(
+            "/api/v1/imaging/modalities",
+            get(list_modalities).post(create_modality),
+        )
+        .route("/api/v1/imaging/modalities/{id}", delete(delete_modality))
+}
+
+/// The modalities allowed to call the DICOM listener (C-ECHO, C-STORE, Modality Worklist), by
+/// calling AE title; administrators only.
+#[utoipa::path(get, path = "/api/v1/imaging/modalities", tag = "imaging", responses((status = 200, body = [Modality]), (status = 403, body = ErrorBody)))]
+pub async fn list_modalities(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<Modality>>, ApiError> {
+    Ok(Json(super::modality::list(&ctx, &actor).await?))
+}
+
+/// Allow-list a calling AE title for a modality machine account (role `modality_interface`);
+/// the modality's studies are then its institution's. 422 `imaging.invalid` for an AE title
+/// listed already or an account of another role.
+#[utoipa::path(post, path = "/api/v1/imaging/modalities", tag = "imaging", request_body = NewModality, responses((status = 201, body = Modality), (status = 422, body = ErrorBody)))]
+pub async fn create_modality(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Json(new): Json<NewModality>,
+) -> Result<(axum::http::StatusCode, Json<Modality>), ApiError> {
+    let added = super::modality::add(&ctx, clock::now_ms(), &actor, &new).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(added)))
+}
+
+/// Take a calling AE title off the list; its next association is refused.
+#[utoipa::path(delete, path = "/api/v1/imaging/modalities/{id}", tag = "imaging", responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_modality(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    super::modality::remove(&ctx, clock::now_ms(), &actor, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Order an examination for a resident; it is performed at the orderer's township centre (a

@@ -6,15 +6,18 @@
 
 pub mod dicom;
 pub mod dicomweb;
+pub mod dimse;
 pub mod http;
+pub mod modality;
 pub mod multipart;
+pub mod mwl;
 pub mod order;
 pub mod render;
 pub mod store;
 pub mod study;
 pub mod views;
 
-use crate::access::{Access, Actor, Purpose};
+use crate::access::{Access, Actor, Purpose, Role};
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
 use crate::ctx::Ctx;
@@ -106,6 +109,48 @@ pub enum Error {
     BadRequest(String),
 }
 
+/// Requests whose instances are being read at once: reading is CPU work on the blocking pool,
+/// and a few at a time keep the pool and the memory of large studies in bounds.
+static READ_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Runs `work` (reading instances) on the blocking pool, a few requests at a time; `None`
+/// when it could not run.
+pub async fn on_read_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let _slot = READ_SLOTS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// Each instance with what [`dicom::read`] makes of it.
+pub fn read_all(files: Vec<Vec<u8>>) -> Vec<(Vec<u8>, Result<dicom::Instance, dicom::Refused>)> {
+    files
+        .into_iter()
+        .map(|bytes| {
+            let read = dicom::read(&bytes);
+            (bytes, read)
+        })
+        .collect()
+}
+
+/// Reads instances on the blocking pool ([`on_read_pool`]); one that could not be read there
+/// is refused as unreadable.
+pub async fn read_on_pool(
+    files: Vec<Vec<u8>>,
+) -> Vec<(Vec<u8>, Result<dicom::Instance, dicom::Refused>)> {
+    let count = files.len();
+    on_read_pool(move || read_all(files))
+        .await
+        .unwrap_or_else(|| {
+            (0..count)
+                .map(|_| {
+                    let refused = dicom::Refused::Unreadable("the reader stopped".into());
+                    (Vec::new(), Err(refused))
+                })
+                .collect()
+        })
+}
+
 /// Stores the instances of one STOW request (each with what [`dicom::read`] made of it), each
 /// on its own: one bad instance does not keep the others out, and nothing of it is stored.
 /// `study` is the study the request addressed.
@@ -146,12 +191,18 @@ pub async fn store_instances(
             outcomes.push(failed(Failure::UnknownPatient, &instance));
             continue;
         };
+        // A modality's machine account sends images as its interface; staff as clinical data.
+        let purpose = if actor.has_role(Role::ModalityInterface) {
+            Purpose::Images
+        } else {
+            Purpose::Clinical
+        };
         match resident::authorize(
             ctx,
             now,
             actor,
             &resident,
-            Purpose::Clinical,
+            purpose,
             Access::Write,
             "imaging_study.store",
         )

@@ -50,11 +50,13 @@ pub struct Order {
     pub ordered_at_ms: i64,
     pub state: String,
     pub study_id: Option<i64>,
+    /// The study's UID the modality takes from the worklist.
+    pub study_instance_uid: Option<String>,
 }
 
 const COLUMNS: &str = "o.id, o.resident_id, o.institution_id, o.ordered_by_staff_id, \
     o.accession_number, o.modality, o.body_part, o.reason, o.priority, o.ordered_at_ms, o.state, \
-    o.study_id";
+    o.study_id, o.study_instance_uid";
 
 fn invalid(field: &'static str, reason: &'static str) -> Error {
     Error::Invalid { field, reason }
@@ -78,6 +80,14 @@ fn accession_number() -> String {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("the operating system's random source works");
     format!("YJ{:010}", u64::from_le_bytes(bytes) % 10_000_000_000)
+}
+
+/// A new Study Instance UID for the order's study: `2.25.` and a random 128-bit number
+/// (PS3.5 B.2), handed to the modality on the worklist.
+fn study_instance_uid() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    format!("2.25.{}", u128::from_le_bytes(bytes))
 }
 
 async fn by_key(ctx: &Ctx, actor: &Actor, key: &str) -> Result<Option<Order>, Error> {
@@ -134,8 +144,9 @@ pub async fn create(
     let mut tx = ctx.db.begin().await?;
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO imaging_orders (community_id, resident_id, institution_id, ordered_by_staff_id, \
-         idempotency_key, accession_number, modality, body_part, reason, priority, ordered_at_ms, state) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scheduled') RETURNING id",
+         idempotency_key, accession_number, modality, body_part, reason, priority, ordered_at_ms, state, \
+         study_instance_uid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scheduled', $12) \
+         RETURNING id",
     )
     .bind(actor.community_id)
     .bind(resident.id)
@@ -148,6 +159,7 @@ pub async fn create(
     .bind(order.reason.trim())
     .bind(priority.as_str())
     .bind(now)
+    .bind(study_instance_uid())
     .fetch_one(&mut *tx)
     .await;
     let id = match inserted {
@@ -274,15 +286,41 @@ pub async fn at_site(
     } else {
         ""
     };
+    let place = format!(
+        "(o.institution_id = $2 OR o.ordered_by_staff_id IN \
+         (SELECT id FROM staff WHERE institution_id = $2)) {state}"
+    );
+    listed(ctx, now, actor, site.id, &place, "imaging_order.list").await
+}
+
+/// The orders to be performed at the modality's institution: its Modality Worklist, asked
+/// by the modality's machine account.
+pub async fn worklist(ctx: &Ctx, now: Millis, actor: &Actor) -> Result<Vec<OrderItem>, Error> {
+    let site = actor.institution.ok_or(crate::access::Denied)?;
+    if actor.scope(Purpose::Images, Access::Read) == crate::access::Scope::Nothing {
+        return Err(crate::access::Denied.into());
+    }
+    let place = "o.institution_id = $2 AND o.state = 'scheduled' ";
+    listed(ctx, now, actor, site.id, place, "imaging_order.worklist").await
+}
+
+/// The orders of `site` that `place` selects (at most 500), each audited as `action`.
+async fn listed(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    site: i64,
+    place: &str,
+    action: &str,
+) -> Result<Vec<OrderItem>, Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS}, r.name AS resident_name, r.id_number, r.sex, r.birth_date \
          FROM imaging_orders o JOIN residents r ON r.id = o.resident_id \
-         WHERE o.community_id = $1 AND (o.institution_id = $2 OR o.ordered_by_staff_id IN \
-         (SELECT id FROM staff WHERE institution_id = $2)) {state}\
+         WHERE o.community_id = $1 AND {place}\
          ORDER BY CASE o.priority WHEN 'stat' THEN 0 ELSE 1 END, o.ordered_at_ms DESC, o.id DESC LIMIT 500"
     )))
     .bind(actor.community_id)
-    .bind(site.id)
+    .bind(site)
     .fetch_all(&ctx.db.pool)
     .await?;
     use sqlx::Row;
@@ -301,14 +339,8 @@ pub async fn at_site(
     let entries = items
         .iter()
         .map(|i| {
-            Entry::by(
-                actor,
-                now,
-                "imaging_order.list",
-                "imaging_order",
-                Some(i.order.id),
-            )
-            .about_resident(i.order.resident_id)
+            Entry::by(actor, now, action, "imaging_order", Some(i.order.id))
+                .about_resident(i.order.resident_id)
         })
         .collect();
     ctx.auditor.record(entries).await?;

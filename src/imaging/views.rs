@@ -27,6 +27,80 @@ pub fn routes() -> Router<Ctx> {
         .route("/imaging/orders", get(orders_page))
         .route("/imaging/orders/{id}/cancel", post(cancel_order))
         .route("/residents/{id}/imaging-orders", post(order))
+        .route(
+            "/imaging/modalities",
+            get(modalities_page).post(add_modality),
+        )
+        .route("/imaging/modalities/{id}/remove", post(remove_modality))
+}
+
+#[derive(Template)]
+#[template(path = "imaging_modalities.html")]
+struct ModalitiesPage {
+    user_name: String,
+    user_role: String,
+    modalities: Vec<super::modality::Modality>,
+    form_key: String,
+}
+
+/// The modalities allowed to call the DICOM listener, with the form to add one.
+async fn modalities_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
+    let modalities = super::modality::list(&ctx, &actor).await?;
+    Ok(render(&ModalitiesPage {
+        user_name: actor.name.clone(),
+        user_role: role_label(&actor),
+        modalities,
+        form_key: crate::http::guard::new_token(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct ModalityForm {
+    form_key: String,
+    ae_title: String,
+    username: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn add_modality(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Form(form): Form<ModalityForm>,
+) -> Result<Response, WebError> {
+    let new = super::modality::NewModality {
+        ae_title: form.ae_title.clone(),
+        username: form.username.clone(),
+        description: form.description.clone(),
+    };
+    let action = async {
+        match super::modality::add(&ctx, clock::now_ms(), &actor, &new).await {
+            Ok(_) => Ok("/imaging/modalities".to_owned()),
+            Err(error) => Err(crate::web::once::Refused::Page(error.into())),
+        }
+    };
+    match crate::web::once::act(&ctx, &actor, &form.form_key, action).await? {
+        Ok(done) => Ok(done),
+        Err((text, _)) => Err(WebError(crate::http::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "imaging.invalid",
+            text,
+        ))),
+    }
+}
+
+async fn remove_modality(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Response {
+    done(
+        super::modality::remove(&ctx, clock::now_ms(), &actor, id).await,
+        "/imaging/modalities",
+    )
 }
 
 struct OrderRow {

@@ -195,7 +195,12 @@ pub fn check_new_staff(new: &NewStaff) -> Result<(), Error> {
     let clinical = new.roles.iter().any(|r| {
         matches!(
             r,
-            Role::VillageDoctor | Role::Doctor | Role::Reader | Role::Admin | Role::Interface
+            Role::VillageDoctor
+                | Role::Doctor
+                | Role::Reader
+                | Role::Admin
+                | Role::Interface
+                | Role::ModalityInterface
         )
     });
     if clinical && new.institution_id.is_none() {

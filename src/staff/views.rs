@@ -26,7 +26,7 @@ pub fn routes() -> Router<Ctx> {
 const STAFF_PER_PAGE: i64 = 50;
 
 /// The roles an administrator gives here (a resident's portal account is issued by their clinic).
-const GRANTABLE: [Role; 7] = [
+const GRANTABLE: [Role; 8] = [
     Role::VillageDoctor,
     Role::Doctor,
     Role::Reader,
@@ -34,6 +34,7 @@ const GRANTABLE: [Role; 7] = [
     Role::Supervisor,
     Role::Admin,
     Role::Interface,
+    Role::ModalityInterface,
 ];
 
 struct Row {

@@ -78,6 +78,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
     if has(Role::Admin) {
         add(&[
             ("/staff", "账号"),
+            ("/imaging/modalities", "影像设备"),
             ("/residents", "居民"),
             ("/residents/duplicates", "重复档案"),
             ("/catalogues", "目录"),
@@ -754,6 +755,7 @@ fn home_actions(actor: &Actor) -> Vec<(&'static str, &'static str)> {
     }
     if actor.has_role(Role::Admin) {
         actions.push(("/staff", "人员与账号"));
+        actions.push(("/imaging/modalities", "影像设备（DICOM AE 白名单）"));
         actions.push(("/institutions", "机构"));
         actions.push(("/catalogues", "分级诊疗与互认目录"));
         actions.push(("/indicators/definitions", "指标口径"));

@@ -238,6 +238,18 @@ impl TestApp {
         address
     }
 
+    /// Starts the DICOM listener (AE title `YIJIA`) for the server: its address.
+    pub async fn dicom(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(yijia::imaging::dimse::serve(
+            listener,
+            self.ctx.clone(),
+            "YIJIA".into(),
+        ));
+        address
+    }
+
     /// Opens the live event stream as the holder of `token`.
     pub async fn events(&self, token: &str) -> Response {
         self.client

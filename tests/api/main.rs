@@ -20,6 +20,7 @@ mod hardening;
 mod health_record;
 mod helpers;
 mod imaging;
+mod imaging_dimse;
 mod indicators;
 mod institutions;
 mod insurance;
