@@ -117,6 +117,7 @@ enum Command {
         mllp_allow: Vec<String>,
         /// Also take DICOM from the modalities here (C-ECHO, C-STORE, Modality Worklist),
         /// e.g. 127.0.0.1:11112; the calling AE titles are the allow-listed modalities'.
+        /// With --demo and without it: 127.0.0.1:11112 when free.
         #[arg(long)]
         dicom_addr: Option<SocketAddr>,
         /// The imaging centre's own AE title, the one the modalities call.
@@ -568,6 +569,9 @@ async fn community_id(ctx: &Ctx, code: Option<&str>) -> anyhow::Result<i64> {
     }
 }
 
+/// Where `serve --demo` listens for DICOM when no `--dicom-addr` is given.
+const DEMO_DICOM_ADDR: &str = "127.0.0.1:11112";
+
 /// The listeners beside HTTP: HL7 v2 over MLLP and DICOM.
 struct Listeners {
     mllp_addr: Option<SocketAddr>,
@@ -634,17 +638,26 @@ async fn serve(
             .map_err(|e| anyhow::anyhow!("--mllp-allow: {e}"))?;
         tokio::spawn(app::serve_mllp(mllp, ctx.clone(), allow));
     }
+    let aet = listeners.dicom_aet.trim().to_owned();
+    anyhow::ensure!(
+        crate::imaging::modality::valid_ae_title(&aet),
+        "--dicom-aet: 1 to 16 ASCII characters without a backslash"
+    );
     if let Some(dicom_addr) = listeners.dicom_addr {
-        let aet = listeners.dicom_aet.trim().to_owned();
-        anyhow::ensure!(
-            crate::imaging::modality::valid_ae_title(&aet),
-            "--dicom-aet: 1 to 16 ASCII characters without a backslash"
-        );
         let dicom = tokio::net::TcpListener::bind(dicom_addr)
             .await
             .with_context(|| format!("cannot listen for DICOM on {dicom_addr}"))?;
         println!("DICOM (AE title {aet}) on {}", dicom.local_addr()?);
         tokio::spawn(crate::imaging::dimse::serve(dicom, ctx.clone(), aet));
+    } else if load_demo {
+        // The demo listens for DICOM where DCMTK's tools call by default, when that port is free.
+        match tokio::net::TcpListener::bind(DEMO_DICOM_ADDR).await {
+            Ok(dicom) => {
+                println!("DICOM (AE title {aet}) on {DEMO_DICOM_ADDR}");
+                tokio::spawn(crate::imaging::dimse::serve(dicom, ctx.clone(), aet));
+            }
+            Err(error) => println!("no DICOM listener: {DEMO_DICOM_ADDR} is taken ({error})"),
+        }
     }
     app::serve(listener, ctx).await?;
     Ok(ExitCode::SUCCESS)

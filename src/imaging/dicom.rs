@@ -120,6 +120,92 @@ pub fn read(bytes: &[u8]) -> Result<Instance, Refused> {
     })
 }
 
+type File = dicom_object::FileDicomObject<InMemDicomObject>;
+
+fn open(bytes: &[u8]) -> Option<File> {
+    yijia_ecg::formats::dicom_lengths::check(bytes).ok()?;
+    OpenFileOptions::new()
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(bytes)
+        .ok()
+}
+
+/// Is `b` the instance `a` again — the same bytes, or, in another transfer syntax, the same
+/// attributes (values compared as decoded, the file meta and trailing padding aside) and the
+/// same decoded pixels, frame by frame? Pixels are compared where both can be decoded here
+/// (not JPEG-LS or 12-bit JPEG: then the attributes decide).
+pub fn same_instance(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    let (Some(x), Some(y)) = (open(a), open(b)) else {
+        return false;
+    };
+    same_attributes(&x, &y) && same_pixels(&x, &y)
+}
+
+fn compared(tag: dicom_core::Tag) -> bool {
+    tag.group() != 0x0002
+        && tag.group() != 0xFFFE
+        && tag != tags::PIXEL_DATA
+        && tag != tags::DATA_SET_TRAILING_PADDING
+}
+
+fn same_attributes(x: &InMemDicomObject, y: &InMemDicomObject) -> bool {
+    let xs: Vec<_> = x.iter().filter(|e| compared(e.header().tag)).collect();
+    let ys: Vec<_> = y.iter().filter(|e| compared(e.header().tag)).collect();
+    xs.len() == ys.len()
+        && xs.iter().zip(&ys).all(|(a, b)| {
+            a.header().tag == b.header().tag
+                && match (a.items(), b.items()) {
+                    (Some(p), Some(q)) => {
+                        p.len() == q.len() && p.iter().zip(q).all(|(i, j)| same_attributes(i, j))
+                    }
+                    (None, None) => {
+                        let value = |e: &&dicom_object::mem::InMemElement| {
+                            e.to_str()
+                                .ok()
+                                .map(|s| s.trim_end_matches([' ', '\0']).to_owned())
+                        };
+                        value(a) == value(b)
+                    }
+                    _ => false,
+                }
+        })
+}
+
+fn same_pixels(x: &File, y: &File) -> bool {
+    use dicom_pixeldata::PixelDecoder;
+    let has_pixels = |o: &File| o.get(tags::PIXEL_DATA).is_some();
+    if has_pixels(x) != has_pixels(y) {
+        return false;
+    }
+    if !has_pixels(x) {
+        return true;
+    }
+    let frames = number(x, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1);
+    let samples = number(x, tags::ROWS).unwrap_or(0)
+        * number(x, tags::COLUMNS).unwrap_or(0)
+        * number(x, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
+    if samples as u64 > super::render::MAX_FRAME_SAMPLES {
+        return true; // too large to decode here: the attributes decide
+    }
+    for frame in 0..frames as u32 {
+        match (
+            x.decode_pixel_data_frame(frame),
+            y.decode_pixel_data_frame(frame),
+        ) {
+            (Ok(p), Ok(q)) => {
+                if p.data() != q.data() {
+                    return false;
+                }
+            }
+            _ => return true, // not decodable here: the attributes decide
+        }
+    }
+    true
+}
+
 /// The instance's attributes as DICOM JSON (PS3.18 F), without its pixel data — what
 /// WADO-RS metadata returns.
 pub fn metadata(bytes: &[u8]) -> Result<serde_json::Value, Refused> {
@@ -173,6 +259,47 @@ mod tests {
         );
         let cine = read(&shared("examples_ybr_color.dcm")).unwrap();
         assert_eq!(cine.frames, Some(30));
+    }
+
+    #[test]
+    fn the_same_instance_in_another_transfer_syntax_is_the_same_and_other_content_is_not() {
+        let base = shared("MR_small.dcm");
+        for name in [
+            "MR_small_implicit.dcm",
+            "MR_small_bigendian.dcm",
+            "MR_small_RLE.dcm",
+            "MR_small_jp2klossless.dcm",
+            "MR_small_jpeg_ls_lossless.dcm",
+        ] {
+            assert!(same_instance(&base, &shared(name)), "{name}");
+        }
+        assert!(!same_instance(&base, &shared("CT_small.dcm")));
+        // One attribute changed, or one pixel: another instance under the same UID.
+        let mut file = open(&base).unwrap();
+        file.put(dicom_core::DataElement::new(
+            tags::PATIENT_NAME,
+            dicom_core::VR::PN,
+            dicom_core::PrimitiveValue::from("Someone^Else"),
+        ));
+        let mut renamed = Vec::new();
+        file.write_all(&mut renamed).unwrap();
+        assert!(!same_instance(&base, &renamed));
+        let mut file = open(&base).unwrap();
+        let mut pixels = file
+            .get(tags::PIXEL_DATA)
+            .unwrap()
+            .to_bytes()
+            .unwrap()
+            .to_vec();
+        pixels[100] ^= 0x01;
+        file.put(dicom_core::DataElement::new(
+            tags::PIXEL_DATA,
+            dicom_core::VR::OW,
+            dicom_core::PrimitiveValue::from(pixels),
+        ));
+        let mut repainted = Vec::new();
+        file.write_all(&mut repainted).unwrap();
+        assert!(!same_instance(&base, &repainted));
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub enum Failure {
     UnknownPatient,
     #[error("the study belongs to another resident")]
     OtherResident,
+    #[error("an instance with this SOP Instance UID is held already, with other content")]
+    Differs,
     #[error("the instance is for another study than the one addressed")]
     OtherStudy,
     #[error("access denied")]
@@ -63,6 +65,7 @@ impl Failure {
             Failure::Refused(dicom::Refused::TooLarge) => 0xA700, // out of resources
             Failure::Refused(_) => 0xC000,                        // cannot understand
             Failure::OtherStudy => 0xA900, // data set does not match the request
+            Failure::Differs => 0x0111,    // duplicate SOP instance
             Failure::UnknownPatient | Failure::OtherResident | Failure::Denied => 0x0110, // processing failure
         }
     }
@@ -214,6 +217,23 @@ pub async fn store_instances(
                 continue;
             }
             Err(error) => return Err(error.into()),
+        }
+        // The same instance again (in any transfer syntax) is held once; other content under
+        // its UID is refused. Compared on the blocking pool, before any write.
+        if let Some(held) =
+            store::content_by_sop(&ctx.db, actor.community_id, &instance.sop_instance_uid).await?
+        {
+            let sent = bytes.clone();
+            let same = on_read_pool(move || dicom::same_instance(&held, &sent)).await;
+            outcomes.push(if same == Some(true) {
+                Stored::Stored {
+                    instance: Box::new(instance),
+                    new: false,
+                }
+            } else {
+                failed(Failure::Differs, &instance)
+            });
+            continue;
         }
         let mut tx = ctx.db.begin().await?;
         let study_id =

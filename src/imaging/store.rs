@@ -97,6 +97,21 @@ pub async fn insert_instance(
     Ok(result.rows_affected() == 1)
 }
 
+/// The content of the community's instance of a SOP Instance UID, if it holds one.
+pub async fn content_by_sop(
+    db: &Db,
+    community_id: i64,
+    sop_instance_uid: &str,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT content FROM imaging_instances WHERE community_id = $1 AND sop_instance_uid = $2",
+    )
+    .bind(community_id)
+    .bind(sop_instance_uid)
+    .fetch_optional(&db.pool)
+    .await
+}
+
 /// A study as QIDO-RS answers it.
 #[derive(Clone, Debug)]
 pub struct StudyRow {

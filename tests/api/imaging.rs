@@ -582,3 +582,43 @@ async fn an_order_from_the_village_is_performed_at_the_township_and_files_its_st
         .await;
     assert_eq!(refused.status(), 422);
 }
+
+#[tokio::test]
+async fn the_modality_account_stows_and_other_content_under_a_held_uid_is_refused() {
+    let app = TestApp::spawn().await;
+    let modality = app.login("pacs-interface").await;
+    let (_, id_number) = resident_without_studies(&app).await;
+    let ct = as_resident("CT_small.dcm", &id_number);
+    assert_eq!(
+        stow(&app, &modality, std::slice::from_ref(&ct))
+            .await
+            .status(),
+        200
+    );
+    let held = app.count("imaging_instances").await;
+    assert_eq!(
+        stow(&app, &modality, &[ct]).await.status(),
+        200,
+        "the same instance again is taken"
+    );
+    // The same SOP Instance UID with another accession number: other content, refused.
+    let altered = with_accession("CT_small.dcm", &id_number, Some("YJ0000000001"));
+    let refused = stow(&app, &modality, &[altered]).await;
+    assert_eq!(refused.status(), 409);
+    let warning = refused.headers()["warning"].to_str().unwrap().to_owned();
+    assert!(warning.contains("other content"), "{warning}");
+    let answer: Value = refused.json().await.unwrap();
+    assert_eq!(
+        answer["00081198"]["Value"][0]["00081197"]["Value"][0],
+        0x0111
+    );
+    assert_eq!(app.count("imaging_instances").await, held, "nothing stored");
+    // The modality's account sends; it searches and reads nothing.
+    assert_eq!(app.get(&modality, "/dicomweb/studies").await.status(), 403);
+    assert_eq!(
+        app.get(&modality, "/api/v1/imaging/worklist")
+            .await
+            .status(),
+        403
+    );
+}
