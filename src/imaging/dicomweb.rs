@@ -16,7 +16,7 @@ use super::{Error, Failure, Stored};
 use crate::clock;
 use crate::ctx::Ctx;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiActor, Path};
+use crate::http::extract::{ApiActor, Path, Query};
 
 /// The largest STOW-RS request.
 pub const MAX_STOW_BYTES: usize = 128 * 1024 * 1024;
@@ -71,29 +71,72 @@ pub fn routes() -> Router<Ctx> {
             "/dicomweb/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered",
             get(render_frame),
         )
+        .route("/dicomweb/studies/{study}/thumbnail", get(study_thumbnail))
+        .route(
+            "/dicomweb/studies/{study}/series/{series}/thumbnail",
+            get(series_thumbnail),
+        )
+        .route(
+            "/dicomweb/studies/{study}/series/{series}/instances/{instance}/thumbnail",
+            get(instance_thumbnail),
+        )
 }
 
-/// One frame as PNG (the rendered resource; image/png only).
+/// The rendered resource's query (PS3.18 8.3.5): `window=center,width[,function]` and
+/// `viewport=width,height` (scaled down to fit, the aspect kept).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RenderQuery {
+    window: Option<String>,
+    viewport: Option<String>,
+}
+
+fn rendering(headers: &HeaderMap, query: &RenderQuery, frame: u32) -> super::render::Rendering {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let fit = query.viewport.as_deref().and_then(|v| {
+        let (w, h) = v.split_once(',')?;
+        let (w, h) = (w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?);
+        Some((w.clamp(1, 4096), h.clamp(1, 4096)))
+    });
+    super::render::Rendering {
+        frame,
+        window: query.window.as_deref().and_then(|w| {
+            super::render::Window::parse(&w.split(',').take(2).collect::<Vec<_>>().join(","))
+        }),
+        format: super::render::Format::accepted(accept),
+        fit,
+    }
+}
+
+/// One frame of the first instance of `filter` with an image, rendered; audited.
 async fn rendered(
     ctx: Ctx,
     actor: crate::access::Actor,
-    (study, series, instance): (String, String, String),
-    frame: u32,
+    filter: Filter,
+    rendering: super::render::Rendering,
 ) -> Result<Response, ApiError> {
-    let filter = Filter::addressed(study, Some(series), Some(instance));
     let rows = visible_instances(&ctx, &actor, &filter, "imaging_study.render").await?;
-    let row = rows.first().ok_or(Error::NotFound)?;
+    let images: Vec<&InstanceRow> = rows.iter().filter(|r| r.rows_count.is_some()).collect();
+    // A study's or series' thumbnail is its middle image (a CT's middle slice).
+    let row = images
+        .get(images.len() / 2)
+        .copied()
+        .or(rows.first())
+        .ok_or(Error::NotFound)?;
     let content = store::content_of(&ctx.db, actor.community_id, row.id).await?;
-    let png = super::render::png_on_pool(content, frame, None).await?;
-    png_response(png)
+    let picture = super::render::on_pool(content, rendering).await?;
+    image_response(picture, rendering.format)
 }
 
-/// A rendered frame as `image/png`, or why there is none.
-pub fn png_response(
-    png: Result<Vec<u8>, super::render::Unrenderable>,
+/// A rendered frame as PNG or JPEG, or why there is none.
+pub fn image_response(
+    picture: Result<Vec<u8>, super::render::Unrenderable>,
+    format: super::render::Format,
 ) -> Result<Response, ApiError> {
-    match png {
-        Ok(png) => Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response()),
+    match picture {
+        Ok(bytes) => Ok(([(header::CONTENT_TYPE, format.media_type())], bytes).into_response()),
         Err(super::render::Unrenderable::NoSuchFrame(n)) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "imaging.no_such_frame",
@@ -110,17 +153,65 @@ pub fn png_response(
 pub async fn render_first_frame(
     State(ctx): State<Ctx>,
     ApiActor(actor): ApiActor,
-    Path(uids): Path<(String, String, String)>,
+    Path((study, series, instance)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<RenderQuery>,
 ) -> Result<Response, ApiError> {
-    rendered(ctx, actor, uids, 1).await
+    let filter = Filter::addressed(study, Some(series), Some(instance));
+    rendered(ctx, actor, filter, rendering(&headers, &query, 1)).await
 }
 
 pub async fn render_frame(
     State(ctx): State<Ctx>,
     ApiActor(actor): ApiActor,
     Path((study, series, instance, frame)): Path<(String, String, String, u32)>,
+    headers: HeaderMap,
+    Query(query): Query<RenderQuery>,
 ) -> Result<Response, ApiError> {
-    rendered(ctx, actor, (study, series, instance), frame).await
+    let filter = Filter::addressed(study, Some(series), Some(instance));
+    rendered(ctx, actor, filter, rendering(&headers, &query, frame)).await
+}
+
+fn thumbnail(headers: &HeaderMap, query: &RenderQuery) -> super::render::Rendering {
+    let mut rendering = rendering(headers, query, 1);
+    let side = super::render::THUMBNAIL_SIZE;
+    rendering.fit = Some(rendering.fit.unwrap_or((side, side)));
+    rendering
+}
+
+/// The thumbnail of a study, series or instance (PS3.18 10.4.1.1.4): its middle image, at
+/// most 128 pixels each way unless `viewport` says otherwise.
+pub async fn study_thumbnail(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(study): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<RenderQuery>,
+) -> Result<Response, ApiError> {
+    let filter = Filter::addressed(study, None, None);
+    rendered(ctx, actor, filter, thumbnail(&headers, &query)).await
+}
+
+pub async fn series_thumbnail(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path((study, series)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<RenderQuery>,
+) -> Result<Response, ApiError> {
+    let filter = Filter::addressed(study, Some(series), None);
+    rendered(ctx, actor, filter, thumbnail(&headers, &query)).await
+}
+
+pub async fn instance_thumbnail(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path((study, series, instance)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<RenderQuery>,
+) -> Result<Response, ApiError> {
+    let filter = Filter::addressed(study, Some(series), Some(instance));
+    rendered(ctx, actor, filter, thumbnail(&headers, &query)).await
 }
 
 impl From<Error> for ApiError {
@@ -213,10 +304,15 @@ fn filter_of(query: Option<&str>) -> Result<(Filter, usize, usize), Error> {
             "SeriesInstanceUID" | "0020000E" => filter.series_uid = Some(value),
             "SOPInstanceUID" | "00080018" => filter.sop_uid = Some(value),
             "PatientID" | "00100020" => filter.patient_id = Some(value.to_ascii_uppercase()),
+            "PatientName" | "00100010" => filter.patient_name = Some(value),
+            "fuzzymatching" => filter.fuzzy = value.eq_ignore_ascii_case("true"),
             "AccessionNumber" | "00080050" => filter.accession_number = Some(value),
-            "ModalitiesInStudy" | "00080061" | "Modality" | "00080060" => {
-                filter.modality = Some(value)
-            }
+            "ModalitiesInStudy" | "00080061" | "Modality" | "00080060" => filter.modalities.extend(
+                value
+                    .split(['\\', ','])
+                    .map(|m| m.trim().to_ascii_uppercase())
+                    .filter(|m| !m.is_empty()),
+            ),
             "StudyDate" | "00080020" => {
                 let (from, to) = value.split_once('-').unwrap_or((&value, &value));
                 let date = |d: &str| -> Result<Option<String>, Error> {

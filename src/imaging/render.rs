@@ -1,6 +1,7 @@
-//! One frame of an instance as a PNG for the browser viewer (DICOMweb's rendered resource):
-//! decoded (native, RLE, JPEG, JPEG 2000), windowed by the file's own VOI LUT or Window
-//! Center/Width (min–max where it has none), 8 bits per sample.
+//! One frame of an instance as a picture for the browser viewer (DICOMweb's rendered and
+//! thumbnail resources): decoded (native, RLE, JPEG, JPEG 2000), windowed by the file's own
+//! VOI LUT or Window Center/Width (min–max where it has none) or the reader's window, 8 bits
+//! per sample, as PNG or JPEG, scaled down to a viewport when one is asked for.
 
 use dicom_dictionary_std::tags;
 use dicom_object::OpenFileOptions;
@@ -47,28 +48,77 @@ impl Window {
     }
 }
 
-/// [`frame_png`] on the blocking pool, at most two at a time.
-pub async fn png_on_pool(
+/// The picture formats rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Jpeg,
+}
+
+impl Format {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Png => "image/png",
+            Format::Jpeg => "image/jpeg",
+        }
+    }
+
+    /// The format an `Accept` header asks for: JPEG when it names JPEG before (or without)
+    /// PNG, else PNG.
+    pub fn accepted(accept: &str) -> Format {
+        let jpeg = accept.find("image/jpeg");
+        let png = accept.find("image/png");
+        match (jpeg, png) {
+            (Some(j), Some(p)) if j < p => Format::Jpeg,
+            (Some(_), None) => Format::Jpeg,
+            _ => Format::Png,
+        }
+    }
+}
+
+/// How to render a frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rendering {
+    /// 1-based, as DICOMweb numbers frames.
+    pub frame: u32,
+    pub window: Option<Window>,
+    pub format: Format,
+    /// Scaled down (aspect kept) to fit this box (width, height).
+    pub fit: Option<(u32, u32)>,
+}
+
+impl Rendering {
+    /// A frame as PNG, in the file's window, full size.
+    pub fn frame(frame: u32) -> Rendering {
+        Rendering {
+            frame,
+            window: None,
+            format: Format::Png,
+            fit: None,
+        }
+    }
+}
+
+/// The side of a thumbnail, in pixels.
+pub const THUMBNAIL_SIZE: u32 = 128;
+
+/// [`render`] on the blocking pool, at most two at a time.
+pub async fn on_pool(
     content: Vec<u8>,
-    frame: u32,
-    window: Option<Window>,
+    rendering: Rendering,
 ) -> Result<Result<Vec<u8>, Unrenderable>, super::Error> {
     let _slot = SLOTS
         .acquire()
         .await
         .map_err(|_| super::Error::BadRequest("the renderer has stopped".into()))?;
-    tokio::task::spawn_blocking(move || frame_png(&content, frame, window))
+    tokio::task::spawn_blocking(move || render(&content, &rendering))
         .await
         .map_err(|_| super::Error::BadRequest("rendering failed".into()))
 }
 
-/// Frame `frame` (1-based, as DICOMweb numbers them) as PNG bytes, in the file's own window
-/// or the one given.
-pub fn frame_png(
-    bytes: &[u8],
-    frame: u32,
-    window: Option<Window>,
-) -> Result<Vec<u8>, Unrenderable> {
+/// One frame rendered as `rendering` says.
+pub fn render(bytes: &[u8], rendering: &Rendering) -> Result<Vec<u8>, Unrenderable> {
+    let frame = rendering.frame;
     yijia_ecg::formats::dicom_lengths::check(bytes)
         .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
     let object = OpenFileOptions::new()
@@ -107,17 +157,33 @@ pub fn frame_png(
         .decode_pixel_data_frame(frame - 1)
         .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
     let mut options = ConvertOptions::new().force_8bit();
-    if let Some(Window { center, width }) = window {
+    if let Some(Window { center, width }) = rendering.window {
         options = options.with_voi_lut(VoiLutOption::Custom(WindowLevel { width, center }));
     }
-    let image = decoded
+    let mut image = decoded
         .to_dynamic_image_with_options(0, &options)
         .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
-    let mut png = std::io::Cursor::new(Vec::new());
+    if let Some((width, height)) = rendering.fit
+        && (image.width() > width || image.height() > height)
+    {
+        image = image.thumbnail(width, height);
+    }
+    let format = match rendering.format {
+        Format::Png => dicom_pixeldata::image::ImageFormat::Png,
+        Format::Jpeg => {
+            // JPEG holds 8-bit grey or RGB only.
+            image = match image.color().has_color() {
+                true => dicom_pixeldata::image::DynamicImage::ImageRgb8(image.to_rgb8()),
+                false => dicom_pixeldata::image::DynamicImage::ImageLuma8(image.to_luma8()),
+            };
+            dicom_pixeldata::image::ImageFormat::Jpeg
+        }
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
     image
-        .write_to(&mut png, dicom_pixeldata::image::ImageFormat::Png)
+        .write_to(&mut out, format)
         .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
-    Ok(png.into_inner())
+    Ok(out.into_inner())
 }
 
 #[cfg(test)]
@@ -149,30 +215,52 @@ mod tests {
             ("examples_ybr_color.dcm", 320, 240),
             ("examples_jpeg2k.dcm", 640, 480),
         ] {
-            let png = frame_png(&shared(name), 1, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let png = render(&shared(name), &Rendering::frame(1))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(size(&png), (width, height), "{name}");
         }
-        let second = frame_png(&shared("SC_rgb_rle_2frame.dcm"), 2, None).unwrap();
+        let second = render(&shared("SC_rgb_rle_2frame.dcm"), &Rendering::frame(2)).unwrap();
         assert_eq!(size(&second), (100, 100));
         assert_eq!(
-            frame_png(&shared("SC_rgb_rle_2frame.dcm"), 3, None),
+            render(&shared("SC_rgb_rle_2frame.dcm"), &Rendering::frame(3)),
             Err(Unrenderable::NoSuchFrame(3))
         );
         assert_eq!(
-            frame_png(&shared("test-SR.dcm"), 1, None),
+            render(&shared("test-SR.dcm"), &Rendering::frame(1)),
             Err(Unrenderable::NoImage)
         );
         // 12-bit JPEG Extended has no decoder here: said so, not drawn wrong.
         assert!(matches!(
-            frame_png(&shared("JPEG-lossy.dcm"), 1, None),
+            render(&shared("JPEG-lossy.dcm"), &Rendering::frame(1)),
             Err(Unrenderable::Undecodable(_))
         ));
-        assert!(frame_png(&shared("MR_truncated.dcm"), 1, None).is_err());
+        assert!(render(&shared("MR_truncated.dcm"), &Rendering::frame(1)).is_err());
         // A window of the reader's own gives another picture of the same size.
         let ct = shared("CT_small.dcm");
-        let bone = frame_png(&ct, 1, Window::parse("400,1800")).unwrap();
+        let bone = render(
+            &ct,
+            &Rendering {
+                window: Window::parse("400,1800"),
+                ..Rendering::frame(1)
+            },
+        )
+        .unwrap();
         assert_eq!(size(&bone), (128, 128));
-        assert_ne!(bone, frame_png(&ct, 1, None).unwrap());
+        assert_ne!(bone, render(&ct, &Rendering::frame(1)).unwrap());
+        // JPEG on request; a thumbnail fits its box, the aspect kept.
+        let jpeg = Rendering {
+            format: Format::Jpeg,
+            fit: Some((THUMBNAIL_SIZE, THUMBNAIL_SIZE)),
+            ..Rendering::frame(1)
+        };
+        let thumb = render(&shared("examples_jpeg2k.dcm"), &jpeg).unwrap();
+        assert_eq!(&thumb[..2], &[0xFF, 0xD8]);
+        assert_eq!(size(&thumb), (128, 96));
+        assert_eq!(
+            Format::accepted("image/jpeg, image/png;q=0.5"),
+            Format::Jpeg
+        );
+        assert_eq!(Format::accepted("*/*"), Format::Png);
         assert_eq!(Window::parse("40,0"), None);
         assert_eq!(Window::parse("x,1"), None);
     }

@@ -131,16 +131,21 @@ pub struct StudyRow {
     pub instances: i64,
 }
 
-/// What a QIDO-RS search may filter on (exact values; dates as `YYYYMMDD` or a range
-/// `YYYYMMDD-YYYYMMDD`, either end open).
+/// What a QIDO-RS search may filter on (exact values unless said; dates as `YYYYMMDD` or a
+/// range `YYYYMMDD-YYYYMMDD`, either end open).
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     pub study_uid: Option<String>,
     pub series_uid: Option<String>,
     pub sop_uid: Option<String>,
     pub patient_id: Option<String>,
+    /// A name, or with `*` and `?` a wildcard pattern (PS3.4 C.2.2.2.4), letters in any case.
+    pub patient_name: Option<String>,
+    /// Patient names match by part, in characters or pinyin (`fuzzymatching=true`).
+    pub fuzzy: bool,
     pub accession_number: Option<String>,
-    pub modality: Option<String>,
+    /// Any of these modalities (ModalitiesInStudy, or the series' Modality).
+    pub modalities: Vec<String>,
     pub date_from: Option<String>,
     pub date_to: Option<String>,
 }
@@ -160,27 +165,91 @@ impl Filter {
 /// The most matches a search considers.
 pub const MAX_MATCHES: i64 = 1000;
 
-/// `AND …` conditions for the filters that are set, with their values in bind order
-/// (placeholders numbered from `$2`, `$1` being the community).
-fn conditions(filter: &Filter, columns: &[(&str, Option<&String>)]) -> (String, Vec<String>) {
-    let mut sql = String::new();
-    let mut binds = Vec::new();
-    let mut add = |condition: &str, value: &String| {
-        binds.push(value.clone());
-        sql.push_str(&format!(" AND {condition} ${}", binds.len() + 1));
-    };
-    for (column, value) in columns {
+/// `column IN (?, …)` for `values`.
+fn any_of(column: &str, values: &[String]) -> String {
+    let marks = vec!["?"; values.len()].join(", ");
+    format!("{column} IN ({marks})")
+}
+
+/// `AND …` conditions with their values in bind order (placeholders numbered from `$2`, `$1`
+/// being the community).
+#[derive(Default)]
+struct Conditions {
+    sql: String,
+    binds: Vec<String>,
+}
+
+impl Conditions {
+    /// Adds `condition`, in which each `?` is the next placeholder, with its values.
+    fn add(&mut self, condition: &str, values: &[String]) {
+        let mut text = String::new();
+        let mut values = values.iter();
+        for c in condition.chars() {
+            if c == '?' {
+                self.binds.push(values.next().cloned().unwrap_or_default());
+                text.push_str(&format!("${}", self.binds.len() + 1));
+            } else {
+                text.push(c);
+            }
+        }
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&text);
+    }
+
+    fn equal(&mut self, column: &str, value: Option<&String>) {
         if let Some(value) = value {
-            add(&format!("{column} ="), value);
+            self.add(&format!("{column} = ?"), std::slice::from_ref(value));
         }
     }
-    if let Some(from) = &filter.date_from {
-        add("s.study_date >=", from);
+
+    /// The study-level keys: the study, the patient, the accession number, the date.
+    fn study_level(&mut self, filter: &Filter) {
+        self.equal("s.study_instance_uid", filter.study_uid.as_ref());
+        self.equal("r.id_number", filter.patient_id.as_ref());
+        self.equal("s.accession_number", filter.accession_number.as_ref());
+        if let Some(name) = &filter.patient_name {
+            self.patient_name(name, filter.fuzzy);
+        }
+        if let Some(from) = &filter.date_from {
+            self.add("s.study_date >= ?", std::slice::from_ref(from));
+        }
+        if let Some(to) = &filter.date_to {
+            self.add("s.study_date <= ?", std::slice::from_ref(to));
+        }
     }
-    if let Some(to) = &filter.date_to {
-        add("s.study_date <=", to);
+
+    fn patient_name(&mut self, name: &str, fuzzy: bool) {
+        // Person names come as `family^given`; a resident's name is written whole.
+        let name: String = name.chars().filter(|c| *c != '^').collect();
+        if name.contains(['*', '?']) {
+            let mut pattern = String::new();
+            for c in name.to_lowercase().chars() {
+                match c {
+                    '*' => pattern.push('%'),
+                    '?' => pattern.push('_'),
+                    '%' | '_' | '\\' => {
+                        pattern.push('\\');
+                        pattern.push(c);
+                    }
+                    c => pattern.push(c),
+                }
+            }
+            self.add("LOWER(r.name) LIKE ? ESCAPE '\\'", &[pattern]);
+        } else if fuzzy {
+            let part: String = name
+                .to_lowercase()
+                .chars()
+                .filter(|c| !c.is_whitespace() && !matches!(c, '%' | '_' | '\\'))
+                .collect();
+            let like = format!("%{part}%");
+            self.add(
+                "(r.name LIKE ? OR r.name_pinyin LIKE ?)",
+                &[like.clone(), like],
+            );
+        } else {
+            self.add("r.name = ?", &[name]);
+        }
     }
-    (sql, binds)
 }
 
 pub async fn studies(
@@ -188,21 +257,18 @@ pub async fn studies(
     community_id: i64,
     filter: &Filter,
 ) -> Result<Vec<StudyRow>, sqlx::Error> {
-    let (mut sql, mut binds) = conditions(
-        filter,
-        &[
-            ("s.study_instance_uid", filter.study_uid.as_ref()),
-            ("r.id_number", filter.patient_id.as_ref()),
-            ("s.accession_number", filter.accession_number.as_ref()),
-        ],
-    );
-    if let Some(modality) = &filter.modality {
-        binds.push(modality.clone());
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM imaging_instances i WHERE i.study_id = s.id AND i.modality = ${})",
-            binds.len() + 1
-        ));
+    let mut conditions = Conditions::default();
+    conditions.study_level(filter);
+    if !filter.modalities.is_empty() {
+        let any = any_of("i.modality", &filter.modalities);
+        conditions.add(
+            &format!(
+                "EXISTS (SELECT 1 FROM imaging_instances i WHERE i.study_id = s.id AND {any})"
+            ),
+            &filter.modalities,
+        );
     }
+    let Conditions { sql, binds } = conditions;
     let query = format!(
         "SELECT s.id, s.resident_id, s.study_instance_uid, s.accession_number, s.study_date, \
          s.study_time, s.study_description, r.id_number, r.name, r.sex, r.birth_date, \
@@ -270,24 +336,21 @@ pub async fn instances(
     community_id: i64,
     filter: &Filter,
 ) -> Result<Vec<InstanceRow>, sqlx::Error> {
-    let (sql, binds) = conditions(
-        &Filter {
-            date_from: None,
-            date_to: None,
-            ..filter.clone()
-        },
-        &[
-            ("s.study_instance_uid", filter.study_uid.as_ref()),
-            ("i.series_instance_uid", filter.series_uid.as_ref()),
-            ("i.sop_instance_uid", filter.sop_uid.as_ref()),
-            ("i.modality", filter.modality.as_ref()),
-        ],
-    );
+    let mut conditions = Conditions::default();
+    conditions.study_level(filter);
+    conditions.equal("i.series_instance_uid", filter.series_uid.as_ref());
+    conditions.equal("i.sop_instance_uid", filter.sop_uid.as_ref());
+    if !filter.modalities.is_empty() {
+        let any = any_of("i.modality", &filter.modalities);
+        conditions.add(&any, &filter.modalities);
+    }
+    let Conditions { sql, binds } = conditions;
     let query = format!(
         "SELECT i.id, i.study_id, s.resident_id, s.study_instance_uid, i.series_instance_uid, \
          i.series_number, i.series_description, i.modality, i.sop_class_uid, i.sop_instance_uid, \
          i.instance_number, i.transfer_syntax_uid, i.rows_count, i.columns_count, i.frames \
          FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
+         JOIN residents r ON r.id = s.resident_id \
          WHERE i.community_id = $1{sql} \
          ORDER BY s.study_instance_uid, i.series_number, i.series_instance_uid, i.instance_number, i.id \
          LIMIT {MAX_MATCHES}"

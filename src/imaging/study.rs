@@ -322,14 +322,13 @@ pub async fn acknowledge(
     get(ctx, now, actor, id).await
 }
 
-/// One frame of an instance as PNG, for the viewer; a read of the study's resident.
-pub async fn frame_png(
+/// One frame of an instance rendered for the viewer; a read of the study's resident.
+pub async fn rendered(
     ctx: &Ctx,
     now: Millis,
     actor: &Actor,
     instance_id: i64,
-    frame: u32,
-    window: Option<super::render::Window>,
+    rendering: super::render::Rendering,
 ) -> Result<Result<Vec<u8>, super::render::Unrenderable>, Error> {
     let row = sqlx::query(
         "SELECT i.content, s.resident_id FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
@@ -351,5 +350,5 @@ pub async fn frame_png(
     )
     .await?;
     let content: Vec<u8> = row.try_get("content")?;
-    super::render::png_on_pool(content, frame, window).await
+    super::render::on_pool(content, rendering).await
 }

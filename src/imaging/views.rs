@@ -466,8 +466,12 @@ async fn frame(
         .window
         .as_deref()
         .and_then(super::render::Window::parse);
-    let png = study::frame_png(&ctx, clock::now_ms(), &actor, id, frame, window).await?;
-    Ok(super::dicomweb::png_response(png)
+    let rendering = super::render::Rendering {
+        window,
+        ..super::render::Rendering::frame(frame)
+    };
+    let png = study::rendered(&ctx, clock::now_ms(), &actor, id, rendering).await?;
+    Ok(super::dicomweb::image_response(png, rendering.format)
         .map_err(WebError::from)?
         .into_response())
 }

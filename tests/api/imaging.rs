@@ -34,6 +34,11 @@ async fn dicomweb_client_stores_searches_and_retrieves() {
     let site = app.login("township-doctor").await;
     let reader = app.login("county-reader").await;
     let (resident, id_number) = resident_without_studies(&app).await;
+    let name: String = sqlx::query_scalar("SELECT name FROM residents WHERE id = $1")
+        .bind(resident)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     let output = tokio::process::Command::new(crate::helpers::python())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -44,6 +49,7 @@ async fn dicomweb_client_stores_searches_and_retrieves() {
         .arg(&reader)
         .arg(&id_number)
         .arg(shared_dicom())
+        .arg(&name)
         .output()
         .await
         .unwrap();
@@ -70,6 +76,17 @@ async fn dicomweb_client_stores_searches_and_retrieves() {
         "the demo's studies and these"
     );
     assert_eq!(found["by_patient"], 2);
+    // The patient's name: whole, by wildcard (`*`, `?`), by part with fuzzy matching.
+    assert_eq!(found["by_name"], 2, "{found}");
+    assert_eq!(found["by_name_wildcard"], 2);
+    assert_eq!(found["by_name_one_char"], 2);
+    assert_eq!(found["by_name_fuzzy"], 2);
+    assert_eq!(found["by_other_name"], 0);
+    // Any of several modalities; pages; asked-for fields; instances by study-level keys.
+    assert_eq!(found["by_modalities"], 1, "the CT study, not the MR one");
+    assert_eq!(found["paged"], 1);
+    assert_eq!(found["with_fields"], 2);
+    assert_eq!(found["ct_instances_by_patient"], 7);
     let counts: Vec<i64> = found["study_instances"]
         .as_object()
         .unwrap()
@@ -84,6 +101,15 @@ async fn dicomweb_client_stores_searches_and_retrieves() {
     assert_eq!(found["metadata"], 7, "WADO-RS metadata of every instance");
     assert_eq!(found["metadata_uid_matches"], true);
     assert_eq!(found["metadata_has_pixels"], false);
+    assert_eq!(found["rendered_jpeg"], true);
+    assert_eq!(
+        found["rendered_png_size"],
+        serde_json::json!([8, 8]),
+        "the viewport"
+    );
+    for thumbnail in found["thumbnails"].as_array().unwrap() {
+        assert_eq!(thumbnail, &serde_json::json!([200, "image/jpeg", true]));
+    }
     let instances: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
          WHERE s.resident_id = $1",

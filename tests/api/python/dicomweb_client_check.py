@@ -1,7 +1,7 @@
 """Stores, searches and retrieves through yijia's DICOMweb with dicomweb-client, a client
 nobody here wrote. Prints what it found as JSON; the Rust test asserts on it.
 
-argv: base_url site_token reader_token id_number shared_dicom_dir
+argv: base_url site_token reader_token id_number shared_dicom_dir resident_name
 """
 import io
 import json
@@ -12,7 +12,7 @@ import pydicom
 import requests
 from dicomweb_client.api import DICOMwebClient
 
-base, site_token, reader_token, id_number, shared = sys.argv[1:6]
+base, site_token, reader_token, id_number, shared, name = sys.argv[1:7]
 shared = Path(shared)
 
 
@@ -61,6 +61,23 @@ result["by_patient"] = len(found)
 result["study_instances"] = {
     str(pydicom.Dataset.from_json(s).StudyInstanceUID):
         int(pydicom.Dataset.from_json(s).NumberOfStudyRelatedInstances) for s in found}
+mine = {"PatientID": id_number}
+result["by_name"] = len(reader.search_for_studies(search_filters={**mine, "PatientName": name}))
+result["by_name_wildcard"] = len(reader.search_for_studies(
+    search_filters={**mine, "PatientName": name[0] + "*"}))
+result["by_name_one_char"] = len(reader.search_for_studies(
+    search_filters={**mine, "PatientName": name[0] + "?" * (len(name) - 1)}))
+result["by_name_fuzzy"] = len(reader.search_for_studies(
+    fuzzymatching=True, search_filters={**mine, "PatientName": name[1:]}))
+result["by_other_name"] = len(reader.search_for_studies(
+    search_filters={**mine, "PatientName": "无此人*"}))
+result["by_modalities"] = len(reader.search_for_studies(
+    search_filters={**mine, "ModalitiesInStudy": ["CT", "US"]}))
+result["paged"] = len(reader.search_for_studies(limit=1, offset=1, search_filters=mine))
+result["with_fields"] = len(reader.search_for_studies(
+    fields=["StudyDescription", "00081030"], search_filters=mine))
+result["ct_instances_by_patient"] = len(reader.search_for_instances(
+    search_filters={**mine, "Modality": "CT"}))
 result["series_in_study"] = len(reader.search_for_series(study_uid))
 result["instances_per_series"] = sorted(
     len(reader.search_for_instances(study_uid, str(pydicom.Dataset.from_json(s).SeriesInstanceUID)))
@@ -92,5 +109,18 @@ one = pydicom.Dataset.from_json(reader.retrieve_instance_metadata(
     study_uid, str(first.SeriesInstanceUID), str(first.SOPInstanceUID)))
 result["metadata_uid_matches"] = one.SOPInstanceUID == first.SOPInstanceUID
 result["metadata_has_pixels"] = "PixelData" in one
+
+# Rendered: JPEG on request, PNG frames, a viewport; thumbnails of study, series and instance.
+uids = (study_uid, str(first.SeriesInstanceUID), str(first.SOPInstanceUID))
+jpeg = reader.retrieve_instance_rendered(*uids, media_types=("image/jpeg",))
+result["rendered_jpeg"] = jpeg[:2] == b"\xff\xd8"
+png = reader.retrieve_instance_frames_rendered(*uids, [1], media_types=("image/png",),
+                                               params={"viewport": "8,8"})
+result["rendered_png_size"] = [int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")]
+auth = {"Authorization": f"Bearer {reader_token}", "Accept": "image/jpeg"}
+result["thumbnails"] = [
+    (lambda r: [r.status_code, r.headers.get("Content-Type"), r.content[:2] == b"\xff\xd8"])(
+        requests.get(f"{base}/studies/{path}/thumbnail", headers=auth))
+    for path in [uids[0], f"{uids[0]}/series/{uids[1]}", f"{uids[0]}/series/{uids[1]}/instances/{uids[2]}"]]
 
 print(json.dumps(result))
