@@ -31,22 +31,32 @@ struct Picture {
     size: usize,
     /// Window centre and width for the viewer.
     window: (f64, f64),
+    /// Millimetres between pixels (rows and columns alike).
+    spacing: f64,
     pixels: Vec<u16>,
 }
 
-/// A head CT slice: skull, brain, ventricles (Hounsfield units stored with rescale −1024).
-fn head_ct(rng: &mut Rng) -> Picture {
+/// The slices of a demo head CT series.
+const HEAD_CT_SLICES: usize = 12;
+
+/// Slice `slice` (of [`HEAD_CT_SLICES`], skull base to vertex) of a head CT: skull, brain,
+/// ventricles at the middle levels (Hounsfield units stored with rescale −1024).
+fn head_ct(rng: &mut Rng, slice: usize) -> Picture {
     let size = 128;
-    let offset = rng.unit() * 6.0 - 3.0;
+    let offset = rng.unit() * 2.0 - 1.0;
+    // The head narrows towards the vertex; the ventricles show at the middle slices.
+    let level = (slice as f64 + 0.5) / HEAD_CT_SLICES as f64 * 2.0 - 1.0;
+    let scale = (1.0 - 0.8 * level * level).sqrt();
+    let ventricles = level.abs() < 0.45;
     let pixels = (0..size * size)
         .map(|i| {
             let (x, y) = ((i % size) as f64 - 64.0, (i / size) as f64 - 64.0 - offset);
-            let r = (x * x / 1.0 + y * y / 1.3).sqrt();
+            let r = (x * x / 1.0 + y * y / 1.3).sqrt() / scale;
             let hu = if r > 56.0 {
                 -1000.0
             } else if r > 50.0 {
                 900.0
-            } else if (x.abs() < 8.0) && (y.abs() < 14.0) && x.abs() > 2.0 {
+            } else if ventricles && (x.abs() < 8.0) && (y.abs() < 14.0) && x.abs() > 2.0 {
                 8.0 // ventricles
             } else {
                 35.0 + (x * 0.7 + y).sin() * 3.0
@@ -61,6 +71,7 @@ fn head_ct(rng: &mut Rng) -> Picture {
         body_part: "HEAD",
         size,
         window: (40.0, 80.0),
+        spacing: 1.8,
         pixels,
     }
 }
@@ -93,21 +104,35 @@ fn chest_dr(rng: &mut Rng) -> Picture {
         body_part: "CHEST",
         size,
         window: (2048.0, 4096.0),
+        spacing: 1.4,
         pixels,
     }
+}
+
+/// Where an instance stands: its study and series, and its number in the series.
+struct Place<'a> {
+    study_uid: &'a str,
+    series_uid: &'a str,
+    number: usize,
+    date: &'a str,
+    accession: &'a str,
 }
 
 /// One instance of `picture` as a DICOM file.
 fn instance(
     picture: &Picture,
     patient: (&str, &str),
-    study_uid: &str,
-    date: &str,
-    accession: &str,
+    place: &Place,
     rng: &mut Rng,
 ) -> anyhow::Result<Vec<u8>> {
     let sop_uid = uid(rng);
-    let series_uid = uid(rng);
+    let (study_uid, series_uid, date, accession) = (
+        place.study_uid,
+        place.series_uid,
+        place.date,
+        place.accession,
+    );
+    let spacing = format!("{}\\{}", picture.spacing, picture.spacing);
     let text = |tag, vr, value: &str| DataElement::new(tag, vr, PrimitiveValue::from(value));
     let mut object = InMemDicomObject::new_empty();
     for element in [
@@ -124,9 +149,10 @@ fn instance(
         text(tags::PATIENT_ID, VR::LO, patient.0),
         text(tags::BODY_PART_EXAMINED, VR::CS, picture.body_part),
         text(tags::STUDY_INSTANCE_UID, VR::UI, study_uid),
-        text(tags::SERIES_INSTANCE_UID, VR::UI, &series_uid),
+        text(tags::SERIES_INSTANCE_UID, VR::UI, series_uid),
         text(tags::SERIES_NUMBER, VR::IS, "1"),
-        text(tags::INSTANCE_NUMBER, VR::IS, "1"),
+        text(tags::INSTANCE_NUMBER, VR::IS, &place.number.to_string()),
+        text(tags::PIXEL_SPACING, VR::DS, &spacing),
         text(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"),
         text(tags::WINDOW_CENTER, VR::DS, &picture.window.0.to_string()),
         text(tags::WINDOW_WIDTH, VR::DS, &picture.window.1.to_string()),
@@ -136,6 +162,9 @@ fn instance(
     if picture.modality == "CT" {
         object.put(text(tags::RESCALE_INTERCEPT, VR::DS, "-1024"));
         object.put(text(tags::RESCALE_SLOPE, VR::DS, "1"));
+        object.put(text(tags::SLICE_THICKNESS, VR::DS, "10"));
+        let z = format!("-115\\-115\\{}", place.number * 10);
+        object.put(text(tags::IMAGE_POSITION_PATIENT, VR::DS, &z));
     }
     let number = |tag, value: u16| DataElement::new(tag, VR::US, PrimitiveValue::from(value));
     for element in [
@@ -220,44 +249,57 @@ pub async fn generate(
     ];
     let mut stored = 0;
     for (((resident, id_number, name), step), n) in residents.iter().zip(steps).zip(1..) {
-        let picture = if n % 3 == 1 {
-            head_ct(&mut rng)
+        let pictures: Vec<Picture> = if n % 3 == 1 {
+            (0..HEAD_CT_SLICES)
+                .map(|slice| head_ct(&mut rng, slice))
+                .collect()
         } else {
-            chest_dr(&mut rng)
+            vec![chest_dr(&mut rng)]
         };
         let received = now - i64::from(n) * 47 * 60_000;
         let date = crate::clock::format_cst(received)[..10].replace('-', "");
         let study_uid = uid(&mut rng);
+        let series_uid = uid(&mut rng);
         let accession = format!("DR{date}{n:03}");
-        let bytes = instance(
-            &picture,
-            (id_number, name),
-            &study_uid,
-            &date,
-            &accession,
-            &mut rng,
-        )?;
-        let parsed = crate::imaging::dicom::read(&bytes)?;
         let mut tx = ctx.db.begin().await?;
-        let study = crate::imaging::store::insert_study(
-            &mut tx,
-            community_id,
-            *resident,
-            site,
-            &parsed,
-            received,
-        )
-        .await?;
-        crate::imaging::store::insert_instance(
-            &mut tx,
-            community_id,
-            study,
-            site_staff,
-            &parsed,
-            &bytes,
-            received,
-        )
-        .await?;
+        let mut study = None;
+        for (number, picture) in pictures.iter().enumerate() {
+            let place = Place {
+                study_uid: &study_uid,
+                series_uid: &series_uid,
+                number: number + 1,
+                date: &date,
+                accession: &accession,
+            };
+            let bytes = instance(picture, (id_number, name), &place, &mut rng)?;
+            let parsed = crate::imaging::dicom::read(&bytes)?;
+            let id = match study {
+                Some(id) => id,
+                None => {
+                    crate::imaging::store::insert_study(
+                        &mut tx,
+                        community_id,
+                        *resident,
+                        site,
+                        &parsed,
+                        received,
+                    )
+                    .await?
+                }
+            };
+            study = Some(id);
+            crate::imaging::store::insert_instance(
+                &mut tx,
+                community_id,
+                id,
+                site_staff,
+                &parsed,
+                &bytes,
+                received,
+            )
+            .await?;
+        }
+        let study = study.expect("every demo study has an image");
         let centre = &crate::imaging::CENTRE;
         match step {
             Step::Waiting => {}

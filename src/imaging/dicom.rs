@@ -122,6 +122,40 @@ pub fn read(bytes: &[u8]) -> Result<Instance, Refused> {
 
 type File = dicom_object::FileDicomObject<InMemDicomObject>;
 
+/// What the viewer measures and windows with.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Geometry {
+    pub rows: Option<i64>,
+    pub columns: Option<i64>,
+    /// Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164): mm between rows,
+    /// between columns.
+    pub pixel_spacing: Option<[f64; 2]>,
+    /// The file's first Window Center and Width.
+    pub window: Option<[f64; 2]>,
+}
+
+/// The instance's [`Geometry`].
+pub fn geometry(bytes: &[u8]) -> Result<Geometry, Refused> {
+    let file = open(bytes).ok_or_else(|| Refused::Unreadable("not a readable instance".into()))?;
+    let pair = |tag| -> Option<[f64; 2]> {
+        let values: Vec<f64> = file.get(tag)?.to_multi_float64().ok()?;
+        match values.as_slice() {
+            [a, b, ..] if *a > 0.0 && *b > 0.0 => Some([*a, *b]),
+            _ => None,
+        }
+    };
+    let first = |tag| -> Option<f64> { file.get(tag)?.to_multi_float64().ok()?.first().copied() };
+    Ok(Geometry {
+        rows: number(&file, tags::ROWS),
+        columns: number(&file, tags::COLUMNS),
+        pixel_spacing: pair(tags::PIXEL_SPACING).or_else(|| pair(tags::IMAGER_PIXEL_SPACING)),
+        window: first(tags::WINDOW_CENTER)
+            .zip(first(tags::WINDOW_WIDTH))
+            .filter(|(_, width)| *width > 0.0)
+            .map(|(center, width)| [center, width]),
+    })
+}
+
 fn open(bytes: &[u8]) -> Option<File> {
     yijia_ecg::formats::dicom_lengths::check(bytes).ok()?;
     OpenFileOptions::new()
@@ -300,6 +334,17 @@ mod tests {
         let mut repainted = Vec::new();
         file.write_all(&mut repainted).unwrap();
         assert!(!same_instance(&base, &repainted));
+    }
+
+    #[test]
+    fn geometry_gives_size_spacing_and_window() {
+        let ct = geometry(&shared("CT_small.dcm")).unwrap();
+        assert_eq!((ct.rows, ct.columns), (Some(128), Some(128)));
+        assert!(
+            ct.pixel_spacing.is_some_and(|[r, c]| r > 0.0 && c > 0.0),
+            "{ct:?}"
+        );
+        assert!(geometry(b"not dicom").is_err());
     }
 
     #[test]

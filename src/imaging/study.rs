@@ -322,14 +322,15 @@ pub async fn acknowledge(
     get(ctx, now, actor, id).await
 }
 
-/// One frame of an instance rendered for the viewer; a read of the study's resident.
-pub async fn rendered(
+/// An instance's content for the viewer, after the access check on its study's resident
+/// (audited as `action`).
+async fn authorized_content(
     ctx: &Ctx,
     now: Millis,
     actor: &Actor,
     instance_id: i64,
-    rendering: super::render::Rendering,
-) -> Result<Result<Vec<u8>, super::render::Unrenderable>, Error> {
+    action: &str,
+) -> Result<Vec<u8>, Error> {
     let row = sqlx::query(
         "SELECT i.content, s.resident_id FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
          WHERE i.community_id = $1 AND i.id = $2",
@@ -346,9 +347,34 @@ pub async fn rendered(
         row.try_get("resident_id")?,
         Purpose::Clinical,
         Access::Read,
-        "imaging_study.render",
+        action,
     )
     .await?;
-    let content: Vec<u8> = row.try_get("content")?;
+    Ok(row.try_get("content")?)
+}
+
+/// One frame of an instance rendered for the viewer; a read of the study's resident.
+pub async fn rendered(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    instance_id: i64,
+    rendering: super::render::Rendering,
+) -> Result<Result<Vec<u8>, super::render::Unrenderable>, Error> {
+    let content = authorized_content(ctx, now, actor, instance_id, "imaging_study.render").await?;
     super::render::on_pool(content, rendering).await
+}
+
+/// What the viewer measures and windows with: the instance's size, pixel spacing and window.
+pub async fn geometry(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    instance_id: i64,
+) -> Result<super::dicom::Geometry, Error> {
+    let content = authorized_content(ctx, now, actor, instance_id, "imaging_study.render").await?;
+    super::on_read_pool(move || super::dicom::geometry(&content))
+        .await
+        .ok_or_else(|| Error::BadRequest("reading the instance failed".into()))?
+        .map_err(|e| Error::BadRequest(e.to_string()))
 }

@@ -24,6 +24,7 @@ pub fn routes() -> Router<Ctx> {
         .route("/imaging/studies/{id}/report", post(sign))
         .route("/imaging/studies/{id}/acknowledge", post(acknowledge))
         .route("/imaging/instances/{id}/frames/{frame}", get(frame))
+        .route("/imaging/instances/{id}/geometry", get(geometry))
         .route("/imaging/orders", get(orders_page))
         .route("/imaging/orders/{id}/cancel", post(cancel_order))
         .route("/residents/{id}/imaging-orders", post(order))
@@ -286,6 +287,8 @@ async fn inbox_page(
 struct SeriesView {
     label: String,
     frames: Vec<FrameView>,
+    /// Every instance with its frame count, for the viewer to page through.
+    instances: Vec<(i64, i64)>,
 }
 
 struct FrameView {
@@ -333,18 +336,21 @@ struct StudyPage {
     acknowledged: Option<String>,
 }
 
-/// How the reader asked to see the images: `window=center,width` (else the file's own).
+/// How the reader asked to see the images: `window=center,width` (else the file's own);
+/// `fit=N` a picture at most N pixels each way (the viewer's thumbnails).
 #[derive(Deserialize)]
 struct View {
     window: Option<String>,
+    fit: Option<u32>,
 }
 
 /// Window presets for CT (centre, width in HU), as the reading rooms name them.
-const CT_WINDOWS: [(&str, &str); 4] = [
+const CT_WINDOWS: [(&str, &str); 5] = [
     ("脑窗", "40,80"),
     ("纵隔窗", "40,400"),
     ("肺窗", "-600,1500"),
     ("骨窗", "400,1800"),
+    ("腹窗", "40,350"),
 ];
 
 /// The most frames the page shows per series (a cine or a long CT is paged by the viewer).
@@ -404,6 +410,11 @@ async fn study_page(
                     })
                 })
                 .take(FRAMES_SHOWN)
+                .collect(),
+            instances: series
+                .instances
+                .iter()
+                .map(|instance| (instance.id, instance.frames))
                 .collect(),
         })
         .collect();
@@ -468,12 +479,25 @@ async fn frame(
         .and_then(super::render::Window::parse);
     let rendering = super::render::Rendering {
         window,
+        fit: view
+            .fit
+            .map(|side| (side.clamp(16, 512), side.clamp(16, 512))),
         ..super::render::Rendering::frame(frame)
     };
     let png = study::rendered(&ctx, clock::now_ms(), &actor, id, rendering).await?;
     Ok(super::dicomweb::image_response(png, rendering.format)
         .map_err(WebError::from)?
         .into_response())
+}
+
+/// The instance's size, pixel spacing and window, for the viewer's measurements.
+async fn geometry(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let geometry = study::geometry(&ctx, clock::now_ms(), &actor, id).await?;
+    Ok(axum::Json(geometry).into_response())
 }
 
 async fn claim(State(ctx): State<Ctx>, WebActor(actor): WebActor, Path(id): Path<i64>) -> Response {

@@ -36,6 +36,7 @@ pub fn routes() -> Router<Ctx> {
         .route("/events", get(events))
         .route("/static/live.js", get(live_js))
         .route("/static/forms.js", get(forms_js))
+        .route("/static/viewer.js", get(viewer_js))
         .route("/icd10", get(icd10_search))
         .merge(catalogues::routes())
 }
@@ -49,6 +50,13 @@ async fn live_js() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../static/live.js"),
+    )
+}
+
+async fn viewer_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/viewer.js"),
     )
 }
 

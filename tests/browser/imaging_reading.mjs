@@ -38,11 +38,54 @@ try {
   assert.match(await first.textContent(), /危急/, 'STAT first');
   await Promise.all([reader.waitForLoadState('load'), first.locator('a').click()]);
 
-  // Every image is drawn: each <img> decodes to a picture of its own size.
-  const images = reader.locator('.frames img');
-  assert.ok(await images.count() > 0, 'the study has images');
-  await reader.waitForFunction(() => [...document.querySelectorAll('.frames img')]
+  // The viewer: the current frame drawn, a thumbnail per series, the report beside it.
+  await reader.waitForSelector('#viewer:not([hidden])');
+  const drawn = () => reader.waitForFunction(() => {
+    const img = document.querySelector('#viewer [data-out=image]');
+    return img.complete && img.naturalWidth > 0;
+  });
+  await drawn();
+  await reader.waitForFunction(() => [...document.querySelectorAll('#viewer [data-out=thumbnails] img')]
     .every((img) => img.complete && img.naturalWidth > 0));
+  assert.ok(await reader.locator('#viewer [data-out=thumbnails] button').count() > 0, 'series thumbnails');
+  const beside = await reader.evaluate(() => {
+    const images = document.querySelector('.reading-images').getBoundingClientRect();
+    const report = document.querySelector('.reading-report').getBoundingClientRect();
+    return report.left >= images.right - 1;
+  });
+  assert.ok(beside, 'the report stands beside the images on a 1366-pixel screen');
+
+  // Scrolling through the series: the wheel and the arrow keys move frame by frame.
+  const position = () => reader.textContent('#viewer [data-out=position]');
+  const [, total] = (await position()).split(' / ').map(Number);
+  assert.ok(total > 1, `a series to scroll through (${total} frames)`);
+  await reader.hover('#viewer [data-out=stage]');
+  await reader.mouse.wheel(0, 120);
+  await reader.waitForFunction(() => document.querySelector('#viewer [data-out=position]').textContent.startsWith('2 /'));
+  await reader.keyboard.press('ArrowDown');
+  assert.match(await position(), /^3 \//);
+  await reader.keyboard.press('ArrowUp');
+  assert.match(await position(), /^2 \//);
+  await drawn();
+
+  // A window preset re-draws in place, without leaving the page.
+  const before = reader.url();
+  await reader.click('#windows a[data-window="400,1800"]');
+  await reader.waitForFunction(() => document.querySelector('#viewer [data-out=image]').src.includes('window=400%2C1800'));
+  await drawn();
+  assert.equal(reader.url(), before);
+  assert.match(await reader.textContent('#viewer [data-out=window]'), /400,1800/);
+
+  // Invert, zoom, and a distance in mm from the image's pixel spacing.
+  await reader.click('#viewer [data-act=invert]');
+  assert.ok(await reader.locator('#viewer [data-out=image].inverted').count() === 1);
+  await reader.click('#viewer [data-act=zoom-in]');
+  await reader.click('#viewer [data-act=measure]');
+  const box = await reader.locator('#viewer [data-out=image]').boundingBox();
+  await reader.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.5);
+  await reader.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.5);
+  await reader.waitForFunction(() => /测距：[\d.]+ (mm|像素)/.test(document.querySelector('#viewer [data-out=measurement]').textContent));
+  assert.equal(await reader.locator('#viewer [data-out=overlay] line').count(), 1);
   await reader.screenshot({ path: 'target/screenshots/imaging-study.png', fullPage: true });
 
   await Promise.all([reader.waitForLoadState('load'), reader.click('#claim')]);
