@@ -14,3 +14,14 @@ CREATE TABLE imaging_modalities (
 );
 
 ALTER TABLE imaging_orders ADD COLUMN study_instance_uid TEXT;
+
+-- Remote imaging reads count towards indicator 2.2a: a study's first report marks its month
+-- stale like an ECG's (see 0007).
+CREATE INDEX imaging_studies_reported ON imaging_studies (community_id, reported_at_ms);
+CREATE TRIGGER imaging_studies_mark_stale AFTER INSERT OR DELETE OR UPDATE OF reported_at_ms, site_institution_id
+ON imaging_studies FOR EACH ROW EXECUTE FUNCTION reported_mark_stale();
+
+INSERT INTO indicator_stale_months (community_id, month, changes)
+SELECT DISTINCT community_id, cst_month(reported_at_ms), 0
+FROM imaging_studies WHERE reported_at_ms IS NOT NULL
+ON CONFLICT (community_id, month) DO NOTHING;

@@ -14,3 +14,31 @@ CREATE TABLE imaging_modalities (
 );
 
 ALTER TABLE imaging_orders ADD COLUMN study_instance_uid TEXT;
+
+-- Remote imaging reads count towards indicator 2.2a: a study's first report marks its month
+-- stale like an ECG's (see 0007).
+CREATE INDEX imaging_studies_reported ON imaging_studies (community_id, reported_at_ms);
+
+CREATE TRIGGER imaging_studies_mark_stale_insert AFTER INSERT ON imaging_studies WHEN NEW.reported_at_ms IS NOT NULL BEGIN
+    INSERT INTO indicator_stale_months (community_id, month, changes)
+    VALUES (NEW.community_id, strftime('%Y-%m', NEW.reported_at_ms / 1000 + 28800, 'unixepoch'), 1)
+    ON CONFLICT (community_id, month) DO UPDATE SET changes = changes + 1;
+END;
+
+CREATE TRIGGER imaging_studies_mark_stale_update AFTER UPDATE OF reported_at_ms, site_institution_id ON imaging_studies BEGIN
+    INSERT INTO indicator_stale_months (community_id, month, changes)
+    SELECT NEW.community_id, strftime('%Y-%m', t / 1000 + 28800, 'unixepoch'), 1
+    FROM (SELECT OLD.reported_at_ms AS t UNION SELECT NEW.reported_at_ms) WHERE t IS NOT NULL
+    ON CONFLICT (community_id, month) DO UPDATE SET changes = changes + 1;
+END;
+
+CREATE TRIGGER imaging_studies_mark_stale_delete AFTER DELETE ON imaging_studies WHEN OLD.reported_at_ms IS NOT NULL BEGIN
+    INSERT INTO indicator_stale_months (community_id, month, changes)
+    VALUES (OLD.community_id, strftime('%Y-%m', OLD.reported_at_ms / 1000 + 28800, 'unixepoch'), 1)
+    ON CONFLICT (community_id, month) DO UPDATE SET changes = changes + 1;
+END;
+
+INSERT INTO indicator_stale_months (community_id, month, changes)
+SELECT DISTINCT community_id, strftime('%Y-%m', reported_at_ms / 1000 + 28800, 'unixepoch'), 0
+FROM imaging_studies WHERE reported_at_ms IS NOT NULL
+ON CONFLICT (community_id, month) DO NOTHING;

@@ -280,7 +280,9 @@ impl Counter<'_> {
             Measure::InpatientCost => sum("discharge_cost_fen", &at),
             Measure::RemoteEcgReads => sum("ecg_reads", &at),
             // The centres read for the whole county, so their reports count everywhere.
-            Measure::RemoteReads => sum("ecg_reads", &at) + sum("exam_reads", &everywhere),
+            Measure::RemoteReads => {
+                sum("ecg_reads", &at) + sum("imaging_reads", &at) + sum("exam_reads", &everywhere)
+            }
             Measure::UpReferrals => sum("up_referrals", &at),
             Measure::DownReferrals => sum("down_referrals", &at),
             Measure::DownReferralsAccepted => sum("down_referrals_accepted", &at),

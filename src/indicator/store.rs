@@ -101,6 +101,15 @@ const SOURCES: &[Source] = &[
         by: By::Bounds,
         facts: &["ecg_reads"],
     },
+    // Remote imaging reads (the imaging centre's first signed report of a study), counted to
+    // the site that sent the study.
+    Source {
+        sql: "SELECT s.site_institution_id AS institution_id, CAST(COUNT(*) AS BIGINT) AS imaging_reads \
+              FROM imaging_studies s WHERE s.community_id = $1 AND s.reported_at_ms >= $2 \
+              AND s.reported_at_ms < $3 GROUP BY s.site_institution_id",
+        by: By::Bounds,
+        facts: &["imaging_reads"],
+    },
     // Examination reports written by the shared centres.
     Source {
         sql: "SELECT x.institution_id, CAST(COUNT(*) AS BIGINT) AS exam_reads \

@@ -263,6 +263,25 @@ async fn an_order_goes_to_the_modality_worklist_and_its_images_come_back_over_c_
         listed[..at].iter().all(|s| s["priority"] == "stat"),
         "STAT studies come first: {worklist}"
     );
+    // Indicator 2.2a (remote reads per 10,000 residents) counts the imaging read.
+    let supervisor = app.login("supervisor").await;
+    let today = yijia::clock::today_cst();
+    let remote_reads = || async {
+        let values = app
+            .get_ok(
+                &supervisor,
+                &format!(
+                    "/api/v1/indicators?year={}&month={}",
+                    today.year(),
+                    u8::from(today.month())
+                ),
+            )
+            .await;
+        crate::helpers::indicator(&values, "2.2a")["numerator"]
+            .as_f64()
+            .unwrap_or(0.0)
+    };
+    let reads_before = remote_reads().await;
     let claim = app
         .post_json(
             Some(&reader),
@@ -280,6 +299,11 @@ async fn an_order_goes_to_the_modality_worklist_and_its_images_come_back_over_c_
         )
         .await;
     assert_eq!(signed.status(), 200);
+    assert_eq!(
+        remote_reads().await,
+        reads_before + 1.0,
+        "the read counts in 2.2a"
+    );
     let inbox: Value = app
         .get(&township, "/api/v1/imaging/inbox")
         .await
