@@ -427,6 +427,10 @@ async fn read_diagnostic_report(
         let detail = crate::ecg::get(ctx, now, actor, numeric_id(ecg)?).await?;
         return Ok(resources::ecg_report(&detail, base));
     }
+    if let Some(study) = prefixed_id(id, "imaging") {
+        let detail = crate::imaging::study::get(ctx, now, actor, numeric_id(study)?).await?;
+        return Ok(resources::imaging_report(&detail, base));
+    }
     if let Some(exam) = prefixed_id(id, "exam") {
         let report =
             crate::health_record::get_exam_report(ctx, now, actor, numeric_id(exam)?).await?;

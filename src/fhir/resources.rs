@@ -634,6 +634,33 @@ pub fn imaging_study(detail: &crate::imaging::study::StudyDetail, base: &str) ->
     resource
 }
 
+/// The imaging centre's report of a study (its latest version), pointing at the study.
+pub fn imaging_report(detail: &crate::imaging::study::StudyDetail, base: &str) -> Value {
+    let study = &detail.study;
+    let latest = detail.reports.last();
+    let mut report = json!({
+        "resourceType": "DiagnosticReport",
+        "id": format!("imaging-{}", study.id),
+        "status": match latest { None => "registered", Some(r) if r.version > 1 => "amended", Some(_) => "final" },
+        "category": diagnostic_category("RAD", "Radiology"),
+        "code": {"coding": [{"system": LOINC, "code": "18748-4", "display": "Diagnostic imaging study"}], "text": if study.study_description.is_empty() { "影像检查" } else { study.study_description.as_str() }},
+        "subject": reference("Patient", study.resident_id),
+        "effectiveDateTime": rfc3339_cst(study.received_at_ms),
+        "performer": [reference("Organization", study.site_institution_id)],
+        "imagingStudy": [reference("ImagingStudy", study.id)],
+        "presentedForm": [{"contentType": "text/html", "url": format!("{base}/imaging/studies/{}", study.id), "title": "影像诊断报告"}],
+    });
+    if let Some(latest) = latest {
+        report["issued"] = json!(rfc3339_cst(latest.signed_at_ms));
+        report["resultsInterpreter"] = json!([{"display": latest.reader_name}]);
+        report["conclusion"] = json!(format!(
+            "所见：{}\n诊断：{}",
+            latest.findings, latest.conclusion
+        ));
+    }
+    report
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_ucum;

@@ -453,7 +453,7 @@ pub(super) async fn search_record(
 ) -> Result<Vec<Value>, FhirError> {
     let kinds = match kind {
         "Encounter" => "encounter",
-        "DiagnosticReport" => "lab_report,ecg,exam_report",
+        "DiagnosticReport" => "lab_report,ecg,exam_report,imaging_study",
         _ => "referral",
     };
     let query = TimelineQuery {
@@ -476,6 +476,10 @@ pub(super) async fn search_record(
             (_, ItemKind::Ecg) => {
                 resources::ecg_report(&crate::ecg::get(ctx, now, actor, item.id).await?, base)
             }
+            (_, ItemKind::ImagingStudy) => resources::imaging_report(
+                &crate::imaging::study::get(ctx, now, actor, item.id).await?,
+                base,
+            ),
             (_, ItemKind::ExamReport) => resources::exam_report(
                 &crate::health_record::get_exam_report(ctx, now, actor, item.id).await?,
                 base,

@@ -436,6 +436,37 @@ async fn a_township_study_is_read_signed_and_acknowledged_in_the_pages_and_the_a
         .map(|e| e["resource"].clone())
         .collect();
     resources.push(study);
+    // The signed report as a DiagnosticReport that points at its ImagingStudy.
+    let report: Value = app
+        .get(&reader, &format!("/fhir/DiagnosticReport/imaging-{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["status"], "amended", "{report}");
+    assert_eq!(
+        report["imagingStudy"][0]["reference"],
+        format!("ImagingStudy/{id}")
+    );
+    assert!(report["conclusion"].as_str().unwrap().contains("右下肺炎"));
+    let reports: Value = app
+        .get(
+            &reader,
+            &format!("/fhir/DiagnosticReport?patient={resident}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        reports["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["resource"]["id"] == format!("imaging-{id}")),
+        "{reports}"
+    );
+    resources.push(report);
     crate::helpers::validate_fhir(&resources).await;
     let everything: Value = app
         .get(
