@@ -106,7 +106,18 @@ async fn each_indicator_has_its_exact_numerator_and_denominator() {
     check("C.3", 68_000.0, 4.0);
     assert_eq!(indicator(&values, "C.3")["value"], 170.0, "yuan per visit");
     check("3.2", fund as f64, (fund + 250_000) as f64);
-    check("2.2a", 0.0, 2000.0);
+    // Remote reads: the demo's imaging studies signed this month (no ECG read yet).
+    let signed: Vec<i64> = sqlx::query_scalar(
+        "SELECT reported_at_ms FROM imaging_studies WHERE reported_at_ms IS NOT NULL",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let imaging_reads = signed
+        .iter()
+        .filter(|at| yijia::clock::month_cst(**at) == month)
+        .count();
+    check("2.2a", imaging_reads as f64, 2000.0);
     check("2.1", 0.0, 2000.0);
     // No records, no number: said so.
     for code in ["2.3", "5.1", "5.2", "1.1", "C.9"] {
