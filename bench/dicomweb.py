@@ -1,50 +1,88 @@
-"""DICOMweb throughput with dicomweb-client: STOW-RS instances per second (ten per request)
-and QIDO-RS queries per second (study search by Patient ID; instance search in a study).
+"""DICOMweb throughput with dicomweb-client, the same workload against each server given:
+STOW-RS instances per second (ten per request) while filling the archive with `studies`
+one-instance CT studies over the given patients, then QIDO-RS study searches per second (by
+Patient ID, in the full archive) and instance searches in a study; for yijia also the
+rendering time of a 512×512 CT frame (p50 / p99 over 200 requests).
 
-argv: base_url site_token reader_token id_number shared_dicom_dir [instances]
+argv: shared_dicom_dir studies patients_file NAME=BASE_URL[,STORE_TOKEN[,SEARCH_TOKEN]] ...
 """
-import io
+import statistics
 import sys
 import time
 from pathlib import Path
 
+import numpy
 import pydicom
+import requests
 from pydicom.uid import generate_uid
 from dicomweb_client.api import DICOMwebClient
 
-base, site_token, reader_token, id_number, shared = sys.argv[1:6]
-count = int(sys.argv[6]) if len(sys.argv) > 6 else 500
-site = DICOMwebClient(base, headers={"Authorization": f"Bearer {site_token}"})
-reader = DICOMwebClient(base, headers={"Authorization": f"Bearer {reader_token}"})
+shared, studies, patients_file = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+servers = [arg.split("=", 1) for arg in sys.argv[4:]]
+patients = [line.strip() for line in open(patients_file) if line.strip()]
 
-template = pydicom.dcmread(Path(shared) / "CT_small.dcm")
-studies = [generate_uid() for _ in range(10)]
-series = [generate_uid() for _ in studies]
-datasets = []
-for n in range(count):
+template = pydicom.dcmread(shared / "CT_small.dcm")
+
+
+def ct(patient, study, series, number):
     dataset = template.copy()
-    dataset.PatientID = id_number
-    dataset.StudyInstanceUID = studies[n % len(studies)]
-    dataset.SeriesInstanceUID = series[n % len(studies)]
+    dataset.PatientID = patient
+    dataset.StudyInstanceUID = study
+    dataset.SeriesInstanceUID = series
     dataset.SOPInstanceUID = generate_uid()
     dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
-    dataset.InstanceNumber = n + 1
-    datasets.append(dataset)
+    dataset.InstanceNumber = number
+    return dataset
 
-started = time.perf_counter()
-for at in range(0, count, 10):
-    site.store_instances(datasets[at:at + 10])
-stow = count / (time.perf_counter() - started)
 
-queries = 200
-started = time.perf_counter()
-for _ in range(queries):
-    reader.search_for_studies(search_filters={"PatientID": id_number})
-qido_studies = queries / (time.perf_counter() - started)
-started = time.perf_counter()
-for n in range(queries):
-    reader.search_for_instances(studies[n % len(studies)])
-qido_instances = queries / (time.perf_counter() - started)
-print(f"STOW-RS: {stow:.0f} instances/s ({count} CT instances, 10 per request)")
-print(f"QIDO-RS: {qido_studies:.0f} study searches/s, {qido_instances:.0f} instance searches/s "
-      f"({queries} each; {count // len(studies)} instances per study)")
+def large_ct(patient):
+    """A 512×512 CT slice: CT_small scaled up four times."""
+    dataset = ct(patient, generate_uid(), generate_uid(), 1)
+    pixels = numpy.kron(template.pixel_array, numpy.ones((4, 4), dtype=template.pixel_array.dtype))
+    dataset.Rows, dataset.Columns = pixels.shape
+    dataset.PixelData = pixels.tobytes()
+    return dataset
+
+
+for name, address in servers:
+    base, *tokens = address.split(",")
+    bearer = lambda token: {"Authorization": f"Bearer {token}"} if token else {}
+    writer = DICOMwebClient(base, headers=bearer(tokens[0] if tokens else None))
+    headers = bearer(tokens[-1] if tokens else None)
+    client = DICOMwebClient(base, headers=headers)
+    plan = [(patients[n % len(patients)], generate_uid(), generate_uid()) for n in range(studies)]
+    started = time.perf_counter()
+    for at in range(0, studies, 10):
+        writer.store_instances([ct(p, s, r, 1) for p, s, r in plan[at:at + 10]])
+    stow = studies / (time.perf_counter() - started)
+
+    queries = 300
+    started = time.perf_counter()
+    for n in range(queries):
+        found = client.search_for_studies(search_filters={"PatientID": patients[n % len(patients)]})
+        assert found, f"{name}: nothing found"
+    qido_studies = queries / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for n in range(queries):
+        client.search_for_instances(plan[n % len(plan)][1])
+    qido_instances = queries / (time.perf_counter() - started)
+    print(f"{name}: STOW-RS {stow:.0f} instances/s ({studies} one-instance CT studies, 10 per request); "
+          f"QIDO-RS {qido_studies:.0f} study searches/s by Patient ID with {studies} studies stored, "
+          f"{qido_instances:.0f} instance searches/s in a study")
+
+    if name == "yijia":
+        big = large_ct(patients[0])
+        writer.store_instances([big])
+        url = (f"{base}/studies/{big.StudyInstanceUID}/series/{big.SeriesInstanceUID}"
+               f"/instances/{big.SOPInstanceUID}/frames/1/rendered")
+        session = requests.Session()
+        times = []
+        for _ in range(200):
+            started = time.perf_counter()
+            response = session.get(url, headers={**headers, "Accept": "image/png"})
+            assert response.status_code == 200, response.text
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p99 = times[int(len(times) * 0.99) - 1]
+        print(f"{name}: rendered 512×512 CT frame (PNG) p50 {statistics.median(times):.1f} ms, "
+              f"p99 {p99:.1f} ms (200 requests)")

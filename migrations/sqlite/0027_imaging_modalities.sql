@@ -42,3 +42,24 @@ INSERT INTO indicator_stale_months (community_id, month, changes)
 SELECT DISTINCT community_id, strftime('%Y-%m', reported_at_ms / 1000 + 28800, 'unixepoch'), 0
 FROM imaging_studies WHERE reported_at_ms IS NOT NULL
 ON CONFLICT (community_id, month) DO NOTHING;
+
+-- Instances whose Patient ID is no resident's ID number: held, byte for byte, for the imaging
+-- centre to assign to a resident (then they are filed as if sent for that resident).
+CREATE TABLE imaging_unmatched (
+    id                     INTEGER PRIMARY KEY,
+    community_id           INTEGER NOT NULL REFERENCES communities(id),
+    site_institution_id    INTEGER NOT NULL REFERENCES institutions(id),
+    stored_by_staff_id     INTEGER NOT NULL REFERENCES staff(id),
+    study_instance_uid     TEXT NOT NULL,
+    sop_instance_uid       TEXT NOT NULL,
+    patient_id             TEXT NOT NULL,      -- as sent
+    patient_name           TEXT NOT NULL,      -- as sent
+    accession_number       TEXT NOT NULL,
+    study_date             TEXT NOT NULL,
+    study_description      TEXT NOT NULL,
+    modality               TEXT NOT NULL,
+    received_at_ms         INTEGER NOT NULL,
+    content                BLOB NOT NULL,
+    CONSTRAINT imaging_unmatched_uid_unique UNIQUE (community_id, sop_instance_uid)
+);
+CREATE INDEX imaging_unmatched_study ON imaging_unmatched (community_id, study_instance_uid);

@@ -46,6 +46,8 @@ use crate::{ecg, health_record, imaging, institution, recognition, referral, res
         imaging::http::list_modalities,
         imaging::http::create_modality,
         imaging::http::delete_modality,
+        imaging::http::list_unmatched,
+        imaging::http::assign_unmatched,
         referral::http::create_referral,
         referral::http::get_referral,
         referral::http::create_referral_transition,

@@ -19,6 +19,8 @@ pub struct Instance {
     pub series_instance_uid: String,
     pub transfer_syntax_uid: String,
     pub patient_id: String,
+    /// As sent (the centre names the patient from the resident record, not from this).
+    pub patient_name: String,
     pub accession_number: String,
     pub study_date: String,
     pub study_time: String,
@@ -105,6 +107,7 @@ pub fn read(bytes: &[u8]) -> Result<Instance, Refused> {
         )?,
         transfer_syntax_uid: uid(meta.transfer_syntax()),
         patient_id: required(text(&object, tags::PATIENT_ID), "Patient ID")?,
+        patient_name: text(&object, tags::PATIENT_NAME),
         accession_number: text(&object, tags::ACCESSION_NUMBER),
         study_date: text(&object, tags::STUDY_DATE),
         study_time: text(&object, tags::STUDY_TIME),

@@ -382,6 +382,21 @@ fn study_json(ctx: &Ctx, study: &StudyRow) -> Value {
     Value::Object(object)
 }
 
+/// A study held for reconciliation, with the patient as the modality sent it.
+fn unmatched_json(ctx: &Ctx, held: &super::unmatched::UnmatchedStudy) -> Value {
+    json!({
+        "00080020": text_attribute("DA", &held.study_date),
+        "00080050": text_attribute("SH", &held.accession_number),
+        "00080061": text_attribute("CS", &held.modality),
+        "00081030": text_attribute("LO", &held.study_description),
+        "00100010": attribute("PN", vec![json!({ "Alphabetic": held.patient_name })]),
+        "00100020": text_attribute("LO", &held.patient_id),
+        "0020000D": text_attribute("UI", &held.study_instance_uid),
+        "00201208": number_attribute("IS", Some(held.instances)),
+        "00081190": text_attribute("UR", &format!("{}/studies/{}", base_url(ctx), held.study_instance_uid)),
+    })
+}
+
 fn series_json(ctx: &Ctx, first: &InstanceRow, instances: usize) -> Value {
     json!({
         "00080060": text_attribute("CS", &first.modality),
@@ -419,12 +434,19 @@ async fn studies(
     let rows = store::studies(&ctx.db, actor.community_id, &filter).await?;
     let rows: Vec<(i64, i64, StudyRow)> =
         rows.into_iter().map(|s| (s.id, s.resident_id, s)).collect();
-    let shown = super::visible(ctx, clock::now_ms(), actor, rows, "imaging_study.search").await?;
-    Ok(dicom_json(
-        page(shown, limit, offset)
-            .map(|s| study_json(ctx, &s))
-            .collect(),
-    ))
+    let now = clock::now_ms();
+    let shown = super::visible(ctx, now, actor, rows, "imaging_study.search").await?;
+    let mut found: Vec<Value> = shown.iter().map(|s| study_json(ctx, s)).collect();
+    // The imaging centre's readers also find the studies held for reconciliation.
+    if actor.reads_for(crate::institution::model::CentreService::Imaging) {
+        let held = super::unmatched::list(ctx, now, actor).await?;
+        found.extend(
+            held.iter()
+                .filter(|h| super::unmatched::matches(h, &filter))
+                .map(|h| unmatched_json(ctx, h)),
+        );
+    }
+    Ok(dicom_json(page(found, limit, offset).collect()))
 }
 
 pub async fn search_studies(
@@ -664,7 +686,7 @@ async fn store(
     let (mut referenced, mut failed) = (Vec::new(), Vec::new());
     for outcome in &outcomes {
         match outcome {
-            Stored::Stored { instance, .. } => referenced.push(json!({
+            Stored::Stored { instance, .. } | Stored::Held { instance } => referenced.push(json!({
                 "00081150": text_attribute("UI", &instance.sop_class_uid),
                 "00081155": text_attribute("UI", &instance.sop_instance_uid),
                 "00081190": text_attribute("UR", &format!("{base}/studies/{}/series/{}/instances/{}", instance.study_instance_uid, instance.series_instance_uid, instance.sop_instance_uid)),
@@ -672,7 +694,9 @@ async fn store(
             Stored::Failed { sop_class_uid, sop_instance_uid, failure } => failed.push(failure_json(sop_class_uid, sop_instance_uid, failure)),
         }
     }
+    let held = outcomes.iter().any(|o| matches!(o, Stored::Held { .. }));
     let status = match (referenced.is_empty(), failed.is_empty()) {
+        (_, true) if held => StatusCode::ACCEPTED,
         (_, true) => StatusCode::OK,
         (false, false) => StatusCode::ACCEPTED,
         (true, false) => StatusCode::CONFLICT,
@@ -698,14 +722,19 @@ async fn store(
         .into_response();
     // The reasons in words, for the people at the modality (Failure Reason is only a code).
     for outcome in &outcomes {
-        if let Stored::Failed {
-            sop_instance_uid,
-            failure,
-            ..
-        } = outcome
-            && let Ok(value) =
-                HeaderValue::from_str(&format!("299 yijia \"{sop_instance_uid}: {failure}\""))
-        {
+        let warning = match outcome {
+            Stored::Failed {
+                sop_instance_uid,
+                failure,
+                ..
+            } => format!("{sop_instance_uid}: {failure}"),
+            Stored::Held { instance } => format!(
+                "{}: held for the imaging centre to assign, no resident has this Patient ID",
+                instance.sop_instance_uid
+            ),
+            Stored::Stored { .. } => continue,
+        };
+        if let Ok(value) = HeaderValue::from_str(&format!("299 yijia \"{warning}\"")) {
             response.headers_mut().append(header::WARNING, value);
         }
     }

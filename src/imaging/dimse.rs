@@ -464,7 +464,8 @@ async fn store(
         .map_err(|e| Error::Encode(e.to_string()));
     let (status, comment) = match outcome {
         Ok(mut outcomes) => match outcomes.pop() {
-            Some(Stored::Stored { .. }) => (SUCCESS, None),
+            // Held for reconciliation is taken too: the centre has it and will assign it.
+            Some(Stored::Stored { .. } | Stored::Held { .. }) => (SUCCESS, None),
             Some(Stored::Failed { failure, .. }) => {
                 (failure.reason_code(), Some(failure.to_string()))
             }

@@ -8,6 +8,7 @@ use axum::routing::{delete, get, post};
 use super::modality::{Modality, NewModality};
 use super::order::{NewOrder, Order, OrderItem};
 use super::study::{self, StudyDetail, StudyItem};
+use super::unmatched::{Assignment, UnmatchedStudy};
 use crate::clock;
 use crate::ctx::Ctx;
 use crate::http::error::{ApiError, ErrorBody};
@@ -35,6 +36,33 @@ pub fn routes() -> Router<Ctx> {
             get(list_modalities).post(create_modality),
         )
         .route("/api/v1/imaging/modalities/{id}", delete(delete_modality))
+        .route("/api/v1/imaging/unmatched", get(list_unmatched))
+        .route("/api/v1/imaging/unmatched/assign", post(assign_unmatched))
+}
+
+/// The reconciliation list: studies held because their Patient ID is no resident's ID
+/// number, oldest first; the imaging centre's readers only.
+#[utoipa::path(get, path = "/api/v1/imaging/unmatched", tag = "imaging", responses((status = 200, body = [UnmatchedStudy]), (status = 403, body = ErrorBody)))]
+pub async fn list_unmatched(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<UnmatchedStudy>>, ApiError> {
+    Ok(Json(
+        super::unmatched::list(&ctx, clock::now_ms(), &actor).await?,
+    ))
+}
+
+/// Assign a held study to the resident with this ID number: its instances are filed for them
+/// and the study joins the worklist. Answers the study.
+#[utoipa::path(post, path = "/api/v1/imaging/unmatched/assign", tag = "imaging", request_body = Assignment, responses((status = 200, body = StudyDetail), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assign_unmatched(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Json(assignment): Json<Assignment>,
+) -> Result<Json<StudyDetail>, ApiError> {
+    let now = clock::now_ms();
+    let study = super::unmatched::assign(&ctx, now, &actor, &assignment).await?;
+    Ok(Json(study::get(&ctx, now, &actor, study).await?))
 }
 
 /// The modalities allowed to call the DICOM listener (C-ECHO, C-STORE, Modality Worklist), by

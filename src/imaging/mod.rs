@@ -15,6 +15,7 @@ pub mod order;
 pub mod render;
 pub mod store;
 pub mod study;
+pub mod unmatched;
 pub mod views;
 
 use crate::access::{Access, Actor, Purpose, Role};
@@ -46,8 +47,6 @@ pub const CENTRE: reading::Centre = reading::Centre {
 pub enum Failure {
     #[error(transparent)]
     Refused(#[from] dicom::Refused),
-    #[error("no resident of the community has the ID number given as Patient ID")]
-    UnknownPatient,
     #[error("the study belongs to another resident")]
     OtherResident,
     #[error("an instance with this SOP Instance UID is held already, with other content")]
@@ -66,7 +65,7 @@ impl Failure {
             Failure::Refused(_) => 0xC000,                        // cannot understand
             Failure::OtherStudy => 0xA900, // data set does not match the request
             Failure::Differs => 0x0111,    // duplicate SOP instance
-            Failure::UnknownPatient | Failure::OtherResident | Failure::Denied => 0x0110, // processing failure
+            Failure::OtherResident | Failure::Denied => 0x0110, // processing failure
         }
     }
 }
@@ -78,11 +77,23 @@ pub enum Stored {
         instance: Box<dicom::Instance>,
         new: bool,
     },
+    /// Its Patient ID is no resident's: held for the imaging centre to assign.
+    Held { instance: Box<dicom::Instance> },
     Failed {
         sop_class_uid: String,
         sop_instance_uid: String,
         failure: Failure,
     },
+}
+
+impl Stored {
+    fn failed(failure: Failure, instance: &dicom::Instance) -> Stored {
+        Stored::Failed {
+            sop_class_uid: instance.sop_class_uid.clone(),
+            sop_instance_uid: instance.sop_instance_uid.clone(),
+            failure,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,9 +165,10 @@ pub async fn read_on_pool(
         })
 }
 
-/// Stores the instances of one STOW request (each with what [`dicom::read`] made of it), each
-/// on its own: one bad instance does not keep the others out, and nothing of it is stored.
-/// `study` is the study the request addressed.
+/// Stores the instances of one STOW request or C-STORE (each with what [`dicom::read`] made
+/// of it), each on its own: one bad instance does not keep the others out, and nothing of it
+/// is stored. `study` is the study the request addressed. An instance whose Patient ID is no
+/// resident's ID number is held for the imaging centre to assign ([`unmatched`]).
 pub async fn store_instances(
     ctx: &Ctx,
     now: Millis,
@@ -178,20 +190,18 @@ pub async fn store_instances(
                 continue;
             }
         };
-        let failed = |failure: Failure, instance: &dicom::Instance| Stored::Failed {
-            sop_class_uid: instance.sop_class_uid.clone(),
-            sop_instance_uid: instance.sop_instance_uid.clone(),
-            failure,
-        };
         if study.is_some_and(|uid| uid != instance.study_instance_uid) {
-            outcomes.push(failed(Failure::OtherStudy, &instance));
+            outcomes.push(Stored::failed(Failure::OtherStudy, &instance));
             continue;
         }
         let id_number = instance.patient_id.trim().to_ascii_uppercase();
         let Some(resident) =
             resident::store::resident_by_id_number(&ctx.db, actor.community_id, &id_number).await?
         else {
-            outcomes.push(failed(Failure::UnknownPatient, &instance));
+            unmatched::hold(ctx, now, actor, site.id, &instance, &bytes).await?;
+            outcomes.push(Stored::Held {
+                instance: Box::new(instance),
+            });
             continue;
         };
         // A modality's machine account sends images as its interface; staff as clinical data.
@@ -213,97 +223,116 @@ pub async fn store_instances(
         {
             Ok(()) => {}
             Err(resident::Error::Denied(_)) => {
-                outcomes.push(failed(Failure::Denied, &instance));
+                outcomes.push(Stored::failed(Failure::Denied, &instance));
                 continue;
             }
             Err(error) => return Err(error.into()),
         }
-        // The same instance again (in any transfer syntax) is held once; other content under
-        // its UID is refused. Compared on the blocking pool, before any write.
-        if let Some(held) =
-            store::content_by_sop(&ctx.db, actor.community_id, &instance.sop_instance_uid).await?
-        {
-            let sent = bytes.clone();
-            let same = on_read_pool(move || dicom::same_instance(&held, &sent)).await;
-            outcomes.push(if same == Some(true) {
-                Stored::Stored {
-                    instance: Box::new(instance),
-                    new: false,
-                }
-            } else {
-                failed(Failure::Differs, &instance)
-            });
-            continue;
-        }
-        let mut tx = ctx.db.begin().await?;
-        let study_id =
-            match store::study_by_uid(&mut tx, actor.community_id, &instance.study_instance_uid)
-                .await?
-            {
-                Some((id, owner)) if owner == resident.id => id,
-                Some(_) => {
-                    outcomes.push(failed(Failure::OtherResident, &instance));
-                    continue;
-                }
-                None => {
-                    let study = store::insert_study(
-                        &mut tx,
-                        actor.community_id,
-                        resident.id,
-                        site.id,
-                        &instance,
-                        now,
-                    )
-                    .await?;
-                    order::file_study(
-                        &mut tx,
-                        actor.community_id,
-                        resident.id,
-                        &instance.accession_number,
-                        study,
-                    )
-                    .await?;
-                    study
-                }
-            };
-        let new = store::insert_instance(
-            &mut tx,
-            actor.community_id,
-            study_id,
-            actor.staff_id,
-            &instance,
-            &bytes,
-            now,
-        )
-        .await?;
-        if new {
-            let entry = Entry::by(
-                actor,
-                now,
-                "imaging_study.instance.stored",
-                "imaging_study",
-                Some(study_id),
-            )
-            .about_resident(resident.id)
-            .detail(format!("sop_instance_uid={}", instance.sop_instance_uid));
-            audit::store::append(&mut tx, &[entry]).await?;
-        }
-        tx.commit().await?;
-        if new {
-            reading::publish(
-                ctx,
-                actor,
-                "imaging.stored",
-                study_id,
-                crate::live::Audience::Readers,
-            );
-        }
-        outcomes.push(Stored::Stored {
-            instance: Box::new(instance),
-            new,
-        });
+        let filing = Filing {
+            site: site.id,
+            stored_by: actor.staff_id,
+            resident: resident.id,
+        };
+        outcomes.push(file(ctx, now, actor, &filing, instance, bytes).await?);
     }
     Ok(outcomes)
+}
+
+/// Where an instance is filed: the site that sent it, who stored it, whose it is.
+pub struct Filing {
+    pub site: i64,
+    pub stored_by: i64,
+    pub resident: i64,
+}
+
+/// Files one checked instance for a resident whose record the actor may write: the same
+/// instance again (in any transfer syntax) is held once, other content under its UID is
+/// refused; the first instance of a study creates it and files it to its order.
+pub async fn file(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    filing: &Filing,
+    instance: dicom::Instance,
+    bytes: Vec<u8>,
+) -> Result<Stored, Error> {
+    // Compared on the blocking pool, before any write.
+    if let Some(held) =
+        store::content_by_sop(&ctx.db, actor.community_id, &instance.sop_instance_uid).await?
+    {
+        let same = on_read_pool(move || dicom::same_instance(&held, &bytes)).await;
+        return Ok(if same == Some(true) {
+            Stored::Stored {
+                instance: Box::new(instance),
+                new: false,
+            }
+        } else {
+            Stored::failed(Failure::Differs, &instance)
+        });
+    }
+    let mut tx = ctx.db.begin().await?;
+    let study_id =
+        match store::study_by_uid(&mut tx, actor.community_id, &instance.study_instance_uid).await?
+        {
+            Some((id, owner)) if owner == filing.resident => id,
+            Some(_) => return Ok(Stored::failed(Failure::OtherResident, &instance)),
+            None => {
+                let study = store::insert_study(
+                    &mut tx,
+                    actor.community_id,
+                    filing.resident,
+                    filing.site,
+                    &instance,
+                    now,
+                )
+                .await?;
+                order::file_study(
+                    &mut tx,
+                    actor.community_id,
+                    filing.resident,
+                    &instance.accession_number,
+                    study,
+                )
+                .await?;
+                study
+            }
+        };
+    let new = store::insert_instance(
+        &mut tx,
+        actor.community_id,
+        study_id,
+        filing.stored_by,
+        &instance,
+        &bytes,
+        now,
+    )
+    .await?;
+    if new {
+        let entry = Entry::by(
+            actor,
+            now,
+            "imaging_study.instance.stored",
+            "imaging_study",
+            Some(study_id),
+        )
+        .about_resident(filing.resident)
+        .detail(format!("sop_instance_uid={}", instance.sop_instance_uid));
+        audit::store::append(&mut tx, &[entry]).await?;
+    }
+    tx.commit().await?;
+    if new {
+        reading::publish(
+            ctx,
+            actor,
+            "imaging.stored",
+            study_id,
+            crate::live::Audience::Readers,
+        );
+    }
+    Ok(Stored::Stored {
+        instance: Box::new(instance),
+        new,
+    })
 }
 
 /// The studies, series or instances a QIDO-RS search may show the actor: those whose

@@ -33,6 +33,66 @@ pub fn routes() -> Router<Ctx> {
             get(modalities_page).post(add_modality),
         )
         .route("/imaging/modalities/{id}/remove", post(remove_modality))
+        .route(
+            "/imaging/unmatched",
+            get(unmatched_page).post(assign_unmatched),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "imaging_unmatched.html")]
+struct UnmatchedPage {
+    user_name: String,
+    user_role: String,
+    studies: Vec<(super::unmatched::UnmatchedStudy, String, String)>,
+}
+
+/// The reconciliation list, with a form per study to assign it to a resident.
+async fn unmatched_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
+    let held = super::unmatched::list(&ctx, clock::now_ms(), &actor).await?;
+    let names = institution_names(&ctx, &actor).await;
+    let studies = held
+        .into_iter()
+        .map(|s| {
+            let site = names
+                .get(&s.site_institution_id)
+                .cloned()
+                .unwrap_or_default();
+            let received = clock::format_cst(s.received_at_ms);
+            (s, site, received)
+        })
+        .collect();
+    Ok(render(&UnmatchedPage {
+        user_role: role_label(&actor),
+        user_name: actor.name.clone(),
+        studies,
+    }))
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    study_instance_uid: String,
+    id_number: String,
+}
+
+async fn assign_unmatched(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Form(form): Form<AssignForm>,
+) -> Response {
+    let assignment = super::unmatched::Assignment {
+        study_instance_uid: form.study_instance_uid,
+        id_number: form.id_number,
+    };
+    match super::unmatched::assign(&ctx, clock::now_ms(), &actor, &assignment).await {
+        Ok(study) => {
+            axum::response::Redirect::to(&format!("/imaging/studies/{study}")).into_response()
+        }
+        Err(error) => WebError::from(error).into_response(),
+    }
 }
 
 #[derive(Template)]

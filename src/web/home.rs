@@ -52,6 +52,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
     if reads("影像诊断医师") {
         add(&[
             ("/imaging/worklist", "影像工作列表"),
+            ("/imaging/unmatched", "待匹配影像"),
             ("/residents", "居民"),
         ]);
     }

@@ -157,17 +157,77 @@ async fn dicomweb_refuses_without_a_token_and_an_unknown_patient() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        response.status(),
-        409,
-        "CT_small's Patient ID is no resident's"
-    );
+    // CT_small's Patient ID is no resident's: held for the centre to assign, not filed.
+    assert_eq!(response.status(), 202);
     let warning = response.headers()["warning"].to_str().unwrap().to_owned();
-    assert!(warning.contains("ID number"), "{warning}");
+    assert!(warning.contains("held"), "{warning}");
     let answer: Value = response.json().await.unwrap();
+    assert!(
+        answer["00081199"]["Value"][0]["00081155"].is_object(),
+        "{answer}"
+    );
+    let sent = dicom_object::from_reader(&file[128..]).unwrap();
+    let text = |tag| {
+        sent.element(tag)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let (study_uid, patient_id) = (
+        text(dicom_dictionary_std::tags::STUDY_INSTANCE_UID),
+        text(dicom_dictionary_std::tags::PATIENT_ID),
+    );
+    assert_eq!(app.count("imaging_unmatched").await, 1);
+    // The centre's readers see it, in the list and in QIDO-RS; the site's doctor does not.
+    let reader = app.login("imaging-reader").await;
+    let held: Value = app.get_ok(&reader, "/api/v1/imaging/unmatched").await;
+    assert_eq!(held[0]["study_instance_uid"], study_uid.as_str(), "{held}");
+    assert_eq!(held[0]["patient_id"], patient_id.as_str());
+    let search = format!("/dicomweb/studies?PatientID={patient_id}");
+    let found: Value = app.get(&reader, &search).await.json().await.unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    let found: Value = app.get(&site, &search).await.json().await.unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 0);
     assert_eq!(
-        answer["00081198"]["Value"][0]["00081197"]["Value"][0],
-        0x0110
+        app.get(&site, "/api/v1/imaging/unmatched").await.status(),
+        403
+    );
+    // Assigned to a resident: filed, on the worklist, off the list.
+    let (resident, id_number) = resident_without_studies(&app).await;
+    let wrong = app
+        .post_json(
+            Some(&reader),
+            "/api/v1/imaging/unmatched/assign",
+            &serde_json::json!({"study_instance_uid": study_uid, "id_number": "NOT-AN-ID"}),
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    let session = app.web_login("imaging-reader").await;
+    let (status, html) = app.page(&session, "/imaging/unmatched").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&patient_id), "{html}");
+    let assigned = app
+        .post_form(
+            &session,
+            "/imaging/unmatched",
+            &[
+                ("study_instance_uid", &study_uid),
+                ("id_number", &id_number),
+            ],
+        )
+        .await;
+    assert_eq!(assigned.status(), 303, "to the study page");
+    assert_eq!(app.count("imaging_unmatched").await, 0);
+    let worklist: Value = app.get_ok(&reader, "/api/v1/imaging/worklist").await;
+    assert!(
+        worklist
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["resident_id"] == resident && s["study_instance_uid"] == study_uid.as_str()),
+        "{worklist}"
     );
     let response = app
         .client

@@ -393,12 +393,39 @@ async fn c_store_refuses_what_it_cannot_keep_and_keeps_nothing_of_it() {
         ],
     )
     .await;
+    assert!(
+        store.status.success(),
+        "held for reconciliation: {}",
+        text(&store)
+    );
+    assert_eq!(app.count("imaging_instances").await, before, "not filed");
+    assert_eq!(app.count("imaging_unmatched").await, 1, "held");
+
+    // Damaged: refused, nothing kept anywhere.
+    let damaged = dir.join("damaged.dcm");
+    let mut bytes = std::fs::read(&stranger).unwrap();
+    bytes.truncate(bytes.len() - 100);
+    std::fs::write(&damaged, &bytes).unwrap();
+    let store = dcmtk(
+        "storescu",
+        &dir,
+        &[
+            "-v",
+            "-aec",
+            "YIJIA",
+            &host,
+            &port,
+            damaged.to_str().unwrap(),
+        ],
+    )
+    .await;
     let said = text(&store);
     assert!(
-        said.contains("Status: 0x110"),
-        "storescu reports the failure status: {said}"
+        said.contains("0xc000") || said.contains("0xC000") || !store.status.success(),
+        "{said}"
     );
-    assert_eq!(app.count("imaging_instances").await, before, "nothing kept");
+    assert_eq!(app.count("imaging_instances").await, before);
+    assert_eq!(app.count("imaging_unmatched").await, 1);
 
     // The modality's machine account sends; it cannot read.
     let interface = app.login("pacs-interface").await;
