@@ -13,6 +13,7 @@ pub mod multipart;
 pub mod mwl;
 pub mod order;
 pub mod render;
+pub mod rendered;
 pub mod store;
 pub mod study;
 pub mod unmatched;

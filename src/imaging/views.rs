@@ -545,7 +545,7 @@ async fn frame(
         ..super::render::Rendering::frame(frame)
     };
     let png = study::rendered(&ctx, clock::now_ms(), &actor, id, rendering).await?;
-    Ok(super::dicomweb::image_response(png, rendering.format)
+    Ok(super::rendered::image_response(png, rendering.format)
         .map_err(WebError::from)?
         .into_response())
 }
