@@ -6,6 +6,7 @@ rendering time of a 512×512 CT frame (p50 / p99 over 200 requests).
 
 argv: shared_dicom_dir studies patients_file NAME=BASE_URL[,STORE_TOKEN[,SEARCH_TOKEN]] ...
 """
+import copy
 import statistics
 import sys
 import time
@@ -25,7 +26,7 @@ template = pydicom.dcmread(shared / "CT_small.dcm")
 
 
 def ct(patient, study, series, number):
-    dataset = template.copy()
+    dataset = copy.deepcopy(template)  # Dataset.copy() is shallow: the copies would share UIDs
     dataset.PatientID = patient
     dataset.StudyInstanceUID = study
     dataset.SeriesInstanceUID = series

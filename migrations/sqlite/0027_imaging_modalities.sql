@@ -63,3 +63,20 @@ CREATE TABLE imaging_unmatched (
     CONSTRAINT imaging_unmatched_uid_unique UNIQUE (community_id, sop_instance_uid)
 );
 CREATE INDEX imaging_unmatched_study ON imaging_unmatched (community_id, study_instance_uid);
+
+-- The imaging centre's report templates per examination (findings and impression to start a
+-- report from), kept by the centre's readers.
+CREATE TABLE imaging_report_templates (
+    id                     INTEGER PRIMARY KEY,
+    community_id           INTEGER NOT NULL REFERENCES communities(id),
+    name                   TEXT NOT NULL,
+    modality               TEXT NOT NULL,
+    findings               TEXT NOT NULL,
+    conclusion             TEXT NOT NULL,
+    updated_by_staff_id    INTEGER REFERENCES staff(id),
+    updated_at_ms          INTEGER NOT NULL,
+    CONSTRAINT imaging_report_templates_name_unique UNIQUE (community_id, name)
+);
+
+-- A study's instances by the study alone (QIDO-RS counts and lists them per study).
+CREATE INDEX imaging_instances_by_study ON imaging_instances (study_id, series_instance_uid);

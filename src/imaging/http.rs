@@ -8,6 +8,7 @@ use axum::routing::{delete, get, post};
 use super::modality::{Modality, NewModality};
 use super::order::{NewOrder, Order, OrderItem};
 use super::study::{self, StudyDetail, StudyItem};
+use super::templates::Template;
 use super::unmatched::{Assignment, UnmatchedStudy};
 use crate::clock;
 use crate::ctx::Ctx;
@@ -36,8 +37,48 @@ pub fn routes() -> Router<Ctx> {
             get(list_modalities).post(create_modality),
         )
         .route("/api/v1/imaging/modalities/{id}", delete(delete_modality))
+        .route(
+            "/api/v1/imaging/templates",
+            get(list_templates).put(save_template),
+        )
+        .route("/api/v1/imaging/templates/{id}", delete(delete_template))
         .route("/api/v1/imaging/unmatched", get(list_unmatched))
         .route("/api/v1/imaging/unmatched/assign", post(assign_unmatched))
+}
+
+/// The imaging centre's report templates per examination (the standard set until the centre
+/// keeps its own); its readers only.
+#[utoipa::path(get, path = "/api/v1/imaging/templates", tag = "imaging", responses((status = 200, body = [Template]), (status = 403, body = ErrorBody)))]
+pub async fn list_templates(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<Template>>, ApiError> {
+    Ok(Json(
+        super::templates::list(&ctx, clock::now_ms(), &actor).await?,
+    ))
+}
+
+/// Save a report template by its name (a new one, or a change to the one of that name).
+#[utoipa::path(put, path = "/api/v1/imaging/templates", tag = "imaging", request_body = Template, responses((status = 200, body = Template), (status = 422, body = ErrorBody)))]
+pub async fn save_template(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Json(template): Json<Template>,
+) -> Result<Json<Template>, ApiError> {
+    Ok(Json(
+        super::templates::save(&ctx, clock::now_ms(), &actor, &template).await?,
+    ))
+}
+
+/// Remove a report template.
+#[utoipa::path(delete, path = "/api/v1/imaging/templates/{id}", tag = "imaging", responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_template(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    super::templates::remove(&ctx, clock::now_ms(), &actor, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// The reconciliation list: studies held because their Patient ID is no resident's ID

@@ -16,6 +16,7 @@ pub mod render;
 pub mod rendered;
 pub mod store;
 pub mod study;
+pub mod templates;
 pub mod unmatched;
 pub mod views;
 

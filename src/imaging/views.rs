@@ -37,6 +37,54 @@ pub fn routes() -> Router<Ctx> {
             "/imaging/unmatched",
             get(unmatched_page).post(assign_unmatched),
         )
+        .route(
+            "/imaging/templates",
+            get(templates_page).post(save_template),
+        )
+        .route("/imaging/templates/{id}/remove", post(remove_template))
+}
+
+#[derive(Template)]
+#[template(path = "imaging_templates.html")]
+struct TemplatesPage {
+    user_name: String,
+    user_role: String,
+    templates: Vec<super::templates::Template>,
+}
+
+/// The centre's report templates, each editable, and a form for a new one.
+async fn templates_page(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+) -> Result<Html<String>, WebError> {
+    let templates = super::templates::list(&ctx, clock::now_ms(), &actor).await?;
+    Ok(render(&TemplatesPage {
+        user_role: role_label(&actor),
+        user_name: actor.name.clone(),
+        templates,
+    }))
+}
+
+async fn save_template(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Form(template): Form<super::templates::Template>,
+) -> Response {
+    done(
+        super::templates::save(&ctx, clock::now_ms(), &actor, &template).await,
+        "/imaging/templates",
+    )
+}
+
+async fn remove_template(
+    State(ctx): State<Ctx>,
+    WebActor(actor): WebActor,
+    Path(id): Path<i64>,
+) -> Response {
+    done(
+        super::templates::remove(&ctx, clock::now_ms(), &actor, id).await,
+        "/imaging/templates",
+    )
 }
 
 #[derive(Template)]
@@ -394,6 +442,10 @@ struct StudyPage {
     can_sign: bool,
     can_acknowledge: bool,
     acknowledged: Option<String>,
+    /// Report templates to start from (id, name), this study's modality first.
+    templates: Vec<(i64, String)>,
+    /// The chosen template's findings and impression, to start the report with.
+    draft: Option<(String, String)>,
 }
 
 /// How the reader asked to see the images: `window=center,width` (else the file's own);
@@ -402,6 +454,8 @@ struct StudyPage {
 struct View {
     window: Option<String>,
     fit: Option<u32>,
+    /// The report template to start the report from.
+    template: Option<i64>,
 }
 
 /// Window presets for CT (centre, width in HU), as the reading rooms name them.
@@ -478,6 +532,14 @@ async fn study_page(
                 .collect(),
         })
         .collect();
+    let can_sign = is_reader && (holds || s.state == ReadingState::Reported);
+    let mut templates = if can_sign {
+        super::templates::list(&ctx, now, &actor).await?
+    } else {
+        Vec::new()
+    };
+    let modalities: Vec<&str> = detail.series.iter().map(|s| s.modality.as_str()).collect();
+    templates.sort_by_key(|t| !modalities.contains(&t.modality.as_str()));
     let page = StudyPage {
         user_role: role_label(&actor),
         user_name: actor.name.clone(),
@@ -517,7 +579,15 @@ async fn study_page(
             })
             .collect(),
         can_claim: is_reader && s.state == ReadingState::Waiting,
-        can_sign: is_reader && (holds || s.state == ReadingState::Reported),
+        can_sign,
+        templates: templates
+            .iter()
+            .map(|t| (t.id, format!("{}（{}）", t.name, t.modality)))
+            .collect(),
+        draft: templates
+            .iter()
+            .find(|t| Some(t.id) == view.template)
+            .map(|t| (t.findings.clone(), t.conclusion.clone())),
         can_acknowledge: at_site
             && s.state == ReadingState::Reported
             && s.acknowledged_at_ms.is_none(),

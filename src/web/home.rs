@@ -53,6 +53,7 @@ pub fn menu(user_role: &str) -> Vec<(&'static str, &'static str)> {
         add(&[
             ("/imaging/worklist", "影像工作列表"),
             ("/imaging/unmatched", "待匹配影像"),
+            ("/imaging/templates", "报告模板"),
             ("/residents", "居民"),
         ]);
     }

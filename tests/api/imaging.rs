@@ -739,3 +739,104 @@ async fn the_modality_account_stows_and_other_content_under_a_held_uid_is_refuse
         403
     );
 }
+
+#[tokio::test]
+async fn report_templates_are_kept_by_the_centre_and_start_a_report() {
+    let app = TestApp::spawn().await;
+    let reader = app.login("imaging-reader").await;
+    let templates: Value = app.get_ok(&reader, "/api/v1/imaging/templates").await;
+    let names: Vec<&str> = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"头颅 CT 平扫") && names.contains(&"胸部正位（DR）"),
+        "{names:?}"
+    );
+    let site = app.login("township-doctor").await;
+    assert_eq!(
+        app.get(&site, "/api/v1/imaging/templates").await.status(),
+        403
+    );
+    // The centre changes one and adds one.
+    let saved = app
+        .client
+        .put(format!("{}/api/v1/imaging/templates", app.address))
+        .bearer_auth(&reader)
+        .json(
+            &serde_json::json!({"name": "头颅 CT 平扫", "modality": "CT",
+            "findings": "脑实质密度均匀，未见出血及占位。", "conclusion": "颅内未见明显异常"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let bad = app
+        .client
+        .put(format!("{}/api/v1/imaging/templates", app.address))
+        .bearer_auth(&reader)
+        .json(&serde_json::json!({"name": "", "modality": "CT", "findings": "", "conclusion": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let session = app.web_login("imaging-reader").await;
+    let added = app
+        .post_form(
+            &session,
+            "/imaging/templates",
+            &[
+                ("id", "0"),
+                ("name", "膝关节正侧位（DR）"),
+                ("modality", "DX"),
+                ("findings", "膝关节诸骨骨质未见异常。"),
+                ("conclusion", "膝关节未见明显异常"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+    let templates: Value = app.get_ok(&reader, "/api/v1/imaging/templates").await;
+    let head = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "头颅 CT 平扫")
+        .unwrap();
+    assert_eq!(head["conclusion"], "颅内未见明显异常");
+    assert_eq!(templates.as_array().unwrap().len(), names.len() + 1);
+
+    // On a claimed CT study, the template fills the report form; the CT templates come first.
+    let worklist: Value = app.get_ok(&reader, "/api/v1/imaging/worklist").await;
+    let ct = worklist
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["modalities"] == "CT")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let claimed = app
+        .post_json(
+            Some(&reader),
+            &format!("/api/v1/imaging/studies/{ct}/claim"),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(claimed.status(), 200);
+    let (status, html) = app
+        .page(
+            &session,
+            &format!("/imaging/studies/{ct}?template={}", head["id"]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("脑实质密度均匀，未见出血及占位。"), "{html}");
+    assert!(html.contains("value=\"颅内未见明显异常\""));
+    let list = &html[html.find("id=\"templates\"").unwrap()..];
+    assert!(
+        list.find("（CT）").unwrap() < list.find("（DX）").unwrap(),
+        "CT first"
+    );
+}
