@@ -351,7 +351,7 @@ pub async fn instances(
          i.instance_number, i.transfer_syntax_uid, i.rows_count, i.columns_count, i.frames \
          FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
          JOIN residents r ON r.id = s.resident_id \
-         WHERE i.community_id = $1{sql} \
+         WHERE s.community_id = $1{sql} \
          ORDER BY s.study_instance_uid, i.series_number, i.series_instance_uid, i.instance_number, i.id \
          LIMIT {MAX_MATCHES}"
     );
