@@ -179,6 +179,16 @@ pub async fn store_instances(
     parts: Vec<(Vec<u8>, Result<dicom::Instance, dicom::Refused>)>,
 ) -> Result<Vec<Stored>, Error> {
     let site = actor.institution.ok_or(crate::access::Denied)?;
+    // A modality's machine account sends images as its interface; staff as clinical data.
+    // Whoever may not store images for anyone stores nothing (nor holds any).
+    let purpose = if actor.has_role(Role::ModalityInterface) {
+        Purpose::Images
+    } else {
+        Purpose::Clinical
+    };
+    if actor.scope(purpose, Access::Write) == crate::access::Scope::Nothing {
+        return Err(crate::access::Denied.into());
+    }
     let mut outcomes = Vec::with_capacity(parts.len());
     for (bytes, read) in parts {
         let instance = match read {
@@ -205,12 +215,6 @@ pub async fn store_instances(
                 instance: Box::new(instance),
             });
             continue;
-        };
-        // A modality's machine account sends images as its interface; staff as clinical data.
-        let purpose = if actor.has_role(Role::ModalityInterface) {
-            Purpose::Images
-        } else {
-            Purpose::Clinical
         };
         match resident::authorize(
             ctx,

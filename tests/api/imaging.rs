@@ -730,6 +730,12 @@ async fn the_modality_account_stows_and_other_content_under_a_held_uid_is_refuse
         0x0111
     );
     assert_eq!(app.count("imaging_instances").await, held, "nothing stored");
+    // The LIS's machine account stores no images, not even ones held for reconciliation.
+    let lis = app.login("lab-interface").await;
+    let held = app.count("imaging_unmatched").await;
+    let unknown = as_resident("CT_small.dcm", "NOT-A-RESIDENT");
+    assert_eq!(stow(&app, &lis, &[unknown]).await.status(), 403);
+    assert_eq!(app.count("imaging_unmatched").await, held);
     // The modality's account sends; it searches and reads nothing.
     assert_eq!(app.get(&modality, "/dicomweb/studies").await.status(), 403);
     assert_eq!(
