@@ -2,6 +2,7 @@
 //! `serve --demo`, `county` at the size of Sangzhi in the seeds. Loading is skipped when a demo
 //! community is already there, so a second start never duplicates it.
 
+pub mod accounts;
 pub mod activity;
 mod chronic;
 pub mod family_doctor;
@@ -25,10 +26,7 @@ use crate::ctx::Ctx;
 use crate::institution::model::CentreService;
 use crate::institution::{InstitutionKind, NewInstitution, store as institutions};
 use crate::resident::id_number;
-use crate::staff::{
-    self,
-    model::{NewStaff, TitleLevel},
-};
+use crate::staff::{self, model::TitleLevel};
 use rng::Rng;
 
 /// The code of the demo community; its presence means the demo is loaded.
@@ -185,7 +183,7 @@ pub async fn load(
     bar.set_message("指标月度汇总");
     crate::indicator::refresh_facts(&ctx.db, community_id).await?;
 
-    let accounts = create_demo_accounts(ctx, now, community_id, &tree).await?;
+    let accounts = accounts::create(ctx, now, community_id, &tree).await?;
     bar.set_message("影像检查");
     let studies = imaging::generate(ctx, community_id, seed, now).await?;
     tracing::info!(studies, "demo imaging studies");
@@ -259,14 +257,14 @@ async fn insert_community(
     Ok(id)
 }
 
-struct Village {
+pub(super) struct Village {
     id: i64,
     township_id: i64,
     grid_id: i64,
     name: String,
 }
 
-struct Tree {
+pub(super) struct Tree {
     lead_hospital: i64,
     campuses: Vec<i64>,
     ecg_centre: i64,
@@ -671,144 +669,4 @@ async fn insert_residents(
     }
     tx.commit().await?;
     Ok(people.len())
-}
-
-async fn create_demo_accounts(
-    ctx: &Ctx,
-    now: Millis,
-    community_id: i64,
-    tree: &Tree,
-) -> anyhow::Result<Vec<DemoAccount>> {
-    let (township_id, township_name) = tree.townships[0].clone();
-    let village = tree
-        .villages
-        .iter()
-        .find(|v| v.township_id == township_id)
-        .expect("every township has villages");
-    let account =
-        |username: &'static str, name: &str, role, institution_id, title_level, place: &str| {
-            let new = NewStaff {
-                username: username.into(),
-                password: DEMO_PASSWORD.into(),
-                name: name.into(),
-                institution_id,
-                department_id: None,
-                title_level,
-                roles: vec![role],
-                resident_id: None,
-            };
-            (
-                new,
-                DemoAccount {
-                    username,
-                    role,
-                    place: place.to_owned(),
-                },
-            )
-        };
-    let accounts = [
-        account(
-            "admin",
-            "系统管理员",
-            Role::Admin,
-            Some(tree.lead_hospital),
-            None,
-            "县总医院",
-        ),
-        account(
-            "county-reader",
-            "县心电诊断医师",
-            Role::Reader,
-            Some(tree.ecg_centre),
-            Some(TitleLevel::AssociateSenior),
-            "超声心电诊断中心",
-        ),
-        account(
-            "imaging-reader",
-            "县影像诊断医师",
-            Role::Reader,
-            Some(tree.imaging_centre),
-            Some(TitleLevel::AssociateSenior),
-            "放射诊断中心",
-        ),
-        account(
-            "lab-interface",
-            "检验中心 LIS 接口",
-            Role::Interface,
-            Some(tree.lab_centre),
-            None,
-            "医学检验中心",
-        ),
-        account(
-            "pacs-interface",
-            "乡镇影像设备网关",
-            Role::ModalityInterface,
-            Some(township_id),
-            None,
-            &township_name,
-        ),
-        account(
-            "county-doctor",
-            "胸痛中心医生",
-            Role::Doctor,
-            Some(tree.lead_hospital),
-            Some(TitleLevel::AssociateSenior),
-            "县总医院胸痛中心",
-        ),
-        account(
-            "township-doctor",
-            "乡镇医生",
-            Role::Doctor,
-            Some(township_id),
-            Some(TitleLevel::Intermediate),
-            &township_name,
-        ),
-        account(
-            "village-doctor",
-            "村医",
-            Role::VillageDoctor,
-            Some(village.id),
-            Some(TitleLevel::Junior),
-            &village.name,
-        ),
-        account(
-            "insurance-officer",
-            "医保经办员",
-            Role::InsuranceOfficer,
-            None,
-            None,
-            "县医保局",
-        ),
-        account(
-            "supervisor",
-            "卫健局监管员",
-            Role::Supervisor,
-            None,
-            None,
-            "县卫健局",
-        ),
-    ];
-    let mut created = Vec::new();
-    for (new, listed) in accounts {
-        let staff_id = staff::create_unchecked(ctx, now, community_id, &new).await?;
-        if listed.role == Role::ModalityInterface {
-            // DCMTK's default calling AE titles, so its tools work against the demo as they are.
-            let mut tx = ctx.db.begin().await?;
-            for title in ["ECHOSCU", "STORESCU", "FINDSCU"] {
-                let description = format!("{township_name}（DCMTK {title}）");
-                crate::imaging::modality::insert(
-                    &mut tx,
-                    community_id,
-                    title,
-                    staff_id,
-                    &description,
-                    now,
-                )
-                .await?;
-            }
-            tx.commit().await?;
-        }
-        created.push(listed);
-    }
-    Ok(created)
 }

@@ -188,7 +188,6 @@ pub async fn assign(
     if held.is_empty() {
         return Err(Error::NotFound);
     }
-    let mut study = None;
     for (id, site, stored_by, content) in held {
         let read = super::read_on_pool(vec![content]).await;
         let Some((bytes, Ok(instance))) = read.into_iter().next() else {
@@ -202,15 +201,7 @@ pub async fn assign(
             resident: resident.id,
         };
         match super::file(ctx, now, actor, &filing, instance, bytes).await? {
-            Stored::Stored { instance, .. } => {
-                study = super::store::study_by_uid(
-                    &mut *ctx.db.pool.acquire().await?,
-                    actor.community_id,
-                    &instance.study_instance_uid,
-                )
-                .await?
-                .map(|(id, _)| id);
-            }
+            Stored::Stored { .. } => {}
             Stored::Failed { failure, .. } => {
                 return Err(Error::BadRequest(format!(
                     "a held instance cannot be filed: {failure}"
@@ -223,7 +214,14 @@ pub async fn assign(
             .execute(&ctx.db.pool)
             .await?;
     }
-    let study = study.ok_or(Error::NotFound)?;
+    let study = super::store::study_by_uid(
+        &mut *ctx.db.pool.acquire().await?,
+        actor.community_id,
+        &assignment.study_instance_uid,
+    )
+    .await?
+    .map(|(id, _)| id)
+    .ok_or(Error::NotFound)?;
     let entry = Entry::by(
         actor,
         now,

@@ -185,13 +185,26 @@ async fn add_modality(
         username: form.username.clone(),
         description: form.description.clone(),
     };
+    let added = super::modality::add(&ctx, clock::now_ms(), &actor, &new);
+    act_once(&ctx, &actor, &form.form_key, added, "/imaging/modalities").await
+}
+
+/// Acts once for a form's key (`web::once`), then shows `location`; every refusal comes back
+/// as a page, never as a form to show again.
+async fn act_once<T>(
+    ctx: &Ctx,
+    actor: &crate::access::Actor,
+    key: &str,
+    action: impl Future<Output = Result<T, super::Error>>,
+    location: &str,
+) -> Result<Response, WebError> {
     let action = async {
-        match super::modality::add(&ctx, clock::now_ms(), &actor, &new).await {
-            Ok(_) => Ok("/imaging/modalities".to_owned()),
+        match action.await {
+            Ok(_) => Ok(location.to_owned()),
             Err(error) => Err(crate::web::once::Refused::Page(error.into())),
         }
     };
-    match crate::web::once::act(&ctx, &actor, &form.form_key, action).await? {
+    match crate::web::once::act(ctx, actor, key, action).await? {
         Ok(done) => Ok(done),
         Err((text, _)) => Err(WebError(crate::http::error::ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -295,21 +308,8 @@ async fn order(
         reason: form.reason.clone(),
         urgent: form.urgent.is_some(),
     };
-    let action = async {
-        match super::order::create(&ctx, clock::now_ms(), &actor, &new, None).await {
-            Ok(_) => Ok("/imaging/orders".to_owned()),
-            Err(error) => Err(crate::web::once::Refused::Page(error.into())),
-        }
-    };
-    // Every refusal comes back as a page (`Refused::Page`), never as a form to show again.
-    match crate::web::once::act(&ctx, &actor, &form.form_key, action).await? {
-        Ok(done) => Ok(done),
-        Err((text, _)) => Err(WebError(crate::http::error::ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "imaging.invalid",
-            text,
-        ))),
-    }
+    let ordered = super::order::create(&ctx, clock::now_ms(), &actor, &new, None);
+    act_once(&ctx, &actor, &form.form_key, ordered, "/imaging/orders").await
 }
 
 fn state_label(item: &super::study::Study) -> &'static str {

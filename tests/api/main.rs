@@ -21,6 +21,7 @@ mod health_record;
 mod helpers;
 mod imaging;
 mod imaging_dimse;
+mod imaging_reading;
 mod indicators;
 mod institutions;
 mod insurance;
