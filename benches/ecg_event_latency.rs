@@ -18,7 +18,8 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("yijia-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = Db::connect(&yijia::db::sqlite_url(&dir)).await.unwrap();
-    let ctx = Ctx::new(db);
+    let archive = yijia::archive::Archive::open(&dir.join("archive")).unwrap();
+    let ctx = Ctx::new(db, archive);
     yijia::demo::load(
         &ctx,
         yijia::clock::now_ms(),

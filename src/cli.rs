@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::access::Role;
 use crate::app;
+use crate::archive::Archive;
 use crate::ctx::Ctx;
 use crate::db::{self, Db, Engine};
 use crate::staff::model::{NewStaff, TitleLevel};
@@ -66,6 +67,17 @@ impl Storage {
     async fn connect(&self) -> anyhow::Result<Db> {
         let url = self.url()?;
         Db::connect(&url).await.context("cannot open the database")
+    }
+
+    /// Where files are kept by their content: DATA_DIR/archive, with either database.
+    fn archive(&self) -> anyhow::Result<Archive> {
+        let dir = self.data_dir.join("archive");
+        Archive::open(&dir).with_context(|| format!("cannot open {}", dir.display()))
+    }
+
+    /// The database and the archive, for one command.
+    async fn ctx(&self) -> anyhow::Result<Ctx> {
+        Ok(Ctx::new(self.connect().await?, self.archive()?))
     }
 }
 
@@ -314,7 +326,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             seed,
             storage,
         } => {
-            let ctx = Ctx::new(storage.connect().await?);
+            let ctx = storage.ctx().await?;
             let started = std::time::Instant::now();
             match demo::load(
                 &ctx,
@@ -353,7 +365,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     storage,
                 },
         } => {
-            let ctx = Ctx::new(storage.connect().await?);
+            let ctx = storage.ctx().await?;
             let community_id = community_id(&ctx, community.as_deref()).await?;
             let roles = roles
                 .iter()
@@ -395,7 +407,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { path, storage } => {
             backup(&storage, &path).await?;
-            println!("backup written to {}", path.display());
+            let files = backup_archive(&storage.archive()?, &archive_beside(&path))?;
+            println!(
+                "backup written to {} and its {files} archived files to {}",
+                path.display(),
+                archive_beside(&path).display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Ecg { command } => crate::ecg::cli::run(command_to_ecg(command)),
@@ -445,7 +462,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let ctx = Ctx::new(storage.connect().await?);
+            let ctx = storage.ctx().await?;
             let community_id = community_id(&ctx, community.as_deref()).await?;
             let lines = text.lines().count().saturating_sub(1) as u64;
             let bar = indicatif::ProgressBar::new(lines);
@@ -484,7 +501,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let ctx = Ctx::new(storage.connect().await?);
+            let ctx = storage.ctx().await?;
             let community_id = community_id(&ctx, community.as_deref()).await?;
             let bar = indicatif::ProgressBar::new(text.lines().count().saturating_sub(1) as u64);
             let result = crate::staff::payroll::import(
@@ -587,8 +604,12 @@ async fn serve(
     storage: Storage,
     load_demo: bool,
 ) -> anyhow::Result<ExitCode> {
-    let mut ctx = Ctx::new(storage.connect().await?);
+    let mut ctx = storage.ctx().await?;
     ctx.audit_anchor = Some(storage.anchor()?);
+    let moved = crate::imaging::store::move_to_archive(&ctx.db, &ctx.archive).await?;
+    if moved > 0 {
+        println!("moved {moved} imaging instances from the database to the archive");
+    }
     let filled = crate::resident::store::fill_pinyin(&ctx.db).await?;
     if filled > 0 {
         println!("wrote the pinyin of {filled} residents' names");
@@ -705,6 +726,37 @@ async fn backup(storage: &Storage, path: &std::path::Path) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// Where the backup at `path` keeps the archive's files: PATH.archive.
+fn archive_beside(path: &std::path::Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".archive");
+    PathBuf::from(name)
+}
+
+/// Copies the archive's files to `target` after the database's snapshot: every file a row of
+/// the snapshot names was written before that row, so the copy holds them all.
+fn backup_archive(archive: &Archive, target: &std::path::Path) -> anyhow::Result<usize> {
+    let mut copied = 0;
+    for folder in std::fs::read_dir(archive.root())? {
+        let folder = folder?;
+        if !folder.file_type()?.is_dir() {
+            continue;
+        }
+        let into = target.join(folder.file_name());
+        std::fs::create_dir_all(&into)?;
+        for file in std::fs::read_dir(folder.path())? {
+            let file = file?;
+            if file.file_name().to_string_lossy().starts_with('.') {
+                continue; // still being written: no row names it yet
+            }
+            std::fs::copy(file.path(), into.join(file.file_name()))
+                .with_context(|| format!("cannot copy {}", file.path().display()))?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }
 
 fn command_to_ecg(command: EcgCommand) -> crate::ecg::cli::Command {

@@ -1,21 +1,24 @@
 //! `Ctx`, what every operation needs besides its own arguments. It sits at the bottom of the
-//! crate: it holds the database, the audit writer, the login slow-down, the live hub and two
-//! settings, and knows nothing of the domains that use it or of the server (`app`) that runs
+//! crate: it holds the database, the archive of files, the audit writer, the login slow-down,
+//! the live hub and two settings, and knows nothing of the domains that use it or of the server (`app`) that runs
 //! them.
 
 use std::sync::Arc;
 
+use crate::archive::Archive;
 use crate::audit::Auditor;
 use crate::audit::anchor::Anchor;
 use crate::db::Db;
 use crate::live::Hub;
 use crate::staff::throttle::Throttle;
 
-/// What every operation needs besides its own arguments: the database, the audit writer, the
-/// login slow-down, the hub of live updates and the server's public address.
+/// What every operation needs besides its own arguments: the database, the archive, the audit
+/// writer, the login slow-down, the hub of live updates and the server's public address.
 #[derive(Clone)]
 pub struct Ctx {
     pub db: Db,
+    /// Files kept by content outside the database (imaging instances).
+    pub archive: Archive,
     pub auditor: Auditor,
     /// Failed logins per username and address, and per address.
     pub logins: Arc<Throttle>,
@@ -30,10 +33,11 @@ pub struct Ctx {
 
 impl Ctx {
     /// Must be called inside a tokio runtime: it starts the audit writer.
-    pub fn new(db: Db) -> Ctx {
+    pub fn new(db: Db, archive: Archive) -> Ctx {
         let auditor = Auditor::start(db.clone());
         Ctx {
             db,
+            archive,
             auditor,
             logins: Arc::default(),
             live: Hub::default(),

@@ -8,6 +8,7 @@ mod text_enum;
 
 pub mod access;
 pub mod app;
+pub mod archive;
 pub mod assessment;
 pub mod audit;
 pub mod chronic;

@@ -288,13 +288,17 @@ pub async fn generate(
                 }
             };
             study = Some(id);
+            let content = crate::imaging::store::Content {
+                size: bytes.len() as i64,
+                sha256: ctx.archive.put(bytes).await?,
+            };
             crate::imaging::store::insert_instance(
                 &mut tx,
                 community_id,
                 id,
                 site_staff,
                 &parsed,
-                &bytes,
+                &content,
                 received,
             )
             .await?;

@@ -117,6 +117,14 @@ impl From<Error> for ApiError {
             Error::Db(error) => error.into(),
             Error::Audit(error) => error.into(),
             Error::Resident(error) => error.into(),
+            Error::Archive(error) => {
+                tracing::error!(%error, "the archive failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "imaging.archive_failed",
+                    "the image archive could not be read or written",
+                )
+            }
         }
     }
 }
@@ -457,7 +465,7 @@ async fn retrieve(
         let (ctx, ids, boundary) = (ctx.clone(), ids.clone(), stream_boundary.clone());
         async move {
             let id = *ids.get(at)?;
-            let part = store::content_of(&ctx.db, community_id, id)
+            let part = super::content_of(&ctx, community_id, id)
                 .await
                 .map(|content| {
                     Bytes::from(super::multipart::frame(
@@ -649,7 +657,7 @@ async fn metadata(
     }
     let mut all = Vec::with_capacity(rows.len());
     for row in rows {
-        let content = store::content_of(&ctx.db, actor.community_id, row.id).await?;
+        let content = super::content_of(&ctx, actor.community_id, row.id).await?;
         let json = tokio::task::spawn_blocking(move || super::dicom::metadata(&content))
             .await
             .map_err(|_| {

@@ -108,6 +108,8 @@ pub enum Error {
     Audit(#[from] audit::Error),
     #[error(transparent)]
     Resident(#[from] resident::Error),
+    #[error(transparent)]
+    Archive(#[from] crate::archive::Error),
     #[error("no such study, series or instance")]
     NotFound,
     #[error("{field}: {reason}")]
@@ -210,7 +212,7 @@ pub async fn store_instances(
         let Some(resident) =
             resident::store::resident_by_id_number(&ctx.db, actor.community_id, &id_number).await?
         else {
-            unmatched::hold(ctx, now, actor, site.id, &instance, &bytes).await?;
+            unmatched::hold(ctx, now, actor, site.id, &instance, bytes).await?;
             outcomes.push(Stored::Held {
                 instance: Box::new(instance),
             });
@@ -244,6 +246,12 @@ pub async fn store_instances(
     Ok(outcomes)
 }
 
+/// The bytes of one of the community's instances, from the archive.
+pub async fn content_of(ctx: &Ctx, community_id: i64, instance_id: i64) -> Result<Vec<u8>, Error> {
+    let digest = store::digest_of(&ctx.db, community_id, instance_id).await?;
+    Ok(ctx.archive.get(&digest).await?)
+}
+
 /// Where an instance is filed: the site that sent it, who stored it, whose it is.
 pub struct Filing {
     pub site: i64,
@@ -253,7 +261,8 @@ pub struct Filing {
 
 /// Files one checked instance for a resident whose record the actor may write: the same
 /// instance again (in any transfer syntax) is held once, other content under its UID is
-/// refused; the first instance of a study creates it and files it to its order.
+/// refused; the bytes go to the archive, the first instance of a study creates it and files it
+/// to its order.
 pub async fn file(
     ctx: &Ctx,
     now: Millis,
@@ -262,20 +271,32 @@ pub async fn file(
     instance: dicom::Instance,
     bytes: Vec<u8>,
 ) -> Result<Stored, Error> {
-    // Compared on the blocking pool, before any write.
+    // Compared on the blocking pool, before any write: the same bytes at once, else decoded.
     if let Some(held) =
-        store::content_by_sop(&ctx.db, actor.community_id, &instance.sop_instance_uid).await?
+        store::digest_by_sop(&ctx.db, actor.community_id, &instance.sop_instance_uid).await?
     {
-        let same = on_read_pool(move || dicom::same_instance(&held, &bytes)).await;
-        return Ok(if same == Some(true) {
-            Stored::Stored {
+        let archive = ctx.archive.clone();
+        let same = on_read_pool(move || {
+            if crate::archive::digest(&bytes) == held {
+                return Ok(true);
+            }
+            let held = archive.get_blocking(&held)?;
+            Ok::<_, crate::archive::Error>(dicom::same_instance(&held, &bytes))
+        })
+        .await;
+        return Ok(match same {
+            Some(Ok(true)) => Stored::Stored {
                 instance: Box::new(instance),
                 new: false,
-            }
-        } else {
-            Stored::failed(Failure::Differs, &instance)
+            },
+            Some(Err(error)) => return Err(error.into()),
+            _ => Stored::failed(Failure::Differs, &instance),
         });
     }
+    let content = store::Content {
+        size: bytes.len() as i64,
+        sha256: ctx.archive.put(bytes).await?,
+    };
     let mut tx = ctx.db.begin().await?;
     let study_id =
         match store::study_by_uid(&mut tx, actor.community_id, &instance.study_instance_uid).await?
@@ -309,7 +330,7 @@ pub async fn file(
         study_id,
         filing.stored_by,
         &instance,
-        &bytes,
+        &content,
         now,
     )
     .await?;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::Error;
 use super::dicomweb::visible_instances;
-use super::store::{self, Filter, InstanceRow};
+use super::store::{Filter, InstanceRow};
 use crate::ctx::Ctx;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiActor, Path, Query};
@@ -56,7 +56,7 @@ async fn rendered(
         .copied()
         .or(rows.first())
         .ok_or(Error::NotFound)?;
-    let content = store::content_of(&ctx.db, actor.community_id, row.id).await?;
+    let content = super::content_of(&ctx, actor.community_id, row.id).await?;
     let picture = super::render::on_pool(content, rendering).await?;
     image_response(picture, rendering.format)
 }

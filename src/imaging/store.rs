@@ -57,22 +57,29 @@ pub async fn insert_study(
     .await
 }
 
-/// Stores an instance unless the community holds that SOP instance already; true when new.
+/// The content of an instance: its size and the digest it is archived under
+/// ([`crate::archive`]).
+pub struct Content {
+    pub sha256: String,
+    pub size: i64,
+}
+
+/// Records an instance unless the community holds that SOP instance already; true when new.
 pub async fn insert_instance(
     conn: &mut AnyConnection,
     community_id: i64,
     study_id: i64,
     staff_id: i64,
     instance: &Instance,
-    content: &[u8],
+    content: &Content,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO imaging_instances (community_id, study_id, series_instance_uid, series_number, \
          series_description, modality, body_part, sop_class_uid, sop_instance_uid, instance_number, \
          transfer_syntax_uid, rows_count, columns_count, frames, stored_by_staff_id, stored_at_ms, \
-         size_bytes, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18) ON CONFLICT (community_id, sop_instance_uid) DO NOTHING",
+         size_bytes, content_sha256, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (community_id, sop_instance_uid) DO NOTHING",
     )
     .bind(community_id)
     .bind(study_id)
@@ -90,21 +97,22 @@ pub async fn insert_instance(
     .bind(instance.frames)
     .bind(staff_id)
     .bind(now_ms)
-    .bind(content.len() as i64)
-    .bind(content)
+    .bind(content.size)
+    .bind(&content.sha256)
+    .bind(Vec::<u8>::new())
     .execute(conn)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-/// The content of the community's instance of a SOP Instance UID, if it holds one.
-pub async fn content_by_sop(
+/// The digest of the community's instance of a SOP Instance UID, if it holds one.
+pub async fn digest_by_sop(
     db: &Db,
     community_id: i64,
     sop_instance_uid: &str,
-) -> Result<Option<Vec<u8>>, sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT content FROM imaging_instances WHERE community_id = $1 AND sop_instance_uid = $2",
+        "SELECT content_sha256 FROM imaging_instances WHERE community_id = $1 AND sop_instance_uid = $2",
     )
     .bind(community_id)
     .bind(sop_instance_uid)
@@ -362,14 +370,59 @@ pub async fn instances(
     query.fetch_all(&db.pool).await
 }
 
-pub async fn content_of(
+/// The digest an instance is archived under.
+pub async fn digest_of(
     db: &Db,
     community_id: i64,
     instance_id: i64,
-) -> Result<Vec<u8>, sqlx::Error> {
-    sqlx::query_scalar("SELECT content FROM imaging_instances WHERE community_id = $1 AND id = $2")
-        .bind(community_id)
-        .bind(instance_id)
-        .fetch_one(&db.pool)
-        .await
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT content_sha256 FROM imaging_instances WHERE community_id = $1 AND id = $2",
+    )
+    .bind(community_id)
+    .bind(instance_id)
+    .fetch_one(&db.pool)
+    .await
+}
+
+/// Instances and held instances whose bytes are still in the database (written before the
+/// archive, migration 0028) are moved to the archive, a few at a time; gives how many.
+pub async fn move_to_archive(
+    db: &Db,
+    archive: &crate::archive::Archive,
+) -> Result<usize, MoveError> {
+    let mut moved = 0;
+    for table in ["imaging_instances", "imaging_unmatched"] {
+        loop {
+            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, content FROM {table} WHERE content_sha256 = '' ORDER BY id LIMIT 100"
+            )))
+            .fetch_all(&db.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for (id, content) in rows {
+                let digest = archive.put(content).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE {table} SET content_sha256 = $1, content = $2 WHERE id = $3"
+                )))
+                .bind(digest)
+                .bind(Vec::<u8>::new())
+                .bind(id)
+                .execute(&db.pool)
+                .await?;
+                moved += 1;
+            }
+        }
+    }
+    Ok(moved)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Archive(#[from] crate::archive::Error),
 }

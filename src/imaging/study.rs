@@ -332,7 +332,7 @@ async fn authorized_content(
     action: &str,
 ) -> Result<Vec<u8>, Error> {
     let row = sqlx::query(
-        "SELECT i.content, s.resident_id FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
+        "SELECT i.content_sha256, s.resident_id FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
          WHERE i.community_id = $1 AND i.id = $2",
     )
     .bind(actor.community_id)
@@ -350,7 +350,8 @@ async fn authorized_content(
         action,
     )
     .await?;
-    Ok(row.try_get("content")?)
+    let digest: String = row.try_get("content_sha256")?;
+    Ok(ctx.archive.get(&digest).await?)
 }
 
 /// One frame of an instance rendered for the viewer; a read of the study's resident.

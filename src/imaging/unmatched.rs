@@ -20,14 +20,15 @@ pub async fn hold(
     actor: &Actor,
     site: i64,
     instance: &dicom::Instance,
-    bytes: &[u8],
+    bytes: Vec<u8>,
 ) -> Result<(), Error> {
+    let digest = ctx.archive.put(bytes).await?;
     let mut tx = ctx.db.begin().await?;
     let held = sqlx::query(
         "INSERT INTO imaging_unmatched (community_id, site_institution_id, stored_by_staff_id, \
          study_instance_uid, sop_instance_uid, patient_id, patient_name, accession_number, \
-         study_date, study_description, modality, received_at_ms, content) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         study_date, study_description, modality, received_at_ms, content_sha256, content) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (community_id, sop_instance_uid) DO NOTHING",
     )
     .bind(actor.community_id)
@@ -42,7 +43,8 @@ pub async fn hold(
     .bind(&instance.study_description)
     .bind(&instance.modality)
     .bind(now)
-    .bind(bytes)
+    .bind(digest)
+    .bind(Vec::<u8>::new())
     .execute(&mut *tx)
     .await?;
     if held.rows_affected() == 1 {
@@ -177,8 +179,8 @@ pub async fn assign(
         "imaging_unmatched.assign",
     )
     .await?;
-    let held: Vec<(i64, i64, i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT id, site_institution_id, stored_by_staff_id, content FROM imaging_unmatched \
+    let held: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT id, site_institution_id, stored_by_staff_id, content_sha256 FROM imaging_unmatched \
          WHERE community_id = $1 AND study_instance_uid = $2 ORDER BY id",
     )
     .bind(actor.community_id)
@@ -188,7 +190,8 @@ pub async fn assign(
     if held.is_empty() {
         return Err(Error::NotFound);
     }
-    for (id, site, stored_by, content) in held {
+    for (id, site, stored_by, digest) in held {
+        let content = ctx.archive.get(&digest).await?;
         let read = super::read_on_pool(vec![content]).await;
         let Some((bytes, Ok(instance))) = read.into_iter().next() else {
             return Err(Error::BadRequest(

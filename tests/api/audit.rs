@@ -341,6 +341,19 @@ async fn backup_writes_a_consistent_copy_while_the_server_runs() {
         .await
         .unwrap();
     assert_eq!(residents, app.count("residents").await);
+    // The demo's images are in the archive beside the copy, each file by its digest.
+    let digests: Vec<String> = sqlx::query_scalar("SELECT content_sha256 FROM imaging_instances")
+        .fetch_all(&copy.pool)
+        .await
+        .unwrap();
+    assert!(!digests.is_empty());
+    let archive = yijia::archive::Archive::open(&dir.join("copy.db.archive")).unwrap();
+    for digest in &digests {
+        let bytes = archive
+            .get_blocking(digest)
+            .expect("every image is in the backup");
+        assert_eq!(&bytes[128..132], b"DICM");
+    }
     assert!(
         yijia::audit::verify(&copy, None).await.unwrap()
             != yijia::audit::Verdict::Intact { entries: 0 }

@@ -31,7 +31,13 @@ impl Drop for TestApp {
             let _ = std::fs::remove_dir_all(dir);
         }
         let _ = std::fs::remove_dir_all(&self.anchor_dir);
+        let _ = std::fs::remove_dir_all(data_dir_of(&self.anchor_dir));
     }
+}
+
+/// The data directory (for the archive) of the app whose audit anchor is `anchor_dir`.
+fn data_dir_of(anchor_dir: &std::path::Path) -> std::path::PathBuf {
+    anchor_dir.with_extension("data")
 }
 
 fn unique_name() -> String {
@@ -83,8 +89,10 @@ impl TestApp {
         let db = Db::connect(&database_url)
             .await
             .expect("the test database opens");
-        let mut ctx = Ctx::new(db.clone());
         let anchor_dir = std::env::temp_dir().join(format!("{}.anchor", unique_name()));
+        let archive = yijia::archive::Archive::open(&data_dir_of(&anchor_dir).join("archive"))
+            .expect("the archive opens");
+        let mut ctx = Ctx::new(db.clone(), archive);
         ctx.audit_anchor =
             Some(yijia::audit::anchor::Anchor::open(&anchor_dir).expect("the anchor opens"));
         let now = yijia::clock::now_ms();
@@ -372,6 +380,8 @@ impl TestApp {
             .arg(&self.database_url)
             .arg("--audit-anchor")
             .arg(&self.anchor_dir)
+            .arg("--data-dir")
+            .arg(data_dir_of(&self.anchor_dir))
             .env_remove("YIJIA_DATABASE_URL")
             .output()
             .expect("the yijia binary runs")

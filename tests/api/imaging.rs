@@ -333,3 +333,77 @@ async fn the_modality_account_stows_and_other_content_under_a_held_uid_is_refuse
         403
     );
 }
+
+#[tokio::test]
+async fn instances_are_archived_by_digest_and_older_rows_move_to_the_archive() {
+    use sha2::Digest as _;
+    let app = TestApp::spawn().await;
+    let modality = app.login("pacs-interface").await;
+    let reader = app.login("imaging-reader").await;
+    let (_, id_number) = resident_without_studies(&app).await;
+    let ct = as_resident("CT_small.dcm", &id_number);
+    assert_eq!(
+        stow(&app, &modality, std::slice::from_ref(&ct))
+            .await
+            .status(),
+        200
+    );
+    // The row names the file by the SHA-256 of the bytes as sent; the database keeps no copy.
+    let sop = dicom_object::from_reader(&ct[128..])
+        .unwrap()
+        .element(dicom_dictionary_std::tags::SOP_INSTANCE_UID)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_end_matches('\0')
+        .to_owned();
+    let (digest, kept): (String, Vec<u8>) = sqlx::query_as(
+        "SELECT content_sha256, content FROM imaging_instances WHERE sop_instance_uid = $1",
+    )
+    .bind(&sop)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(digest, hex::encode(sha2::Sha256::digest(&ct)));
+    assert!(kept.is_empty());
+    assert_eq!(app.ctx.archive.get_blocking(&digest).unwrap(), ct);
+
+    // A row from before the archive (bytes in the database) is moved at start, and read back.
+    std::fs::remove_file(app.ctx.archive.root().join(&digest[..2]).join(&digest)).unwrap();
+    sqlx::query(
+        "UPDATE imaging_instances SET content = $1, content_sha256 = '' WHERE sop_instance_uid = $2",
+    )
+    .bind(&ct)
+    .bind(&sop)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let moved = yijia::imaging::store::move_to_archive(&app.db, &app.ctx.archive)
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    let study = dicom_object::from_reader(&ct[128..])
+        .unwrap()
+        .element(dicom_dictionary_std::tags::STUDY_INSTANCE_UID)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_end_matches('\0')
+        .to_owned();
+    let response = app
+        .get(&reader, &format!("/dicomweb/studies/{study}"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.unwrap();
+    assert!(
+        body.windows(ct.len()).any(|window| window == ct.as_slice()),
+        "the instance comes back byte for byte"
+    );
+    // A damaged file is an error, never other bytes.
+    let path = app.ctx.archive.root().join(&digest[..2]).join(&digest);
+    std::fs::write(&path, b"not the instance").unwrap();
+    let response = app
+        .get(&reader, &format!("/dicomweb/studies/{study}/metadata"))
+        .await;
+    assert_eq!(response.status(), 500);
+}
