@@ -191,12 +191,17 @@ pub async fn store_instances(
     if actor.scope(purpose, Access::Write) == crate::access::Scope::Nothing {
         return Err(crate::access::Denied.into());
     }
-    let mut outcomes = Vec::with_capacity(parts.len());
+    let mut outcomes: Vec<Option<Stored>> = Vec::with_capacity(parts.len());
+    // The residents the instances are for, each looked up and authorised once.
+    let mut residents: Vec<resident::model::Resident> = Vec::new();
+    let mut waiting = Vec::new(); // (slot, resident index, instance, bytes)
     for (bytes, read) in parts {
+        let slot = outcomes.len();
+        outcomes.push(None);
         let instance = match read {
             Ok(instance) => instance,
             Err(refused) => {
-                outcomes.push(Stored::Failed {
+                outcomes[slot] = Some(Stored::Failed {
                     sop_class_uid: String::new(),
                     sop_instance_uid: String::new(),
                     failure: refused.into(),
@@ -205,45 +210,70 @@ pub async fn store_instances(
             }
         };
         if study.is_some_and(|uid| uid != instance.study_instance_uid) {
-            outcomes.push(Stored::failed(Failure::OtherStudy, &instance));
+            outcomes[slot] = Some(Stored::failed(Failure::OtherStudy, &instance));
             continue;
         }
         let id_number = instance.patient_id.trim().to_ascii_uppercase();
-        let Some(resident) =
-            resident::store::resident_by_id_number(&ctx.db, actor.community_id, &id_number).await?
-        else {
-            unmatched::hold(ctx, now, actor, site.id, &instance, bytes).await?;
-            outcomes.push(Stored::Held {
-                instance: Box::new(instance),
-            });
-            continue;
+        let known = residents.iter().position(|r| r.id_number == id_number);
+        let index = match known {
+            Some(index) => index,
+            None => match resident::store::resident_by_id_number(
+                &ctx.db,
+                actor.community_id,
+                &id_number,
+            )
+            .await?
+            {
+                Some(resident) => {
+                    residents.push(resident);
+                    residents.len() - 1
+                }
+                None => {
+                    unmatched::hold(ctx, now, actor, site.id, &instance, bytes).await?;
+                    outcomes[slot] = Some(Stored::Held {
+                        instance: Box::new(instance),
+                    });
+                    continue;
+                }
+            },
         };
-        match resident::authorize(
-            ctx,
-            now,
-            actor,
-            &resident,
-            purpose,
-            Access::Write,
-            "imaging_study.store",
-        )
-        .await
-        {
-            Ok(()) => {}
-            Err(resident::Error::Denied(_)) => {
-                outcomes.push(Stored::failed(Failure::Denied, &instance));
-                continue;
-            }
-            Err(error) => return Err(error.into()),
+        waiting.push((slot, index, instance, bytes));
+    }
+    let allowed = resident::authorize_all(
+        ctx,
+        now,
+        actor,
+        &residents,
+        purpose,
+        Access::Write,
+        "imaging_study.store",
+    )
+    .await?;
+    let mut slots = Vec::new();
+    let mut filings = Vec::new();
+    for (slot, index, instance, bytes) in waiting {
+        if !allowed[index] {
+            outcomes[slot] = Some(Stored::failed(Failure::Denied, &instance));
+            continue;
         }
         let filing = Filing {
             site: site.id,
             stored_by: actor.staff_id,
-            resident: resident.id,
+            resident: residents[index].id,
         };
-        outcomes.push(file(ctx, now, actor, &filing, instance, bytes).await?);
+        slots.push(slot);
+        filings.push((filing, instance, bytes));
     }
-    Ok(outcomes)
+    for (slot, stored) in slots
+        .into_iter()
+        .zip(file_all(ctx, now, actor, filings).await?)
+    {
+        outcomes[slot] = Some(stored);
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|stored| stored.expect("every instance has its outcome"))
+        .collect())
 }
 
 /// The bytes of one of the community's instances, from the archive.
@@ -259,95 +289,186 @@ pub struct Filing {
     pub resident: i64,
 }
 
-/// Files one checked instance for a resident whose record the actor may write: the same
-/// instance again (in any transfer syntax) is held once, other content under its UID is
-/// refused; the bytes go to the archive, the first instance of a study creates it and files it
-/// to its order.
+/// Files one checked instance ([`file_all`]).
 pub async fn file(
     ctx: &Ctx,
     now: Millis,
     actor: &Actor,
-    filing: &Filing,
+    filing: Filing,
     instance: dicom::Instance,
     bytes: Vec<u8>,
 ) -> Result<Stored, Error> {
-    // Compared on the blocking pool, before any write: the same bytes at once, else decoded.
-    if let Some(held) =
-        store::digest_by_sop(&ctx.db, actor.community_id, &instance.sop_instance_uid).await?
-    {
+    let mut stored = file_all(ctx, now, actor, vec![(filing, instance, bytes)]).await?;
+    Ok(stored.remove(0))
+}
+
+/// Files checked instances for residents whose records the actor may write, their outcomes in
+/// order: the same instance again (in any transfer syntax) is held once, other content under
+/// its UID is refused; the bytes go to the archive (all at once), then every new instance is
+/// recorded in one transaction — the first instance of a study creates it and files it to its
+/// order. An instance whose UID came earlier in the same batch is filed after it, as a copy.
+pub async fn file_all(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    instances: Vec<(Filing, dicom::Instance, Vec<u8>)>,
+) -> Result<Vec<Stored>, Error> {
+    let mut outcomes: Vec<Option<Stored>> = (0..instances.len()).map(|_| None).collect();
+    let mut remaining: Vec<(usize, Filing, dicom::Instance, Vec<u8>)> = instances
+        .into_iter()
+        .enumerate()
+        .map(|(slot, (filing, instance, bytes))| (slot, filing, instance, bytes))
+        .collect();
+    while !remaining.is_empty() {
+        // A round takes each SOP Instance UID once; repeats wait for the next round.
+        let mut round = Vec::new();
+        let mut later = Vec::new();
+        let mut uids = std::collections::HashSet::new();
+        for item in remaining {
+            if uids.insert(item.2.sop_instance_uid.clone()) {
+                round.push(item);
+            } else {
+                later.push(item);
+            }
+        }
+        remaining = later;
+        for (slot, stored) in file_round(ctx, now, actor, round).await? {
+            outcomes[slot] = Some(stored);
+        }
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|stored| stored.expect("every instance has its outcome"))
+        .collect())
+}
+
+/// One round of [`file_all`]: instances of distinct SOP Instance UIDs.
+async fn file_round(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    round: Vec<(usize, Filing, dicom::Instance, Vec<u8>)>,
+) -> Result<Vec<(usize, Stored)>, Error> {
+    let uids: Vec<String> = round
+        .iter()
+        .map(|(_, _, instance, _)| instance.sop_instance_uid.clone())
+        .collect();
+    let held = store::digests_by_sop(&ctx.db, actor.community_id, &uids).await?;
+    let mut outcomes = Vec::with_capacity(round.len());
+    let mut new = Vec::new();
+    for (slot, filing, instance, bytes) in round {
+        let Some(digest) = held.get(&instance.sop_instance_uid).cloned() else {
+            new.push((slot, filing, instance, bytes));
+            continue;
+        };
+        // Compared on the blocking pool, before any write: the same bytes at once, else decoded.
         let archive = ctx.archive.clone();
         let same = on_read_pool(move || {
-            if crate::archive::digest(&bytes) == held {
+            if crate::archive::digest(&bytes) == digest {
                 return Ok(true);
             }
-            let held = archive.get_blocking(&held)?;
+            let held = archive.get_blocking(&digest)?;
             Ok::<_, crate::archive::Error>(dicom::same_instance(&held, &bytes))
         })
         .await;
-        return Ok(match same {
-            Some(Ok(true)) => Stored::Stored {
-                instance: Box::new(instance),
-                new: false,
+        outcomes.push((
+            slot,
+            match same {
+                Some(Ok(true)) => Stored::Stored {
+                    instance: Box::new(instance),
+                    new: false,
+                },
+                Some(Err(error)) => return Err(error.into()),
+                _ => Stored::failed(Failure::Differs, &instance),
             },
-            Some(Err(error)) => return Err(error.into()),
-            _ => Stored::failed(Failure::Differs, &instance),
+        ));
+    }
+    if new.is_empty() {
+        return Ok(outcomes);
+    }
+    // The files first, written side by side: a row never names a file not on the disk.
+    let mut contents = Vec::with_capacity(new.len());
+    let mut recorded = Vec::with_capacity(new.len());
+    for (slot, filing, instance, bytes) in new {
+        let size = bytes.len() as i64;
+        contents.push(async move {
+            let sha256 = ctx.archive.put(bytes).await?;
+            Ok::<_, crate::archive::Error>(store::Content { sha256, size })
         });
+        recorded.push((slot, filing, instance));
     }
-    let content = store::Content {
-        size: bytes.len() as i64,
-        sha256: ctx.archive.put(bytes).await?,
-    };
+    let contents = futures_util::future::try_join_all(contents).await?;
     let mut tx = ctx.db.begin().await?;
-    let study_id =
-        match store::study_by_uid(&mut tx, actor.community_id, &instance.study_instance_uid).await?
-        {
-            Some((id, owner)) if owner == filing.resident => id,
-            Some(_) => return Ok(Stored::failed(Failure::OtherResident, &instance)),
-            None => {
-                let study = store::insert_study(
-                    &mut tx,
-                    actor.community_id,
-                    filing.resident,
-                    filing.site,
-                    &instance,
-                    now,
-                )
-                .await?;
-                order::file_study(
-                    &mut tx,
-                    actor.community_id,
-                    filing.resident,
-                    &instance.accession_number,
-                    study,
-                )
-                .await?;
-                study
-            }
-        };
-    let new = store::insert_instance(
-        &mut tx,
-        actor.community_id,
-        study_id,
-        filing.stored_by,
-        &instance,
-        &content,
-        now,
-    )
-    .await?;
-    if new {
-        let entry = Entry::by(
-            actor,
+    let mut entries = Vec::new();
+    let mut studies = Vec::new();
+    for ((slot, filing, instance), content) in recorded.into_iter().zip(contents) {
+        let study_id =
+            match store::study_by_uid(&mut tx, actor.community_id, &instance.study_instance_uid)
+                .await?
+            {
+                Some((id, owner)) if owner == filing.resident => id,
+                Some(_) => {
+                    outcomes.push((slot, Stored::failed(Failure::OtherResident, &instance)));
+                    continue;
+                }
+                None => {
+                    let study = store::insert_study(
+                        &mut tx,
+                        actor.community_id,
+                        filing.resident,
+                        filing.site,
+                        &instance,
+                        now,
+                    )
+                    .await?;
+                    order::file_study(
+                        &mut tx,
+                        actor.community_id,
+                        filing.resident,
+                        &instance.accession_number,
+                        study,
+                    )
+                    .await?;
+                    study
+                }
+            };
+        let new = store::insert_instance(
+            &mut tx,
+            actor.community_id,
+            study_id,
+            filing.stored_by,
+            &instance,
+            &content,
             now,
-            "imaging_study.instance.stored",
-            "imaging_study",
-            Some(study_id),
         )
-        .about_resident(filing.resident)
-        .detail(format!("sop_instance_uid={}", instance.sop_instance_uid));
-        audit::store::append(&mut tx, &[entry]).await?;
+        .await?;
+        if new {
+            entries.push(
+                Entry::by(
+                    actor,
+                    now,
+                    "imaging_study.instance.stored",
+                    "imaging_study",
+                    Some(study_id),
+                )
+                .about_resident(filing.resident)
+                .detail(format!("sop_instance_uid={}", instance.sop_instance_uid)),
+            );
+            if !studies.contains(&study_id) {
+                studies.push(study_id);
+            }
+        }
+        outcomes.push((
+            slot,
+            Stored::Stored {
+                instance: Box::new(instance),
+                new,
+            },
+        ));
     }
+    audit::store::append(&mut tx, &entries).await?;
     tx.commit().await?;
-    if new {
+    for study_id in studies {
         reading::publish(
             ctx,
             actor,
@@ -356,10 +477,7 @@ pub async fn file(
             crate::live::Audience::Readers,
         );
     }
-    Ok(Stored::Stored {
-        instance: Box::new(instance),
-        new,
-    })
+    Ok(outcomes)
 }
 
 /// The studies, series or instances a QIDO-RS search may show the actor: those whose
@@ -374,28 +492,16 @@ pub async fn visible<T>(
     if !actor.is_staff() {
         return Err(crate::access::Denied.into());
     }
-    let mut places = std::collections::HashMap::new();
+    let mut residents: Vec<i64> = rows.iter().map(|(_, resident, _)| *resident).collect();
+    residents.sort_unstable();
+    residents.dedup();
+    let places = resident::store::places_of(&ctx.db, actor.community_id, &residents).await?;
     let mut entries = Vec::new();
     let mut shown = Vec::with_capacity(rows.len());
     for (study_id, resident_id, row) in rows {
-        let allowed = match places.get(&resident_id) {
-            Some(allowed) => *allowed,
-            None => {
-                let allowed =
-                    match resident::store::resident_by_id(&ctx.db, actor.community_id, resident_id)
-                        .await?
-                    {
-                        Some(resident) => {
-                            let place = resident::store::place_of(&ctx.db, &resident).await?;
-                            crate::access::check(actor, Purpose::Clinical, Access::Read, &place)
-                                .is_ok()
-                        }
-                        None => false,
-                    };
-                places.insert(resident_id, allowed);
-                allowed
-            }
-        };
+        let allowed = places.get(&resident_id).is_some_and(|place| {
+            crate::access::check(actor, Purpose::Clinical, Access::Read, place).is_ok()
+        });
         if allowed {
             entries.push(
                 Entry::by(actor, now, action, "imaging_study", Some(study_id))

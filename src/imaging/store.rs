@@ -105,19 +105,30 @@ pub async fn insert_instance(
     Ok(result.rows_affected() == 1)
 }
 
-/// The digest of the community's instance of a SOP Instance UID, if it holds one.
-pub async fn digest_by_sop(
+/// The digests of the community's instances of these SOP Instance UIDs, by UID, for those it
+/// holds.
+pub async fn digests_by_sop(
     db: &Db,
     community_id: i64,
-    sop_instance_uid: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT content_sha256 FROM imaging_instances WHERE community_id = $1 AND sop_instance_uid = $2",
-    )
-    .bind(community_id)
-    .bind(sop_instance_uid)
-    .fetch_optional(&db.pool)
-    .await
+    sop_instance_uids: &[String],
+) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    if sop_instance_uids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut conditions = Conditions::default();
+    conditions.add(
+        &any_of("sop_instance_uid", sop_instance_uids),
+        sop_instance_uids,
+    );
+    let query = format!(
+        "SELECT sop_instance_uid, content_sha256 FROM imaging_instances WHERE community_id = $1{}",
+        conditions.sql
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(community_id);
+    for value in conditions.binds {
+        query = query.bind(value);
+    }
+    Ok(query.fetch_all(&db.pool).await?.into_iter().collect())
 }
 
 /// A study as QIDO-RS answers it.
@@ -279,9 +290,7 @@ pub async fn studies(
     let Conditions { sql, binds } = conditions;
     let query = format!(
         "SELECT s.id, s.resident_id, s.study_instance_uid, s.accession_number, s.study_date, \
-         s.study_time, s.study_description, r.id_number, r.name, r.sex, r.birth_date, \
-         (SELECT COUNT(DISTINCT i.series_instance_uid) FROM imaging_instances i WHERE i.study_id = s.id) AS series, \
-         (SELECT COUNT(*) FROM imaging_instances i WHERE i.study_id = s.id) AS instances \
+         s.study_time, s.study_description, r.id_number, r.name, r.sex, r.birth_date \
          FROM imaging_studies s JOIN residents r ON r.id = s.resident_id \
          WHERE s.community_id = $1{sql} ORDER BY s.study_date DESC, s.id DESC LIMIT {MAX_MATCHES}"
     );
@@ -292,15 +301,8 @@ pub async fn studies(
     let rows = query.fetch_all(&db.pool).await?;
     let mut studies = Vec::with_capacity(rows.len());
     for row in rows {
-        let id: i64 = row.try_get("id")?;
-        let modalities: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT modality FROM imaging_instances WHERE study_id = $1 ORDER BY modality",
-        )
-        .bind(id)
-        .fetch_all(&db.pool)
-        .await?;
         studies.push(StudyRow {
-            id,
+            id: row.try_get("id")?,
             resident_id: row.try_get("resident_id")?,
             study_instance_uid: row.try_get("study_instance_uid")?,
             accession_number: row.try_get("accession_number")?,
@@ -311,12 +313,52 @@ pub async fn studies(
             patient_name: row.try_get("name")?,
             patient_sex: row.try_get("sex")?,
             patient_birth_date: row.try_get("birth_date")?,
-            modalities,
-            series: row.try_get("series")?,
-            instances: row.try_get("instances")?,
+            modalities: Vec::new(),
+            series: 0,
+            instances: 0,
         });
     }
+    count_series(db, &mut studies).await?;
     Ok(studies)
+}
+
+/// Fills in each study's modalities and its numbers of series and instances, in one query.
+async fn count_series(db: &Db, studies: &mut [StudyRow]) -> Result<(), sqlx::Error> {
+    if studies.is_empty() {
+        return Ok(());
+    }
+    // The ids are the database's own integers.
+    let ids: Vec<String> = studies.iter().map(|s| s.id.to_string()).collect();
+    let query = format!(
+        "SELECT study_id, series_instance_uid, modality, COUNT(*) FROM imaging_instances \
+         WHERE study_id IN ({}) GROUP BY study_id, series_instance_uid, modality",
+        ids.join(", ")
+    );
+    let series: Vec<(i64, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(query))
+        .fetch_all(&db.pool)
+        .await?;
+    let mut by_study: std::collections::HashMap<i64, Vec<(String, String, i64)>> =
+        std::collections::HashMap::new();
+    for (study, uid, modality, instances) in series {
+        by_study
+            .entry(study)
+            .or_default()
+            .push((uid, modality, instances));
+    }
+    for study in studies {
+        let Some(series) = by_study.get(&study.id) else {
+            continue;
+        };
+        let mut uids: Vec<&str> = series.iter().map(|(uid, _, _)| uid.as_str()).collect();
+        uids.sort_unstable();
+        uids.dedup();
+        study.series = uids.len() as i64;
+        study.instances = series.iter().map(|(_, _, n)| n).sum();
+        study.modalities = series.iter().map(|(_, m, _)| m.clone()).collect();
+        study.modalities.sort_unstable();
+        study.modalities.dedup();
+    }
+    Ok(())
 }
 
 /// An instance row as QIDO-RS and WADO-RS need it.

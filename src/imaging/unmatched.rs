@@ -203,7 +203,7 @@ pub async fn assign(
             stored_by,
             resident: resident.id,
         };
-        match super::file(ctx, now, actor, &filing, instance, bytes).await? {
+        match super::file(ctx, now, actor, filing, instance, bytes).await? {
             Stored::Stored { .. } => {}
             Stored::Failed { failure, .. } => {
                 return Err(Error::BadRequest(format!(

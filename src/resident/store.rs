@@ -90,6 +90,41 @@ pub async fn place_of(db: &Db, resident: &Resident) -> Result<ResidentPlace, sql
     })
 }
 
+/// Where each of these residents of the community belongs, by id, in one query (a resident of
+/// another community or none is left out).
+pub async fn places_of(
+    db: &Db,
+    community_id: i64,
+    resident_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, ResidentPlace>, sqlx::Error> {
+    let mut places = std::collections::HashMap::new();
+    if resident_ids.is_empty() {
+        return Ok(places);
+    }
+    // The ids are integers: written into the statement, not bound one by one.
+    let ids: Vec<String> = resident_ids.iter().map(i64::to_string).collect();
+    let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id, r.village_clinic_id, r.township_id, ra.institution_id FROM residents r \
+         LEFT JOIN resident_assignments ra ON ra.community_id = r.community_id AND ra.resident_id = r.id \
+         WHERE r.community_id = $1 AND r.id IN ({})",
+        ids.join(", ")
+    )))
+    .bind(community_id)
+    .fetch_all(&db.pool)
+    .await?;
+    for (id, village_clinic_id, township_id, assigned) in rows {
+        let place = places.entry(id).or_insert_with(|| ResidentPlace {
+            resident_id: id,
+            community_id,
+            village_clinic_id,
+            township_id,
+            assigned_institution_ids: Vec::new(),
+        });
+        place.assigned_institution_ids.extend(assigned);
+    }
+    Ok(places)
+}
+
 /// The SQL condition (on alias `r`) that keeps residents inside `scope`, using parameters from
 /// `$next` on; returns the condition and the values to bind, in order.
 pub fn scope_condition(scope: Scope, next: usize) -> (String, Vec<i64>) {
