@@ -18,12 +18,12 @@ const CT_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
 const DX_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.1.1";
 
 /// A UID under the `2.25` root (a 128-bit number from the seed).
-fn uid(rng: &mut Rng) -> String {
+pub(super) fn uid(rng: &mut Rng) -> String {
     let value = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
     format!("2.25.{value}")
 }
 
-struct Picture {
+pub(super) struct Picture {
     modality: &'static str,
     sop_class: &'static str,
     description: &'static str,
@@ -76,13 +76,13 @@ fn head_ct(rng: &mut Rng, slice: usize) -> Picture {
     }
 }
 
-/// A chest radiograph: mediastinum, two lung fields, ribs, diaphragm.
-fn chest_dr(rng: &mut Rng) -> Picture {
-    let size = 256;
+/// A chest radiograph `size` pixels square: mediastinum, two lung fields, ribs, diaphragm.
+pub(super) fn chest_dr(rng: &mut Rng, size: usize) -> Picture {
     let shadow = rng.chance(0.5);
+    let step = 256.0 / size as f64;
     let pixels = (0..size * size)
         .map(|i| {
-            let (x, y) = ((i % size) as f64, (i / size) as f64);
+            let (x, y) = ((i % size) as f64 * step, (i / size) as f64 * step);
             let lung = |cx: f64| ((x - cx) / 48.0).powi(2) + ((y - 120.0) / 80.0).powi(2) < 1.0;
             let mut value = 2600.0 - (y - 128.0).abs() * 2.0;
             if lung(80.0) || lung(176.0) {
@@ -104,22 +104,22 @@ fn chest_dr(rng: &mut Rng) -> Picture {
         body_part: "CHEST",
         size,
         window: (2048.0, 4096.0),
-        spacing: 1.4,
+        spacing: 1.4 * step,
         pixels,
     }
 }
 
 /// Where an instance stands: its study and series, and its number in the series.
-struct Place<'a> {
-    study_uid: &'a str,
-    series_uid: &'a str,
-    number: usize,
-    date: &'a str,
-    accession: &'a str,
+pub(super) struct Place<'a> {
+    pub study_uid: &'a str,
+    pub series_uid: &'a str,
+    pub number: usize,
+    pub date: &'a str,
+    pub accession: &'a str,
 }
 
 /// One instance of `picture` as a DICOM file.
-fn instance(
+pub(super) fn instance(
     picture: &Picture,
     patient: (&str, &str),
     place: &Place,
@@ -254,7 +254,7 @@ pub async fn generate(
                 .map(|slice| head_ct(&mut rng, slice))
                 .collect()
         } else {
-            vec![chest_dr(&mut rng)]
+            vec![chest_dr(&mut rng, 256)]
         };
         let received = now - i64::from(n) * 47 * 60_000;
         let date = crate::clock::format_cst(received)[..10].replace('-', "");

@@ -7,6 +7,7 @@ pub mod activity;
 mod chronic;
 pub mod family_doctor;
 mod imaging;
+mod imaging_year;
 mod labs;
 pub mod names;
 mod referrals;
@@ -187,6 +188,11 @@ pub async fn load(
     bar.set_message("影像检查");
     let studies = imaging::generate(ctx, community_id, seed, now).await?;
     tracing::info!(studies, "demo imaging studies");
+    if activity {
+        bar.set_message("一年的远程影像诊断");
+        let reads = imaging_year::generate(ctx, community_id, seed, now).await?;
+        tracing::info!(reads, "demo remote imaging reads");
+    }
     let packages = family_doctor::teams_and_packages(ctx, community_id).await?;
     if activity {
         bar.set_message("家庭医生签约");

@@ -294,12 +294,19 @@ async fn the_modality_account_stows_and_other_content_under_a_held_uid_is_refuse
     let modality = app.login("pacs-interface").await;
     let (_, id_number) = resident_without_studies(&app).await;
     let ct = as_resident("CT_small.dcm", &id_number);
+    let before = app.count("imaging_instances").await;
+    // One request with the instance twice and other content under its UID: kept once, the
+    // other refused with its reason.
+    let altered = with_accession("CT_small.dcm", &id_number, Some("YJ0000000001"));
+    let partly = stow(&app, &modality, &[ct.clone(), ct.clone(), altered.clone()]).await;
+    assert_eq!(partly.status(), 202);
+    let answer: Value = partly.json().await.unwrap();
+    assert_eq!(answer["00081199"]["Value"].as_array().unwrap().len(), 2);
     assert_eq!(
-        stow(&app, &modality, std::slice::from_ref(&ct))
-            .await
-            .status(),
-        200
+        answer["00081198"]["Value"][0]["00081197"]["Value"][0],
+        0x0111
     );
+    assert_eq!(app.count("imaging_instances").await, before + 1);
     let held = app.count("imaging_instances").await;
     assert_eq!(
         stow(&app, &modality, &[ct]).await.status(),
@@ -307,7 +314,6 @@ async fn the_modality_account_stows_and_other_content_under_a_held_uid_is_refuse
         "the same instance again is taken"
     );
     // The same SOP Instance UID with another accession number: other content, refused.
-    let altered = with_accession("CT_small.dcm", &id_number, Some("YJ0000000001"));
     let refused = stow(&app, &modality, &[altered]).await;
     assert_eq!(refused.status(), 409);
     let warning = refused.headers()["warning"].to_str().unwrap().to_owned();

@@ -519,3 +519,103 @@ async fn report_templates_are_kept_by_the_centre_and_start_a_report() {
         "CT first"
     );
 }
+
+#[tokio::test]
+async fn the_demo_year_of_remote_imaging_reads_is_at_the_seeds_rate_with_real_images() {
+    let app = TestApp::spawn_demo(true).await;
+    let reader = app.login("imaging-reader").await;
+    // Sangzhi read 12,597 remote imaging studies for about 376,000 residents: 3.35 per hundred,
+    // about 67 for the small demo's 2,000 (the six studies of today's worklist besides).
+    let year: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM imaging_studies WHERE accession_number LIKE 'YR%' \
+         AND reported_at_ms IS NOT NULL",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!((40..=100).contains(&year), "{year} reads in the year");
+
+    // Last month's reads count in indicator 2.2a.
+    let now = yijia::clock::now_ms();
+    let last_month = yijia::clock::month_cst(now - 31 * 86_400_000);
+    let reported: Vec<i64> = sqlx::query_scalar(
+        "SELECT reported_at_ms FROM imaging_studies WHERE reported_at_ms IS NOT NULL",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let reads = reported
+        .iter()
+        .filter(|at| yijia::clock::month_cst(**at) == last_month)
+        .count() as f64;
+    let supervisor = app.login("supervisor").await;
+    let (y, m) = last_month.split_once('-').unwrap();
+    let values = app
+        .get_ok(
+            &supervisor,
+            &format!(
+                "/api/v1/indicators?year={y}&month={}",
+                m.trim_start_matches('0')
+            ),
+        )
+        .await;
+    let numerator = crate::helpers::indicator(&values, "2.2a")["numerator"]
+        .as_f64()
+        .unwrap();
+    assert!(reads > 0.0 && numerator >= reads, "{numerator} ≥ {reads}");
+
+    // A CT of the year is the shared CT slice, re-identified to its resident: read back over
+    // WADO-RS and parsed by dicom-rs, the patient is the resident, the pixels the sample's.
+    let (study_uid, id_number, name): (String, String, String) = sqlx::query_as(
+        "SELECT s.study_instance_uid, r.id_number, r.name FROM imaging_studies s \
+         JOIN residents r ON r.id = s.resident_id JOIN imaging_instances i ON i.study_id = s.id \
+         WHERE s.accession_number LIKE 'YR%' AND i.modality = 'CT' ORDER BY s.id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let response = app
+        .get(&reader, &format!("/dicomweb/studies/{study_uid}"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.unwrap();
+    let start = body
+        .windows(4)
+        .position(|w| w == b"DICM")
+        .expect("a DICOM part")
+        - 128;
+    let end = body
+        .windows(4)
+        .rposition(|w| w == b"\r\n--")
+        .expect("the closing boundary");
+    let object = dicom_object::from_reader(&body[start + 128..end]).unwrap();
+    let text = |tag| {
+        object
+            .element(tag)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end_matches(['\0', ' '])
+            .to_owned()
+    };
+    use dicom_dictionary_std::tags;
+    assert_eq!(text(tags::PATIENT_ID), id_number);
+    assert_eq!(text(tags::PATIENT_NAME), name);
+    assert_eq!(text(tags::STUDY_INSTANCE_UID), study_uid);
+    let sample =
+        dicom_object::open_file(crate::imaging::shared_dicom().join("CT_small.dcm")).unwrap();
+    assert_eq!(
+        object
+            .element(tags::PIXEL_DATA)
+            .unwrap()
+            .to_bytes()
+            .unwrap(),
+        sample
+            .element(tags::PIXEL_DATA)
+            .unwrap()
+            .to_bytes()
+            .unwrap(),
+        "real pixels"
+    );
+    assert!(object.element(tags::OTHER_PATIENT_I_DS_SEQUENCE).is_err());
+}
