@@ -4,3 +4,7 @@
 -- start (an empty digest marks a row not moved yet); new rows leave it empty.
 ALTER TABLE imaging_instances ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE imaging_unmatched ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT '';
+
+-- QIDO-RS finds studies by accession number and by date without reading them all.
+CREATE INDEX imaging_studies_accession ON imaging_studies (community_id, accession_number);
+CREATE INDEX imaging_studies_date ON imaging_studies (community_id, study_date);

@@ -224,7 +224,13 @@ impl Conditions {
     /// The study-level keys: the study, the patient, the accession number, the date.
     fn study_level(&mut self, filter: &Filter) {
         self.equal("s.study_instance_uid", filter.study_uid.as_ref());
-        self.equal("r.id_number", filter.patient_id.as_ref());
+        // The resident first (by the ID number's index), then the resident's studies.
+        if let Some(patient_id) = &filter.patient_id {
+            self.add(
+                "s.resident_id IN (SELECT id FROM residents WHERE community_id = $1 AND id_number = ?)",
+                std::slice::from_ref(patient_id),
+            );
+        }
         self.equal("s.accession_number", filter.accession_number.as_ref());
         if let Some(name) = &filter.patient_name {
             self.patient_name(name, filter.fuzzy);
