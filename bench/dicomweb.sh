@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 dir=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-./target/release/yijia serve --demo --data-dir "$dir" --addr "127.0.0.1:$port" --dicom-addr 127.0.0.1:0 >/dev/null 2>&1 &
+./target/release/yijia serve --demo --data-dir "$dir" --addr "127.0.0.1:$port" --dicom-addr 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
 server=$!
 orthanc_pid=""
 trap 'kill $server $orthanc_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
@@ -41,4 +41,5 @@ JSON
 fi
 # The writer stores, the reader searches: yijia's two tokens go as STOW token and QIDO token.
 target/fhir-venv/bin/python bench/dicomweb.py ../shared/data/dicom-imaging "${STUDIES:-10000}" \
-  "$dir/patients.txt" "yijia=http://127.0.0.1:$port/dicomweb,$modality,$reader" "${servers[@]}"
+  "$dir/patients.txt" "yijia=http://127.0.0.1:$port/dicomweb,$modality,$reader" "${servers[@]}" ||
+  { echo "the server's errors:"; grep -a ERROR "$dir/serve.log" | tail -5; exit 1; }

@@ -95,8 +95,14 @@ impl Db {
         }
     }
 
+    /// A transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// transaction that read first and wrote later would fail with SQLITE_BUSY_SNAPSHOT, not
+    /// wait, whenever another connection committed in between.
     pub async fn begin(&self) -> Result<Transaction, sqlx::Error> {
-        self.pool.begin().await
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.pool.begin().await,
+        }
     }
 }
 
