@@ -5,6 +5,7 @@
 ALTER TABLE imaging_instances ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE imaging_unmatched ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT '';
 
--- QIDO-RS finds studies by accession number and by date without reading them all.
+-- QIDO-RS finds studies by accession number without reading them all. (Not by date: an index
+-- on the date would be taken for the searches' order by date and read every study instead
+-- of the few of a patient.)
 CREATE INDEX imaging_studies_accession ON imaging_studies (community_id, accession_number);
-CREATE INDEX imaging_studies_date ON imaging_studies (community_id, study_date);

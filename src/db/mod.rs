@@ -95,6 +95,14 @@ impl Db {
         }
     }
 
+    /// The SQL aggregate of the distinct values of `column`, joined by commas.
+    pub fn distinct_list(&self, column: &str) -> String {
+        match self.engine {
+            Engine::Sqlite => format!("group_concat(DISTINCT {column})"),
+            Engine::Postgres => format!("string_agg(DISTINCT {column}, ',')"),
+        }
+    }
+
     /// A transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
     /// transaction that read first and wrote later would fail with SQLITE_BUSY_SNAPSHOT, not
     /// wait, whenever another connection committed in between.

@@ -294,9 +294,14 @@ pub async fn studies(
         );
     }
     let Conditions { sql, binds } = conditions;
+    // Counts and modalities by the instances-by-study index, a few rows per study.
+    let modalities = db.distinct_list("i.modality");
     let query = format!(
         "SELECT s.id, s.resident_id, s.study_instance_uid, s.accession_number, s.study_date, \
-         s.study_time, s.study_description, r.id_number, r.name, r.sex, r.birth_date \
+         s.study_time, s.study_description, r.id_number, r.name, r.sex, r.birth_date, \
+         (SELECT COUNT(DISTINCT i.series_instance_uid) FROM imaging_instances i WHERE i.study_id = s.id) AS series, \
+         (SELECT COUNT(*) FROM imaging_instances i WHERE i.study_id = s.id) AS instances, \
+         (SELECT {modalities} FROM imaging_instances i WHERE i.study_id = s.id) AS modalities \
          FROM imaging_studies s JOIN residents r ON r.id = s.resident_id \
          WHERE s.community_id = $1{sql} ORDER BY s.study_date DESC, s.id DESC LIMIT {MAX_MATCHES}"
     );
@@ -307,6 +312,14 @@ pub async fn studies(
     let rows = query.fetch_all(&db.pool).await?;
     let mut studies = Vec::with_capacity(rows.len());
     for row in rows {
+        let modalities: Option<String> = row.try_get("modalities")?;
+        let mut modalities: Vec<String> = modalities
+            .unwrap_or_default()
+            .split(',')
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect();
+        modalities.sort_unstable();
         studies.push(StudyRow {
             id: row.try_get("id")?,
             resident_id: row.try_get("resident_id")?,
@@ -319,52 +332,12 @@ pub async fn studies(
             patient_name: row.try_get("name")?,
             patient_sex: row.try_get("sex")?,
             patient_birth_date: row.try_get("birth_date")?,
-            modalities: Vec::new(),
-            series: 0,
-            instances: 0,
+            modalities,
+            series: row.try_get("series")?,
+            instances: row.try_get("instances")?,
         });
     }
-    count_series(db, &mut studies).await?;
     Ok(studies)
-}
-
-/// Fills in each study's modalities and its numbers of series and instances, in one query.
-async fn count_series(db: &Db, studies: &mut [StudyRow]) -> Result<(), sqlx::Error> {
-    if studies.is_empty() {
-        return Ok(());
-    }
-    // The ids are the database's own integers.
-    let ids: Vec<String> = studies.iter().map(|s| s.id.to_string()).collect();
-    let query = format!(
-        "SELECT study_id, series_instance_uid, modality, COUNT(*) FROM imaging_instances \
-         WHERE study_id IN ({}) GROUP BY study_id, series_instance_uid, modality",
-        ids.join(", ")
-    );
-    let series: Vec<(i64, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(query))
-        .fetch_all(&db.pool)
-        .await?;
-    let mut by_study: std::collections::HashMap<i64, Vec<(String, String, i64)>> =
-        std::collections::HashMap::new();
-    for (study, uid, modality, instances) in series {
-        by_study
-            .entry(study)
-            .or_default()
-            .push((uid, modality, instances));
-    }
-    for study in studies {
-        let Some(series) = by_study.get(&study.id) else {
-            continue;
-        };
-        let mut uids: Vec<&str> = series.iter().map(|(uid, _, _)| uid.as_str()).collect();
-        uids.sort_unstable();
-        uids.dedup();
-        study.series = uids.len() as i64;
-        study.instances = series.iter().map(|(_, _, n)| n).sum();
-        study.modalities = series.iter().map(|(_, m, _)| m.clone()).collect();
-        study.modalities.sort_unstable();
-        study.modalities.dedup();
-    }
-    Ok(())
 }
 
 /// An instance row as QIDO-RS and WADO-RS need it.
