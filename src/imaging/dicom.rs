@@ -243,9 +243,9 @@ fn same_pixels(x: &File, y: &File) -> bool {
     true
 }
 
-/// The instance's attributes as DICOM JSON (PS3.18 F), without its pixel data — what
-/// WADO-RS metadata returns.
-pub fn metadata(bytes: &[u8]) -> Result<serde_json::Value, Refused> {
+/// The instance's attributes as DICOM JSON (PS3.18 F) — what WADO-RS metadata returns — with
+/// its pixel data as a BulkDataURI, `pixel_data_uri`, instead of the bytes.
+pub fn metadata(bytes: &[u8], pixel_data_uri: &str) -> Result<serde_json::Value, Refused> {
     yijia_ecg::formats::dicom_lengths::check(bytes)
         .map_err(|e| Refused::Unreadable(e.to_string()))?;
     let object = OpenFileOptions::new()
@@ -253,6 +253,11 @@ pub fn metadata(bytes: &[u8]) -> Result<serde_json::Value, Refused> {
         .from_reader(bytes)
         .map_err(|e| Refused::Unreadable(e.to_string()))?;
     let mut dataset = object.into_inner();
+    let pixel_vr = dataset
+        .element_opt(tags::PIXEL_DATA)
+        .ok()
+        .flatten()
+        .map(|e| e.vr().to_string().to_owned());
     for bulk in [
         tags::PIXEL_DATA,
         tags::FLOAT_PIXEL_DATA,
@@ -260,7 +265,16 @@ pub fn metadata(bytes: &[u8]) -> Result<serde_json::Value, Refused> {
     ] {
         dataset.remove_element(bulk);
     }
-    dicom_json::to_value(&dataset).map_err(|e| Refused::Unreadable(e.to_string()))
+    let mut json =
+        dicom_json::to_value(&dataset).map_err(|e| Refused::Unreadable(e.to_string()))?;
+    // The pixels by reference (PS3.18 F.2.6): their frames as native pixel data.
+    if let (Some(vr), Some(object)) = (pixel_vr, json.as_object_mut()) {
+        object.insert(
+            "7FE00010".into(),
+            serde_json::json!({ "vr": vr, "BulkDataURI": pixel_data_uri }),
+        );
+    }
+    Ok(json)
 }
 
 #[cfg(test)]
@@ -351,11 +365,14 @@ mod tests {
     }
 
     #[test]
-    fn metadata_is_dicom_json_without_pixels() {
-        let json = metadata(&shared("CT_small.dcm")).unwrap();
+    fn metadata_is_dicom_json_with_pixels_by_reference() {
+        let json = metadata(&shared("CT_small.dcm"), "https://x/frames/1").unwrap();
         assert_eq!(json["00080060"]["Value"][0], "CT");
         assert_eq!(json["00280010"]["Value"][0], 128);
-        assert!(json.get("7FE00010").is_none());
+        assert_eq!(
+            json["7FE00010"],
+            serde_json::json!({ "vr": "OW", "BulkDataURI": "https://x/frames/1" })
+        );
     }
 
     #[test]

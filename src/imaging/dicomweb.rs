@@ -68,6 +68,10 @@ pub fn routes() -> Router<Ctx> {
             get(super::rendered::render_first_frame),
         )
         .route(
+            "/dicomweb/studies/{study}/series/{series}/instances/{instance}/frames/{frames}",
+            get(super::rendered::frames),
+        )
+        .route(
             "/dicomweb/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered",
             get(super::rendered::render_frame),
         )
@@ -452,11 +456,7 @@ async fn retrieve(
     if rows.is_empty() {
         return Err(Error::NotFound.into());
     }
-    let boundary = {
-        let mut bytes = [0u8; 12];
-        getrandom::fill(&mut bytes).expect("the operating system's random source works");
-        format!("yijia-{}", hex::encode(bytes))
-    };
+    let boundary = super::multipart::new_boundary();
     let community_id = actor.community_id;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let count = ids.len();
@@ -470,6 +470,7 @@ async fn retrieve(
                 .map(|content| {
                     Bytes::from(super::multipart::frame(
                         &boundary,
+                        "application/dicom",
                         &content,
                         at + 1 == count,
                     ))
@@ -644,8 +645,8 @@ pub async fn store_in_study(
     store(&ctx, &actor, Some(&study), &headers, body).await
 }
 
-/// WADO-RS metadata: each instance's attributes as DICOM JSON, without pixel data, read from
-/// the stored instances one at a time on the blocking pool.
+/// WADO-RS metadata: each instance's attributes as DICOM JSON, its pixel data by reference
+/// to its frames, read from the stored instances one at a time on the blocking pool.
 async fn metadata(
     ctx: Ctx,
     actor: crate::access::Actor,
@@ -658,7 +659,18 @@ async fn metadata(
     let mut all = Vec::with_capacity(rows.len());
     for row in rows {
         let content = super::content_of(&ctx, actor.community_id, row.id).await?;
-        let json = tokio::task::spawn_blocking(move || super::dicom::metadata(&content))
+        let frames: Vec<String> = (1..=row.frames.unwrap_or(1).max(1))
+            .map(|n| n.to_string())
+            .collect();
+        let uri = format!(
+            "{}/studies/{}/series/{}/instances/{}/frames/{}",
+            base_url(&ctx),
+            row.study_instance_uid,
+            row.series_instance_uid,
+            row.sop_instance_uid,
+            frames.join(",")
+        );
+        let json = tokio::task::spawn_blocking(move || super::dicom::metadata(&content, &uri))
             .await
             .map_err(|_| {
                 ApiError::new(

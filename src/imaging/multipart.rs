@@ -93,10 +93,18 @@ fn split_headers(part: &[u8]) -> Option<(String, &[u8])> {
     Some((headers, &part[end + 4..]))
 }
 
-/// Frames `parts` as a `multipart/related; type="application/dicom"` body.
-pub fn frame(boundary: &str, part: &[u8], last: bool) -> Vec<u8> {
+/// A boundary no part's bytes are likely to hold.
+pub fn new_boundary() -> String {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    format!("yijia-{}", hex::encode(bytes))
+}
+
+/// One part of a `multipart/related` body of parts of `media_type`, the closing boundary
+/// after the `last`.
+pub fn frame(boundary: &str, media_type: &str, part: &[u8], last: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(part.len() + 128);
-    out.extend(format!("--{boundary}\r\nContent-Type: application/dicom\r\n\r\n").as_bytes());
+    out.extend(format!("--{boundary}\r\nContent-Type: {media_type}\r\n\r\n").as_bytes());
     out.extend(part);
     out.extend(b"\r\n");
     if last {

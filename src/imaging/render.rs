@@ -1,11 +1,12 @@
 //! One frame of an instance as a picture for the browser viewer (DICOMweb's rendered and
 //! thumbnail resources): decoded (native, RLE, JPEG, JPEG 2000), windowed by the file's own
 //! VOI LUT or Window Center/Width (min–max where it has none) or the reader's window, 8 bits
-//! per sample, as PNG or JPEG, scaled down to a viewport when one is asked for.
+//! per sample, as PNG or JPEG, scaled down to a viewport when one is asked for; and frames as
+//! native pixel data for WADO-RS frames.
 
 use dicom_dictionary_std::tags;
-use dicom_object::OpenFileOptions;
 use dicom_object::file::ReadPreamble;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_pixeldata::{ConvertOptions, PixelDecoder, VoiLutOption, WindowLevel};
 
 /// The most pixels (rows × columns × samples) a frame may declare before it is decoded: a
@@ -116,9 +117,8 @@ pub async fn on_pool(
         .map_err(|_| super::Error::BadRequest("rendering failed".into()))
 }
 
-/// One frame rendered as `rendering` says.
-pub fn render(bytes: &[u8], rendering: &Rendering) -> Result<Vec<u8>, Unrenderable> {
-    let frame = rendering.frame;
+/// An instance with an image of bounded frames, and how many frames it has.
+fn open_image(bytes: &[u8]) -> Result<(DefaultDicomObject, u64), Unrenderable> {
     yijia_ecg::formats::dicom_lengths::check(bytes)
         .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
     let object = OpenFileOptions::new()
@@ -150,6 +150,52 @@ pub fn render(bytes: &[u8], rendering: &Rendering) -> Result<Vec<u8>, Unrenderab
         return Err(Unrenderable::TooLarge);
     }
     let frames = number(tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1);
+    Ok((object, frames))
+}
+
+/// The most bytes of decoded frames one WADO-RS frames request returns.
+pub const MAX_FRAMES_BYTES: usize = 256 * 1024 * 1024;
+
+/// Frames `numbers` (from 1) as native pixel data, decoded from any transfer syntax we
+/// decode: what WADO-RS frames returns as `application/octet-stream`.
+pub fn raw_frames(bytes: &[u8], numbers: &[u32]) -> Result<Vec<Vec<u8>>, Unrenderable> {
+    let (object, frames) = open_image(bytes)?;
+    let mut out = Vec::with_capacity(numbers.len());
+    let mut total = 0;
+    for &number in numbers {
+        if number == 0 || u64::from(number) > frames {
+            return Err(Unrenderable::NoSuchFrame(number));
+        }
+        let decoded = object
+            .decode_pixel_data_frame(number - 1)
+            .map_err(|e| Unrenderable::Undecodable(e.to_string()))?;
+        total += decoded.data().len();
+        if total > MAX_FRAMES_BYTES {
+            return Err(Unrenderable::TooLarge);
+        }
+        out.push(decoded.data().to_vec());
+    }
+    Ok(out)
+}
+
+/// [`raw_frames`] on the blocking pool, with the renderer's slots.
+pub async fn raw_frames_on_pool(
+    content: Vec<u8>,
+    numbers: Vec<u32>,
+) -> Result<Result<Vec<Vec<u8>>, Unrenderable>, super::Error> {
+    let _slot = SLOTS
+        .acquire()
+        .await
+        .map_err(|_| super::Error::BadRequest("the renderer has stopped".into()))?;
+    tokio::task::spawn_blocking(move || raw_frames(&content, &numbers))
+        .await
+        .map_err(|_| super::Error::BadRequest("decoding failed".into()))
+}
+
+/// One frame rendered as `rendering` says.
+pub fn render(bytes: &[u8], rendering: &Rendering) -> Result<Vec<u8>, Unrenderable> {
+    let frame = rendering.frame;
+    let (object, frames) = open_image(bytes)?;
     if frame == 0 || u64::from(frame) > frames {
         return Err(Unrenderable::NoSuchFrame(frame));
     }
@@ -196,6 +242,28 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         std::fs::read(&path).unwrap_or_else(|_| panic!("{path}"))
+    }
+
+    #[test]
+    fn frames_come_out_as_the_native_pixel_data_whatever_the_transfer_syntax() {
+        let native = shared("MR_small.dcm");
+        let stored = OpenFileOptions::new()
+            .read_preamble(ReadPreamble::Auto)
+            .from_reader(&native[..])
+            .unwrap();
+        let pixels = stored
+            .element(tags::PIXEL_DATA)
+            .unwrap()
+            .to_bytes()
+            .unwrap();
+        for name in ["MR_small.dcm", "MR_small_RLE.dcm", "MR_small_bigendian.dcm"] {
+            let frames = raw_frames(&shared(name), &[1]).unwrap();
+            assert_eq!(frames, vec![pixels.to_vec()], "{name}");
+        }
+        assert_eq!(raw_frames(&native, &[2]), Err(Unrenderable::NoSuchFrame(2)));
+        let two = raw_frames(&shared("SC_rgb_rle_2frame.dcm"), &[1, 2]).unwrap();
+        assert_eq!(two.len(), 2);
+        assert!(two.iter().all(|f| f.len() == 100 * 100 * 3));
     }
 
     fn size(png: &[u8]) -> (u32, u32) {

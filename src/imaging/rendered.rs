@@ -1,6 +1,7 @@
-//! DICOMweb's rendered and thumbnail resources (PS3.18 8.3.5, 10.4.1.1.4): a frame drawn as
-//! PNG or JPEG (by `Accept`), in the file's window or the one asked for, scaled to a viewport;
-//! a thumbnail is the middle image of a study, series or instance.
+//! DICOMweb's frames, rendered and thumbnail resources (PS3.18 10.4.1.1.3, 8.3.5, 10.4.1.1.4):
+//! frames as native pixel data; a frame drawn as PNG or JPEG (by `Accept`), in the file's
+//! window or the one asked for, scaled to a viewport; a thumbnail is the middle image of a
+//! study, series or instance.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -68,16 +69,23 @@ pub fn image_response(
 ) -> Result<Response, ApiError> {
     match picture {
         Ok(bytes) => Ok(([(header::CONTENT_TYPE, format.media_type())], bytes).into_response()),
-        Err(super::render::Unrenderable::NoSuchFrame(n)) => Err(ApiError::new(
+        Err(error) => Err(unrenderable(error)),
+    }
+}
+
+/// Why a frame could not be given.
+fn unrenderable(error: super::render::Unrenderable) -> ApiError {
+    match error {
+        super::render::Unrenderable::NoSuchFrame(n) => ApiError::new(
             StatusCode::NOT_FOUND,
             "imaging.no_such_frame",
             format!("frame {n} is not in the instance"),
-        )),
-        Err(error) => Err(ApiError::new(
+        ),
+        error => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "imaging.unrenderable",
             error.to_string(),
-        )),
+        ),
     }
 }
 
@@ -143,4 +151,57 @@ pub async fn instance_thumbnail(
 ) -> Result<Response, ApiError> {
     let filter = Filter::addressed(study, Some(series), Some(instance));
     rendered(ctx, actor, filter, thumbnail(&headers, &query)).await
+}
+
+/// The most frames one frames request lists.
+const MAX_LISTED_FRAMES: usize = 10_000;
+
+/// WADO-RS frames: the listed frames (`1,3,5`) of an instance decoded to native pixel data,
+/// one part each, as `multipart/related; type="application/octet-stream"`; audited.
+pub async fn frames(
+    State(ctx): State<Ctx>,
+    ApiActor(actor): ApiActor,
+    Path((study, series, instance, list)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("*/*");
+    if !(accept.contains("application/octet-stream") || accept.contains("*/*")) {
+        return Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "imaging.not_acceptable",
+            "frames are given as multipart/related; type=\"application/octet-stream\"",
+        ));
+    }
+    let numbers: Vec<u32> = list
+        .split(',')
+        .map(|n| n.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .ok()
+        .filter(|n: &Vec<u32>| !n.is_empty() && n.len() <= MAX_LISTED_FRAMES)
+        .ok_or_else(|| Error::BadRequest("frames are listed as numbers from 1: 1,2,3".into()))?;
+    let filter = Filter::addressed(study, Some(series), Some(instance));
+    let rows = visible_instances(&ctx, &actor, &filter, "imaging_study.retrieve").await?;
+    let row = rows.first().ok_or(Error::NotFound)?;
+    let content = super::content_of(&ctx, actor.community_id, row.id).await?;
+    let frames = super::render::raw_frames_on_pool(content, numbers).await?;
+    let frames = match frames {
+        Ok(frames) => frames,
+        Err(error) => return Err(unrenderable(error)),
+    };
+    let boundary = super::multipart::new_boundary();
+    let mut body = Vec::new();
+    for (at, frame) in frames.iter().enumerate() {
+        body.extend(super::multipart::frame(
+            &boundary,
+            "application/octet-stream",
+            frame,
+            at + 1 == frames.len(),
+        ));
+    }
+    let content_type =
+        format!("multipart/related; type=\"application/octet-stream\"; boundary={boundary}");
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }

@@ -100,7 +100,14 @@ async fn dicomweb_client_stores_searches_and_retrieves() {
     assert_eq!(found["study_retrieved"], 7);
     assert_eq!(found["metadata"], 7, "WADO-RS metadata of every instance");
     assert_eq!(found["metadata_uid_matches"], true);
-    assert_eq!(found["metadata_has_pixels"], false);
+    assert_eq!(
+        found["metadata_pixels_by_uri"],
+        serde_json::json!(["BulkDataURI", "vr"]),
+        "pixel data by reference, not inline"
+    );
+    assert_eq!(found["frame_is_pixel_data"], true, "{found}");
+    assert_eq!(found["bulkdata_is_pixel_data"], true);
+    assert_eq!(found["no_such_frame"], 404);
     assert_eq!(found["rendered_jpeg"], true);
     assert_eq!(
         found["rendered_png_size"],

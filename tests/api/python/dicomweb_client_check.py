@@ -108,10 +108,22 @@ result["metadata"] = len(metadata)
 one = pydicom.Dataset.from_json(reader.retrieve_instance_metadata(
     study_uid, str(first.SeriesInstanceUID), str(first.SOPInstanceUID)))
 result["metadata_uid_matches"] = one.SOPInstanceUID == first.SOPInstanceUID
-result["metadata_has_pixels"] = "PixelData" in one
+raw_metadata = reader.retrieve_instance_metadata(
+    study_uid, str(first.SeriesInstanceUID), str(first.SOPInstanceUID))
+result["metadata_pixels_by_uri"] = sorted(raw_metadata["7FE00010"])
 
 # Rendered: JPEG on request, PNG frames, a viewport; thumbnails of study, series and instance.
 uids = (study_uid, str(first.SeriesInstanceUID), str(first.SOPInstanceUID))
+# Frames as native pixel data, and the metadata's BulkDataURI for them.
+frames = reader.retrieve_instance_frames(*uids, frame_numbers=[1],
+                                         media_types=("application/octet-stream",))
+result["frame_is_pixel_data"] = frames[0] == first.PixelData
+bulk = reader.retrieve_bulkdata(raw_metadata["7FE00010"]["BulkDataURI"],
+                                media_types=("application/octet-stream",))
+result["bulkdata_is_pixel_data"] = b"".join(bulk) == first.PixelData
+no_frame = requests.get(f"{base}/studies/{uids[0]}/series/{uids[1]}/instances/{uids[2]}/frames/9",
+                        headers={"Authorization": f"Bearer {reader_token}"})
+result["no_such_frame"] = no_frame.status_code
 jpeg = reader.retrieve_instance_rendered(*uids, media_types=("image/jpeg",))
 result["rendered_jpeg"] = jpeg[:2] == b"\xff\xd8"
 png = reader.retrieve_instance_frames_rendered(*uids, [1], media_types=("image/png",),
