@@ -285,6 +285,7 @@ pub async fn generate(
                         received,
                     )
                     .await?
+                    .id
                 }
             };
             study = Some(id);

@@ -221,7 +221,8 @@ pub async fn generate(
             &parsed,
             received,
         )
-        .await?;
+        .await?
+        .id;
         crate::imaging::store::insert_instance(
             &mut tx,
             community_id,

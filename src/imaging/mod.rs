@@ -192,9 +192,7 @@ pub async fn store_instances(
         return Err(crate::access::Denied.into());
     }
     let mut outcomes: Vec<Option<Stored>> = Vec::with_capacity(parts.len());
-    // The residents the instances are for, each looked up and authorised once.
-    let mut residents: Vec<resident::model::Resident> = Vec::new();
-    let mut waiting = Vec::new(); // (slot, resident index, instance, bytes)
+    let mut readable = Vec::new(); // (slot, ID number, instance, bytes)
     for (bytes, read) in parts {
         let slot = outcomes.len();
         outcomes.push(None);
@@ -214,30 +212,25 @@ pub async fn store_instances(
             continue;
         }
         let id_number = instance.patient_id.trim().to_ascii_uppercase();
-        let known = residents.iter().position(|r| r.id_number == id_number);
-        let index = match known {
-            Some(index) => index,
-            None => match resident::store::resident_by_id_number(
-                &ctx.db,
-                actor.community_id,
-                &id_number,
-            )
-            .await?
-            {
-                Some(resident) => {
-                    residents.push(resident);
-                    residents.len() - 1
-                }
-                None => {
-                    unmatched::hold(ctx, now, actor, site.id, &instance, bytes).await?;
-                    outcomes[slot] = Some(Stored::Held {
-                        instance: Box::new(instance),
-                    });
-                    continue;
-                }
-            },
-        };
-        waiting.push((slot, index, instance, bytes));
+        readable.push((slot, id_number, instance, bytes));
+    }
+    // The residents the instances are for, looked up together and each authorised once.
+    let mut id_numbers: Vec<String> = readable.iter().map(|(_, n, _, _)| n.clone()).collect();
+    id_numbers.sort_unstable();
+    id_numbers.dedup();
+    let residents =
+        resident::store::residents_by_id_numbers(&ctx.db, actor.community_id, &id_numbers).await?;
+    let mut waiting = Vec::new(); // (slot, resident index, instance, bytes)
+    for (slot, id_number, instance, bytes) in readable {
+        match residents.iter().position(|r| r.id_number == id_number) {
+            Some(index) => waiting.push((slot, index, instance, bytes)),
+            None => {
+                unmatched::hold(ctx, now, actor, site.id, &instance, bytes).await?;
+                outcomes[slot] = Some(Stored::Held {
+                    instance: Box::new(instance),
+                });
+            }
+        }
     }
     let allowed = resident::authorize_all(
         ctx,
@@ -402,36 +395,30 @@ async fn file_round(
     let mut entries = Vec::new();
     let mut studies = Vec::new();
     for ((slot, filing, instance), content) in recorded.into_iter().zip(contents) {
-        let study_id =
-            match store::study_by_uid(&mut tx, actor.community_id, &instance.study_instance_uid)
-                .await?
-            {
-                Some((id, owner)) if owner == filing.resident => id,
-                Some(_) => {
-                    outcomes.push((slot, Stored::failed(Failure::OtherResident, &instance)));
-                    continue;
-                }
-                None => {
-                    let study = store::insert_study(
-                        &mut tx,
-                        actor.community_id,
-                        filing.resident,
-                        filing.site,
-                        &instance,
-                        now,
-                    )
-                    .await?;
-                    order::file_study(
-                        &mut tx,
-                        actor.community_id,
-                        filing.resident,
-                        &instance.accession_number,
-                        study,
-                    )
-                    .await?;
-                    study
-                }
-            };
+        let study = store::insert_study(
+            &mut tx,
+            actor.community_id,
+            filing.resident,
+            filing.site,
+            &instance,
+            now,
+        )
+        .await?;
+        if study.resident_id != filing.resident {
+            outcomes.push((slot, Stored::failed(Failure::OtherResident, &instance)));
+            continue;
+        }
+        if study.created {
+            order::file_study(
+                &mut tx,
+                actor.community_id,
+                filing.resident,
+                &instance.accession_number,
+                study.id,
+            )
+            .await?;
+        }
+        let study_id = study.id;
         let new = store::insert_instance(
             &mut tx,
             actor.community_id,

@@ -22,7 +22,15 @@ pub async fn study_by_uid(
         .transpose()
 }
 
-/// Creates the study of a first instance (or finds the one a concurrent request created).
+/// The study of an instance: created with it when the community holds no study of its UID
+/// (then `created`), else the one held, with the resident it belongs to.
+pub struct StudyOf {
+    pub id: i64,
+    pub resident_id: i64,
+    pub created: bool,
+}
+
+/// Creates the study of a first instance, or finds the one held (another request's).
 pub async fn insert_study(
     conn: &mut AnyConnection,
     community_id: i64,
@@ -30,12 +38,12 @@ pub async fn insert_study(
     site_institution_id: i64,
     instance: &Instance,
     now_ms: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query(
+) -> Result<StudyOf, sqlx::Error> {
+    let created: Option<i64> = sqlx::query_scalar(
         "INSERT INTO imaging_studies (community_id, resident_id, site_institution_id, \
          study_instance_uid, accession_number, study_date, study_time, study_description, \
          received_at_ms, priority, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'routine', 'waiting') \
-         ON CONFLICT (community_id, study_instance_uid) DO NOTHING",
+         ON CONFLICT (community_id, study_instance_uid) DO NOTHING RETURNING id",
     )
     .bind(community_id)
     .bind(resident_id)
@@ -46,15 +54,23 @@ pub async fn insert_study(
     .bind(&instance.study_time)
     .bind(&instance.study_description)
     .bind(now_ms)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    sqlx::query_scalar(
-        "SELECT id FROM imaging_studies WHERE community_id = $1 AND study_instance_uid = $2",
-    )
-    .bind(community_id)
-    .bind(&instance.study_instance_uid)
-    .fetch_one(conn)
-    .await
+    if let Some(id) = created {
+        return Ok(StudyOf {
+            id,
+            resident_id,
+            created: true,
+        });
+    }
+    let (id, resident_id) = study_by_uid(conn, community_id, &instance.study_instance_uid)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    Ok(StudyOf {
+        id,
+        resident_id,
+        created: false,
+    })
 }
 
 /// The content of an instance: its size and the digest it is archived under
@@ -112,23 +128,22 @@ pub async fn digests_by_sop(
     community_id: i64,
     sop_instance_uids: &[String],
 ) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
-    if sop_instance_uids.is_empty() {
-        return Ok(Default::default());
+    let mut held = std::collections::HashMap::new();
+    for chunk in sop_instance_uids.chunks(500) {
+        let mut conditions = Conditions::default();
+        conditions.add(&any_of("sop_instance_uid", chunk), chunk);
+        let query = format!(
+            "SELECT sop_instance_uid, content_sha256 FROM imaging_instances WHERE community_id = $1{}",
+            conditions.sql
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(community_id);
+        for value in conditions.binds {
+            query = query.bind(value);
+        }
+        let rows: Vec<(String, String)> = query.fetch_all(&db.pool).await?;
+        held.extend(rows);
     }
-    let mut conditions = Conditions::default();
-    conditions.add(
-        &any_of("sop_instance_uid", sop_instance_uids),
-        sop_instance_uids,
-    );
-    let query = format!(
-        "SELECT sop_instance_uid, content_sha256 FROM imaging_instances WHERE community_id = $1{}",
-        conditions.sql
-    );
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(query)).bind(community_id);
-    for value in conditions.binds {
-        query = query.bind(value);
-    }
-    Ok(query.fetch_all(&db.pool).await?.into_iter().collect())
+    Ok(held)
 }
 
 /// A study as QIDO-RS answers it.

@@ -480,6 +480,28 @@ pub async fn resident_by_id_number(
     .await
 }
 
+/// The community's residents of these ID numbers (those it has), a few hundred a query.
+pub async fn residents_by_id_numbers(
+    db: &Db,
+    community_id: i64,
+    id_numbers: &[String],
+) -> Result<Vec<Resident>, sqlx::Error> {
+    let mut found = Vec::new();
+    for chunk in id_numbers.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM residents r WHERE r.community_id = $1 AND r.id_number IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id);
+        for id_number in chunk {
+            query = query.bind(id_number);
+        }
+        found.extend(query.fetch_all(&db.pool).await?);
+    }
+    Ok(found)
+}
+
 /// The village clinic a health grid belongs to.
 pub async fn grid_village(
     db: &Db,
