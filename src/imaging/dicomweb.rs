@@ -319,12 +319,8 @@ async fn studies(
     let mut found: Vec<Value> = shown.iter().map(|s| study_json(ctx, s)).collect();
     // The imaging centre's readers also find the studies held for reconciliation.
     if actor.reads_for(crate::institution::model::CentreService::Imaging) {
-        let held = super::unmatched::list(ctx, now, actor).await?;
-        found.extend(
-            held.iter()
-                .filter(|h| super::unmatched::matches(h, &filter))
-                .map(|h| unmatched_json(ctx, h)),
-        );
+        let held = super::unmatched::search(ctx, now, actor, &filter).await?;
+        found.extend(held.iter().map(|h| unmatched_json(ctx, h)));
     }
     Ok(dicom_json(page(found, limit, offset).collect()))
 }

@@ -91,8 +91,30 @@ fn require_reader(actor: &Actor) -> Result<(), Error> {
 
 /// The held studies, oldest first; the imaging centre's readers only.
 pub async fn list(ctx: &Ctx, now: Millis, actor: &Actor) -> Result<Vec<UnmatchedStudy>, Error> {
+    let studies = held(ctx, actor).await?;
+    audit_shown(ctx, now, actor, &studies).await?;
+    Ok(studies)
+}
+
+/// The held studies that answer a QIDO-RS study search; only they are audited as listed.
+pub async fn search(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    filter: &super::store::Filter,
+) -> Result<Vec<UnmatchedStudy>, Error> {
+    let studies: Vec<UnmatchedStudy> = held(ctx, actor)
+        .await?
+        .into_iter()
+        .filter(|held| matches(held, filter))
+        .collect();
+    audit_shown(ctx, now, actor, &studies).await?;
+    Ok(studies)
+}
+
+async fn held(ctx: &Ctx, actor: &Actor) -> Result<Vec<UnmatchedStudy>, Error> {
     require_reader(actor)?;
-    let studies: Vec<UnmatchedStudy> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT study_instance_uid, MIN(site_institution_id) AS site_institution_id, \
          MIN(patient_id) AS patient_id, MIN(patient_name) AS patient_name, \
          MIN(accession_number) AS accession_number, MIN(study_date) AS study_date, \
@@ -103,7 +125,15 @@ pub async fn list(ctx: &Ctx, now: Millis, actor: &Actor) -> Result<Vec<Unmatched
     )
     .bind(actor.community_id)
     .fetch_all(&ctx.db.pool)
-    .await?;
+    .await?)
+}
+
+async fn audit_shown(
+    ctx: &Ctx,
+    now: Millis,
+    actor: &Actor,
+    studies: &[UnmatchedStudy],
+) -> Result<(), Error> {
     let entries = studies
         .iter()
         .map(|s| {
@@ -118,11 +148,11 @@ pub async fn list(ctx: &Ctx, now: Millis, actor: &Actor) -> Result<Vec<Unmatched
         })
         .collect();
     ctx.auditor.record(entries).await?;
-    Ok(studies)
+    Ok(())
 }
 
 /// Does a held study answer a QIDO-RS study search (its keys as the modality sent them)?
-pub fn matches(held: &UnmatchedStudy, filter: &super::store::Filter) -> bool {
+fn matches(held: &UnmatchedStudy, filter: &super::store::Filter) -> bool {
     let equal = |key: &Option<String>, value: &str| key.as_deref().is_none_or(|k| k == value);
     equal(&filter.study_uid, &held.study_instance_uid)
         && equal(&filter.patient_id, &held.patient_id.to_ascii_uppercase())
