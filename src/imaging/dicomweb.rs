@@ -312,8 +312,10 @@ async fn studies(
 ) -> Result<Response, ApiError> {
     let (filter, limit, offset) = filter_of(query)?;
     let rows = store::studies(&ctx.db, actor.community_id, &filter).await?;
-    let rows: Vec<(i64, i64, StudyRow)> =
-        rows.into_iter().map(|s| (s.id, s.resident_id, s)).collect();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|s| (s.id, s.place.clone(), s))
+        .collect();
     let now = clock::now_ms();
     let shown = super::visible(ctx, now, actor, rows, "imaging_study.search").await?;
     let mut found: Vec<Value> = shown.iter().map(|s| study_json(ctx, s)).collect();
@@ -341,9 +343,10 @@ pub(super) async fn visible_instances(
     action: &str,
 ) -> Result<Vec<InstanceRow>, ApiError> {
     let rows = store::instances(&ctx.db, actor.community_id, filter).await?;
+    let community_id = actor.community_id;
     let rows = rows
         .into_iter()
-        .map(|r| (r.study_id, r.resident_id, r))
+        .map(|r| (r.study_id, r.place(community_id), r))
         .collect();
     Ok(super::visible(ctx, clock::now_ms(), actor, rows, action).await?)
 }

@@ -473,26 +473,19 @@ pub async fn visible<T>(
     ctx: &Ctx,
     now: Millis,
     actor: &Actor,
-    rows: Vec<(i64, i64, T)>,
+    rows: Vec<(i64, crate::access::ResidentPlace, T)>,
     action: &str,
 ) -> Result<Vec<T>, Error> {
     if !actor.is_staff() {
         return Err(crate::access::Denied.into());
     }
-    let mut residents: Vec<i64> = rows.iter().map(|(_, resident, _)| *resident).collect();
-    residents.sort_unstable();
-    residents.dedup();
-    let places = resident::store::places_of(&ctx.db, actor.community_id, &residents).await?;
     let mut entries = Vec::new();
     let mut shown = Vec::with_capacity(rows.len());
-    for (study_id, resident_id, row) in rows {
-        let allowed = places.get(&resident_id).is_some_and(|place| {
-            crate::access::check(actor, Purpose::Clinical, Access::Read, place).is_ok()
-        });
-        if allowed {
+    for (study_id, place, row) in rows {
+        if crate::access::check(actor, Purpose::Clinical, Access::Read, &place).is_ok() {
             entries.push(
                 Entry::by(actor, now, action, "imaging_study", Some(study_id))
-                    .about_resident(resident_id),
+                    .about_resident(place.resident_id),
             );
             shown.push(row);
         }

@@ -3,7 +3,39 @@
 use sqlx::{AnyConnection, Row};
 
 use super::dicom::Instance;
+use crate::access::ResidentPlace;
 use crate::db::Db;
+
+/// The columns (on `r`, the resident) a row needs for its resident's place: clinic, township
+/// and the institutions the resident is assigned to (comma-separated, as `assigned`).
+fn place_columns(db: &Db) -> String {
+    let assigned = db.distinct_list("CAST(ra.institution_id AS TEXT)");
+    format!(
+        "r.village_clinic_id, r.township_id, (SELECT {assigned} FROM resident_assignments ra \
+         WHERE ra.community_id = r.community_id AND ra.resident_id = r.id) AS assigned"
+    )
+}
+
+/// The place [`place_columns`] read.
+fn place_of_row(
+    community_id: i64,
+    resident_id: i64,
+    village_clinic_id: i64,
+    township_id: i64,
+    assigned: Option<&str>,
+) -> ResidentPlace {
+    ResidentPlace {
+        resident_id,
+        community_id,
+        village_clinic_id,
+        township_id,
+        assigned_institution_ids: assigned
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect(),
+    }
+}
 
 /// A study found by its UID: (id, resident).
 pub async fn study_by_uid(
@@ -151,6 +183,8 @@ pub async fn digests_by_sop(
 pub struct StudyRow {
     pub id: i64,
     pub resident_id: i64,
+    /// Where the resident belongs, for the access check.
+    pub place: ResidentPlace,
     pub study_instance_uid: String,
     pub accession_number: String,
     pub study_date: String,
@@ -311,9 +345,10 @@ pub async fn studies(
     let Conditions { sql, binds } = conditions;
     // Counts and modalities by the instances-by-study index, a few rows per study.
     let modalities = db.distinct_list("i.modality");
+    let place = place_columns(db);
     let query = format!(
         "SELECT s.id, s.resident_id, s.study_instance_uid, s.accession_number, s.study_date, \
-         s.study_time, s.study_description, r.id_number, r.name, r.sex, r.birth_date, \
+         s.study_time, s.study_description, r.id_number, r.name, r.sex, r.birth_date, {place}, \
          (SELECT COUNT(DISTINCT i.series_instance_uid) FROM imaging_instances i WHERE i.study_id = s.id) AS series, \
          (SELECT COUNT(*) FROM imaging_instances i WHERE i.study_id = s.id) AS instances, \
          (SELECT {modalities} FROM imaging_instances i WHERE i.study_id = s.id) AS modalities \
@@ -335,9 +370,18 @@ pub async fn studies(
             .map(str::to_owned)
             .collect();
         modalities.sort_unstable();
+        let resident_id: i64 = row.try_get("resident_id")?;
+        let assigned: Option<String> = row.try_get("assigned")?;
         studies.push(StudyRow {
             id: row.try_get("id")?,
-            resident_id: row.try_get("resident_id")?,
+            resident_id,
+            place: place_of_row(
+                community_id,
+                resident_id,
+                row.try_get("village_clinic_id")?,
+                row.try_get("township_id")?,
+                assigned.as_deref(),
+            ),
             study_instance_uid: row.try_get("study_instance_uid")?,
             accession_number: row.try_get("accession_number")?,
             study_date: row.try_get("study_date")?,
@@ -373,6 +417,23 @@ pub struct InstanceRow {
     pub rows_count: Option<i64>,
     pub columns_count: Option<i64>,
     pub frames: Option<i64>,
+    pub village_clinic_id: i64,
+    pub township_id: i64,
+    /// The institutions the resident is assigned to, comma-separated.
+    pub assigned: Option<String>,
+}
+
+impl InstanceRow {
+    /// Where the instance's resident belongs, for the access check.
+    pub fn place(&self, community_id: i64) -> ResidentPlace {
+        place_of_row(
+            community_id,
+            self.resident_id,
+            self.village_clinic_id,
+            self.township_id,
+            self.assigned.as_deref(),
+        )
+    }
 }
 
 pub async fn instances(
@@ -389,10 +450,11 @@ pub async fn instances(
         conditions.add(&any, &filter.modalities);
     }
     let Conditions { sql, binds } = conditions;
+    let place = place_columns(db);
     let query = format!(
         "SELECT i.id, i.study_id, s.resident_id, s.study_instance_uid, i.series_instance_uid, \
          i.series_number, i.series_description, i.modality, i.sop_class_uid, i.sop_instance_uid, \
-         i.instance_number, i.transfer_syntax_uid, i.rows_count, i.columns_count, i.frames \
+         i.instance_number, i.transfer_syntax_uid, i.rows_count, i.columns_count, i.frames, {place} \
          FROM imaging_instances i JOIN imaging_studies s ON s.id = i.study_id \
          JOIN residents r ON r.id = s.resident_id \
          WHERE s.community_id = $1{sql} \

@@ -420,3 +420,67 @@ async fn instances_are_archived_by_digest_and_older_rows_move_to_the_archive() {
         .await;
     assert_eq!(response.status(), 500);
 }
+
+#[tokio::test]
+async fn a_reader_out_of_the_residents_scope_finds_and_retrieves_nothing() {
+    let app = TestApp::spawn().await;
+    let modality = app.login("pacs-interface").await;
+    let township = app.institution_of("township-doctor").await;
+    let resident = app.resident_outside_township(township).await;
+    let id_number = app.id_number_of(resident).await;
+    let ct = as_resident("CT_small.dcm", &id_number);
+    assert_eq!(
+        stow(&app, &modality, std::slice::from_ref(&ct))
+            .await
+            .status(),
+        200
+    );
+    let object = dicom_object::from_reader(&ct[128..]).unwrap();
+    let uid = |tag| {
+        object
+            .element(tag)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end_matches('\0')
+            .to_owned()
+    };
+    use dicom_dictionary_std::tags;
+    let (study, series, sop) = (
+        uid(tags::STUDY_INSTANCE_UID),
+        uid(tags::SERIES_INSTANCE_UID),
+        uid(tags::SOP_INSTANCE_UID),
+    );
+    let search = format!("/dicomweb/studies?PatientID={id_number}");
+    let instance = format!("/dicomweb/studies/{study}/series/{series}/instances/{sop}");
+    // The county's imaging reader reaches every resident of the community.
+    let reader = app.login("imaging-reader").await;
+    let found: Value = app.get(&reader, &search).await.json().await.unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&reader, &format!("{instance}/frames/1"))
+            .await
+            .status(),
+        200
+    );
+    // Another township's doctor: no study found, nothing retrieved, at any level.
+    let outsider = app.login("township-doctor").await;
+    let found: Value = app.get(&outsider, &search).await.json().await.unwrap();
+    assert_eq!(found, serde_json::json!([]));
+    let instances: Value = app
+        .get(&outsider, &format!("/dicomweb/studies/{study}/instances"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(instances, serde_json::json!([]));
+    for path in [
+        format!("/dicomweb/studies/{study}"),
+        format!("/dicomweb/studies/{study}/metadata"),
+        format!("{instance}/frames/1"),
+        format!("{instance}/rendered"),
+        format!("/dicomweb/studies/{study}/thumbnail"),
+    ] {
+        assert_eq!(app.get(&outsider, &path).await.status(), 404, "{path}");
+    }
+}
