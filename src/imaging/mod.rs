@@ -20,6 +20,8 @@ pub mod templates;
 pub mod unmatched;
 pub mod views;
 
+use futures_util::{StreamExt, TryStreamExt};
+
 use crate::access::{Access, Actor, Purpose, Role};
 use crate::audit::{self, Entry};
 use crate::clock::Millis;
@@ -379,7 +381,7 @@ async fn file_round(
     if new.is_empty() {
         return Ok(outcomes);
     }
-    // The files first, written side by side: a row never names a file not on the disk.
+    // The files first, eight written side by side: a row never names a file not on the disk.
     let mut contents = Vec::with_capacity(new.len());
     let mut recorded = Vec::with_capacity(new.len());
     for (slot, filing, instance, bytes) in new {
@@ -390,7 +392,10 @@ async fn file_round(
         });
         recorded.push((slot, filing, instance));
     }
-    let contents = futures_util::future::try_join_all(contents).await?;
+    let contents: Vec<store::Content> = futures_util::stream::iter(contents)
+        .buffered(8)
+        .try_collect()
+        .await?;
     let mut tx = ctx.db.begin().await?;
     let mut entries = Vec::new();
     let mut studies = Vec::new();
