@@ -95,11 +95,7 @@ fn reidentified_ct(patient: &Patient, place: &Place, rng: &mut Rng) -> anyhow::R
     let mut object = dicom_object::from_reader(&CT_SMALL[128..])?;
     let sop_uid = uid(rng);
     let text = |tag, vr, value: &str| DataElement::new(tag, vr, PrimitiveValue::from(value));
-    let sex = match patient.sex.as_str() {
-        "male" => "M",
-        "female" => "F",
-        _ => "O",
-    };
+    let sex = crate::imaging::dicom::patient_sex(&patient.sex);
     for element in [
         text(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192"),
         text(tags::SOP_INSTANCE_UID, VR::UI, &sop_uid),

@@ -243,6 +243,15 @@ fn same_pixels(x: &File, y: &File) -> bool {
     true
 }
 
+/// A resident's sex as DICOM's Patient's Sex (0010,0040): M, F or O.
+pub fn patient_sex(sex: &str) -> &'static str {
+    match sex {
+        "male" => "M",
+        "female" => "F",
+        _ => "O",
+    }
+}
+
 /// The instance's attributes as DICOM JSON (PS3.18 F) — what WADO-RS metadata returns — with
 /// its pixel data as a BulkDataURI, `pixel_data_uri`, instead of the bytes.
 pub fn metadata(bytes: &[u8], pixel_data_uri: &str) -> Result<serde_json::Value, Refused> {

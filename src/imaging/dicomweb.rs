@@ -243,11 +243,7 @@ fn study_json(ctx: &Ctx, study: &StudyRow) -> Value {
         "00100030",
         text_attribute("DA", &study.patient_birth_date.replace('-', "")),
     );
-    let sex = match study.patient_sex.as_str() {
-        "male" => "M",
-        "female" => "F",
-        _ => "O",
-    };
+    let sex = super::dicom::patient_sex(&study.patient_sex);
     put("00100040", text_attribute("CS", sex));
     put("0020000D", text_attribute("UI", &study.study_instance_uid));
     put("00201206", number_attribute("IS", Some(study.series)));

@@ -47,11 +47,7 @@ pub fn item(order: &OrderItem, station: &str) -> InMemDicomObject {
         .take(64)
         .collect();
     let reason: String = o.reason.chars().take(64).collect();
-    let sex = match order.sex.as_str() {
-        "male" => "M",
-        "female" => "F",
-        _ => "O",
-    };
+    let sex = super::dicom::patient_sex(&order.sex);
     let step = InMemDicomObject::from_element_iter([
         text(VR::CS, tags::MODALITY, &o.modality),
         text(VR::AE, tags::SCHEDULED_STATION_AE_TITLE, station),

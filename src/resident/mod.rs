@@ -84,15 +84,11 @@ pub async fn authorize_all(
     access: Access,
     action: &str,
 ) -> Result<Vec<bool>, Error> {
-    let ids: Vec<i64> = residents.iter().map(|r| r.id).collect();
-    let places = store::places_of(&ctx.db, actor.community_id, &ids).await?;
+    let places = store::places_of(&ctx.db, residents).await?;
     let mut allowed = Vec::with_capacity(residents.len());
     let mut entries = Vec::with_capacity(residents.len());
-    for resident in residents {
-        let decision = match places.get(&resident.id) {
-            Some(place) => access::check(actor, purpose, access, place),
-            None => Err(access::Denied),
-        };
+    for (resident, place) in residents.iter().zip(&places) {
+        let decision = access::check(actor, purpose, access, place);
         let entry = Entry::by(actor, now, action, "resident", Some(resident.id))
             .about_resident(resident.id);
         entries.push(if decision.is_ok() {

@@ -63,64 +63,51 @@ pub async fn resident_by_id(
     .await
 }
 
-pub async fn assigned_institutions(
-    db: &Db,
-    community_id: i64,
-    resident_id: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT institution_id FROM resident_assignments \
-         WHERE community_id = $1 AND resident_id = $2",
-    )
-    .bind(community_id)
-    .bind(resident_id)
-    .fetch_all(&db.pool)
-    .await
-}
-
 /// Where a resident belongs, for the access check.
 pub async fn place_of(db: &Db, resident: &Resident) -> Result<ResidentPlace, sqlx::Error> {
-    Ok(ResidentPlace {
-        resident_id: resident.id,
-        community_id: resident.community_id,
-        village_clinic_id: resident.village_clinic_id,
-        township_id: resident.township_id,
-        assigned_institution_ids: assigned_institutions(db, resident.community_id, resident.id)
-            .await?,
-    })
+    let mut places = places_of(db, std::slice::from_ref(resident)).await?;
+    Ok(places.remove(0))
 }
 
-/// Where each of these residents of the community belongs, by id, in one query (a resident of
-/// another community or none is left out).
-pub async fn places_of(
-    db: &Db,
-    community_id: i64,
-    resident_ids: &[i64],
-) -> Result<std::collections::HashMap<i64, ResidentPlace>, sqlx::Error> {
-    let mut places = std::collections::HashMap::new();
-    if resident_ids.is_empty() {
-        return Ok(places);
-    }
-    // The ids are integers: written into the statement, not bound one by one.
-    let ids: Vec<String> = resident_ids.iter().map(i64::to_string).collect();
-    let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.id, r.village_clinic_id, r.township_id, ra.institution_id FROM residents r \
-         LEFT JOIN resident_assignments ra ON ra.community_id = r.community_id AND ra.resident_id = r.id \
-         WHERE r.community_id = $1 AND r.id IN ({})",
-        ids.join(", ")
-    )))
-    .bind(community_id)
-    .fetch_all(&db.pool)
-    .await?;
-    for (id, village_clinic_id, township_id, assigned) in rows {
-        let place = places.entry(id).or_insert_with(|| ResidentPlace {
-            resident_id: id,
-            community_id,
-            village_clinic_id,
-            township_id,
+/// Where each of these residents belongs, in order: their clinic and township, and the
+/// institutions they are assigned to (one query for a few hundred residents).
+pub async fn places_of(db: &Db, residents: &[Resident]) -> Result<Vec<ResidentPlace>, sqlx::Error> {
+    let mut places: Vec<ResidentPlace> = residents
+        .iter()
+        .map(|r| ResidentPlace {
+            resident_id: r.id,
+            community_id: r.community_id,
+            village_clinic_id: r.village_clinic_id,
+            township_id: r.township_id,
             assigned_institution_ids: Vec::new(),
-        });
-        place.assigned_institution_ids.extend(assigned);
+        })
+        .collect();
+    for chunk in places.chunks_mut(500) {
+        let mut by_community: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for place in chunk.iter() {
+            by_community
+                .entry(place.community_id)
+                .or_default()
+                .push(place.resident_id);
+        }
+        for (community_id, ids) in by_community {
+            let marks: Vec<String> = (0..ids.len()).map(|n| format!("${}", n + 2)).collect();
+            let sql = format!(
+                "SELECT resident_id, institution_id FROM resident_assignments \
+                 WHERE community_id = $1 AND resident_id IN ({})",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id);
+            for id in ids {
+                query = query.bind(id);
+            }
+            let assigned: Vec<(i64, i64)> = query.fetch_all(&db.pool).await?;
+            for (resident_id, institution_id) in assigned {
+                for place in chunk.iter_mut().filter(|p| p.resident_id == resident_id) {
+                    place.assigned_institution_ids.push(institution_id);
+                }
+            }
+        }
     }
     Ok(places)
 }
